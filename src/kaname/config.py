@@ -1,0 +1,74 @@
+"""Workspace configuration: the `kaname.yaml` file at the root of a workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+CONFIG_FILE = "kaname.yaml"
+
+
+class ConfigError(Exception):
+    """The workspace configuration is missing or invalid; the message says how to fix it."""
+
+
+class WorkspaceConfig(BaseModel):
+    """Settings of one workspace. Relative paths in URLs are relative to the workspace folder."""
+
+    name: str = "Kaname"
+    """Company or workspace name shown in reports."""
+    fiscal_year_start_month: int = Field(4, ge=1, le=12)
+    """First month of the fiscal year (4 = April, the Japanese default)."""
+    currency: str = "JPY"
+    """ISO currency code of every money amount in the warehouse."""
+    language: Literal["ja", "en"] = "ja"
+    """Language of messages and reports."""
+    warehouse_url: str = "duckdb:///warehouse.duckdb"
+    """Ibis connection URL of the warehouse (duckdb:///file, postgres://user@host/db, ...)."""
+    app_db_url: str = "sqlite:///kaname.db"
+    """SQLAlchemy URL of the app database (sqlite:///file or postgresql+psycopg://...)."""
+    gross_margin: float = Field(0.8, gt=0, le=1)
+    """Gross margin used by LTV and CAC payback (0–1)."""
+    at_risk_ratio: float = Field(0.9, gt=0, lt=1)
+    """A KPI whose projection reaches at least this share of target (but not all) is at risk."""
+    as_of: dt.date | None = None
+    """Pin 'today' for pacing (reproducible reports); empty means the real date."""
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("currency must be a three-letter ISO code such as JPY or USD")
+        return value.upper()
+
+
+def load_config(root: Path) -> WorkspaceConfig:
+    path = root / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"{root} is not a Kaname workspace (no {CONFIG_FILE}). "
+            f"Create one with `kaname init {root}` or pass --workspace."
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def write_config(root: Path, config: WorkspaceConfig) -> Path:
+    path = root / CONFIG_FILE
+    data = config.model_dump(mode="json", exclude_none=True)
+    header = "# Kaname workspace settings. See docs/configuration.md for every field.\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return path

@@ -1,0 +1,80 @@
+"""Plan files: the KGI and the KPIs a team commits to, with owners and targets per period.
+
+This is the part of the plan format that sets targets; the KPI tree, assumptions and planner build
+on it (docs/plans.md).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kaname.metrics.calendar import Grain, PeriodError, parse_period
+
+
+class PlanError(ValueError):
+    """The plan file is invalid; the message names the place and the problem."""
+
+
+class Kgi(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kpi: str
+    target: float
+    period: str
+    """A period label such as FY2026."""
+
+
+class PlanKpi(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kpi: str
+    level: Literal["organisation", "department"] = "organisation"
+    department: str = ""
+    owner: str = ""
+    grain: Grain = Grain.MONTH
+    targets: dict[str, float] = Field(default_factory=dict)
+    """Target per period label of the grain, e.g. {"2026-04": 120}."""
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    kgi: Kgi
+    kpis: list[PlanKpi]
+
+    def target_rows(self, fy_start_month: int) -> list[tuple[str, Grain, str, float]]:
+        """(kpi, grain, period label, value) for every target, with labels checked."""
+        out = []
+        for item in self.kpis:
+            for label, value in item.targets.items():
+                try:
+                    period = parse_period(label, fy_start_month)
+                except PeriodError as exc:
+                    raise PlanError(f"kpi {item.kpi}: {exc}") from exc
+                if period.grain != item.grain:
+                    raise PlanError(
+                        f"kpi {item.kpi}: target period {label} is a {period.grain}, "
+                        f"but the KPI's grain is {item.grain}"
+                    )
+                out.append((item.kpi, item.grain, label, float(value)))
+        return out
+
+
+def load_plan(text: str, source: str = "plan") -> Plan:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{source} is not valid YAML: {exc}") from exc
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise PlanError(f"{source}: {problems}") from exc
+
+
+def dump_plan(plan: Plan) -> str:
+    return yaml.safe_dump(plan.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,232 @@
+"""Fiscal calendar: periods of any grain, fiscal years that start in any month, business days.
+
+Pure Python; the metric engine uses `bucket_start` logic mirrored in Ibis (see metrics/buckets.py).
+Conventions: a fiscal year is named after the calendar year it starts in (FY2025 = April 2025 –
+March 2026 with an April start, as Japanese companies say 2025年度). Weeks run Monday–Sunday and
+belong to the fiscal year that holds their Thursday, so a fiscal year has 52 or 53 weeks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import holidays
+
+
+class Grain(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF = "half"
+    YEAR = "year"
+
+
+MONTHS_IN_GRAIN = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.HALF: 6, Grain.YEAR: 12}
+
+
+class PeriodError(ValueError):
+    """A period string could not be understood; the message lists the accepted forms."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A half-open interval [start, end) of one grain."""
+
+    start: dt.date
+    end: dt.date
+    grain: Grain
+    fy_start_month: int = 4
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return period_label(self.start, self.grain, self.fy_start_month)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day < self.end
+
+    def next(self) -> Period:
+        return period_of(self.end, self.grain, self.fy_start_month)
+
+    def previous(self) -> Period:
+        return period_of(self.start - dt.timedelta(days=1), self.grain, self.fy_start_month)
+
+    def year_ago(self) -> Period:
+        """The same period one year earlier (for previous-year comparison)."""
+        if self.grain in (Grain.DAY, Grain.WEEK):
+            return period_of(self.start - dt.timedelta(days=364), self.grain, self.fy_start_month)
+        return period_of(_add_months(self.start, -12), self.grain, self.fy_start_month)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def fiscal_year(day: dt.date, fy_start_month: int = 4) -> int:
+    """The fiscal year a day belongs to, named after the calendar year the FY starts in."""
+    return day.year if day.month >= fy_start_month else day.year - 1
+
+
+def fiscal_year_start(fy: int, fy_start_month: int = 4) -> dt.date:
+    return dt.date(fy, fy_start_month, 1)
+
+
+def _week_monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def fiscal_week(day: dt.date, fy_start_month: int = 4) -> tuple[int, int]:
+    """(fiscal year, week number 1–53) of the Monday-to-Sunday week holding `day`."""
+    monday = _week_monday(day)
+    fy = fiscal_year(monday + dt.timedelta(days=3), fy_start_month)
+    first = _first_fiscal_monday(fy, fy_start_month)
+    return fy, (monday - first).days // 7 + 1
+
+
+def _first_fiscal_monday(fy: int, fy_start_month: int) -> dt.date:
+    start = fiscal_year_start(fy, fy_start_month)
+    monday = _week_monday(start)
+    # The week holding the FY start belongs to this FY when its Thursday is inside the FY.
+    if monday + dt.timedelta(days=3) < start:
+        monday += dt.timedelta(days=7)
+    return monday
+
+
+def weeks_in_fiscal_year(fy: int, fy_start_month: int = 4) -> int:
+    first = _first_fiscal_monday(fy, fy_start_month)
+    nxt = _first_fiscal_monday(fy + 1, fy_start_month)
+    return (nxt - first).days // 7
+
+
+def bucket_start(day: dt.date, grain: Grain, fy_start_month: int = 4) -> dt.date:
+    """First day of the period of `grain` that holds `day`."""
+    if grain is Grain.DAY:
+        return day
+    if grain is Grain.WEEK:
+        return _week_monday(day)
+    months = MONTHS_IN_GRAIN[grain]
+    index = day.year * 12 + day.month - 1
+    offset = (index - (fy_start_month - 1)) % months
+    start = index - offset
+    return dt.date(start // 12, start % 12 + 1, 1)
+
+
+def period_of(day: dt.date, grain: Grain | str, fy_start_month: int = 4) -> Period:
+    grain = Grain(grain)
+    start = bucket_start(day, grain, fy_start_month)
+    if grain is Grain.DAY:
+        end = start + dt.timedelta(days=1)
+    elif grain is Grain.WEEK:
+        end = start + dt.timedelta(days=7)
+    else:
+        end = _add_months(start, MONTHS_IN_GRAIN[grain])
+    return Period(start, end, grain, fy_start_month)
+
+
+def periods_between(
+    first: dt.date, last: dt.date, grain: Grain | str, fy_start_month: int = 4
+) -> list[Period]:
+    """Every period of `grain` that overlaps [first, last]."""
+    out = []
+    period = period_of(first, grain, fy_start_month)
+    while period.start <= last:
+        out.append(period)
+        period = period.next()
+    return out
+
+
+def period_label(start: dt.date, grain: Grain | str, fy_start_month: int = 4) -> str:
+    grain = Grain(grain)
+    if grain is Grain.DAY:
+        return start.isoformat()
+    if grain is Grain.MONTH:
+        return f"{start.year:04d}-{start.month:02d}"
+    if grain is Grain.WEEK:
+        fy, week = fiscal_week(start, fy_start_month)
+        return f"FY{fy}-W{week:02d}"
+    fy = fiscal_year(start, fy_start_month)
+    if grain is Grain.YEAR:
+        return f"FY{fy}"
+    months = MONTHS_IN_GRAIN[grain]
+    number = ((start.year * 12 + start.month - 1) - (fy * 12 + fy_start_month - 1)) // months + 1
+    return f"FY{fy}-{'Q' if grain is Grain.QUARTER else 'H'}{number}"
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], Grain], ...] = (
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), Grain.DAY),
+    (re.compile(r"^FY(\d{4})-W(\d{1,2})$", re.I), Grain.WEEK),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), Grain.MONTH),
+    (re.compile(r"^FY(\d{4})-Q([1-4])$", re.I), Grain.QUARTER),
+    (re.compile(r"^FY(\d{4})-H([12])$", re.I), Grain.HALF),
+    (re.compile(r"^FY(\d{4})$", re.I), Grain.YEAR),
+)
+
+PERIOD_FORMS = "2025-10-01 (day), FY2025-W27 (fiscal week), 2025-10 (month), FY2025-Q3, FY2025-H2, FY2025"
+
+
+def parse_period(text: str, fy_start_month: int = 4) -> Period:
+    """Parse a period label as printed by `period_label` back into a Period."""
+    value = text.strip()
+    for pattern, grain in _PATTERNS:
+        match = pattern.match(value)
+        if not match:
+            continue
+        nums = [int(g) for g in match.groups()]
+        try:
+            if grain is Grain.DAY:
+                return period_of(dt.date(nums[0], nums[1], nums[2]), grain, fy_start_month)
+            if grain is Grain.MONTH:
+                return period_of(dt.date(nums[0], nums[1], 1), grain, fy_start_month)
+            if grain is Grain.WEEK:
+                fy, week = nums
+                if not 1 <= week <= weeks_in_fiscal_year(fy, fy_start_month):
+                    raise PeriodError(
+                        f"FY{fy} has {weeks_in_fiscal_year(fy, fy_start_month)} weeks, "
+                        f"so week {week} does not exist"
+                    )
+                monday = _first_fiscal_monday(fy, fy_start_month) + dt.timedelta(weeks=week - 1)
+                return period_of(monday, grain, fy_start_month)
+            fy = nums[0]
+            start = fiscal_year_start(fy, fy_start_month)
+            if grain in (Grain.QUARTER, Grain.HALF):
+                start = _add_months(start, (nums[1] - 1) * MONTHS_IN_GRAIN[grain])
+            return period_of(start, grain, fy_start_month)
+        except ValueError as exc:
+            if isinstance(exc, PeriodError):
+                raise
+            raise PeriodError(f"{text!r} is not a real date: {exc}") from exc
+    raise PeriodError(f"cannot read period {text!r}; use one of: {PERIOD_FORMS}")
+
+
+@lru_cache(maxsize=64)
+def _japan_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.Japan(years=year).keys())
+
+
+def is_business_day(day: dt.date) -> bool:
+    """Monday–Friday and not a Japanese public holiday."""
+    return day.weekday() < 5 and day not in _japan_holidays(day.year)
+
+
+def business_days(start: dt.date, end: dt.date) -> int:
+    """Business days in the half-open interval [start, end)."""
+    count = 0
+    day = start
+    while day < end:
+        if is_business_day(day):
+            count += 1
+        day += dt.timedelta(days=1)
+    return count

@@ -1,0 +1,422 @@
+"""The metric engine: base measures as Ibis aggregates pushed down to the warehouse, then KPI
+formulas evaluated over the (small) aggregated result.
+
+One query per group of measures that share a table and a time column, so a month × channel funnel
+reads each table once per lifecycle timestamp, as a hand-written SQL would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from kaname.metrics.buckets import bucket_expr
+from kaname.metrics.calendar import MONTHS_IN_GRAIN, Grain, Period, period_label, periods_between
+from kaname.metrics.catalog import Catalog
+from kaname.metrics.measures import (
+    MEASURES,
+    PARAMETERS,
+    EventMeasure,
+    SnapshotMeasure,
+)
+
+View = Literal["period", "cohort"]
+NONE_LABEL = "(none)"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class MetricError(ValueError):
+    """A KPI cannot be computed as asked; the message says why and what to ask instead."""
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """Which KPIs to compute, over which periods, split how, in which view."""
+
+    kpis: tuple[str, ...]
+    grain: Grain
+    first: dt.date
+    """Any day in the first period."""
+    last: dt.date
+    """Any day in the last period."""
+    dimensions: tuple[str, ...] = ()
+    view: View = "period"
+    as_of: dt.date | None = None
+    """Data cut-off: nothing after this day counts (None = everything loaded)."""
+    scale: Mapping[dt.date, float] = field(default_factory=dict)
+    """Multiply additive measures of the period starting on a date (pacing projections)."""
+
+
+class MetricEngine:
+    """Computes catalog KPIs over the canonical tables of one warehouse connection."""
+
+    def __init__(
+        self,
+        tables: Mapping[str, ir.Table],
+        catalog: Catalog,
+        fy_start_month: int = 4,
+        gross_margin: float = 0.8,
+    ) -> None:
+        self.tables = tables
+        self.catalog = catalog
+        self.fy_start_month = fy_start_month
+        self.gross_margin = gross_margin
+        self._coverage: dict[str, tuple[dt.date, dt.date] | None] = {}
+
+    # ------------------------------------------------------------------ public API
+    def periods(self, query: MetricQuery) -> list[Period]:
+        return periods_between(query.first, query.last, query.grain, self.fy_start_month)
+
+    def compute(self, query: MetricQuery) -> pd.DataFrame:
+        """Long table: kpi, period, period_start, <dimensions>, value, note."""
+        self.check(query)
+        frame = self.measures(query, self._needed_measures(query.kpis))
+        return self.evaluate(frame, query)
+
+    def check(self, query: MetricQuery) -> None:
+        for kpi_id in query.kpis:
+            self.catalog.get(kpi_id)
+            allowed = self.catalog.dimensions_of(kpi_id)
+            for dim in query.dimensions:
+                if dim not in allowed:
+                    raise MetricError(
+                        f"{kpi_id} cannot be split by {dim}: its measures allow "
+                        f"{', '.join(allowed) or 'no dimension'}"
+                    )
+            if query.view == "cohort" and not self.catalog.has_cohort_view(kpi_id):
+                raise MetricError(
+                    f"{kpi_id} has no cohort view: cohorts follow leads created in a period, and "
+                    f"{kpi_id} is not built from lead or opportunity outcomes. Use the period view."
+                )
+
+    def measures(self, query: MetricQuery, names: Iterable[str]) -> pd.DataFrame:
+        """Measure values by period_start × dimensions (zeros where nothing happened)."""
+        periods = self.periods(query)
+        keys = ["period_start", *query.dimensions]
+        names = list(dict.fromkeys(names))
+        groups: dict[tuple[str, str], list[EventMeasure]] = defaultdict(list)
+        families: dict[str, list[SnapshotMeasure]] = defaultdict(list)
+        for name in names:
+            m = MEASURES[name]
+            if isinstance(m, EventMeasure):
+                groups[(m.table, m.time)].append(m)
+            else:
+                families[m.family].append(m)
+        frames: list[pd.DataFrame] = []
+        for (table, time), members in groups.items():
+            expr = self._event_expr(table, time, members, query, periods)
+            frames.append(_execute(expr, keys))
+        for family, members in families.items():
+            expr = self._snapshot_expr(family, members, query, periods)
+            frames.append(_execute(expr, keys))
+        spine = pd.DataFrame({"period_start": [p.start for p in periods]})
+        result = _merge(frames, keys) if frames else spine
+        result = spine.merge(result, on="period_start", how="left")
+        for name in names:
+            if name not in result:
+                result[name] = 0.0
+            result[name] = result[name].astype("float64").fillna(0.0)
+        for dim in query.dimensions:
+            result[dim] = result[dim].astype(object).where(result[dim].notna(), NONE_LABEL)
+        return result.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def evaluate(self, frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
+        """Apply KPI formulas to a measure frame; NaN values carry a note saying why."""
+        periods = {p.start: p for p in self.periods(query)}
+        as_of = query.as_of
+        values: dict[str, np.ndarray] = {}
+        for name in frame.columns:
+            if name in MEASURES:
+                col = frame[name].to_numpy(dtype="float64", copy=True)
+                if query.scale and MEASURES[name].additive:
+                    factors = frame["period_start"].map(lambda d: query.scale.get(d, 1.0))
+                    col = col * factors.to_numpy(dtype="float64")
+                values[name] = col
+        values["gross_margin"] = np.full(len(frame), self.gross_margin)
+        values["months"] = np.array(
+            [_months(periods[d], as_of) for d in frame["period_start"]], dtype="float64"
+        )
+        out = []
+        dims = list(query.dimensions)
+        for kpi_id in query.kpis:
+            formula = self.catalog.resolve(kpi_id)
+            needed = {n: values[n] for n in formula.names if n in values}
+            result, notes = formula.evaluate(needed) if len(frame) else (np.array([]), [])
+            part = frame[["period_start", *dims]].copy()
+            part.insert(0, "kpi", kpi_id)
+            part.insert(1, "period", [periods[d].label for d in frame["period_start"]])
+            part["value"] = result
+            part["note"] = notes
+            out.append(part)
+        if not out:
+            return pd.DataFrame(columns=["kpi", "period", "period_start", *dims, "value", "note"])
+        result_frame = pd.concat(out, ignore_index=True)
+        return self._mark_empty(result_frame, query)
+
+    def coverage(self, table: str) -> tuple[dt.date, dt.date] | None:
+        """First and last day a table holds data for (None when it is empty)."""
+        if table not in self._coverage:
+            columns = _TIME_OF_TABLE[table]
+            t = self.tables[table]
+            aggs = {"lo": t[columns[0]].min()}
+            aggs.update({f"hi{i}": t[c].max() for i, c in enumerate(columns)})
+            row = t.aggregate(**aggs).execute().iloc[0]
+            lo = row["lo"]
+            highs = [row[f"hi{i}"] for i in range(len(columns)) if not pd.isna(row[f"hi{i}"])]
+            hi = max(pd.Timestamp(h) for h in highs) if highs else lo
+            self._coverage[table] = (
+                None if pd.isna(lo) else (pd.Timestamp(lo).date(), pd.Timestamp(hi).date())
+            )
+        return self._coverage[table]
+
+    # ------------------------------------------------------------------ internals
+    def _needed_measures(self, kpis: Sequence[str]) -> list[str]:
+        names: list[str] = []
+        for kpi_id in kpis:
+            names.extend(self.catalog.measures_of(kpi_id))
+        return list(dict.fromkeys(names))
+
+    def _bounds(self, query: MetricQuery, periods: list[Period]) -> tuple[dt.datetime, dt.datetime]:
+        start = dt.datetime.combine(periods[0].start, dt.time())
+        end = dt.datetime.combine(periods[-1].end, dt.time())
+        if query.as_of is not None:
+            end = min(end, dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time()))
+        return start, end
+
+    def _event_expr(
+        self,
+        table: str,
+        time: str,
+        members: list[EventMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> ir.Table:
+        t = self.tables[table]
+        start, end = self._bounds(query, periods)
+        bucket_col = time
+        if query.view == "cohort":
+            if table == "opportunities":
+                leads = self.tables["leads"]
+                t = t.left_join(leads.select(lead_id=leads.lead_id, _cohort_at=leads.created_at),
+                                "lead_id")
+                bucket_col = "_cohort_at"
+            elif table == "leads":
+                bucket_col = "created_at"
+        ts = t[bucket_col]
+        filt = [ts >= _lit(start, ts), ts < _lit(end, ts)]
+        if bucket_col != time:
+            filt += [t[time].notnull(), t[time] < _lit(end, t[time])]
+        t = t.filter(*filt)
+        dims = _dim_columns(t, members[0].dims, query.dimensions)
+        t = t.mutate(period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month),
+                     **dims)
+        metrics: dict[str, ir.Value] = {}
+        for m in members:
+            cond = m.where(t) if m.where else None
+            if m.agg == "count":
+                metrics[m.id] = t.count(where=cond) if cond is not None else t.count()
+            else:
+                assert m.value is not None
+                metrics[m.id] = m.value(t).sum(where=cond)
+        return t.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def _spine(self, query: MetricQuery, periods: list[Period]) -> ir.Table:
+        cutoff = query.as_of + dt.timedelta(days=1) if query.as_of else None
+        rows = {
+            "period_start": [p.start for p in periods],
+            "snap_end": [min(p.end, cutoff) if cutoff else p.end for p in periods],
+        }
+        frame = pd.DataFrame(rows)
+        return ibis.memtable(frame, schema={"period_start": "date", "snap_end": "date"})
+
+    def _snapshot_expr(
+        self, family: str, members: list[SnapshotMeasure], query: MetricQuery, periods: list[Period]
+    ) -> ir.Table:
+        spine = self._spine(query, periods)
+        if family == "pipeline":
+            return self._pipeline_expr(spine, members, query)
+        return self._subscription_expr(spine, members, query, periods)
+
+    def _pipeline_expr(
+        self, spine: ir.Table, members: list[SnapshotMeasure], query: MetricQuery
+    ) -> ir.Table:
+        o = self.tables["opportunities"]
+        o = o.filter(o.type == "new_business")
+        dims = _dim_columns(o, members[0].dims, query.dimensions)
+        o = o.select(_created=o.created_at.cast("date"), _closed=o.closed_at.cast("date"),
+                     _amount=o.amount, **dims)
+        x = spine.cross_join(o)
+        open_at_end = (x._created < x.snap_end) & (x._closed.isnull() | (x._closed >= x.snap_end))
+        x = x.filter(open_at_end)
+        metrics: dict[str, ir.Value] = {}
+        for m in members:
+            if m.id == "pipeline_value":
+                metrics[m.id] = x._amount.sum()
+            else:
+                metrics[m.id] = x.count()
+        return x.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def _subscription_expr(
+        self,
+        spine: ir.Table,
+        members: list[SnapshotMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> ir.Table:
+        s = self.tables["subscriptions"]
+        if "segment" in query.dimensions:
+            a = self.tables["accounts"]
+            s = s.left_join(a.select(account_id=a.account_id, segment=a.segment), "account_id")
+        first = periods[0].start - dt.timedelta(days=1)
+        s = s.filter(s.start_date <= _lit(periods[-1].end, s.start_date),
+                     s.end_date.isnull() | (s.end_date >= _lit(first, s.end_date)))
+        keep = ["account_id", "mrr", "start_date", "end_date", "change", *query.dimensions]
+        x = spine.cross_join(s.select(*keep))
+        active_start = (x.start_date < x.period_start) & (
+            x.end_date.isnull() | (x.end_date >= x.period_start)
+        )
+        active_end = (x.start_date < x.snap_end) & (x.end_date.isnull() | (x.end_date >= x.snap_end))
+        started = (x.start_date >= x.period_start) & (x.start_date < x.snap_end)
+        per_account = x.group_by(["period_start", "account_id", *query.dimensions]).aggregate(
+            mrr_s=x.mrr.sum(where=active_start),
+            mrr_e=x.mrr.sum(where=active_end),
+            expanded=x.count(where=started & x.change.isin(("upsell", "cross_sell"))),
+            new_mrr_line=x.mrr.sum(where=started & (x.change == "new")),
+        )
+        p = per_account.mutate(
+            mrr_s=per_account.mrr_s.fill_null(0), mrr_e=per_account.mrr_e.fill_null(0)
+        )
+        was = p.mrr_s > 0
+        gone = was & (p.mrr_e <= 0)
+        available = {
+            "customers_start": lambda: p.count(where=was),
+            "customers_end": lambda: p.count(where=p.mrr_e > 0),
+            "churned_customers": lambda: p.count(where=gone),
+            "expanded_customers": lambda: p.count(where=was & (p.expanded > 0)),
+            "mrr_start": lambda: p.mrr_s.sum(),
+            "mrr_end": lambda: p.mrr_e.sum(),
+            "retained_mrr": lambda: p.mrr_e.sum(where=was),
+            "churned_mrr": lambda: p.mrr_s.sum(where=gone),
+            "new_mrr": lambda: p.new_mrr_line.sum(),
+        }
+        metrics = {m.id: available[m.id]() for m in members}
+        return p.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def window(self) -> tuple[dt.date, dt.date] | None:
+        """First and last day any canonical table holds data for."""
+        spans = [self.coverage(t) for t in _TIME_OF_TABLE if t in self.tables]
+        found = [s for s in spans if s is not None]
+        if not found:
+            return None
+        return min(s[0] for s in found), max(s[1] for s in found)
+
+    def _mark_empty(self, frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
+        """Blank out values that rest on no data, with a note that says which data is missing."""
+        if frame.empty:
+            return frame
+        window = self.window()
+        for kpi_id in query.kpis:
+            mask = frame["kpi"] == kpi_id
+            empty = sorted(
+                t for t in {_table_of(n) for n in self.catalog.measures_of(kpi_id)}
+                if self.coverage(t) is None
+            )
+            if empty:
+                frame.loc[mask, "value"] = np.nan
+                frame.loc[mask, "note"] = (
+                    f"no {', '.join(empty)} data loaded: import it (kaname import) or connect a "
+                    "source (kaname connect)"
+                )
+        if window is None:
+            frame["value"] = np.nan
+            frame["note"] = "the warehouse is empty: load data first (kaname demo or kaname import)"
+            return frame
+        periods = {p.start: p for p in self.periods(query)}
+        outside = [s for s, p in periods.items() if p.end <= window[0] or p.start > window[1]]
+        rows = frame["period_start"].isin(outside)
+        if rows.any():
+            frame.loc[rows, "value"] = np.nan
+            frame.loc[rows, "note"] = [
+                f"no data for {periods[s].label}: the warehouse holds {window[0]} … {window[1]}"
+                for s in frame.loc[rows, "period_start"]
+            ]
+        return frame
+
+
+# Time columns of each table: the first starts its coverage, the latest of all ends it.
+_TIME_OF_TABLE: dict[str, tuple[str, ...]] = {
+    "accounts": ("created_at",),
+    "leads": ("created_at", "mql_at", "sql_at", "disqualified_at"),
+    "touchpoints": ("occurred_at",),
+    "campaigns": ("start_date", "end_date"),
+    "spend": ("date",),
+    "web_traffic": ("date",),
+    "opportunities": ("created_at", "closed_at"),
+    "opportunity_stages": ("entered_at", "exited_at"),
+    "subscriptions": ("start_date", "end_date"),
+    "nps_responses": ("responded_at",),
+}
+
+
+def _table_of(measure: str) -> str:
+    m = MEASURES[measure]
+    if isinstance(m, EventMeasure):
+        return m.table
+    return "subscriptions" if m.family == "subscriptions" else "opportunities"
+
+
+def _lit(value: dt.date | dt.datetime, column: ir.Value) -> ir.Value:
+    if column.type().is_date():
+        day = value.date() if isinstance(value, dt.datetime) else value
+        return ibis.literal(day, type="date")
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    return ibis.literal(moment, type="timestamp")
+
+
+def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dim in dims:
+        if dim not in allowed:
+            raise MetricError(f"dimension {dim!r} is not available here")
+        out[dim] = t[allowed[dim]]
+    return out
+
+
+def _execute(expr: ir.Table, keys: list[str]) -> pd.DataFrame:
+    frame = expr.execute()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    return frame
+
+
+def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.merge(frame, on=keys, how="outer")
+    return result
+
+
+def _months(period: Period, as_of: dt.date | None) -> float:
+    """Months the period covers up to the cut-off (exact 1/3/6/12 for whole periods)."""
+    if period.grain in MONTHS_IN_GRAIN:
+        full = float(MONTHS_IN_GRAIN[period.grain])
+    else:
+        full = period.days / DAYS_PER_MONTH
+    if as_of is not None and period.start <= as_of < period.last_day:
+        elapsed = (as_of - period.start).days + 1
+        return full * elapsed / period.days
+    return full
+
+
+def label(start: dt.date, grain: Grain, fy_start_month: int) -> str:
+    return period_label(start, grain, fy_start_month)
+
+
+__all__ = ["PARAMETERS", "MetricEngine", "MetricError", "MetricQuery"]

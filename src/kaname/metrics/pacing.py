@@ -1,0 +1,67 @@
+"""Pacing: where a KPI will land at the period's end, and whether that meets the target."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from enum import StrEnum
+
+from kaname.metrics.calendar import Period, business_days
+
+
+class Status(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    NO_TARGET = "no_target"
+    NO_DATA = "no_data"
+
+
+def run_rate_factor(period: Period, as_of: dt.date) -> float:
+    """How much to multiply an additive actual-to-date by to project the whole period.
+
+    Run-rate over business days (weekends and Japanese holidays excluded); 1 once the period is
+    over. When no business day has passed yet, calendar days are used instead.
+    """
+    if as_of >= period.last_day:
+        return 1.0
+    if as_of < period.start:
+        return math.nan
+    cutoff = as_of + dt.timedelta(days=1)
+    elapsed = business_days(period.start, cutoff)
+    total = business_days(period.start, period.end)
+    if elapsed == 0 or total == 0:
+        return period.days / (cutoff - period.start).days
+    return total / elapsed
+
+
+def achievement(actual: float, target: float, direction: str) -> float:
+    """Share of the target met; for lower-is-better KPIs target ÷ actual, so 1.0+ is always good."""
+    if _missing(actual) or _missing(target):
+        return math.nan
+    if direction == "lower":
+        if actual == 0:
+            return math.inf if target > 0 else math.nan
+        return target / actual
+    if target == 0:
+        return math.nan
+    return actual / target
+
+
+def status(projection: float, target: float, direction: str, at_risk_ratio: float = 0.9) -> Status:
+    if _missing(target):
+        return Status.NO_TARGET
+    if _missing(projection):
+        return Status.NO_DATA
+    ratio = achievement(projection, target, direction)
+    if _missing(ratio):
+        return Status.NO_DATA
+    if ratio >= 1.0:
+        return Status.ON_TRACK
+    if ratio >= at_risk_ratio:
+        return Status.AT_RISK
+    return Status.OFF_TRACK
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

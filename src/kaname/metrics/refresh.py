@@ -1,0 +1,143 @@
+"""Materialise KPI values into the warehouse table `kpi_values` for dashboards and trends.
+
+A full refresh recomputes every period the data covers; an incremental one recomputes only the
+periods that rows loaded since the last refresh touch (by any of their time columns).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from kaname.canonical.tables import TABLES
+from kaname.metrics.calendar import Grain, bucket_start
+from kaname.metrics.engine import MetricEngine, MetricQuery, View
+
+KPI_VALUES = "kpi_values"
+KPI_VALUES_SCHEMA = {
+    "kpi": "string",
+    "grain": "string",
+    "view": "string",
+    "period_start": "date",
+    "dimension": "string",
+    "dimension_value": "string",
+    "value": "float64",
+    "note": "string",
+    "computed_at": "timestamp",
+}
+DEFAULT_GRAINS = (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.YEAR)
+DEFAULT_DIMENSIONS: tuple[str | None, ...] = (None, "channel", "segment")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    grains: Sequence[Grain] = DEFAULT_GRAINS
+    dimensions: Sequence[str | None] = DEFAULT_DIMENSIONS
+    views: Sequence[View] = ("period", "cohort")
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    mode: str
+    from_date: dt.date | None
+    rows: int
+    jobs: int
+
+
+def changed_since(engine: MetricEngine, con: object, since: dt.datetime) -> dt.date | None:
+    """Earliest day any row loaded after `since` refers to (None when nothing changed)."""
+    from kaname.metrics.engine import _TIME_OF_TABLE
+
+    earliest: dt.date | None = None
+    for table in TABLES:
+        t = engine.tables[table.name]
+        changed = t.filter(t._loaded_at > ibis.literal(since, type="timestamp"))
+        aggs = {f"m{i}": changed[c].min() for i, c in enumerate(_TIME_OF_TABLE[table.name])}
+        row = changed.aggregate(**aggs).execute().iloc[0]
+        for value in row:
+            if not pd.isna(value):
+                day = pd.Timestamp(value).date()
+                earliest = day if earliest is None or day < earliest else earliest
+    return earliest
+
+
+def refresh(
+    engine: MetricEngine,
+    con: object,
+    plan: RefreshPlan,
+    as_of: dt.date,
+    from_date: dt.date | None = None,
+    progress: Progress | None = None,
+) -> RefreshResult:
+    """Recompute KPI values from `from_date` (None = everything) and replace them in kpi_values."""
+    window = engine.window()
+    backend = con
+    _ensure_table(backend)
+    if window is None:
+        return RefreshResult("full" if from_date is None else "incremental", from_date, 0, 0)
+    first = window[0] if from_date is None else max(from_date, window[0])
+    last = min(window[1], as_of)
+    jobs = [(g, d, v) for g in plan.grains for d in plan.dimensions for v in plan.views]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    total = 0
+    for done, (grain, dim, view) in enumerate(jobs, start=1):
+        kpis = tuple(
+            k.id for k in engine.catalog
+            if (dim is None or dim in engine.catalog.dimensions_of(k.id))
+            and (view == "period" or engine.catalog.has_cohort_view(k.id))
+        )
+        start = bucket_start(first, grain, engine.fy_start_month)
+        _delete(backend, grain, view, dim, start)
+        if kpis and start <= last:
+            query = MetricQuery(kpis, grain, start, last, (dim,) if dim else (), view, as_of)
+            frame = engine.compute(query)
+            total += _insert(backend, frame, grain, view, dim, now)
+        if progress:
+            progress(f"{grain} × {dim or 'total'} × {view}", done, len(jobs))
+    return RefreshResult("full" if from_date is None else "incremental", from_date, total, len(jobs))
+
+
+def _ensure_table(con: object) -> None:
+    if KPI_VALUES not in con.list_tables():  # type: ignore[attr-defined]
+        con.create_table(KPI_VALUES, schema=ibis.schema(KPI_VALUES_SCHEMA))  # type: ignore[attr-defined]
+
+
+def _delete(con: object, grain: Grain, view: str, dim: str | None, start: dt.date) -> None:
+    con.raw_sql(  # type: ignore[attr-defined]
+        f"DELETE FROM {KPI_VALUES} WHERE grain = '{grain}' AND view = '{view}' "
+        f"AND dimension = '{dim or ''}' AND period_start >= DATE '{start.isoformat()}'"
+    )
+
+
+def _insert(
+    con: object, frame: pd.DataFrame, grain: Grain, view: str, dim: str | None, now: dt.datetime
+) -> int:
+    if frame.empty:
+        return 0
+    out = pd.DataFrame({
+        "kpi": frame["kpi"].astype(str),
+        "grain": str(grain),
+        "view": view,
+        "period_start": frame["period_start"],
+        "dimension": dim or "",
+        "dimension_value": frame[dim].astype(str) if dim else "",
+        "value": frame["value"].astype("float64"),
+        "note": frame["note"].astype(str),
+        "computed_at": now,
+    })
+    con.insert(KPI_VALUES, ibis.memtable(out, schema=KPI_VALUES_SCHEMA))  # type: ignore[attr-defined]
+    return len(out)
+
+
+def read_values(
+    con: object, kpi: str, grain: Grain, view: str = "period", dimension: str = ""
+) -> pd.DataFrame:
+    t = con.table(KPI_VALUES)  # type: ignore[attr-defined]
+    expr = t.filter(t.kpi == kpi, t.grain == str(grain), t.view == view, t.dimension == dimension)
+    return expr.order_by(["period_start", "dimension_value"]).execute()

@@ -1,0 +1,90 @@
+"""The KPI report: actual, target, achievement, pacing projection and status for one period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kaname.metrics.calendar import Period
+from kaname.metrics.engine import MetricEngine, MetricQuery, View
+from kaname.metrics.measures import MEASURES, EventMeasure
+from kaname.metrics.pacing import Status, achievement, run_rate_factor, status
+from kaname.metrics.targets import TargetStore
+
+REPORT_COLUMNS = [
+    "kpi", "name", "period", "dimension", "dimension_value", "actual", "target", "achievement",
+    "projection", "status", "unit", "direction", "note",
+]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kpis: Sequence[str]
+    period: Period
+    as_of: dt.date
+    dimension: str | None = None
+    view: View = "period"
+    language: str = "en"
+    at_risk_ratio: float = 0.9
+
+
+def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportRequest) -> pd.DataFrame:
+    """One row per KPI (× dimension value) for the requested period."""
+    period = request.period
+    dims = (request.dimension,) if request.dimension else ()
+    kpis = [k for k in request.kpis if not dims or request.dimension in engine.catalog.dimensions_of(k)]
+    if request.view == "cohort":
+        kpis = [k for k in kpis if engine.catalog.has_cohort_view(k)]
+    if not kpis:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    base = MetricQuery(tuple(kpis), period.grain, period.start, period.start, dims, request.view,
+                       request.as_of)
+    actual = engine.compute(base)
+    factor = run_rate_factor(period, request.as_of)
+    if factor != 1.0 and not math.isnan(factor) and request.view == "period":
+        projected = engine.compute(
+            MetricQuery(base.kpis, base.grain, base.first, base.last, dims, base.view, base.as_of,
+                        scale={period.start: factor})
+        )
+        projection = projected["value"].to_numpy()
+    else:
+        projection = actual["value"].to_numpy()
+    found = targets.lookup_many(kpis, [period], request.as_of, request.dimension or "")
+    rows = []
+    for i, rec in enumerate(actual.itertuples(index=False)):
+        kpi = engine.catalog.get(rec.kpi)
+        dim_value = str(getattr(rec, request.dimension)) if request.dimension else ""
+        target = found.get((rec.kpi, period.start, dim_value), math.nan)
+        if math.isnan(target) and not request.dimension and _additive(engine, rec.kpi):
+            target = targets.rolled_up(rec.kpi, period, request.as_of, engine.fy_start_month)
+        value = float(rec.value)
+        proj = float(projection[i])
+        st = status(proj, target, kpi.direction, request.at_risk_ratio)
+        if math.isnan(value) and st is not Status.NO_TARGET:
+            st = Status.NO_DATA
+        rows.append({
+            "kpi": rec.kpi,
+            "name": kpi.name(request.language),
+            "period": rec.period,
+            "dimension": request.dimension or "",
+            "dimension_value": dim_value,
+            "actual": value,
+            "target": target,
+            "achievement": achievement(value, target, kpi.direction),
+            "projection": proj,
+            "status": str(st),
+            "unit": kpi.unit,
+            "direction": kpi.direction,
+            "note": rec.note,
+        })
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def _additive(engine: MetricEngine, kpi_id: str) -> bool:
+    """True when the KPI is one additive measure, so monthly targets add up to longer periods."""
+    names = engine.catalog.resolve(kpi_id).names
+    return len(names) == 1 and isinstance(MEASURES.get(names[0]), EventMeasure)

@@ -1,0 +1,1 @@
+"""The two stores: the Ibis warehouse and the SQLAlchemy app database."""

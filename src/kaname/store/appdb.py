@@ -1,0 +1,124 @@
+"""The app database: plans and their versions, targets, custom KPIs and refresh history.
+
+Schema changes go through Alembic migrations in `kaname/store/migrations`; `AppDB.upgrade()` runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlanVersion(Base):
+    """One applied version of a plan file; targets point at the version that set them."""
+
+    __tablename__ = "plan_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_name: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="cli")
+
+
+class Target(Base):
+    """A target for a KPI × period × optional dimension value, valid from `effective_from`."""
+
+    __tablename__ = "targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kpi_id: Mapped[str] = mapped_column(String(100), index=True)
+    grain: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(50), default="")
+    dimension_value: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[float] = mapped_column(Float)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    plan_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="cli")
+
+
+class CustomKpi(Base):
+    """A KPI a user added as a formula over measures; `definition` is the catalog entry as JSON."""
+
+    __tablename__ = "custom_kpis"
+    kpi_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="cli")
+
+
+class RefreshRun(Base):
+    """One run of `kaname refresh`: what it recomputed and how it ended."""
+
+    __tablename__ = "refresh_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    from_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppDB:
+    """Engine and sessions for the app database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def for_workspace(cls, url: str, root: Path) -> AppDB:
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+            url = prefix + str((root / url[len(prefix) :]).resolve())
+        return cls(url)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,123 @@
+"""The warehouse: canonical tables behind any Ibis backend (DuckDB file by default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from kaname.canonical.tables import TABLES, TABLES_BY_NAME, Table
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be opened or written; the message says what to do."""
+
+
+def resolve_url(url: str, root: Path) -> str:
+    """Make a relative duckdb file path absolute against the workspace folder."""
+    prefix = "duckdb://"
+    if url.startswith(prefix):
+        path = url[len(prefix) :]
+        if path and path != ":memory:" and not path.startswith("/"):
+            return prefix + str((root / path).resolve())
+    return url
+
+
+class Warehouse:
+    """One connection to the warehouse, with the canonical tables created on demand."""
+
+    def __init__(self, con: Any, url: str = "") -> None:
+        self.con = con
+        self.url = url
+
+    @classmethod
+    def connect(cls, url: str, root: Path | None = None) -> Warehouse:
+        resolved = resolve_url(url, root) if root else url
+        try:
+            con = ibis.connect(resolved)
+        except Exception as exc:  # driver errors differ per backend
+            text = str(exc)
+            if "lock" in text.lower():
+                raise WarehouseError(
+                    f"The warehouse {resolved} is in use by another process (probably "
+                    "`kaname serve`). Stop it, or run the command through the server's API."
+                ) from exc
+            raise WarehouseError(f"Cannot open the warehouse {resolved}: {text}") from exc
+        return cls(con, resolved)
+
+    @property
+    def backend(self) -> str:
+        return str(self.con.name)
+
+    def ensure_schema(self) -> list[str]:
+        """Create any missing canonical table; return the names created."""
+        existing = set(self.con.list_tables())
+        created = []
+        for table in TABLES:
+            if table.name not in existing:
+                self.con.create_table(table.name, schema=ibis.schema(table.schema()))
+                created.append(table.name)
+        return created
+
+    def table(self, name: str) -> ibis.Table:
+        if name not in TABLES_BY_NAME and name not in self.con.list_tables():
+            raise WarehouseError(f"unknown table {name!r}")
+        return self.con.table(name)
+
+    def tables(self) -> dict[str, ibis.Table]:
+        return {t.name: self.con.table(t.name) for t in TABLES}
+
+    def append(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Append rows (columns in any order; missing columns become null)."""
+        spec = TABLES_BY_NAME[name]
+        arrow = _conform(spec, frame)
+        self.con.insert(name, arrow)
+        return int(arrow.num_rows)
+
+    def truncate_all(self) -> None:
+        for table in TABLES:
+            self.con.truncate_table(table.name)
+
+    def row_counts(self) -> dict[str, int]:
+        return {t.name: int(self.con.table(t.name).count().execute()) for t in TABLES}
+
+    def close(self) -> None:
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+def _conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """Order, fill and cast columns to the canonical schema; unknown columns are an error."""
+    arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    unknown = set(arrow.column_names) - set(spec.column_names)
+    if unknown:
+        raise WarehouseError(
+            f"{spec.name}: columns not in the canonical model: {', '.join(sorted(unknown))}"
+        )
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    arrays = []
+    for col in spec.columns:
+        typ = _ARROW_TYPES[col.type]
+        if col.name in arrow.column_names:
+            arrays.append(arrow.column(col.name).cast(typ))
+        elif col.name == "_loaded_at":
+            arrays.append(pa.array([now] * arrow.num_rows, type=typ))
+        else:
+            arrays.append(pa.nulls(arrow.num_rows, type=typ))
+    return pa.Table.from_arrays(arrays, names=list(spec.column_names))

@@ -1,0 +1,228 @@
+"""The workspace facade: configuration, the two stores and the services, behind one entry point.
+
+CLI commands and (later) web pages call these methods and only render what they return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
+from kaname.design.plan import Plan, PlanError, load_plan
+from kaname.metrics.calendar import Grain, Period, period_of
+from kaname.metrics.catalog import Catalog, CatalogError, Kpi, builtin_catalog, custom_kpi_from_json
+from kaname.metrics.engine import MetricEngine, MetricQuery, View
+from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
+from kaname.metrics.report import ReportRequest, kpi_report
+from kaname.metrics.targets import TargetStore, TargetValue
+from kaname.store.appdb import AppDB, CustomKpi, PlanVersion, RefreshRun
+from kaname.store.warehouse import Warehouse
+
+ENV_WORKSPACE = "KANAME_WORKSPACE"
+
+
+class WorkspaceError(Exception):
+    """A workspace operation cannot be done; the message says how to fix it."""
+
+
+def default_root(explicit: Path | None = None) -> Path:
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(ENV_WORKSPACE)
+    return Path(env) if env else Path.cwd()
+
+
+class Workspace:
+    def __init__(self, root: Path, config: WorkspaceConfig) -> None:
+        self.root = root.resolve()
+        self.config = config
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def init(cls, root: Path, config: WorkspaceConfig | None = None, exist_ok: bool = False) -> Workspace:
+        root.mkdir(parents=True, exist_ok=True)
+        if (root / CONFIG_FILE).exists() and not exist_ok:
+            raise WorkspaceError(f"{root} is already a Kaname workspace ({CONFIG_FILE} exists)")
+        config = config or WorkspaceConfig()
+        write_config(root, config)
+        (root / "plans").mkdir(exist_ok=True)
+        ws = cls(root, config)
+        ws.warehouse.ensure_schema()
+        ws.appdb.upgrade()
+        return ws
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> Workspace:
+        path = default_root(root)
+        return cls(path, load_config(path))
+
+    def close(self) -> None:
+        if "warehouse" in self.__dict__:
+            self.warehouse.close()
+            del self.__dict__["warehouse"]
+        if "appdb" in self.__dict__:
+            self.appdb.dispose()
+            del self.__dict__["appdb"]
+
+    # ------------------------------------------------------------------ stores
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        wh = Warehouse.connect(self.config.warehouse_url, self.root)
+        wh.ensure_schema()
+        return wh
+
+    @cached_property
+    def appdb(self) -> AppDB:
+        db = AppDB.for_workspace(self.config.app_db_url, self.root)
+        db.upgrade()
+        return db
+
+    @property
+    def targets(self) -> TargetStore:
+        return TargetStore(self.appdb)
+
+    def today(self) -> dt.date:
+        return self.config.as_of or dt.date.today()
+
+    # ------------------------------------------------------------------ catalog
+    @cached_property
+    def catalog(self) -> Catalog:
+        with self.appdb.session() as session:
+            custom = [custom_kpi_from_json(row.definition)
+                      for row in session.execute(select(CustomKpi)).scalars()]
+        return builtin_catalog().with_custom(custom)
+
+    def add_custom_kpi(self, kpi: Kpi, created_by: str = "cli") -> Kpi:
+        kpi = kpi.model_copy(update={"custom": True})
+        self.catalog.with_custom([kpi])  # validates the formula against measures and KPIs
+        with self.appdb.session() as session:
+            if session.get(CustomKpi, kpi.id) is not None:
+                raise CatalogError(f"custom KPI {kpi.id!r} exists; remove it first")
+            payload = kpi.model_dump(mode="json", exclude={"custom"})
+            session.add(CustomKpi(kpi_id=kpi.id, definition=json.dumps(payload, ensure_ascii=False),
+                                  created_by=created_by))
+        self.__dict__.pop("catalog", None)
+        return kpi
+
+    def remove_custom_kpi(self, kpi_id: str) -> None:
+        with self.appdb.session() as session:
+            row = session.get(CustomKpi, kpi_id)
+            if row is None:
+                raise CatalogError(f"{kpi_id!r} is not a custom KPI of this workspace")
+            session.delete(row)
+        self.__dict__.pop("catalog", None)
+
+    # ------------------------------------------------------------------ metrics
+    def engine(self) -> MetricEngine:
+        return MetricEngine(self.warehouse.tables(), self.catalog,
+                            self.config.fiscal_year_start_month, self.config.gross_margin)
+
+    def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:
+        from kaname.metrics.calendar import parse_period
+
+        if label:
+            return parse_period(label, self.config.fiscal_year_start_month)
+        return period_of(self.today(), grain, self.config.fiscal_year_start_month)
+
+    def compute(self, query: MetricQuery) -> pd.DataFrame:
+        return self.engine().compute(query)
+
+    def kpi_report(
+        self,
+        kpis: list[str] | None = None,
+        period: Period | None = None,
+        dimension: str | None = None,
+        view: View = "period",
+    ) -> pd.DataFrame:
+        engine = self.engine()
+        period = period or self.period(None)
+        request = ReportRequest(
+            kpis=kpis or list(engine.catalog.ids), period=period, as_of=self.today(),
+            dimension=dimension, view=view, language=self.config.language,
+            at_risk_ratio=self.config.at_risk_ratio,
+        )
+        for kpi_id in request.kpis:
+            engine.catalog.get(kpi_id)
+        return kpi_report(engine, self.targets, request)
+
+    def refresh(
+        self, full: bool = False, plan: RefreshPlan | None = None, progress: Progress | None = None
+    ) -> RefreshResult:
+        """Materialise KPI values; incremental unless `full` or no refresh has succeeded yet."""
+        engine = self.engine()
+        since = None if full else self._last_refresh_start()
+        from_date = None
+        if since is not None:
+            from_date = changed_since(engine, self.warehouse.con, since)
+            if from_date is None:
+                return self._record_refresh("incremental", None, RefreshResult("incremental", None, 0, 0))
+        with self.appdb.session() as session:
+            run = RefreshRun(mode="full" if since is None else "incremental", from_date=from_date)
+            session.add(run)
+        try:
+            result = refresh(engine, self.warehouse.con, plan or RefreshPlan(), self.today(),
+                             from_date, progress)
+        except Exception as exc:
+            with self.appdb.session() as session:
+                stored = session.get(RefreshRun, run.id)
+                assert stored is not None
+                stored.status, stored.message = "failed", str(exc)
+                stored.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            raise
+        with self.appdb.session() as session:
+            stored = session.get(RefreshRun, run.id)
+            assert stored is not None
+            stored.status, stored.rows = "ok", result.rows
+            stored.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return result
+
+    def _record_refresh(self, mode: str, from_date: dt.date | None, result: RefreshResult) -> RefreshResult:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.appdb.session() as session:
+            session.add(RefreshRun(mode=mode, from_date=from_date, status="ok", rows=0,
+                                   finished_at=now, message="nothing changed"))
+        return result
+
+    def _last_refresh_start(self) -> dt.datetime | None:
+        with self.appdb.session() as session:
+            return session.execute(
+                select(func.max(RefreshRun.started_at)).where(RefreshRun.status == "ok")
+            ).scalar()
+
+    # ------------------------------------------------------------------ plans and targets
+    def apply_plan(self, path: Path, effective_from: dt.date | None = None,
+                   created_by: str = "cli") -> tuple[PlanVersion, int]:
+        text = path.read_text(encoding="utf-8")
+        plan = load_plan(text, str(path))
+        return self.apply_plan_object(plan, text, effective_from, created_by)
+
+    def apply_plan_object(self, plan: Plan, text: str, effective_from: dt.date | None = None,
+                          created_by: str = "cli") -> tuple[PlanVersion, int]:
+        catalog = self.catalog
+        for item in [plan.kgi.kpi, *(k.kpi for k in plan.kpis)]:
+            if item not in catalog:
+                raise PlanError(f"plan {plan.name}: KPI {item!r} is not in the catalog; "
+                                "`kaname catalog` lists the KPIs")
+        rows = plan.target_rows(self.config.fiscal_year_start_month)
+        values = [
+            TargetValue(kpi, grain, self.period(label).start, value)
+            for kpi, grain, label, value in rows
+        ]
+        kgi_period = self.period(plan.kgi.period)
+        values.append(TargetValue(plan.kgi.kpi, kgi_period.grain, kgi_period.start, plan.kgi.target))
+        with self.appdb.session() as session:
+            latest = session.execute(
+                select(func.max(PlanVersion.version)).where(PlanVersion.plan_name == plan.name)
+            ).scalar()
+            version = PlanVersion(plan_name=plan.name, version=(latest or 0) + 1, content=text,
+                                  created_by=created_by)
+            session.add(version)
+        count = self.targets.set(values, effective_from or self.today(), version.id, created_by)
+        return version, count
