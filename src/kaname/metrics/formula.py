@@ -109,7 +109,7 @@ def _eval(node: Node, values: Mapping[str, Array], notes: npt.NDArray[np.object_
         message = f"{_describe(node.right)} is 0, so the ratio is undefined"
         for i in np.flatnonzero(zero & (notes == "")):
             notes[i] = message
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(zero, np.nan, left / np.where(zero, 1.0, right))
     return np.asarray(out, dtype=np.float64)
 
