@@ -10,9 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fixture_company import load  # noqa: E402
-
-from kaname.store.warehouse import Warehouse  # noqa: E402
+from fixture_company import load
+from kaname.store.warehouse import Warehouse
 
 PG_HOST = os.environ.get("KANAME_TEST_PG_HOST", "127.0.0.1")
 PG_USER = os.environ.get("KANAME_TEST_PG_USER", "postgres")

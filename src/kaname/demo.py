@@ -14,16 +14,30 @@ from kaname.metrics.refresh import Progress
 from kaname.workspace import Workspace
 
 EXECUTIVE_KPIS: tuple[str, ...] = (
-    "revenue", "deals", "win_rate", "opportunities", "sql_rate", "mqls", "leads", "cpa", "cac", "nrr",
+    "revenue",
+    "deals",
+    "win_rate",
+    "opportunities",
+    "sql_rate",
+    "mqls",
+    "leads",
+    "cpa",
+    "cac",
+    "nrr",
 )
 """The demo's executive view: the KGI, the organisation KPIs and their drivers."""
 ORGANISATION_KPIS = ("revenue", "deals", "opportunities", "mqls", "cac")
 OWNERS = {
-    "revenue": ("sales", "営業部長"), "deals": ("sales", "営業部長"),
-    "win_rate": ("sales", "営業部長"), "opportunities": ("inside_sales", "IS マネージャー"),
-    "sql_rate": ("inside_sales", "IS マネージャー"), "mqls": ("marketing", "マーケティング部長"),
-    "leads": ("marketing", "マーケティング部長"), "cpa": ("marketing", "マーケティング部長"),
-    "cac": ("marketing", "マーケティング部長"), "nrr": ("customer_success", "CS マネージャー"),
+    "revenue": ("sales", "営業部長"),
+    "deals": ("sales", "営業部長"),
+    "win_rate": ("sales", "営業部長"),
+    "opportunities": ("inside_sales", "IS マネージャー"),
+    "sql_rate": ("inside_sales", "IS マネージャー"),
+    "mqls": ("marketing", "マーケティング部長"),
+    "leads": ("marketing", "マーケティング部長"),
+    "cpa": ("marketing", "マーケティング部長"),
+    "cac": ("marketing", "マーケティング部長"),
+    "nrr": ("customer_success", "CS マネージャー"),
 }
 GROWTH = 1.15
 """Targets ask for 15% more volume than the same month a year earlier."""
@@ -59,8 +73,9 @@ def build_demo(
     path.write_text(
         "# Starter plan written by `kaname demo`: targets for the executive view.\n" + text, "utf-8"
     )
-    ws.apply_plan_object(plan, text, effective_from=as_of - dt.timedelta(days=as_of.day - 1),
-                         created_by="demo")
+    ws.apply_plan_object(
+        plan, text, effective_from=as_of - dt.timedelta(days=as_of.day - 1), created_by="demo"
+    )
     return ws
 
 
@@ -72,12 +87,22 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
     months = periods_between(year.start, year.last_day, Grain.MONTH, fy_start)
     engine = ws.engine()
     last_year = engine.compute(
-        MetricQuery(EXECUTIVE_KPIS, Grain.MONTH, months[0].year_ago().start,
-                    months[-1].year_ago().start, as_of=as_of)
+        MetricQuery(
+            EXECUTIVE_KPIS,
+            Grain.MONTH,
+            months[0].year_ago().start,
+            months[-1].year_ago().start,
+            as_of=as_of,
+        )
     )
     whole = engine.compute(
-        MetricQuery(EXECUTIVE_KPIS, Grain.YEAR, months[0].year_ago().start,
-                    months[0].year_ago().start, as_of=as_of)
+        MetricQuery(
+            EXECUTIVE_KPIS,
+            Grain.YEAR,
+            months[0].year_ago().start,
+            months[0].year_ago().start,
+            as_of=as_of,
+        )
     )
     catalog = ws.catalog
     items = []
@@ -96,11 +121,16 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
             if not math.isnan(value):
                 targets[month.label] = round(value, 4 if kpi.unit == "ratio" else 0)
         department, owner = OWNERS[kpi_id]
-        items.append(PlanKpi(
-            kpi=kpi_id,
-            level="organisation" if kpi_id in ORGANISATION_KPIS else "department",
-            department=department, owner=owner, grain=Grain.MONTH, targets=targets,
-        ))
+        items.append(
+            PlanKpi(
+                kpi=kpi_id,
+                level="organisation" if kpi_id in ORGANISATION_KPIS else "department",
+                department=department,
+                owner=owner,
+                grain=Grain.MONTH,
+                targets=targets,
+            )
+        )
     kgi_target = sum(items[0].targets.values())
     return Plan(
         name=f"demo-fy{fy}",
@@ -108,4 +138,3 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
         kgi=Kgi(kpi="revenue", target=round(kgi_target), period=f"FY{fy}"),
         kpis=items,
     )
-

@@ -36,8 +36,10 @@ def format_value(value: float, unit: str, currency: str = "JPY", language: str =
     if unit == "multiple":
         return f"{value:.2f}x"
     if unit in ("days", "minutes", "months", "points"):
-        suffix = {"ja": {"days": "日", "minutes": "分", "months": "ヶ月", "points": "点"},
-                  "en": {"days": " d", "minutes": " min", "months": " mo", "points": " pt"}}
+        suffix = {
+            "ja": {"days": "日", "minutes": "分", "months": "ヶ月", "points": "点"},
+            "en": {"days": " d", "minutes": " min", "months": " mo", "points": " pt"},
+        }
         return f"{value:,.1f}{suffix['ja' if language == 'ja' else 'en'][unit]}"
     if unit == "score":
         return f"{value:+.1f}"

@@ -46,7 +46,9 @@ class Workspace:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def init(cls, root: Path, config: WorkspaceConfig | None = None, exist_ok: bool = False) -> Workspace:
+    def init(
+        cls, root: Path, config: WorkspaceConfig | None = None, exist_ok: bool = False
+    ) -> Workspace:
         root.mkdir(parents=True, exist_ok=True)
         if (root / CONFIG_FILE).exists() and not exist_ok:
             raise WorkspaceError(f"{root} is already a Kaname workspace ({CONFIG_FILE} exists)")
@@ -95,8 +97,10 @@ class Workspace:
     @cached_property
     def catalog(self) -> Catalog:
         with self.appdb.session() as session:
-            custom = [custom_kpi_from_json(row.definition)
-                      for row in session.execute(select(CustomKpi)).scalars()]
+            custom = [
+                custom_kpi_from_json(row.definition)
+                for row in session.execute(select(CustomKpi)).scalars()
+            ]
         return builtin_catalog().with_custom(custom)
 
     def add_custom_kpi(self, kpi: Kpi, created_by: str = "cli") -> Kpi:
@@ -106,8 +110,13 @@ class Workspace:
             if session.get(CustomKpi, kpi.id) is not None:
                 raise CatalogError(f"custom KPI {kpi.id!r} exists; remove it first")
             payload = kpi.model_dump(mode="json", exclude={"custom"})
-            session.add(CustomKpi(kpi_id=kpi.id, definition=json.dumps(payload, ensure_ascii=False),
-                                  created_by=created_by))
+            session.add(
+                CustomKpi(
+                    kpi_id=kpi.id,
+                    definition=json.dumps(payload, ensure_ascii=False),
+                    created_by=created_by,
+                )
+            )
         self.__dict__.pop("catalog", None)
         return kpi
 
@@ -121,8 +130,12 @@ class Workspace:
 
     # ------------------------------------------------------------------ metrics
     def engine(self) -> MetricEngine:
-        return MetricEngine(self.warehouse.tables(), self.catalog,
-                            self.config.fiscal_year_start_month, self.config.gross_margin)
+        return MetricEngine(
+            self.warehouse.tables(),
+            self.catalog,
+            self.config.fiscal_year_start_month,
+            self.config.gross_margin,
+        )
 
     def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:
         from kaname.metrics.calendar import parse_period
@@ -144,8 +157,12 @@ class Workspace:
         engine = self.engine()
         period = period or self.period(None)
         request = ReportRequest(
-            kpis=kpis or list(engine.catalog.ids), period=period, as_of=self.today(),
-            dimension=dimension, view=view, language=self.config.language,
+            kpis=kpis or list(engine.catalog.ids),
+            period=period,
+            as_of=self.today(),
+            dimension=dimension,
+            view=view,
+            language=self.config.language,
             at_risk_ratio=self.config.at_risk_ratio,
         )
         for kpi_id in request.kpis:
@@ -162,13 +179,16 @@ class Workspace:
         if since is not None:
             from_date = changed_since(engine, self.warehouse.con, since)
             if from_date is None:
-                return self._record_refresh("incremental", None, RefreshResult("incremental", None, 0, 0))
+                return self._record_refresh(
+                    "incremental", None, RefreshResult("incremental", None, 0, 0)
+                )
         with self.appdb.session() as session:
             run = RefreshRun(mode="full" if since is None else "incremental", from_date=from_date)
             session.add(run)
         try:
-            result = refresh(engine, self.warehouse.con, plan or RefreshPlan(), self.today(),
-                             from_date, progress)
+            result = refresh(
+                engine, self.warehouse.con, plan or RefreshPlan(), self.today(), from_date, progress
+            )
         except Exception as exc:
             with self.appdb.session() as session:
                 stored = session.get(RefreshRun, run.id)
@@ -183,11 +203,21 @@ class Workspace:
             stored.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         return result
 
-    def _record_refresh(self, mode: str, from_date: dt.date | None, result: RefreshResult) -> RefreshResult:
+    def _record_refresh(
+        self, mode: str, from_date: dt.date | None, result: RefreshResult
+    ) -> RefreshResult:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with self.appdb.session() as session:
-            session.add(RefreshRun(mode=mode, from_date=from_date, status="ok", rows=0,
-                                   finished_at=now, message="nothing changed"))
+            session.add(
+                RefreshRun(
+                    mode=mode,
+                    from_date=from_date,
+                    status="ok",
+                    rows=0,
+                    finished_at=now,
+                    message="nothing changed",
+                )
+            )
         return result
 
     def _last_refresh_start(self) -> dt.datetime | None:
@@ -197,32 +227,39 @@ class Workspace:
             ).scalar()
 
     # ------------------------------------------------------------------ plans and targets
-    def apply_plan(self, path: Path, effective_from: dt.date | None = None,
-                   created_by: str = "cli") -> tuple[PlanVersion, int]:
+    def apply_plan(
+        self, path: Path, effective_from: dt.date | None = None, created_by: str = "cli"
+    ) -> tuple[PlanVersion, int]:
         text = path.read_text(encoding="utf-8")
         plan = load_plan(text, str(path))
         return self.apply_plan_object(plan, text, effective_from, created_by)
 
-    def apply_plan_object(self, plan: Plan, text: str, effective_from: dt.date | None = None,
-                          created_by: str = "cli") -> tuple[PlanVersion, int]:
+    def apply_plan_object(
+        self, plan: Plan, text: str, effective_from: dt.date | None = None, created_by: str = "cli"
+    ) -> tuple[PlanVersion, int]:
         catalog = self.catalog
         for item in [plan.kgi.kpi, *(k.kpi for k in plan.kpis)]:
             if item not in catalog:
-                raise PlanError(f"plan {plan.name}: KPI {item!r} is not in the catalog; "
-                                "`kaname catalog` lists the KPIs")
+                raise PlanError(
+                    f"plan {plan.name}: KPI {item!r} is not in the catalog; "
+                    "`kaname catalog` lists the KPIs"
+                )
         rows = plan.target_rows(self.config.fiscal_year_start_month)
         values = [
             TargetValue(kpi, grain, self.period(label).start, value)
             for kpi, grain, label, value in rows
         ]
         kgi_period = self.period(plan.kgi.period)
-        values.append(TargetValue(plan.kgi.kpi, kgi_period.grain, kgi_period.start, plan.kgi.target))
+        values.append(
+            TargetValue(plan.kgi.kpi, kgi_period.grain, kgi_period.start, plan.kgi.target)
+        )
         with self.appdb.session() as session:
             latest = session.execute(
                 select(func.max(PlanVersion.version)).where(PlanVersion.plan_name == plan.name)
             ).scalar()
-            version = PlanVersion(plan_name=plan.name, version=(latest or 0) + 1, content=text,
-                                  created_by=created_by)
+            version = PlanVersion(
+                plan_name=plan.name, version=(latest or 0) + 1, content=text, created_by=created_by
+            )
             session.add(version)
         count = self.targets.set(values, effective_from or self.today(), version.id, created_by)
         return version, count

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given
@@ -9,8 +10,8 @@ from hypothesis import strategies as st
 from kaname.metrics.calendar import (
     Grain,
     PeriodError,
-    business_days,
     bucket_start,
+    business_days,
     fiscal_week,
     fiscal_year,
     parse_period,
@@ -87,8 +88,11 @@ def test_business_days_skip_japanese_holidays() -> None:
     assert business_days(D(2026, 1, 1), D(2026, 1, 3)) == 1
 
 
-@given(st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31)),
-       st.sampled_from(list(Grain)), st.integers(min_value=1, max_value=12))
+@given(
+    st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31)),
+    st.sampled_from(list(Grain)),
+    st.integers(min_value=1, max_value=12),
+)
 def test_every_day_lies_in_its_period(day: dt.date, grain: Grain, fy: int) -> None:
     period = period_of(day, grain, fy)
     assert period.contains(day)
@@ -99,5 +103,5 @@ def test_every_day_lies_in_its_period(day: dt.date, grain: Grain, fy: int) -> No
 @given(st.dates(min_value=D(2000, 1, 1), max_value=D(2050, 1, 1)), st.integers(1, 12))
 def test_periods_tile_a_year_without_gaps(day: dt.date, fy: int) -> None:
     months = periods_between(day, day + dt.timedelta(days=400), Grain.MONTH, fy)
-    for a, b in zip(months, months[1:], strict=False):
+    for a, b in itertools.pairwise(months):
         assert a.end == b.start

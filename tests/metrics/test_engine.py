@@ -5,8 +5,8 @@ import math
 
 import pandas as pd
 import pytest
-from fixture_company import APRIL, EXPECTED_APRIL_2025
 
+from fixture_company import APRIL, EXPECTED_APRIL_2025
 from kaname.metrics.calendar import Grain
 from kaname.metrics.catalog import builtin_catalog
 from kaname.metrics.engine import MetricEngine, MetricError, MetricQuery
@@ -47,7 +47,9 @@ def test_seed_sql_rate_example(duckdb_company: Warehouse) -> None:
 
 def test_division_by_zero_is_a_note_not_a_zero(duckdb_company: Warehouse) -> None:
     engine = MetricEngine(duckdb_company.tables(), CATALOG)
-    frame = engine.compute(MetricQuery(("cpa", "win_rate"), Grain.MONTH, APRIL, APRIL, ("channel",)))
+    frame = engine.compute(
+        MetricQuery(("cpa", "win_rate"), Grain.MONTH, APRIL, APRIL, ("channel",))
+    )
     email = frame[(frame["kpi"] == "win_rate") & (frame["channel"] == "paid_ads")].iloc[0]
     # paid ads won its only closed deal
     assert email["value"] == 1.0
@@ -59,8 +61,9 @@ def test_division_by_zero_is_a_note_not_a_zero(duckdb_company: Warehouse) -> Non
 
 def test_empty_period_says_where_the_data_is(duckdb_company: Warehouse) -> None:
     engine = MetricEngine(duckdb_company.tables(), CATALOG)
-    frame = engine.compute(MetricQuery(("leads", "cpa"), Grain.MONTH, dt.date(2030, 1, 1),
-                                       dt.date(2030, 1, 1)))
+    frame = engine.compute(
+        MetricQuery(("leads", "cpa"), Grain.MONTH, dt.date(2030, 1, 1), dt.date(2030, 1, 1))
+    )
     assert frame["value"].isna().all()
     assert frame["note"].str.contains("no data for 2030-01: the warehouse holds").all()
 
@@ -93,17 +96,26 @@ def test_period_and_cohort_views_differ_where_they_should(duckdb_company: Wareho
 def test_cohort_view_follows_leads_across_periods() -> None:
     wh = Warehouse.connect("duckdb://")
     wh.ensure_schema()
-    wh.append("leads", pd.DataFrame({
-        "lead_id": ["a", "b", "c"],
-        "created_at": [dt.datetime(2025, 4, 5), dt.datetime(2025, 4, 6), dt.datetime(2025, 5, 2)],
-        "mql_at": [dt.datetime(2025, 5, 10), dt.datetime(2025, 4, 9), None],
-    }))
+    wh.append(
+        "leads",
+        pd.DataFrame(
+            {
+                "lead_id": ["a", "b", "c"],
+                "created_at": [
+                    dt.datetime(2025, 4, 5),
+                    dt.datetime(2025, 4, 6),
+                    dt.datetime(2025, 5, 2),
+                ],
+                "mql_at": [dt.datetime(2025, 5, 10), dt.datetime(2025, 4, 9), None],
+            }
+        ),
+    )
     engine = MetricEngine(wh.tables(), CATALOG)
     q = MetricQuery(("mqls", "mql_rate"), Grain.MONTH, APRIL, dt.date(2025, 5, 1))
     period = engine.compute(q).pivot(index="period", columns="kpi", values="value")
-    cohort = engine.compute(
-        MetricQuery(q.kpis, q.grain, q.first, q.last, view="cohort")
-    ).pivot(index="period", columns="kpi", values="value")
+    cohort = engine.compute(MetricQuery(q.kpis, q.grain, q.first, q.last, view="cohort")).pivot(
+        index="period", columns="kpi", values="value"
+    )
     assert period.loc["2025-04", "mqls"] == 1 and period.loc["2025-05", "mqls"] == 1
     assert cohort.loc["2025-04", "mqls"] == 2 and cohort.loc["2025-05", "mqls"] == 0
     assert cohort.loc["2025-04", "mql_rate"] == 1.0

@@ -26,14 +26,25 @@ def test_division_by_zero_gives_nan_and_names_the_denominator() -> None:
 
 
 def test_unknown_measure_suggests_the_near_one() -> None:
-    with pytest.raises(FormulaError, match="unknown measure 'lead'.*Did you mean leads"):
+    with pytest.raises(FormulaError, match=r"unknown measure 'lead'.*Did you mean leads"):
         parse("spend / lead", KNOWN)
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')", "leads.real", "leads[0]", "lambda: 1", "leads ** 2",
-    "leads if deals else spend", "open('x')", "True", "'text'", "leads; deals",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "leads.real",
+        "leads[0]",
+        "lambda: 1",
+        "leads ** 2",
+        "leads if deals else spend",
+        "open('x')",
+        "True",
+        "'text'",
+        "leads; deals",
+    ],
+)
 def test_anything_but_arithmetic_is_refused(text: str) -> None:
     with pytest.raises(FormulaError):
         parse(text, KNOWN)
@@ -77,4 +88,4 @@ def _reference(text: str, env: dict[str, float]) -> float:
 
     tree = ast.parse(text, mode="eval")
     code = compile(tree, "<formula>", "eval")
-    return float(eval(code, {"__builtins__": {}}, dict(env)))  # noqa: S307 - trusted test oracle
+    return float(eval(code, {"__builtins__": {}}, dict(env)))

@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fixture_company import APRIL, EXPECTED_APRIL_2025, load
 
+from fixture_company import APRIL, EXPECTED_APRIL_2025, load
 from kaname.metrics.calendar import Grain
 from kaname.metrics.catalog import builtin_catalog
 from kaname.metrics.engine import MetricEngine, MetricQuery
 from kaname.store.warehouse import Warehouse
 
 CATALOG = builtin_catalog()
-CORE_FUNNEL = ("leads", "mqls", "mql_rate", "sqls", "sql_rate", "opportunities",
-               "opportunity_rate", "deals", "win_rate", "revenue", "cpa", "cac")
+CORE_FUNNEL = (
+    "leads",
+    "mqls",
+    "mql_rate",
+    "sqls",
+    "sql_rate",
+    "opportunities",
+    "opportunity_rate",
+    "deals",
+    "win_rate",
+    "revenue",
+    "cpa",
+    "cac",
+)
 
 
 def _values(wh: Warehouse, kpis: tuple[str, ...], dims: tuple[str, ...] = ()) -> dict:
@@ -38,8 +50,7 @@ def test_postgres_matches_duckdb_by_channel(
 ) -> None:
     kpis = tuple(k for k in CATALOG.ids if "channel" in CATALOG.dimensions_of(k))
     for view in ("period", "cohort"):
-        chosen = kpis if view == "period" else tuple(
-            k for k in kpis if CATALOG.has_cohort_view(k))
+        chosen = kpis if view == "period" else tuple(k for k in kpis if CATALOG.has_cohort_view(k))
         q = MetricQuery(chosen, grain, APRIL, APRIL, ("channel",), view)  # type: ignore[arg-type]
         a = MetricEngine(pg_company.tables(), CATALOG).compute(q)
         b = MetricEngine(duckdb_company.tables(), CATALOG).compute(q)
@@ -55,9 +66,12 @@ def spark_company() -> Iterator[Warehouse]:
     from pyspark.sql import SparkSession
 
     session = (
-        SparkSession.builder.master("local[2]").appName("kaname-tests")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC").getOrCreate()
+        SparkSession.builder.master("local[2]")
+        .appName("kaname-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
     )
     wh = load(Warehouse(ibis.pyspark.connect(session), "pyspark://local"))
     yield wh

@@ -1,7 +1,8 @@
 """Column-by-column definition of the canonical warehouse tables (documented in docs/data-model.md).
 
-Every connector and importer writes these tables; every metric reads them. The `_loaded_at` column
-records when a row was last written, which is how `kaname refresh` finds the periods new data touches.
+Every connector and importer writes these tables; every metric reads them. The `_loaded_at`
+column records when a row was last written, which is how `kaname refresh` finds the periods
+new data touches.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ LEADS = Table(
         Column("owner", "string", "Inside-sales rep who works the lead."),
         Column("score", "int32", "Lead score 0–100 (behaviour + fit)."),
         Column("status", "string", f"Current status: {', '.join(LEAD_STATUSES)}."),
-        Column("created_at", "timestamp", "When the lead was created (became a known lead).", False),
+        Column(
+            "created_at", "timestamp", "When the lead was created (became a known lead).", False
+        ),
         Column("mql_at", "timestamp", "When marketing qualified the lead (MQL)."),
         Column("sql_at", "timestamp", "When sales accepted the lead (SQL / 商談化)."),
         Column("disqualified_at", "timestamp", "When the lead was disqualified."),
@@ -113,7 +116,9 @@ TOUCHPOINTS = Table(
         Column("channel", "string", "Channel of the interaction (controlled vocabulary)."),
         Column("campaign_id", "string", "Campaign the interaction belongs to."),
         Column("owner", "string", "Rep who made the call or meeting (calls and appointments)."),
-        Column("duration_seconds", "int32", "Talk time of a connected call; viewing time of a webinar."),
+        Column(
+            "duration_seconds", "int32", "Talk time of a connected call; viewing time of a webinar."
+        ),
         Column("outcome", "string", "Result where the type has one: event_visit valid/invalid."),
         LOADED_AT,
     ),
@@ -142,7 +147,8 @@ CAMPAIGNS = Table(
 
 SPEND = Table(
     "spend",
-    "Marketing cost by day × channel × campaign, with ad delivery counts where the source has them.",
+    "Marketing cost by day × channel × campaign, with ad delivery counts where the source has"
+    " them.",
     ("date", "channel", "campaign_id"),
     (
         Column("date", "date", "Day the cost was incurred.", False),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -30,19 +29,33 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="The KPI catalog: list, add and remove KPIs.", no_args_is_help=False)
 plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (speed and memory, against a reference).",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks (speed and memory, against a reference).", no_args_is_help=True
+)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(plan_app, name="plan")
 app.add_typer(bench_app, name="bench")
 
-USER_ERRORS = (ConfigError, WorkspaceError, MetricError, CatalogError, FormulaError, PeriodError,
-               PlanError, WarehouseError, FileNotFoundError)
+USER_ERRORS = (
+    ConfigError,
+    WorkspaceError,
+    MetricError,
+    CatalogError,
+    FormulaError,
+    PeriodError,
+    PlanError,
+    WarehouseError,
+    FileNotFoundError,
+)
 
 WorkspaceOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option("--workspace", "-w", help="Workspace folder (default: $KANAME_WORKSPACE or .)",
-                 show_default=False),
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $KANAME_WORKSPACE or .)",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -68,19 +81,26 @@ def version() -> None:
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
-    fiscal_year_start: Annotated[int, typer.Option(min=1, max=12, help="First month of the FY.")] = 4,
+    fiscal_year_start: Annotated[
+        int, typer.Option(min=1, max=12, help="First month of the FY.")
+    ] = 4,
     currency: Annotated[str, typer.Option(help="ISO currency of amounts.")] = "JPY",
     language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
-    warehouse_url: Annotated[str, typer.Option(help="Ibis URL of the warehouse.")] =
-        "duckdb:///warehouse.duckdb",
-    app_db_url: Annotated[str, typer.Option(help="SQLAlchemy URL of the app DB.")] =
-        "sqlite:///kaname.db",
+    warehouse_url: Annotated[
+        str, typer.Option(help="Ibis URL of the warehouse.")
+    ] = "duckdb:///warehouse.duckdb",
+    app_db_url: Annotated[
+        str, typer.Option(help="SQLAlchemy URL of the app DB.")
+    ] = "sqlite:///kaname.db",
 ) -> None:
     """Create a workspace: kaname.yaml, the warehouse and the app DB."""
     try:
         config = WorkspaceConfig(
-            fiscal_year_start_month=fiscal_year_start, currency=currency, language=language,  # type: ignore[arg-type]
-            warehouse_url=warehouse_url, app_db_url=app_db_url,
+            fiscal_year_start_month=fiscal_year_start,
+            currency=currency,
+            language=language,
+            warehouse_url=warehouse_url,
+            app_db_url=app_db_url,
         )
         ws = Workspace.init(directory, config)
     except USER_ERRORS as exc:
@@ -93,15 +113,17 @@ def init(
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Workspace folder for the demo.")] =
-        Path("kaname-demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Workspace folder for the demo.")] = Path(
+        "kaname-demo"
+    ),
     scale: Annotated[float, typer.Option(min=0.001, help="1 ≈ 100k leads, 2M touchpoints.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
     as_of: Annotated[Optional[str], typer.Option(help="Last day of demo data (default today).")] =  # noqa: UP045
-        None,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve",
-                                        help="Serve the dashboard afterwards (when available).")] =
-        True,
+    None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards (when available)."),
+    ] = True,
 ) -> None:
     """Build the demo company workspace, apply its starter plan and print its KPIs."""
     from kaname.demo import EXECUTIVE_KPIS, build_demo
@@ -124,23 +146,48 @@ def demo(
     except USER_ERRORS as exc:
         raise _fail(exc) from exc
     period = ws.period(None)
-    console.print(kpi_table(report, ws.config.currency, ws.config.language,
-                            f"{ws.config.name} — {period.label} (as of {ws.today()})"))
-    console.print(f"Workspace: [bold]{ws.root}[/]. Try `kaname kpis -w {directory}` "
-                  f"or `kaname kpis -w {directory} --dimension channel`.")
+    console.print(
+        kpi_table(
+            report,
+            ws.config.currency,
+            ws.config.language,
+            f"{ws.config.name} — {period.label} (as of {ws.today()})",
+        )
+    )
+    console.print(
+        f"Workspace: [bold]{ws.root}[/]. Try `kaname kpis -w {directory}` "
+        f"or `kaname kpis -w {directory} --dimension channel`."
+    )
     if serve:
-        console.print("[dim]The web dashboard is not part of this release yet; "
-                      "the KPI table above is the demo's output.[/]")
+        console.print(
+            "[dim]The web dashboard is not part of this release yet; "
+            "the KPI table above is the demo's output.[/]"
+        )
 
 
 @app.command()
 def kpis(
     workspace: WorkspaceOpt = None,
-    period: Annotated[Optional[str], typer.Option(help="Period label, e.g. 2025-10, FY2025-Q3, FY2025 (default: current).")] = None,  # noqa: UP045
-    grain: Annotated[Grain, typer.Option(help="Grain of the default (current) period.")] = Grain.MONTH,
-    dimension: Annotated[Optional[str], typer.Option(help="Split by channel, campaign, segment, owner or stage.")] = None,  # noqa: UP045
-    view: Annotated[str, typer.Option(help="period (events in the period) or cohort (leads created in it, followed to outcome).")] = "period",
-    kpi: Annotated[Optional[list[str]], typer.Option("--kpi", "-k", help="KPI id (repeatable; default: all).")] = None,  # noqa: UP045
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period label, e.g. 2025-10, FY2025-Q3, FY2025 (default: current)."),
+    ] = None,
+    grain: Annotated[
+        Grain, typer.Option(help="Grain of the default (current) period.")
+    ] = Grain.MONTH,
+    dimension: Annotated[
+        str | None, typer.Option(help="Split by channel, campaign, segment, owner or stage.")
+    ] = None,
+    view: Annotated[
+        str,
+        typer.Option(
+            help="period (events in the period) or cohort (leads created in it, followed to "
+            "outcome).",
+        ),
+    ] = "period",
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", "-k", help="KPI id (repeatable; default: all).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Actual, target, achievement, pacing projection and status of KPIs for a period."""
@@ -153,15 +200,24 @@ def kpis(
     except USER_ERRORS as exc:
         raise _fail(exc) from exc
     if report.empty:
-        raise _fail(MetricError(
-            f"no KPI can be shown {'by ' + dimension if dimension else ''} in the {view} view; "
-            "check --dimension and --view (`kaname catalog` shows what each KPI allows)"))
+        raise _fail(
+            MetricError(
+                f"no KPI can be shown {'by ' + dimension if dimension else ''} in the {view} view; "
+                "check --dimension and --view (`kaname catalog` shows what each KPI allows)"
+            )
+        )
     if as_json:
         print_json(to_jsonable(report))
         return
     label = "cohort view: leads created in the period" if view == "cohort" else "period view"
-    console.print(kpi_table(report, ws.config.currency, ws.config.language,
-                            f"{chosen.label} — {label} — as of {ws.today()}"))
+    console.print(
+        kpi_table(
+            report,
+            ws.config.currency,
+            ws.config.language,
+            f"{chosen.label} — {label} — as of {ws.today()}",
+        )
+    )
 
 
 @app.command()
@@ -188,17 +244,37 @@ def catalog_list(
     ctx: typer.Context,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
-    measures: Annotated[bool, typer.Option("--measures", help="List base measures instead.")] = False,
-    phase: Annotated[Optional[str], typer.Option(help="awareness, lead, deal or retention.")] = None,  # noqa: UP045
+    measures: Annotated[
+        bool, typer.Option("--measures", help="List base measures instead.")
+    ] = False,
+    phase: Annotated[str | None, typer.Option(help="awareness, lead, deal or retention.")] = None,
 ) -> None:
     """List the KPIs (built-in and this workspace's custom ones)."""
     if ctx.invoked_subcommand:
         return
     if measures:
-        rows = [{"id": m.id, "definition": m.doc, "unit": m.unit, "dimensions": list(m.dims),
-                 "cohort": m.cohort, "additive": m.additive} for m in MEASURES.values()]
-        rows += [{"id": k, "definition": v, "unit": "parameter", "dimensions": [], "cohort": True,
-                  "additive": False} for k, v in PARAMETERS.items()]
+        rows: list[dict[str, Any]] = [
+            {
+                "id": m.id,
+                "definition": m.doc,
+                "unit": m.unit,
+                "dimensions": list(m.dims),
+                "cohort": m.cohort,
+                "additive": m.additive,
+            }
+            for m in MEASURES.values()
+        ]
+        rows += [
+            {
+                "id": k,
+                "definition": v,
+                "unit": "parameter",
+                "dimensions": [],
+                "cohort": True,
+                "additive": False,
+            }
+            for k, v in PARAMETERS.items()
+        ]
         if as_json:
             print_json(rows)
             return
@@ -216,20 +292,41 @@ def catalog_list(
     language = ws.config.language if ws else "ja"
     items = [k for k in catalog if phase is None or k.phase == phase]
     if as_json:
-        print_json([
-            {**k.model_dump(mode="json"), "dimensions": list(catalog.dimensions_of(k.id)),
-             "cohort_view": catalog.has_cohort_view(k.id)}
-            for k in items
-        ])
+        print_json(
+            [
+                {
+                    **k.model_dump(mode="json"),
+                    "dimensions": list(catalog.dimensions_of(k.id)),
+                    "cohort_view": catalog.has_cohort_view(k.id),
+                }
+                for k in items
+            ]
+        )
         return
     from rich.table import Table
 
-    table = Table("id", "name", "formula", "unit", "better", "phase", "lead/lag", "dimensions",
-                  title=f"{len(items)} KPIs")
+    table = Table(
+        "id",
+        "name",
+        "formula",
+        "unit",
+        "better",
+        "phase",
+        "lead/lag",
+        "dimensions",
+        title=f"{len(items)} KPIs",
+    )
     for k in items:
-        table.add_row(k.id + (" *" if k.custom else ""), k.name(language), k.formula, k.unit,
-                      k.direction, PHASE_NAMES[k.phase][0 if language == "ja" else 1], k.type,
-                      ", ".join(catalog.dimensions_of(k.id)))
+        table.add_row(
+            k.id + (" *" if k.custom else ""),
+            k.name(language),
+            k.formula,
+            k.unit,
+            k.direction,
+            PHASE_NAMES[k.phase][0 if language == "ja" else 1],
+            k.type,
+            ", ".join(catalog.dimensions_of(k.id)),
+        )
     console.print(table)
 
 
@@ -247,7 +344,10 @@ def catalog_add(
     name_en: Annotated[str, typer.Option(help="English name.")],
     name_ja: Annotated[str, typer.Option(help="Japanese name.")] = "",
     definition: Annotated[str, typer.Option(help="What it measures.")] = "",
-    unit: Annotated[str, typer.Option(help="count, currency, ratio, days, minutes, months, multiple, score, points")] = "ratio",
+    unit: Annotated[
+        str,
+        typer.Option(help="count, currency, ratio, days, minutes, months, multiple, score, points"),
+    ] = "ratio",
     direction: Annotated[str, typer.Option(help="higher or lower (which is better).")] = "higher",
     phase: Annotated[str, typer.Option(help="awareness, lead, deal or retention.")] = "lead",
     kpi_type: Annotated[str, typer.Option("--type", help="leading or lagging.")] = "leading",
@@ -256,10 +356,20 @@ def catalog_add(
     """Add a custom KPI as a formula over measures (parsed safely, never evaluated as code)."""
     ws = _open(workspace)
     try:
-        kpi = Kpi(id=kpi_id, name_en=name_en, name_ja=name_ja or name_en,
-                  definition_en=definition or formula, definition_ja=definition or formula,
-                  formula=formula, unit=unit, direction=direction, phase=phase,  # type: ignore[arg-type]
-                  type=kpi_type)  # type: ignore[arg-type]
+        kpi = Kpi.model_validate(
+            {
+                "id": kpi_id,
+                "name_en": name_en,
+                "name_ja": name_ja or name_en,
+                "definition_en": definition or formula,
+                "definition_ja": definition or formula,
+                "formula": formula,
+                "unit": unit,
+                "direction": direction,
+                "phase": phase,
+                "type": kpi_type,
+            }
+        )
         ws.add_custom_kpi(kpi)
     except USER_ERRORS as exc:
         raise _fail(exc) from exc
@@ -283,7 +393,9 @@ def catalog_remove(kpi_id: str, workspace: WorkspaceOpt = None) -> None:
 def plan_apply(
     file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
     workspace: WorkspaceOpt = None,
-    effective_from: Annotated[Optional[str], typer.Option(help="Date the targets take effect (default today).")] = None,  # noqa: UP045
+    effective_from: Annotated[
+        str | None, typer.Option(help="Date the targets take effect (default today).")
+    ] = None,
 ) -> None:
     """Validate a plan and store its targets as a new plan version."""
     ws = _open(workspace)
@@ -301,15 +413,17 @@ def plan_apply(
 def bench_refresh(
     scale: Annotated[float, typer.Option(help="Demo scale (10 ≈ 1M leads, 20M touchpoints).")] = 10,
     seed: Annotated[int, typer.Option()] = 42,
-    workdir: Annotated[Path, typer.Option(help="Where the benchmark workspace is built.")] =
-        Path("benchmarks/.work"),
+    workdir: Annotated[Path, typer.Option(help="Where the benchmark workspace is built.")] = Path(
+        "benchmarks/.work"
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Time a refresh of funnel and channel KPIs against hand-written DuckDB SQL."""
     from kaname.bench import run_refresh_benchmark
 
-    result = run_refresh_benchmark(scale=scale, seed=seed, workdir=workdir,
-                                   log=lambda m: err_console.print(f"[dim]{m}[/]"))
+    result = run_refresh_benchmark(
+        scale=scale, seed=seed, workdir=workdir, log=lambda m: err_console.print(f"[dim]{m}[/]")
+    )
     if as_json:
         print_json(result)
         return
@@ -323,5 +437,3 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     app()
-
-_ = json

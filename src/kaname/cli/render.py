@@ -76,8 +76,12 @@ def kpi_table(report: pd.DataFrame, currency: str, language: str, title: str) ->
 def progress_bar(description: str) -> Iterator[Any]:
     """A Rich progress bar; yields a callback(label, done, total)."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TextColumn("[dim]{task.fields[label]}"), TimeElapsedColumn(), console=err_console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("[dim]{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=err_console,
         transient=False,
     ) as progress:
         task = progress.add_task(description, total=None, label="")

@@ -12,7 +12,9 @@ import ibis.expr.types as ir
 from kaname.metrics.calendar import MONTHS_IN_GRAIN, Grain
 
 
-def bucket_expr(ts: ir.TimestampValue | ir.DateValue, grain: Grain, fy_start_month: int) -> ir.DateValue:
+def bucket_expr(
+    ts: ir.TimestampValue | ir.DateValue, grain: Grain, fy_start_month: int
+) -> ir.DateValue:
     """First day of the period holding `ts`, as a date expression."""
     if grain is Grain.DAY:
         return ts.cast("date")

@@ -174,7 +174,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Grain], ...] = (
     (re.compile(r"^FY(\d{4})$", re.I), Grain.YEAR),
 )
 
-PERIOD_FORMS = "2025-10-01 (day), FY2025-W27 (fiscal week), 2025-10 (month), FY2025-Q3, FY2025-H2, FY2025"
+PERIOD_FORMS = (
+    "2025-10-01 (day), FY2025-W27 (fiscal week), 2025-10 (month), FY2025-Q3, FY2025-H2, FY2025"
+)
 
 
 def parse_period(text: str, fy_start_month: int = 4) -> Period:

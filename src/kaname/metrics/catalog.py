@@ -1,4 +1,4 @@
-"""The KPI catalog: data (catalog.yaml) plus the custom KPIs a workspace adds, validated together."""
+"""The KPI catalog: data (catalog.yaml) plus a workspace's custom KPIs, validated together."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from kaname.metrics.formula import BinOp, Formula, FormulaError, Neg, Node, Num, Ref, parse
 from kaname.metrics.measures import MEASURES, PARAMETERS
 
-Unit = Literal["count", "currency", "ratio", "days", "minutes", "months", "multiple", "score", "points"]
+Unit = Literal[
+    "count", "currency", "ratio", "days", "minutes", "months", "multiple", "score", "points"
+]
 PHASES = ("awareness", "lead", "deal", "retention")
 PHASE_NAMES = {
     "awareness": ("認知", "Awareness"),
@@ -71,12 +73,11 @@ class Catalog:
         for kpi in kpis:
             if kpi.id in self._kpis:
                 raise CatalogError(f"KPI {kpi.id!r} is defined twice")
-            if kpi.id in MEASURES or kpi.id in PARAMETERS:
-                # A KPI may share its measure's name only when it is that measure.
-                if kpi.formula.strip() != kpi.id:
-                    raise CatalogError(
-                        f"KPI {kpi.id!r} has the name of a measure but a different formula"
-                    )
+            # A KPI may share its measure's name only when it is that measure.
+            if (kpi.id in MEASURES or kpi.id in PARAMETERS) and kpi.formula.strip() != kpi.id:
+                raise CatalogError(
+                    f"KPI {kpi.id!r} has the name of a measure but a different formula"
+                )
             self._kpis[kpi.id] = kpi
         self._resolved: dict[str, Formula] = {}
         for kpi_id in self._kpis:

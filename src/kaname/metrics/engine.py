@@ -114,8 +114,8 @@ class MetricEngine:
         for (table, time), members in groups.items():
             expr = self._event_expr(table, time, members, query, periods)
             frames.append(_execute(expr, keys))
-        for family, members in families.items():
-            expr = self._snapshot_expr(family, members, query, periods)
+        for family, snapshot in families.items():
+            expr = self._snapshot_expr(family, snapshot, query, periods)
             frames.append(_execute(expr, keys))
         spine = pd.DataFrame({"period_start": [p.start for p in periods]})
         result = _merge(frames, keys) if frames else spine
@@ -205,8 +205,9 @@ class MetricEngine:
         if query.view == "cohort":
             if table == "opportunities":
                 leads = self.tables["leads"]
-                t = t.left_join(leads.select(lead_id=leads.lead_id, _cohort_at=leads.created_at),
-                                "lead_id")
+                t = t.left_join(
+                    leads.select(lead_id=leads.lead_id, _cohort_at=leads.created_at), "lead_id"
+                )
                 bucket_col = "_cohort_at"
             elif table == "leads":
                 bucket_col = "created_at"
@@ -216,8 +217,9 @@ class MetricEngine:
             filt += [t[time].notnull(), t[time] < _lit(end, t[time])]
         t = t.filter(*filt)
         dims = _dim_columns(t, members[0].dims, query.dimensions)
-        t = t.mutate(period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month),
-                     **dims)
+        t = t.mutate(
+            period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month), **dims
+        )
         metrics: dict[str, ir.Value] = {}
         for m in members:
             cond = m.where(t) if m.where else None
@@ -251,8 +253,12 @@ class MetricEngine:
         o = self.tables["opportunities"]
         o = o.filter(o.type == "new_business")
         dims = _dim_columns(o, members[0].dims, query.dimensions)
-        o = o.select(_created=o.created_at.cast("date"), _closed=o.closed_at.cast("date"),
-                     _amount=o.amount, **dims)
+        o = o.select(
+            _created=o.created_at.cast("date"),
+            _closed=o.closed_at.cast("date"),
+            _amount=o.amount,
+            **dims,
+        )
         x = spine.cross_join(o)
         open_at_end = (x._created < x.snap_end) & (x._closed.isnull() | (x._closed >= x.snap_end))
         x = x.filter(open_at_end)
@@ -276,14 +282,18 @@ class MetricEngine:
             a = self.tables["accounts"]
             s = s.left_join(a.select(account_id=a.account_id, segment=a.segment), "account_id")
         first = periods[0].start - dt.timedelta(days=1)
-        s = s.filter(s.start_date <= _lit(periods[-1].end, s.start_date),
-                     s.end_date.isnull() | (s.end_date >= _lit(first, s.end_date)))
+        s = s.filter(
+            s.start_date <= _lit(periods[-1].end, s.start_date),
+            s.end_date.isnull() | (s.end_date >= _lit(first, s.end_date)),
+        )
         keep = ["account_id", "mrr", "start_date", "end_date", "change", *query.dimensions]
         x = spine.cross_join(s.select(*keep))
         active_start = (x.start_date < x.period_start) & (
             x.end_date.isnull() | (x.end_date >= x.period_start)
         )
-        active_end = (x.start_date < x.snap_end) & (x.end_date.isnull() | (x.end_date >= x.snap_end))
+        active_end = (x.start_date < x.snap_end) & (
+            x.end_date.isnull() | (x.end_date >= x.snap_end)
+        )
         started = (x.start_date >= x.period_start) & (x.start_date < x.snap_end)
         per_account = x.group_by(["period_start", "account_id", *query.dimensions]).aggregate(
             mrr_s=x.mrr.sum(where=active_start),
@@ -326,7 +336,8 @@ class MetricEngine:
         for kpi_id in query.kpis:
             mask = frame["kpi"] == kpi_id
             empty = sorted(
-                t for t in {_table_of(n) for n in self.catalog.measures_of(kpi_id)}
+                t
+                for t in {_table_of(n) for n in self.catalog.measures_of(kpi_id)}
                 if self.coverage(t) is None
             )
             if empty:

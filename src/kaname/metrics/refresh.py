@@ -88,7 +88,8 @@ def refresh(
     total = 0
     for done, (grain, dim, view) in enumerate(jobs, start=1):
         kpis = tuple(
-            k.id for k in engine.catalog
+            k.id
+            for k in engine.catalog
             if (dim is None or dim in engine.catalog.dimensions_of(k.id))
             and (view == "period" or engine.catalog.has_cohort_view(k.id))
         )
@@ -100,7 +101,9 @@ def refresh(
             total += _insert(backend, frame, grain, view, dim, now)
         if progress:
             progress(f"{grain} × {dim or 'total'} × {view}", done, len(jobs))
-    return RefreshResult("full" if from_date is None else "incremental", from_date, total, len(jobs))
+    return RefreshResult(
+        "full" if from_date is None else "incremental", from_date, total, len(jobs)
+    )
 
 
 def _ensure_table(con: object) -> None:
@@ -120,17 +123,19 @@ def _insert(
 ) -> int:
     if frame.empty:
         return 0
-    out = pd.DataFrame({
-        "kpi": frame["kpi"].astype(str),
-        "grain": str(grain),
-        "view": view,
-        "period_start": frame["period_start"],
-        "dimension": dim or "",
-        "dimension_value": frame[dim].astype(str) if dim else "",
-        "value": frame["value"].astype("float64"),
-        "note": frame["note"].astype(str),
-        "computed_at": now,
-    })
+    out = pd.DataFrame(
+        {
+            "kpi": frame["kpi"].astype(str),
+            "grain": str(grain),
+            "view": view,
+            "period_start": frame["period_start"],
+            "dimension": dim or "",
+            "dimension_value": frame[dim].astype(str) if dim else "",
+            "value": frame["value"].astype("float64"),
+            "note": frame["note"].astype(str),
+            "computed_at": now,
+        }
+    )
     con.insert(KPI_VALUES, ibis.memtable(out, schema=KPI_VALUES_SCHEMA))  # type: ignore[attr-defined]
     return len(out)
 

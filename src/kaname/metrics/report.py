@@ -16,8 +16,19 @@ from kaname.metrics.pacing import Status, achievement, run_rate_factor, status
 from kaname.metrics.targets import TargetStore
 
 REPORT_COLUMNS = [
-    "kpi", "name", "period", "dimension", "dimension_value", "actual", "target", "achievement",
-    "projection", "status", "unit", "direction", "note",
+    "kpi",
+    "name",
+    "period",
+    "dimension",
+    "dimension_value",
+    "actual",
+    "target",
+    "achievement",
+    "projection",
+    "status",
+    "unit",
+    "direction",
+    "note",
 ]
 
 
@@ -36,19 +47,30 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
     """One row per KPI (× dimension value) for the requested period."""
     period = request.period
     dims = (request.dimension,) if request.dimension else ()
-    kpis = [k for k in request.kpis if not dims or request.dimension in engine.catalog.dimensions_of(k)]
+    kpis = [
+        k for k in request.kpis if not dims or request.dimension in engine.catalog.dimensions_of(k)
+    ]
     if request.view == "cohort":
         kpis = [k for k in kpis if engine.catalog.has_cohort_view(k)]
     if not kpis:
         return pd.DataFrame(columns=REPORT_COLUMNS)
-    base = MetricQuery(tuple(kpis), period.grain, period.start, period.start, dims, request.view,
-                       request.as_of)
+    base = MetricQuery(
+        tuple(kpis), period.grain, period.start, period.start, dims, request.view, request.as_of
+    )
     actual = engine.compute(base)
     factor = run_rate_factor(period, request.as_of)
     if factor != 1.0 and not math.isnan(factor) and request.view == "period":
         projected = engine.compute(
-            MetricQuery(base.kpis, base.grain, base.first, base.last, dims, base.view, base.as_of,
-                        scale={period.start: factor})
+            MetricQuery(
+                base.kpis,
+                base.grain,
+                base.first,
+                base.last,
+                dims,
+                base.view,
+                base.as_of,
+                scale={period.start: factor},
+            )
         )
         projection = projected["value"].to_numpy()
     else:
@@ -66,21 +88,23 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
         st = status(proj, target, kpi.direction, request.at_risk_ratio)
         if math.isnan(value) and st is not Status.NO_TARGET:
             st = Status.NO_DATA
-        rows.append({
-            "kpi": rec.kpi,
-            "name": kpi.name(request.language),
-            "period": rec.period,
-            "dimension": request.dimension or "",
-            "dimension_value": dim_value,
-            "actual": value,
-            "target": target,
-            "achievement": achievement(value, target, kpi.direction),
-            "projection": proj,
-            "status": str(st),
-            "unit": kpi.unit,
-            "direction": kpi.direction,
-            "note": rec.note,
-        })
+        rows.append(
+            {
+                "kpi": rec.kpi,
+                "name": kpi.name(request.language),
+                "period": rec.period,
+                "dimension": request.dimension or "",
+                "dimension_value": dim_value,
+                "actual": value,
+                "target": target,
+                "achievement": achievement(value, target, kpi.direction),
+                "projection": proj,
+                "status": str(st),
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "note": rec.note,
+            }
+        )
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 

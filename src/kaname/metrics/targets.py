@@ -97,10 +97,8 @@ class TargetStore:
                 out[(row.kpi_id, row.period_start, row.dimension_value)] = row.value
         return out
 
-    def rolled_up(
-        self, kpi_id: str, period: Period, as_of: dt.date, fy_start_month: int
-    ) -> float:
-        """Sum of monthly targets inside a longer period (for additive KPIs); NaN if any is missing."""
+    def rolled_up(self, kpi_id: str, period: Period, as_of: dt.date, fy_start_month: int) -> float:
+        """Sum of the monthly targets inside a longer period; NaN if one is absent."""
         if period.grain not in (Grain.QUARTER, Grain.HALF, Grain.YEAR):
             return math.nan
         months = periods_between(period.start, period.last_day, Grain.MONTH, fy_start_month)

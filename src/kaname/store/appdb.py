@@ -1,6 +1,7 @@
 """The app database: plans and their versions, targets, custom KPIs and refresh history.
 
-Schema changes go through Alembic migrations in `kaname/store/migrations`; `AppDB.upgrade()` runs them.
+Schema changes go through Alembic migrations in `kaname/store/migrations`; `AppDB.upgrade()`
+runs them.
 """
 
 from __future__ import annotations

@@ -104,7 +104,9 @@ _ARROW_TYPES = {
 
 def _conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
     """Order, fill and cast columns to the canonical schema; unknown columns are an error."""
-    arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    arrow = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )
     unknown = set(arrow.column_names) - set(spec.column_names)
     if unknown:
         raise WarehouseError(

@@ -1,0 +1,39 @@
+# Kaname — run `make help` for the targets.
+PYTHON ?= python
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install demo test test-fast lint format docs bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## install Kaname with the development and test tools
+	$(PYTHON) -m pip install -q -e '.[dev]'
+
+demo: ## install and build + show the demo workspace (kaname-demo/)
+	$(PYTHON) -m pip install -q -e .
+	kaname demo
+
+test: install ## install, then run every test (PostgreSQL and PySpark included)
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS)
+
+test-fast: ## the fast unit suite only (no PostgreSQL, Spark or slow tests)
+	$(PYTHON) -m pytest -m "not postgres and not spark and not slow"
+
+lint: install ## ruff (lint + format check) and mypy on src
+	ruff check src tests benchmarks
+	ruff format --check src tests benchmarks
+	mypy
+
+format: ## apply ruff's formatting and safe fixes
+	ruff check --fix src tests benchmarks
+	ruff format src tests benchmarks
+
+docs: ## regenerate docs/kpis.md and docs/data-model.md from the code
+	$(PYTHON) -m kaname.docs_gen docs
+
+bench: ## engine vs hand-written SQL at scale 10 (see docs/benchmarks.md)
+	$(PYTHON) benchmarks/refresh.py --scale 10
+
+clean: ## remove build and benchmark leftovers
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache benchmarks/.work kaname-demo
