@@ -144,5 +144,10 @@ def read_values(
     con: object, kpi: str, grain: Grain, view: str = "period", dimension: str = ""
 ) -> pd.DataFrame:
     t = con.table(KPI_VALUES)  # type: ignore[attr-defined]
-    expr = t.filter(t.kpi == kpi, t.grain == str(grain), t.view == view, t.dimension == dimension)
-    return expr.order_by(["period_start", "dimension_value"]).execute()
+    # Bracket access: `view` is also an Ibis Table method.
+    expr = t.filter(
+        t["kpi"] == kpi, t["grain"] == str(grain), t["view"] == view, t["dimension"] == dimension
+    )
+    frame = expr.order_by(["period_start", "dimension_value"]).execute()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    return frame

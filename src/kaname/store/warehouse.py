@@ -17,14 +17,18 @@ class WarehouseError(Exception):
     """The warehouse cannot be opened or written; the message says what to do."""
 
 
-def resolve_url(url: str, root: Path) -> str:
-    """Make a relative duckdb file path absolute against the workspace folder."""
-    prefix = "duckdb://"
-    if url.startswith(prefix):
-        path = url[len(prefix) :]
-        if path and path != ":memory:" and not path.startswith("/"):
-            return prefix + str((root / path).resolve())
-    return url
+def duckdb_path(url: str, root: Path | None = None) -> str | None:
+    """The file of a duckdb URL (SQLAlchemy style: duckdb:///relative, duckdb:////absolute);
+    ':memory:' for duckdb:// ; None for other backends."""
+    if not url.startswith("duckdb://"):
+        return None
+    rest = url[len("duckdb://") :]
+    if rest in ("", "/", "/:memory:", ":memory:"):
+        return ":memory:"
+    path = rest[1:] if rest.startswith("/") else rest
+    if path.startswith("/"):
+        return path
+    return str((root / path).resolve()) if root else path
 
 
 class Warehouse:
@@ -36,9 +40,10 @@ class Warehouse:
 
     @classmethod
     def connect(cls, url: str, root: Path | None = None) -> Warehouse:
-        resolved = resolve_url(url, root) if root else url
+        path = duckdb_path(url, root)
+        resolved = f"duckdb:///{path}" if path else url
         try:
-            con = ibis.connect(resolved)
+            con = ibis.duckdb.connect(database=path) if path else ibis.connect(url)
         except Exception as exc:  # driver errors differ per backend
             text = str(exc)
             if "lock" in text.lower():
