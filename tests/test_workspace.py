@@ -5,8 +5,8 @@ import math
 from pathlib import Path
 
 import pytest
-from fixture_company import load
 
+from fixture_company import load
 from kaname.config import ConfigError, WorkspaceConfig
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Grain, parse_period
