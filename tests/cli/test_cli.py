@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fixture_company import load
 from typer.testing import CliRunner
 
+from fixture_company import load
 from kaname.cli.main import app
 from kaname.config import WorkspaceConfig
 from kaname.workspace import Workspace

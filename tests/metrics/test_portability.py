@@ -61,12 +61,15 @@ def test_postgres_matches_duckdb_by_channel(
 
 
 @pytest.fixture(scope="module")
-def spark_company() -> Iterator[Warehouse]:
+def spark_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     import ibis
     from pyspark.sql import SparkSession
 
+    home = tmp_path_factory.mktemp("spark")
     session = (
         SparkSession.builder.master("local[2]")
+        .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
         .appName("kaname-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
