@@ -51,7 +51,7 @@ def build_demo(
     as_of: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Workspace:
-    from kaname.ingest.demo.generator import estimate_rows, generate
+    from kaname.ingest.synthetic import estimate_rows, generate
 
     as_of = as_of or dt.date.today()
     if (root / "kaname.yaml").exists():

@@ -1,0 +1,2 @@
+"""Connect: getting data into the canonical tables (the demo company today; importers and
+connectors next)."""
