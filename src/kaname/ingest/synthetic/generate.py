@@ -196,7 +196,7 @@ class _Company:
     # ------------------------------------------------------------------ leads
     def _draw_leads(self) -> _Leads:
         rng = self.rng
-        n_total = int(round(P.LEADS_PER_SCALE * self.scale * len(self.days) / 730))
+        n_total = round(P.LEADS_PER_SCALE * self.scale * len(self.days) / 730)
         shares = np.array([c.lead_share for c in self.channels])
         per_channel = rng.multinomial(n_total, shares / shares.sum())
         channel, campaign, day = [], [], []
@@ -411,7 +411,7 @@ class _Company:
         new_start = close[won] // DAY + 1
         new_mrr = amount[won] / 12
         new_seg = L.segment[lead[won]]
-        n_old = int(round(P.LEADS_PER_SCALE * self.scale * 0.012))
+        n_old = round(P.LEADS_PER_SCALE * self.scale * 0.012)
         old_acc = self.n_accounts + np.arange(n_old)
         old_seg = rng.choice(3, size=n_old, p=P.SEGMENT_SHARE)
         old_start = self.start_day - rng.integers(30, 3 * 365, n_old)
@@ -436,7 +436,8 @@ class _Company:
         # Old customers who had already left before the window are not in the data.
         present = churn_day > self.start_day - 1
         base_end = np.where(upsell, up_day, np.where(churned, churn_day, NAT))
-        base_reason = np.where(upsell, "upgrade", np.where(churned, "churn", None))
+        none = np.array(None, dtype=object)
+        base_reason = np.where(upsell, "upgrade", np.where(churned, "churn", none))
         lines_acc = [acc, acc[upsell], acc[cross]]
         lines_mrr = [mrr, np.round(mrr[upsell] * 1.3, -2), np.round(mrr[cross] * 0.25, -2)]
         lines_start = [start, up_day[upsell], x_day[cross]]
@@ -452,8 +453,8 @@ class _Company:
         ]
         lines_reason = [
             base_reason,
-            np.where(churned[upsell], "churn", None),
-            np.where(churned[cross], "churn", None),
+            np.where(churned[upsell], "churn", none),
+            np.where(churned[cross], "churn", none),
         ]
         lines_keep = [present, present[upsell], present[cross]]
         keep = np.concatenate(lines_keep)
@@ -547,7 +548,7 @@ class _Company:
 
     def _accounts(self, L: _Leads) -> Chunk:
         rng = self.rng
-        n_old = int(round(P.LEADS_PER_SCALE * self.scale * 0.012))
+        n_old = round(P.LEADS_PER_SCALE * self.scale * 0.012)
         n = self.n_accounts + n_old
         seg = np.concatenate([self.account_segment, rng.choice(3, size=n_old, p=P.SEGMENT_SHARE)])
         first_lead = np.full(self.n_accounts, NAT, dtype=np.int64)
