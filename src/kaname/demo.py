@@ -40,7 +40,7 @@ OWNERS = {
     "nrr": ("customer_success", "CS マネージャー"),
 }
 GROWTH = 1.15
-"""Targets ask for 15% more volume than the same month a year earlier."""
+"""Targets ask for 15% more volume than a year earlier."""
 RATE_IMPROVEMENT = 0.05
 
 
@@ -114,7 +114,9 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
         for month in months:
             before = float(history.get(month.year_ago().start, math.nan))
             if kpi.unit in ("count", "currency") and kpi.formula == kpi_id:
-                value = before * GROWTH
+                # Half the same month last year, half the monthly average: keeps the season
+                # without letting one empty month set a zero target.
+                value = GROWTH * (0.5 * before + 0.5 * year_value / 12)
             else:
                 factor = 1 + RATE_IMPROVEMENT if kpi.direction == "higher" else 1 - RATE_IMPROVEMENT
                 value = year_value * factor

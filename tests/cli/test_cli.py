@@ -175,3 +175,25 @@ def test_plan_apply_and_refresh(ws_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["refresh", "-w", str(ws_dir)])
     assert result.exit_code == 0, result.output
     assert "Full refresh" in result.output
+
+
+def test_demo_builds_a_workspace_with_a_plan_and_prints_the_executive_view(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = runner.invoke(
+        app,
+        ["demo", "--dir", str(target), "--scale", "0.02", "--as-of", "2026-03-20", "--no-serve"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2026-03 (as of 2026-03-20)" in result.output
+    assert (target / "plans" / "demo-fy2025.yaml").exists()
+    rows = json.loads(runner.invoke(app, ["kpis", "-w", str(target), "--json"]).output)
+    by_kpi = {r["kpi"]: r for r in rows}
+    assert len(by_kpi) >= 45
+    for kpi in ("revenue", "deals", "win_rate", "leads", "cpa", "cac", "nrr"):
+        assert by_kpi[kpi]["target"] is not None, kpi
+        row = by_kpi[kpi]
+        # A tiny company can have no deal yet this month: CAC then has no value, and says why.
+        assert row["status"] in ("on_track", "at_risk", "off_track") or (
+            row["status"] == "no_data" and "is 0" in row["note"]
+        ), kpi
+    assert by_kpi["leads"]["projection"] > by_kpi["leads"]["actual"]  # mid-month pacing

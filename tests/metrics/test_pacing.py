@@ -37,3 +37,8 @@ def test_status_thresholds() -> None:
     assert status(4200, 4000, "lower") is Status.AT_RISK
     assert status(50, math.nan, "higher") is Status.NO_TARGET
     assert status(math.nan, 10, "higher") is Status.NO_DATA
+
+
+def test_zero_target_is_met_by_any_non_negative_projection() -> None:
+    assert status(0, 0, "higher") is Status.ON_TRACK
+    assert status(0, 0, "lower") is Status.ON_TRACK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -110,15 +110,22 @@ class MetricEngine:
                 groups[(m.table, m.time)].append(m)
             else:
                 families[m.family].append(m)
-        frames: list[pd.DataFrame] = []
-        for (table, time), members in groups.items():
-            expr = self._event_expr(table, time, members, query, periods)
-            frames.append(_execute(expr, keys))
-        for family, snapshot in families.items():
-            expr = self._snapshot_expr(family, snapshot, query, periods)
-            frames.append(_execute(expr, keys))
         spine = pd.DataFrame({"period_start": [p.start for p in periods]})
-        result = _merge(frames, keys) if frames else spine
+
+        def build() -> list[ir.Table]:
+            exprs = [
+                self._event_expr(table, time, members, query, periods)
+                for (table, time), members in groups.items()
+            ]
+            exprs += [
+                self._snapshot_expr(family, snapshot, query, periods)
+                for family, snapshot in families.items()
+            ]
+            return exprs
+
+        # Snapshot measures read an in-memory period spine that each execution registers, so
+        # only pure event queries can reuse compiled SQL.
+        result = self._run(build, keys, names, query, periods, not families) if names else spine
         result = spine.merge(result, on="period_start", how="left")
         for name in names:
             if name not in result:
@@ -128,38 +135,79 @@ class MetricEngine:
             result[dim] = result[dim].astype(object).where(result[dim].notna(), NONE_LABEL)
         return result.sort_values(keys, kind="stable").reset_index(drop=True)
 
+    def _run(
+        self,
+        build: Callable[[], list[ir.Table]],
+        keys: list[str],
+        names: list[str],
+        query: MetricQuery,
+        periods: list[Period],
+        cacheable: bool,
+    ) -> pd.DataFrame:
+        """Execute the measure groups as one query, reusing its compiled SQL when the same
+        request comes again (dashboards repeat requests; compiling is most of a small query)."""
+        backend = next(iter(self.tables.values()))._find_backend()
+        if not cacheable or backend.name not in _RAW_SQL_BACKENDS:
+            return _execute(_union(build(), keys, names), keys)
+        key = (
+            tuple(names),
+            query.grain,
+            periods[0].start,
+            periods[-1].end,
+            query.dimensions,
+            query.view,
+            query.as_of,
+            self.fy_start_month,
+        )
+        cache = _SQL_CACHE.setdefault(id(backend), {})
+        sql = cache.get(key)
+        if sql is None:
+            sql = str(backend.compile(_union(build(), keys, names)))
+            if len(cache) > 512:
+                cache.clear()
+            cache[key] = sql
+        return _normalise(_fetch(backend, sql))
+
     def evaluate(self, frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
         """Apply KPI formulas to a measure frame; NaN values carry a note saying why."""
         periods = {p.start: p for p in self.periods(query)}
-        as_of = query.as_of
+        starts = frame["period_start"].to_numpy()
+        factors = None
+        if query.scale:
+            factors = np.array([query.scale.get(d, 1.0) for d in starts], dtype="float64")
         values: dict[str, np.ndarray] = {}
         for name in frame.columns:
             if name in MEASURES:
                 col = frame[name].to_numpy(dtype="float64", copy=True)
-                if query.scale and MEASURES[name].additive:
-                    factors = frame["period_start"].map(lambda d: query.scale.get(d, 1.0))
-                    col = col * factors.to_numpy(dtype="float64")
+                if factors is not None and MEASURES[name].additive:
+                    col = col * factors
                 values[name] = col
         values["gross_margin"] = np.full(len(frame), self.gross_margin)
         values["months"] = np.array(
-            [_months(periods[d], as_of) for d in frame["period_start"]], dtype="float64"
+            [_months(periods[d], query.as_of) for d in starts], dtype="float64"
         )
-        out = []
         dims = list(query.dimensions)
+        labels = np.array([periods[d].label for d in starts], dtype=object)
+        results, notes = [], []
         for kpi_id in query.kpis:
             formula = self.catalog.resolve(kpi_id)
             needed = {n: values[n] for n in formula.names if n in values}
-            result, notes = formula.evaluate(needed) if len(frame) else (np.array([]), [])
-            part = frame[["period_start", *dims]].copy()
-            part.insert(0, "kpi", kpi_id)
-            part.insert(1, "period", [periods[d].label for d in frame["period_start"]])
-            part["value"] = result
-            part["note"] = notes
-            out.append(part)
-        if not out:
-            return pd.DataFrame(columns=["kpi", "period", "period_start", *dims, "value", "note"])
-        result_frame = pd.concat(out, ignore_index=True)
-        return self._mark_empty(result_frame, query)
+            value, note = formula.evaluate(needed) if len(frame) else (np.array([]), [])
+            results.append(value)
+            notes.extend(note)
+        count = len(query.kpis)
+        out = pd.DataFrame(
+            {
+                "kpi": np.repeat(np.array(query.kpis, dtype=object), len(frame)),
+                "period": np.tile(labels, count),
+                "period_start": np.tile(starts, count),
+            }
+        )
+        for dim in dims:
+            out[dim] = np.tile(frame[dim].to_numpy(dtype=object), count)
+        out["value"] = np.concatenate(results) if results else np.array([], dtype="float64")
+        out["note"] = np.array(notes, dtype=object)
+        return self._mark_empty(out, query)
 
     def coverage(self, table: str) -> tuple[dt.date, dt.date] | None:
         """First and last day a table holds data for (None when it is empty)."""
@@ -363,6 +411,9 @@ class MetricEngine:
 
 
 # Time columns of each table: the first starts its coverage, the latest of all ends it.
+_SQL_CACHE: dict[int, dict[tuple[Any, ...], str]] = {}
+"""Compiled SQL per backend connection and request shape."""
+
 _TIME_OF_TABLE: dict[str, tuple[str, ...]] = {
     "accounts": ("created_at",),
     "leads": ("created_at", "mql_at", "sql_at", "disqualified_at"),
@@ -401,17 +452,46 @@ def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -
     return out
 
 
+_RAW_SQL_BACKENDS = ("duckdb", "postgres")
+"""Backends whose raw_sql returns a DB-API cursor, so cached SQL can run without Ibis."""
+
+
 def _execute(expr: ir.Table, keys: list[str]) -> pd.DataFrame:
-    frame = expr.execute()
+    return _normalise(expr.execute())
+
+
+def _fetch(backend: Any, sql: str) -> pd.DataFrame:
+    if backend.name == "duckdb":
+        # DuckDB's raw_sql hands back the connection itself: read it, never close it.
+        return backend.con.execute(sql).fetch_df()
+    cursor = backend.raw_sql(sql)
+    try:
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+    finally:
+        cursor.close()
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     return frame
 
 
-def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.merge(frame, on=keys, how="outer")
-    return result
+def _union(exprs: list[ir.Table], keys: list[str], names: list[str]) -> ir.Table:
+    """One query for every measure group: each group fills its own columns, then rows that share
+    a period and dimension values are summed. DuckDB runs the scans in one plan."""
+    if len(exprs) == 1:
+        return exprs[0]
+    parts = []
+    for expr in exprs:
+        cols = {k: expr[k] for k in keys}
+        for name in names:
+            cols[name] = (
+                expr[name].cast("float64") if name in expr.columns else ibis.null("float64")
+            )
+        parts.append(expr.select(**cols))
+    union = ibis.union(*parts, distinct=False)
+    return union.group_by(keys).aggregate(**{n: union[n].sum() for n in names})
 
 
 def _months(period: Period, as_of: dt.date | None) -> float:

@@ -49,18 +49,18 @@ def achievement(actual: float, target: float, direction: str) -> float:
 
 
 def status(projection: float, target: float, direction: str, at_risk_ratio: float = 0.9) -> Status:
+    """on_track when the projection meets the target, at_risk within `at_risk_ratio` of it."""
     if _missing(target):
         return Status.NO_TARGET
     if _missing(projection):
         return Status.NO_DATA
-    ratio = achievement(projection, target, direction)
-    if _missing(ratio):
-        return Status.NO_DATA
-    if ratio >= 1.0:
+    if direction == "lower":
+        if projection <= target:
+            return Status.ON_TRACK
+        return Status.AT_RISK if projection * at_risk_ratio <= target else Status.OFF_TRACK
+    if projection >= target:
         return Status.ON_TRACK
-    if ratio >= at_risk_ratio:
-        return Status.AT_RISK
-    return Status.OFF_TRACK
+    return Status.AT_RISK if projection >= target * at_risk_ratio else Status.OFF_TRACK
 
 
 def _missing(value: float | None) -> bool:
