@@ -1,7 +1,7 @@
 """A tiny company whose every KPI in April 2025 is computed by hand (see EXPECTED_APRIL_2025).
 
-It includes the seeds' worked examples: CPA ¥500,000/100 leads = ¥5,000 (webinar),
-¥300,000/80 = ¥3,750 (paid ads), ¥1,000,000/150 = ¥6,667 (event); 10 SQL of 51 MQL ≈ 19.6%.
+It includes the seeds' worked examples (seed 000): listing ads ¥500,000 / 100 leads = CPA ¥5,000,
+SEO ¥300,000 / 80 = ¥3,750, trade show ¥1,000,000 / 150 = ¥6,667; and 10 SQL of 51 MQL ≈ 19.6%.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ APRIL = dt.date(2025, 4, 1)
 
 def _leads() -> pd.DataFrame:
     rows = []
-    channels = ["webinar"] * 100 + ["paid_ads"] * 80 + ["event"] * 150
+    channels = ["paid_ads"] * 100 + ["owned_media"] * 80 + ["event"] * 150
     for i, channel in enumerate(channels):
         created = D(2025, 4, 1 + i % 10)
         mql = created + dt.timedelta(days=10) if i < 51 else None
@@ -207,11 +207,11 @@ def load(wh: Warehouse) -> Warehouse:
         pd.DataFrame(
             {
                 "date": [dt.date(2025, 4, 3)] * 3,
-                "channel": ["webinar", "paid_ads", "event"],
-                "campaign_id": ["C-webinar", "C-paid_ads", "C-event"],
+                "channel": ["paid_ads", "owned_media", "event"],
+                "campaign_id": ["C-paid_ads", "C-owned_media", "C-event"],
                 "cost": [500_000.0, 300_000.0, 1_000_000.0],
-                "impressions": [0, 100_000, 0],
-                "clicks": [0, 2_000, 0],
+                "impressions": [100_000, 0, 0],
+                "clicks": [2_000, 0, 0],
             }
         ),
     )
@@ -270,7 +270,7 @@ EXPECTED_APRIL_2025: dict[str, float] = {
     "impressions": 100_000,
     "ad_clicks": 2_000,
     "ctr": 0.02,
-    "cpc": 150,
+    "cpc": 250,
     "social_engagements": 500,
     "content_published": 2,
     "leads": LEADS,
@@ -311,7 +311,7 @@ EXPECTED_APRIL_2025: dict[str, float] = {
     "stage_days": 5,
     "pipeline_value": 2_000_000,
     "cac": CAC,
-    "roas": 1_000_000 / 300_000,
+    "roas": 1_000_000 / 500_000,
     "romi": (REVENUE - SPEND) / SPEND,
     "marketing_sourced_revenue_share": 0.5,
     "customers": 4,

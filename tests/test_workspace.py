@@ -155,7 +155,7 @@ def test_refresh_full_then_incremental(ws: Workspace) -> None:
         pd.DataFrame(
             {
                 "lead_id": ["NEW"],
-                "channel": "webinar",
+                "channel": "paid_ads",
                 "created_at": [dt.datetime(2025, 4, 20)],
             }
         ),
@@ -166,6 +166,6 @@ def test_refresh_full_then_incremental(ws: Workspace) -> None:
     april = values[values["period_start"] == dt.date(2025, 4, 1)]
     assert list(april["value"]) == [331]
     by_channel = read_values(ws.warehouse.con, "leads", Grain.MONTH, dimension="channel")
-    webinar = by_channel[(by_channel["dimension_value"] == "webinar")]
-    assert webinar["value"].sum() == 101
-    assert not math.isnan(float(webinar["value"].iloc[0]))
+    paid = by_channel[(by_channel["dimension_value"] == "paid_ads")]
+    assert paid["value"].sum() == 101
+    assert not math.isnan(float(paid["value"].iloc[0]))

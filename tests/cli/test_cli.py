@@ -75,7 +75,7 @@ def test_kpis_by_dimension_and_cohort(ws_dir: Path) -> None:
         ],
     )
     cpa = {r["dimension_value"]: r["actual"] for r in json.loads(result.output)}
-    assert cpa["webinar"] == 5000 and cpa["paid_ads"] == 3750
+    assert cpa["paid_ads"] == 5000 and cpa["owned_media"] == 3750
     result = runner.invoke(
         app,
         ["kpis", "-w", str(ws_dir), "--period", "FY2025-Q1", "--view", "cohort", "-k", "sql_rate"],

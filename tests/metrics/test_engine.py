@@ -35,8 +35,8 @@ def test_seed_cpa_examples_by_channel(duckdb_company: Warehouse) -> None:
     engine = MetricEngine(duckdb_company.tables(), CATALOG)
     frame = engine.compute(MetricQuery(("cpa",), Grain.MONTH, APRIL, APRIL, ("channel",)))
     cpa = dict(zip(frame["channel"], frame["value"], strict=True))
-    assert cpa["webinar"] == 5_000
-    assert cpa["paid_ads"] == 3_750
+    assert cpa["paid_ads"] == 5_000  # listing ads
+    assert cpa["owned_media"] == 3_750  # SEO
     assert round(cpa["event"]) == 6_667
 
 
