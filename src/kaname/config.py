@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
+
+from kaname.yamlmodel import load_yaml_model
 
 CONFIG_FILE = "kaname.yaml"
 
@@ -53,17 +55,9 @@ def load_config(root: Path) -> WorkspaceConfig:
             f"{root} is not a Kaname workspace (no {CONFIG_FILE}). "
             f"Create one with `kaname init {root}` or pass --workspace."
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
-    try:
-        return WorkspaceConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+    return load_yaml_model(
+        path.read_text(encoding="utf-8"), WorkspaceConfig, str(path), ConfigError
+    )
 
 
 def write_config(root: Path, config: WorkspaceConfig) -> Path:

@@ -103,9 +103,7 @@ def init(
             app_db_url=app_db_url,
         )
         ws = Workspace.init(directory, config)
-    except USER_ERRORS as exc:
-        raise _fail(exc) from exc
-    except ValueError as exc:
+    except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise _fail(exc) from exc
     console.print(f"Created workspace [bold]{ws.root}[/] (warehouse: {ws.warehouse.backend}).")
     console.print("Next: load data with `kaname demo` or `kaname import`, then `kaname kpis`.")
@@ -371,9 +369,7 @@ def catalog_add(
             }
         )
         ws.add_custom_kpi(kpi)
-    except USER_ERRORS as exc:
-        raise _fail(exc) from exc
-    except ValueError as exc:
+    except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise _fail(exc) from exc
     console.print(f"Added KPI [bold]{kpi_id}[/] = {formula}")
 
@@ -402,9 +398,7 @@ def plan_apply(
     try:
         day = dt.date.fromisoformat(effective_from) if effective_from else None
         version, count = ws.apply_plan(file, day)
-    except USER_ERRORS as exc:
-        raise _fail(exc) from exc
-    except ValueError as exc:
+    except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise _fail(exc) from exc
     console.print(f"Applied {version.plan_name} as version {version.version}: {count} targets.")
 

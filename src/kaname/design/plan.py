@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from kaname.metrics.calendar import Grain, PeriodError, parse_period
+from kaname.yamlmodel import load_yaml_model
 
 
 class PlanError(ValueError):
@@ -63,17 +64,7 @@ class Plan(BaseModel):
 
 
 def load_plan(text: str, source: str = "plan") -> Plan:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{source} is not valid YAML: {exc}") from exc
-    try:
-        return Plan.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise PlanError(f"{source}: {problems}") from exc
+    return load_yaml_model(text, Plan, source, PlanError)
 
 
 def dump_plan(plan: Plan) -> str:
