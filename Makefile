@@ -12,7 +12,7 @@ install: ## install Kaname with the development and test tools
 
 demo: ## install and build + show the demo workspace (kaname-demo/)
 	$(PYTHON) -m pip install -q -e .
-	kaname demo
+	$(PYTHON) -m kaname demo
 
 test: install ## install, then run every test (PostgreSQL and PySpark included)
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS)

@@ -301,11 +301,11 @@ def catalog_list(
             ]
         )
         return
-    from rich.table import Table
+    from rich.table import Column, Table
 
     table = Table(
-        "id",
-        "name",
+        Column("id", no_wrap=True),
+        Column("name", no_wrap=True),
         "formula",
         "unit",
         "better",
