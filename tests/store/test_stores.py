@@ -90,3 +90,31 @@ def test_unknown_columns_are_refused() -> None:
                 {"lead_id": ["a"], "created_at": [dt.datetime(2025, 1, 1)], "colour": ["red"]}
             ),
         )
+
+
+def test_a_warehouse_held_by_another_process_gives_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "warehouse.duckdb"
+    Warehouse.connect(f"duckdb:///{path}").close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseError, match="in use by another process"):
+            Warehouse.connect(f"duckdb:///{path}")
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    Warehouse.connect(f"duckdb:///{path}").close()  # free again once the holder is gone
