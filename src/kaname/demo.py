@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from kaname.config import WorkspaceConfig
-from kaname.design.plan import Kgi, Plan, PlanKpi, dump_plan
+from kaname.design.plan import Assumptions, Kgi, Plan, PlanKpi, dump_plan
 from kaname.metrics.calendar import Grain, fiscal_year, parse_period, periods_between
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.refresh import Progress
@@ -139,4 +139,30 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
         description=f"FY{fy} starter plan: {int((GROWTH - 1) * 100)}% growth on FY{fy - 1}.",
         kgi=Kgi(kpi="revenue", target=round(kgi_target), period=f"FY{fy}"),
         kpis=items,
+        assumptions=_assumptions(ws, months[0].year_ago().start, as_of),
+    )
+
+
+def _assumptions(ws: Workspace, last_year: dt.date, as_of: dt.date) -> Assumptions:
+    """Last fiscal year's rates, deal size, budget and LTV, for `kaname plan solve`."""
+    names = (
+        "average_deal_size",
+        "win_rate",
+        "opportunity_rate",
+        "sql_rate",
+        "mql_rate",
+        "cvr",
+        "cac",
+        "deals",
+        "ltv",
+    )
+    frame = ws.engine().compute(MetricQuery(names, Grain.YEAR, last_year, last_year, as_of=as_of))
+    got = {k: float(v) for k, v in zip(frame["kpi"], frame["value"], strict=True) if v == v}
+    rates = {k: round(got[k], 4) for k in names[:6] if k in got and got[k] > 0}
+    budget = got.get("cac", 0) * got.get("deals", 0) * GROWTH
+    return Assumptions(
+        **rates,
+        budget=round(budget) or None,
+        ltv=round(got["ltv"]) if got.get("ltv") else None,
+        channel_mix={},
     )

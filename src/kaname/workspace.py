@@ -15,8 +15,10 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
+from kaname.design.funnel import STANDARD_STAGES, Funnel
 from kaname.design.plan import Plan, PlanError, load_plan
-from kaname.metrics.calendar import Grain, Period, period_of
+from kaname.design.planner import Solution, solve
+from kaname.metrics.calendar import Grain, Period, period_of, periods_between
 from kaname.metrics.catalog import Catalog, CatalogError, Kpi, builtin_catalog, custom_kpi_from_json
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
 from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
@@ -225,6 +227,101 @@ class Workspace:
             return session.execute(
                 select(func.max(RefreshRun.started_at)).where(RefreshRun.status == "ok")
             ).scalar()
+
+    # ------------------------------------------------------------------ planner
+    def solve_plan(self, path: Path) -> Solution:
+        """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""
+        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        return self._solve(plan)
+
+    def whatif_plan(
+        self, path: Path, changes: dict[str, float]
+    ) -> tuple[Solution, dict[str, float]]:
+        """The plan's solution and the volumes when `changes` apply to its rates, with the
+        volume at the bottom of the funnel held (what the KGI becomes)."""
+        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        solution = self._solve(plan)
+        rates = {**plan.assumptions.rates()}
+        unknown = sorted(set(changes) - set(rates))
+        if unknown:
+            raise PlanError(
+                f"--set {', '.join(unknown)}: the plan has no such rate; it has "
+                f"{', '.join(sorted(rates))}"
+            )
+        stages = list(solution.volumes)
+        funnel = Funnel.standard(rates, top=stages[0], bottom=stages[-1])
+        return solution, funnel.whatif(stages[-1], solution.volumes[stages[-1]], changes)
+
+    def _solve(self, plan: Plan) -> Solution:
+        kgi = plan.kgi.kpi
+        if kgi not in STANDARD_STAGES:
+            raise PlanError(
+                f"the planner reverse-calculates a KGI among "
+                f"{', '.join(STANDARD_STAGES[:-1])}; {kgi!r} is not one"
+            )
+        period = self.period(plan.kgi.period)
+        fy = self.config.fiscal_year_start_month
+        months = periods_between(period.start, period.last_day, Grain.MONTH, fy)
+        seasonality = self._seasonality(kgi, months)
+        lead_times, source = self._lead_times(plan)
+        return solve(
+            kgi,
+            plan.kgi.target,
+            plan.assumptions.rates(),
+            [m.label for m in months],
+            seasonality,
+            lead_times,
+            source,
+            plan.assumptions.channel_mix or None,
+            plan.assumptions.budget,
+            plan.assumptions.ltv,
+        )
+
+    def _seasonality(self, kpi: str, months: list[Period]) -> list[float] | None:
+        """Last year's monthly shape of the KGI, when the warehouse holds all of it."""
+        engine = self.engine()
+        if engine.window() is None:
+            return None
+        frame = engine.compute(
+            MetricQuery(
+                (kpi,), Grain.MONTH, months[0].year_ago().start, months[-1].year_ago().start
+            )
+        )
+        values = frame["value"].to_list()
+        if len(values) != len(months) or any(not v or v != v or v <= 0 for v in values):
+            return None
+        return [float(v) for v in values]
+
+    def _lead_times(self, plan: Plan) -> tuple[dict[str, float], str]:
+        assumed = dict(plan.assumptions.lead_times_days)
+        measured_kpis = {
+            "opportunity_to_deal": "sales_cycle_days",
+            "mql_to_sql": "days_to_sql",
+            "lead_to_mql": "days_to_mql",
+        }
+        engine = self.engine()
+        window = engine.window()
+        measured = 0
+        if window is not None:
+            missing = [k for k in measured_kpis if k not in assumed]
+            if missing:
+                last = period_of(window[1], Grain.YEAR, self.config.fiscal_year_start_month)
+                year = last.previous() if last.start > window[0] else last
+                frame = engine.compute(
+                    MetricQuery(
+                        tuple(measured_kpis[k] for k in missing), Grain.YEAR, year.start, year.start
+                    )
+                )
+                for name, value in zip(missing, frame["value"], strict=True):
+                    if value == value:  # not NaN
+                        assumed[name] = float(value)
+                        measured += 1
+        source = (
+            "measured"
+            if measured and measured == len(assumed)
+            else ("measured and assumed" if measured else "assumed")
+        )
+        return assumed, source
 
     # ------------------------------------------------------------------ plans and targets
     def apply_plan(

@@ -9,7 +9,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from kaname import __version__
-from kaname.cli.render import console, err_console, kpi_table, print_json, progress_bar, to_jsonable
+from kaname.cli.render import (
+    console,
+    err_console,
+    kpi_table,
+    print_json,
+    progress_bar,
+    render_solution,
+    to_jsonable,
+)
 from kaname.config import ConfigError, WorkspaceConfig
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Grain, PeriodError
@@ -401,6 +409,81 @@ def plan_apply(
     except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise _fail(exc) from exc
     console.print(f"Applied {version.plan_name} as version {version.version}: {count} targets.")
+
+
+def _parse_sets(values: list[str]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(raw)
+        except ValueError:
+            raise _fail(
+                ValueError(f"--set takes name=number, e.g. win_rate=0.3, not {item!r}")
+            ) from None
+    return out
+
+
+@plan_app.command("solve")
+def plan_solve(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse-calculate the KGI: volumes per stage, channel and month, and unit costs."""
+    import dataclasses
+
+    from kaname.design.funnel import FunnelError
+
+    ws = _open(workspace)
+    try:
+        solution = ws.solve_plan(file)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(dataclasses.asdict(solution))
+        return
+    render_solution(solution, ws.config.currency, ws.config.language)
+
+
+@plan_app.command("whatif")
+def plan_whatif(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    set_: Annotated[list[str], typer.Option("--set", help="rate=value, repeatable.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change rates, hold the bottom of the funnel, and see the KGI that results."""
+    from kaname.design.funnel import FunnelError
+
+    ws = _open(workspace)
+    changes = _parse_sets(set_)
+    try:
+        solution, changed = ws.whatif_plan(file, changes)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise _fail(exc) from exc
+    rows: list[dict[str, Any]] = [
+        {"stage": stage, "plan": solution.volumes[stage], "whatif": changed[stage]}
+        for stage in solution.volumes
+    ]
+    if as_json:
+        print_json({"changes": changes, "stages": rows})
+        return
+    from rich.table import Table
+
+    table = Table(
+        "stage",
+        "plan",
+        "what-if",
+        "change",
+        title=f"What if {', '.join(f'{k}={v:g}' for k, v in changes.items())}",
+    )
+    for row in rows:
+        delta = row["whatif"] / row["plan"] - 1 if row["plan"] else 0.0
+        table.add_row(row["stage"], f"{row['plan']:,.1f}", f"{row['whatif']:,.1f}", f"{delta:+.1%}")
+    console.print(table)
 
 
 @bench_app.command("refresh")

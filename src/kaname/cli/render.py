@@ -90,3 +90,54 @@ def progress_bar(description: str) -> Iterator[Any]:
             progress.update(task, completed=done, total=total, label=label)
 
         yield update
+
+
+def render_solution(solution: Any, currency: str, language: str) -> None:
+    """Print a planner Solution: stage volumes (× channel), the month plan, unit costs, checks."""
+    from kaname.formatting import format_money
+
+    stages = list(solution.volumes)
+    channels = list(solution.by_channel)
+    table = Table(
+        title=f"Required volumes for {solution.kgi_stage} = {solution.kgi_target:,.0f}",
+        title_justify="left",
+    )
+    table.add_column("stage")
+    table.add_column("total", justify="right")
+    for name in channels:
+        table.add_column(name, justify="right")
+    for stage in stages:
+        cells = [stage, _volume(stage, solution.volumes[stage], currency, language)]
+        cells += [
+            _volume(stage, solution.by_channel[c][stage], currency, language) for c in channels
+        ]
+        table.add_row(*cells)
+    console.print(table)
+    months = Table(
+        title=f"By month (seasonality: {solution.seasonality_source}; lead times "
+        f"{solution.lead_time_source}: "
+        + ", ".join(f"{k} {v:.0f}d" for k, v in solution.lead_times_days.items())
+        + ")",
+        title_justify="left",
+    )
+    months.add_column("month")
+    for stage in stages:
+        months.add_column(stage, justify="right")
+    for month in solution.months:
+        months.add_row(
+            month.label, *(_volume(s, month.volumes[s], currency, language) for s in stages)
+        )
+    console.print(months)
+    for name, value in solution.unit_costs.items():
+        shown = f"{value:.2f}x" if name == "ltv_cac" else format_money(value, currency, language)
+        console.print(f"{name}: {shown}")
+    for check in solution.checks:
+        console.print(f"• {check}")
+
+
+def _volume(stage: str, value: float, currency: str, language: str) -> str:
+    from kaname.formatting import format_money
+
+    if stage == "revenue":
+        return format_money(value, currency, language)
+    return f"{value:,.1f}"

@@ -1,0 +1,151 @@
+"""The top-down planner: KGI → required volume at every stage, per channel and per month,
+lead-time aware, with budget → target CPA / cost per MQL / CAC and the LTV:CAC check.
+
+Pure: the workspace hands in history-derived seasonality and stage durations (or none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kaname.design.funnel import (
+    STANDARD_RATES,
+    STANDARD_STAGES,
+    Funnel,
+    FunnelError,
+    allocate,
+    months_earlier,
+    unit_costs,
+)
+
+LEAD_TIMES = ("opportunity_to_deal", "sql_to_opportunity", "mql_to_sql", "lead_to_mql")
+"""Lead times between stages, from the bottom of the funnel upward (days)."""
+_LEAD_TIME_BELOW = {
+    "deals": "opportunity_to_deal",
+    "opportunities": "sql_to_opportunity",
+    "sqls": "mql_to_sql",
+    "mqls": "lead_to_mql",
+}
+LTV_CAC_TARGET = 3.0
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    label: str
+    volumes: dict[str, float]
+    """Volume of each stage that must happen in this month (earlier stages shifted earlier)."""
+
+
+@dataclass(frozen=True)
+class Solution:
+    kgi_stage: str
+    kgi_target: float
+    volumes: dict[str, float]
+    by_channel: dict[str, dict[str, float]]
+    months: list[MonthPlan]
+    lead_times_days: dict[str, float]
+    lead_time_source: str
+    seasonality_source: str
+    unit_costs: dict[str, float]
+    checks: list[str] = field(default_factory=list)
+
+
+def solve(
+    kgi_stage: str,
+    kgi_target: float,
+    rates: Mapping[str, float],
+    month_labels: Sequence[str],
+    seasonality: Sequence[float] | None = None,
+    lead_times_days: Mapping[str, float] | None = None,
+    lead_time_source: str = "assumed",
+    channel_mix: Mapping[str, float] | None = None,
+    budget: float | None = None,
+    ltv: float | None = None,
+) -> Solution:
+    """Required volumes for `kgi_target` of `kgi_stage` through the standard funnel."""
+    bottom = next(
+        (
+            STANDARD_STAGES[i + 1]
+            for i, r in reversed(list(enumerate(STANDARD_RATES)))
+            if r in rates
+            and all(q in rates for q in STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) : i + 1])
+        ),
+        None,
+    )
+    if bottom is None:
+        raise FunnelError(
+            f"the plan needs the rates below {kgi_stage}: "
+            f"{', '.join(STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) :])} (at least the first)"
+        )
+    funnel = Funnel.standard(rates, top=kgi_stage, bottom=bottom)
+    volumes = funnel.volumes(kgi_stage, kgi_target)
+    weights = list(seasonality) if seasonality else [1.0] * len(month_labels)
+    if len(weights) != len(month_labels):
+        raise FunnelError("seasonality needs one weight per month of the period")
+    lead_times = dict(lead_times_days or {})
+    months = _phase(funnel, volumes, month_labels, weights, lead_times)
+    by_channel: dict[str, dict[str, float]] = {}
+    if channel_mix:
+        names = list(channel_mix)
+        shares = [channel_mix[n] for n in names]
+        for stage, total in volumes.items():
+            for name, part in zip(names, allocate(total, shares), strict=True):
+                by_channel.setdefault(name, {})[stage] = part
+    costs = unit_costs(budget, volumes) if budget else {}
+    checks = []
+    if ltv is not None and "target_cac" in costs:
+        ratio = ltv / costs["target_cac"]
+        costs["ltv_cac"] = ratio
+        verdict = "meets" if ratio >= LTV_CAC_TARGET else "is below"
+        checks.append(f"LTV:CAC {ratio:.1f} {verdict} the 3:1 guideline (CAC ≤ LTV ÷ 3)")
+    return Solution(
+        kgi_stage,
+        kgi_target,
+        volumes,
+        by_channel,
+        months,
+        lead_times,
+        lead_time_source,
+        "history" if seasonality else "even",
+        costs,
+        checks,
+    )
+
+
+def _phase(
+    funnel: Funnel,
+    volumes: Mapping[str, float],
+    labels: Sequence[str],
+    weights: Sequence[float],
+    lead_times: Mapping[str, float],
+) -> list[MonthPlan]:
+    """Phase the KGI's stage by `weights`; each lower stage lands `lead time` months earlier.
+
+    Months before the period, where early-funnel volume must happen in advance, come first."""
+    offset = {funnel.stages[0]: 0}
+    for upper, lower in zip(funnel.stages, funnel.stages[1:], strict=False):
+        days = lead_times.get(_LEAD_TIME_BELOW.get(upper, ""), 0.0)
+        offset[lower] = offset[upper] + months_earlier(days)
+    earliest = max(offset.values())
+    rows: dict[int, dict[str, float]] = {}
+    for stage in funnel.stages:
+        parts = allocate(volumes[stage], weights)
+        for i, part in enumerate(parts):
+            slot = i - offset[stage]
+            rows.setdefault(slot, {s: 0.0 for s in funnel.stages})[stage] += part
+    out = []
+    for slot in range(-earliest, len(labels)):
+        label = labels[slot] if slot >= 0 else _months_before(labels[0], -slot)
+        out.append(MonthPlan(label, rows.get(slot, {s: 0.0 for s in funnel.stages})))
+    return out
+
+
+def _months_before(label: str, count: int) -> str:
+    """The month label `count` months before a YYYY-MM label (or "-count" for other labels)."""
+    try:
+        year, month = (int(x) for x in label.split("-"))
+    except ValueError:
+        return f"-{count}"
+    index = year * 12 + month - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -1,0 +1,97 @@
+"""kaname plan solve / whatif on the seeds' worked example (seed 003)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaname.cli.main import app
+from kaname.workspace import Workspace
+
+runner = CliRunner()
+PLAN = """
+name: seed003
+kgi: {kpi: deals, target: 100, period: FY2026}
+assumptions:
+  win_rate: 0.25
+  opportunity_rate: 0.5
+  sql_rate: 0.2
+  budget: 20000000
+  ltv: 1500000
+  channel_mix: {webinar: 0.5, event: 0.5}
+  lead_times_days: {opportunity_to_deal: 60, sql_to_opportunity: 7, mql_to_sql: 14}
+"""
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> tuple[Path, Path]:
+    ws = Workspace.init(tmp_path / "ws")
+    ws.close()
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN, encoding="utf-8")
+    return ws.root, path
+
+
+def test_solve_reverse_calculates_every_stage_by_month(plan: tuple[Path, Path]) -> None:
+    root, path = plan
+    result = runner.invoke(app, ["plan", "solve", str(path), "-w", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["volumes"] == pytest.approx(
+        {"deals": 100, "opportunities": 400, "sqls": 800, "mqls": 4000}
+    )
+    assert out["by_channel"]["webinar"]["opportunities"] == pytest.approx(200)
+    months = {m["label"]: m["volumes"] for m in out["months"]}
+    # Deals close evenly over FY2026; opportunities must open two months earlier (60 days).
+    assert months["2026-04"]["deals"] == pytest.approx(100 / 12)
+    assert months["2026-02"]["opportunities"] == pytest.approx(400 / 12)
+    assert months["2027-03"]["opportunities"] == 0
+    assert sum(m["deals"] for m in months.values()) == pytest.approx(100)
+    assert out["unit_costs"]["target_cac"] == pytest.approx(200_000)
+    assert out["unit_costs"]["cost_per_mql"] == pytest.approx(5_000)
+    assert out["checks"] == ["LTV:CAC 7.5 meets the 3:1 guideline (CAC ≤ LTV ÷ 3)"]
+    assert out["seasonality_source"] == "even" and out["lead_time_source"] == "assumed"
+
+
+def test_solve_renders_a_table(plan: tuple[Path, Path]) -> None:
+    root, path = plan
+    result = runner.invoke(app, ["plan", "solve", str(path), "-w", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Required volumes for deals" in result.output and "target_cac" in result.output
+
+
+def test_whatif_holds_the_bottom_and_moves_the_kgi(plan: tuple[Path, Path]) -> None:
+    root, path = plan
+    result = runner.invoke(
+        app, ["plan", "whatif", str(path), "-w", str(root), "--set", "win_rate=0.3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    stages = {r["stage"]: r for r in json.loads(result.output)["stages"]}
+    assert stages["deals"]["whatif"] == pytest.approx(120)
+    assert stages["mqls"]["whatif"] == pytest.approx(4000)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("--set", "win_rte=0.3"), "the plan has no such rate"),
+        (("--set", "win_rate"), "--set takes name=number"),
+        (("--set", "win_rate=1.5"), "at most 1"),
+    ],
+)
+def test_whatif_bad_input(plan: tuple[Path, Path], change: tuple[str, str], message: str) -> None:
+    root, path = plan
+    result = runner.invoke(app, ["plan", "whatif", str(path), "-w", str(root), *change])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_solve_bad_plan(plan: tuple[Path, Path]) -> None:
+    root, path = plan
+    path.write_text(PLAN.replace("win_rate: 0.25", "win_rate: 1.25"), encoding="utf-8")
+    result = runner.invoke(app, ["plan", "solve", str(path), "-w", str(root)])
+    assert result.exit_code == 2
+    assert "assumptions.win_rate" in " ".join(result.output.split())
