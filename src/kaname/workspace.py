@@ -10,12 +10,14 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
-from kaname.design.funnel import STANDARD_STAGES, Funnel
+from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
+from kaname.design.gap import shapley_product
 from kaname.design.plan import Plan, PlanError, load_plan
 from kaname.design.planner import Solution, solve
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
@@ -251,6 +253,65 @@ class Workspace:
         stages = list(solution.volumes)
         funnel = Funnel.standard(rates, top=stages[0], bottom=stages[-1])
         return solution, funnel.whatif(stages[-1], solution.volumes[stages[-1]], changes)
+
+    def plan_gap(self, path: Path, label: str) -> dict[str, Any]:
+        """Planned vs actual KGI for a period, the gap split across the funnel's drivers."""
+        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        solution = self._solve(plan)
+        kgi_period = self.period(plan.kgi.period)
+        period = self.period(label)
+        fy = self.config.fiscal_year_start_month
+        months = periods_between(kgi_period.start, kgi_period.last_day, Grain.MONTH, fy)
+        inside = [i for i, m in enumerate(months) if period.start <= m.start < period.end]
+        if not inside or period.end > kgi_period.end or period.start < kgi_period.start:
+            raise PlanError(
+                f"{period.label} is not inside the plan's KGI period "
+                f"{kgi_period.label}; pick a month, quarter or half of it"
+            )
+        weights = self._seasonality(plan.kgi.kpi, months) or [1.0] * len(months)
+        share = sum(weights[i] for i in inside) / sum(weights)
+        stages = list(solution.volumes)
+        rates = plan.assumptions.rates()
+        names = list(STANDARD_RATES[STANDARD_STAGES.index(stages[0]) :][: len(stages) - 1])
+        planned = {stages[-1]: solution.volumes[stages[-1]] * share}
+        planned.update({n: rates[n] for n in reversed(names)})
+        frame = self.engine().compute(
+            MetricQuery(tuple(stages), period.grain, period.start, period.start, as_of=self.today())
+        )
+        volume = {k: float(v) for k, v in zip(frame["kpi"], frame["value"], strict=True)}
+        missing = [s for s in stages if volume.get(s) != volume.get(s)]
+        if missing:
+            raise PlanError(
+                f"no actuals for {', '.join(missing)} in {period.label}: {frame['note'].iloc[0]}"
+            )
+        zero = [s for s in stages[1:] if volume[s] <= 0]
+        if zero:
+            raise PlanError(
+                f"{', '.join(zero)} is 0 in {period.label}, so the funnel's rates "
+                "are undefined and the gap cannot be split"
+            )
+        actual = {stages[-1]: volume[stages[-1]]}
+        actual.update(
+            {
+                n: volume[stages[i]] / volume[stages[i + 1]]
+                for i, n in reversed(list(enumerate(names)))
+            }
+        )
+        parts = shapley_product(planned, actual)
+        planned_kgi = solution.volumes[stages[0]] * share
+        return {
+            "kgi": stages[0],
+            "period": period.label,
+            "planned": planned_kgi,
+            "actual": volume[stages[0]],
+            "gap": volume[stages[0]] - planned_kgi,
+            "drivers": [
+                {"driver": k, "planned": planned[k], "actual": actual[k], "effect": parts[k]}
+                for k in sorted(parts, key=lambda k: -abs(parts[k]))
+            ],
+            "note": "planned volumes are the period's seasonal share of the plan, without "
+            "lead-time shifts; actual rates are stage ratios in the period view",
+        }
 
     def _solve(self, plan: Plan) -> Solution:
         kgi = plan.kgi.kpi

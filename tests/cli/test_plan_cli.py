@@ -95,3 +95,27 @@ def test_solve_bad_plan(plan: tuple[Path, Path]) -> None:
     result = runner.invoke(app, ["plan", "solve", str(path), "-w", str(root)])
     assert result.exit_code == 2
     assert "assumptions.win_rate" in " ".join(result.output.split())
+
+
+def test_gap_on_the_demo_splits_exactly(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = runner.invoke(
+        app,
+        ["demo", "--dir", str(target), "--scale", "0.05", "--as-of", "2026-11-20", "--no-serve"],
+    )
+    assert result.exit_code == 0, result.output
+    plan = target / "plans" / "demo-fy2026.yaml"
+    solved = runner.invoke(app, ["plan", "solve", str(plan), "-w", str(target), "--json"])
+    assert solved.exit_code == 0, solved.output
+    assert json.loads(solved.output)["lead_time_source"] == "measured"
+    result = runner.invoke(
+        app, ["plan", "gap", str(plan), "-w", str(target), "--period", "FY2026-H1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    gap = json.loads(result.output)
+    assert sum(d["effect"] for d in gap["drivers"]) == pytest.approx(gap["gap"], rel=1e-9)
+    assert gap["actual"] - gap["planned"] == pytest.approx(gap["gap"])
+    outside = runner.invoke(
+        app, ["plan", "gap", str(plan), "-w", str(target), "--period", "2025-10"]
+    )
+    assert outside.exit_code == 2 and "not inside the plan's KGI period" in outside.output

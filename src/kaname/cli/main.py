@@ -486,6 +486,46 @@ def plan_whatif(
     console.print(table)
 
 
+@plan_app.command("gap")
+def plan_gap(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    period: Annotated[str, typer.Option(help="Period inside the KGI period, e.g. 2026-10.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Planned vs actual KGI for a period, the gap split exactly across the funnel's drivers."""
+    from kaname.design.funnel import FunnelError
+    from kaname.design.gap import GapError
+    from kaname.formatting import format_money
+
+    ws = _open(workspace)
+    try:
+        gap = ws.plan_gap(file, period)
+    except (*USER_ERRORS, FunnelError, GapError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(gap)
+        return
+    currency, language = ws.config.currency, ws.config.language
+
+    def amount(value: float) -> str:
+        if gap["kgi"] == "revenue":
+            sign = "+" if value >= 0 else "−"
+            return sign + format_money(abs(value), currency, language)
+        return f"{value:+,.1f}"
+
+    total = float(gap["gap"])
+    drivers = gap["drivers"]
+    verdict = "short" if total < 0 else "ahead"
+    parts = ", ".join(f"{amount(d['effect'])} {d['driver']}" for d in drivers)
+    console.print(
+        f"[bold]{gap['kgi']} {gap['period']}: {amount(total)} {verdict}[/] "
+        f"(plan {amount(float(gap['planned']))[1:]}, actual "
+        f"{amount(float(gap['actual']))[1:]}): {parts}"
+    )
+    console.print(f"[dim]{gap['note']}[/]")
+
+
 @bench_app.command("refresh")
 def bench_refresh(
     scale: Annotated[float, typer.Option(help="Demo scale (10 ≈ 1M leads, 20M touchpoints).")] = 10,
