@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from kaname.config import WorkspaceConfig
-from kaname.design.plan import Assumptions, Kgi, Plan, PlanKpi, dump_plan
+from kaname.design.plan import Assumptions, Kgi, Ksf, Plan, PlanKpi, TreeEdge, dump_plan
 from kaname.metrics.calendar import Grain, fiscal_year, parse_period, periods_between
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.refresh import Progress
@@ -140,6 +140,21 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
         kgi=Kgi(kpi="revenue", target=round(kgi_target), period=f"FY{fy}"),
         kpis=items,
         assumptions=_assumptions(ws, months[0].year_ago().start, as_of),
+        ksfs=[
+            Ksf(name="商談化の質と量を高める", kpis=["mqls", "sql_rate", "opportunities"]),
+            Ksf(name="受注率を上げる", kpis=["win_rate"]),
+            Ksf(name="獲得効率を保つ", kpis=["cpa", "cac"]),
+            Ksf(name="既存顧客を維持・拡大する", kpis=["nrr"]),
+        ],
+        tree=[
+            TreeEdge(kpi="revenue", relation="product", children=["deals", "average_deal_size"]),
+            TreeEdge(kpi="deals", relation="product", children=["opportunities", "win_rate"]),
+            TreeEdge(
+                kpi="opportunities", relation="product", children=["sqls", "opportunity_rate"]
+            ),
+            TreeEdge(kpi="sqls", relation="product", children=["mqls", "sql_rate"]),
+            TreeEdge(kpi="mqls", relation="product", children=["leads", "mql_rate"]),
+        ],
     )
 
 

@@ -231,17 +231,69 @@ class Workspace:
             ).scalar()
 
     # ------------------------------------------------------------------ planner
+    def load_plan(self, path: Path) -> Plan:
+        """Read and check a plan file: schema, KPI ids, the tree and its sums."""
+        if not path.exists():
+            raise PlanError(f"no plan file at {path}")
+        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        self._check_plan(plan)
+        return plan
+
+    def _check_plan(self, plan: Plan) -> None:
+        catalog = self.catalog
+        named = [plan.kgi.kpi, *(k.kpi for k in plan.kpis)]
+        named += [k for ksf in plan.ksfs for k in ksf.kpis]
+        for item in named:
+            if item not in catalog:
+                raise PlanError(
+                    f"plan {plan.name}: KPI {item!r} is not in the catalog; "
+                    "`kaname catalog` lists the KPIs"
+                )
+        plan.check_tree(set(catalog.ids))
+        plan.check_sums()
+
     def solve_plan(self, path: Path) -> Solution:
         """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""
-        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
-        return self._solve(plan)
+        return self._solve(self.load_plan(path))
+
+    def explain_plan(self, path: Path, label: str | None = None) -> list[dict[str, Any]]:
+        """The plan's KPI tree from the KGI down, each node with actual, target and status."""
+        plan = self.load_plan(path)
+        period = self.period(label)
+        walk = plan.walk()
+        report = self.kpi_report(list(dict.fromkeys(k for _, k in walk)), period)
+        by_kpi = report.set_index("kpi").to_dict(orient="index")
+        edges = {e.kpi: e for e in plan.tree}
+        owners = {k.kpi: k.owner for k in plan.kpis}
+        rows = []
+        for depth, kpi in walk:
+            rec = by_kpi[kpi]
+            edge = edges.get(kpi)
+            rows.append(
+                {
+                    "depth": depth,
+                    "kpi": kpi,
+                    "name": rec["name"],
+                    "relation": edge.relation if edge else "",
+                    "children": list(edge.children) if edge else [],
+                    "owner": owners.get(kpi, ""),
+                    "period": rec["period"],
+                    "actual": rec["actual"],
+                    "target": rec["target"],
+                    "achievement": rec["achievement"],
+                    "projection": rec["projection"],
+                    "status": rec["status"],
+                    "unit": rec["unit"],
+                }
+            )
+        return rows
 
     def whatif_plan(
         self, path: Path, changes: dict[str, float]
     ) -> tuple[Solution, dict[str, float]]:
         """The plan's solution and the volumes when `changes` apply to its rates, with the
         volume at the bottom of the funnel held (what the KGI becomes)."""
-        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        plan = self.load_plan(path)
         solution = self._solve(plan)
         rates = {**plan.assumptions.rates()}
         unknown = sorted(set(changes) - set(rates))
@@ -256,7 +308,7 @@ class Workspace:
 
     def plan_gap(self, path: Path, label: str) -> dict[str, Any]:
         """Planned vs actual KGI for a period, the gap split across the funnel's drivers."""
-        plan = load_plan(path.read_text(encoding="utf-8"), str(path))
+        plan = self.load_plan(path)
         solution = self._solve(plan)
         kgi_period = self.period(plan.kgi.period)
         period = self.period(label)
@@ -388,20 +440,15 @@ class Workspace:
     def apply_plan(
         self, path: Path, effective_from: dt.date | None = None, created_by: str = "cli"
     ) -> tuple[PlanVersion, int]:
-        text = path.read_text(encoding="utf-8")
-        plan = load_plan(text, str(path))
-        return self.apply_plan_object(plan, text, effective_from, created_by)
+        plan = self.load_plan(path)
+        return self.apply_plan_object(
+            plan, path.read_text(encoding="utf-8"), effective_from, created_by
+        )
 
     def apply_plan_object(
         self, plan: Plan, text: str, effective_from: dt.date | None = None, created_by: str = "cli"
     ) -> tuple[PlanVersion, int]:
-        catalog = self.catalog
-        for item in [plan.kgi.kpi, *(k.kpi for k in plan.kpis)]:
-            if item not in catalog:
-                raise PlanError(
-                    f"plan {plan.name}: KPI {item!r} is not in the catalog; "
-                    "`kaname catalog` lists the KPIs"
-                )
+        self._check_plan(plan)
         rows = plan.target_rows(self.config.fiscal_year_start_month)
         values = [
             TargetValue(kpi, grain, self.period(label).start, value)

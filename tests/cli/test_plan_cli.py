@@ -119,3 +119,23 @@ def test_gap_on_the_demo_splits_exactly(tmp_path: Path) -> None:
         app, ["plan", "gap", str(plan), "-w", str(target), "--period", "2025-10"]
     )
     assert outside.exit_code == 2 and "not inside the plan's KGI period" in outside.output
+
+
+def test_explain_prints_the_tree_of_the_demo_plan(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    runner.invoke(
+        app,
+        ["demo", "--dir", str(target), "--scale", "0.03", "--as-of", "2026-11-20", "--no-serve"],
+    )
+    plan = target / "plans" / "demo-fy2026.yaml"
+    result = runner.invoke(app, ["plan", "explain", str(plan), "-w", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["depth"], r["kpi"]) for r in rows[:3]] == [
+        (0, "revenue"),
+        (1, "deals"),
+        (2, "opportunities"),
+    ]
+    assert rows[0]["target"] is not None and rows[0]["relation"] == "product"
+    text = runner.invoke(app, ["plan", "explain", str(plan), "-w", str(target)]).output
+    assert "└─" in text and "revenue = deals×average_deal_size" in " ".join(text.split())

@@ -10,6 +10,7 @@ import typer
 
 from kaname import __version__
 from kaname.cli.render import (
+    STATUS_STYLE,
     console,
     err_console,
     kpi_table,
@@ -484,6 +485,39 @@ def plan_whatif(
         delta = row["whatif"] / row["plan"] - 1 if row["plan"] else 0.0
         table.add_row(row["stage"], f"{row['plan']:,.1f}", f"{row['whatif']:,.1f}", f"{delta:+.1%}")
     console.print(table)
+
+
+@plan_app.command("explain")
+def plan_explain(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    workspace: WorkspaceOpt = None,
+    period: Annotated[str | None, typer.Option(help="Period (default: current month).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The plan's KPI tree from the KGI down, with targets, actuals and status."""
+    from kaname.formatting import format_percent, format_value
+
+    ws = _open(workspace)
+    try:
+        rows = ws.explain_plan(file, period)
+    except USER_ERRORS as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(rows)
+        return
+    currency, language = ws.config.currency, ws.config.language
+    console.print(f"[bold]{file.name}[/] — {rows[0]['period']} (as of {ws.today()})")
+    for row in rows:
+        joint = {"product": "×", "ratio": "÷", "sum": "+", "formula": "ƒ"}.get(row["relation"], "")
+        status = STATUS_STYLE.get(row["status"], row["status"])
+        actual = format_value(row["actual"], row["unit"], currency, language)
+        target = format_value(row["target"], row["unit"], currency, language)
+        owner = f" [dim]{row['owner']}[/]" if row["owner"] else ""
+        console.print(
+            f"{'    ' * row['depth']}{'└─ ' if row['depth'] else ''}{row['name']} "
+            f"[dim]({row['kpi']}{' = ' + joint.join(row['children']) if joint else ''})[/] "
+            f"{actual} / {target} {format_percent(row['achievement'])} {status}{owner}"
+        )
 
 
 @plan_app.command("gap")

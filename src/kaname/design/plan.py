@@ -63,6 +63,25 @@ class Assumptions(BaseModel):
         return {n: float(v) for n in names if (v := getattr(self, n)) is not None}
 
 
+class TreeEdge(BaseModel):
+    """How a KPI follows from its children: product (a × b …), ratio (a ÷ b), sum, or a formula."""
+
+    model_config = ConfigDict(extra="forbid")
+    kpi: str
+    relation: Literal["product", "ratio", "sum", "formula"]
+    children: list[str] = Field(min_length=1)
+    formula: str = ""
+    """For relation `formula`: the expression over the children's ids."""
+
+
+class Ksf(BaseModel):
+    """A key success factor: what must go right, and the KPIs that measure it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    kpis: list[str] = Field(default_factory=list)
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -70,6 +89,84 @@ class Plan(BaseModel):
     kgi: Kgi
     kpis: list[PlanKpi] = Field(default_factory=list)
     assumptions: Assumptions = Field(default_factory=Assumptions)
+    ksfs: list[Ksf] = Field(default_factory=list)
+    tree: list[TreeEdge] = Field(default_factory=list)
+    """Edges of the KPI tree; the KGI's KPI is its root."""
+
+    def children(self) -> dict[str, list[str]]:
+        return {edge.kpi: list(edge.children) for edge in self.tree}
+
+    def check_tree(self, known: set[str]) -> None:
+        """Unknown KPIs, cycles, malformed relations and unreachable edges raise PlanError."""
+        children = self.children()
+        if len(children) != len(self.tree):
+            raise PlanError("tree: a KPI has two edges; give each parent one edge")
+        for edge in self.tree:
+            for name in (edge.kpi, *edge.children):
+                if name not in known:
+                    raise PlanError(f"tree: {name!r} is not a KPI in the catalog")
+            if edge.relation == "ratio" and len(edge.children) != 2:
+                raise PlanError(f"tree: {edge.kpi} is a ratio, so it needs exactly two children")
+            if edge.relation == "formula" and not edge.formula:
+                raise PlanError(f"tree: {edge.kpi} has relation formula but no formula")
+        state: dict[str, int] = {}
+
+        def visit(node: str, path: tuple[str, ...]) -> None:
+            if state.get(node) == 1:
+                raise PlanError(f"tree: a cycle: {' → '.join((*path, node))}")
+            if state.get(node) == 2:
+                return
+            state[node] = 1
+            for child in children.get(node, []):
+                visit(child, (*path, node))
+            state[node] = 2
+
+        for root in children:
+            visit(root, ())
+        if self.tree and self.kgi.kpi not in children:
+            raise PlanError(f"tree: the KGI {self.kgi.kpi} must be the root of the tree")
+        reachable: set[str] = set()
+        stack = [self.kgi.kpi]
+        while stack:
+            node = stack.pop()
+            if node not in reachable:
+                reachable.add(node)
+                stack.extend(children.get(node, []))
+        stray = [e.kpi for e in self.tree if e.kpi not in reachable]
+        if stray:
+            raise PlanError(
+                f"tree: {', '.join(stray)} cannot be reached from the KGI {self.kgi.kpi}"
+            )
+
+    def check_sums(self, tolerance: float = 0.005) -> None:
+        """A `sum` parent's target must equal its children's targets wherever all are set."""
+        targets = {item.kpi: item.targets for item in self.kpis}
+        for edge in self.tree:
+            if edge.relation != "sum" or edge.kpi not in targets:
+                continue
+            for label, value in targets[edge.kpi].items():
+                parts = [targets.get(c, {}).get(label) for c in edge.children]
+                if any(p is None for p in parts):
+                    continue
+                total = sum(p for p in parts if p is not None)
+                if abs(total - value) > tolerance * max(abs(value), 1.0):
+                    raise PlanError(
+                        f"tree: {edge.kpi} is the sum of {', '.join(edge.children)}, but in "
+                        f"{label} its target {value:,.0f} differs from theirs ({total:,.0f})"
+                    )
+
+    def walk(self) -> list[tuple[int, str]]:
+        """(depth, kpi) in display order from the KGI down (the KGI alone without a tree)."""
+        children = self.children()
+        out: list[tuple[int, str]] = []
+
+        def go(node: str, depth: int) -> None:
+            out.append((depth, node))
+            for child in children.get(node, []):
+                go(child, depth + 1)
+
+        go(self.kgi.kpi, 0)
+        return out
 
     def target_rows(self, fy_start_month: int) -> list[tuple[str, Grain, str, float]]:
         """(kpi, grain, period label, value) for every target, with labels checked."""
