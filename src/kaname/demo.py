@@ -16,28 +16,34 @@ from kaname.workspace import Workspace
 EXECUTIVE_KPIS: tuple[str, ...] = (
     "revenue",
     "deals",
-    "win_rate",
     "opportunities",
-    "sql_rate",
     "mqls",
+    "cac",
     "leads",
     "cpa",
-    "cac",
+    "sql_rate",
+    "opportunity_rate",
+    "win_rate",
+    "average_deal_size",
     "nrr",
+    "logo_churn_rate",
 )
-"""The demo's executive view: the KGI, the organisation KPIs and their drivers."""
+"""The demo's executive view: the KGI, the organisation KPIs and each department's KPIs."""
 ORGANISATION_KPIS = ("revenue", "deals", "opportunities", "mqls", "cac")
 OWNERS = {
     "revenue": ("sales", "営業部長"),
     "deals": ("sales", "営業部長"),
-    "win_rate": ("sales", "営業部長"),
     "opportunities": ("inside_sales", "IS マネージャー"),
-    "sql_rate": ("inside_sales", "IS マネージャー"),
     "mqls": ("marketing", "マーケティング部長"),
+    "cac": ("marketing", "マーケティング部長"),
     "leads": ("marketing", "マーケティング部長"),
     "cpa": ("marketing", "マーケティング部長"),
-    "cac": ("marketing", "マーケティング部長"),
+    "sql_rate": ("inside_sales", "IS マネージャー"),
+    "opportunity_rate": ("inside_sales", "IS マネージャー"),
+    "win_rate": ("sales", "営業部長"),
+    "average_deal_size": ("sales", "営業部長"),
     "nrr": ("customer_success", "CS マネージャー"),
+    "logo_churn_rate": ("customer_success", "CS マネージャー"),
 }
 GROWTH = 1.15
 """Targets ask for 15% more volume than a year earlier."""
@@ -144,7 +150,7 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
             Ksf(name="商談化の質と量を高める", kpis=["mqls", "sql_rate", "opportunities"]),
             Ksf(name="受注率を上げる", kpis=["win_rate"]),
             Ksf(name="獲得効率を保つ", kpis=["cpa", "cac"]),
-            Ksf(name="既存顧客を維持・拡大する", kpis=["nrr"]),
+            Ksf(name="既存顧客を維持・拡大する", kpis=["nrr", "logo_churn_rate"]),
         ],
         tree=[
             TreeEdge(kpi="revenue", relation="product", children=["deals", "average_deal_size"]),

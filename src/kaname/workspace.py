@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import shapley_product
+from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, load_plan
 from kaname.design.planner import Solution, solve
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
@@ -251,6 +252,31 @@ class Workspace:
                 )
         plan.check_tree(set(catalog.ids))
         plan.check_sums()
+
+    def lint_plan(self, path: Path) -> list[Finding]:
+        """SMART and the seeds' rules for a plan file, with the warehouse's facts."""
+        plan = self.load_plan(path)
+        engine = self.engine()
+        kpis = tuple(dict.fromkeys(k.kpi for k in plan.kpis))
+        has_data = {k: engine.has_data(k) for k in kpis}
+        best: dict[str, float] = {}
+        window = engine.window()
+        measured = tuple(k for k in kpis if has_data[k])
+        if window is not None and measured:
+            last_full = period_of(
+                self.today(), Grain.MONTH, self.config.fiscal_year_start_month
+            ).previous()
+            if last_full.start >= window[0]:
+                frame = engine.compute(
+                    MetricQuery(measured, Grain.MONTH, window[0], last_full.start)
+                )
+                for kpi, values in frame.groupby("kpi")["value"]:
+                    clean = values.dropna()
+                    clean = clean[clean > 0]
+                    if not clean.empty:
+                        lower = self.catalog.get(str(kpi)).direction == "lower"
+                        best[str(kpi)] = float(clean.min() if lower else clean.max())
+        return lint(plan, self.catalog, Facts(has_data, best))
 
     def solve_plan(self, path: Path) -> Solution:
         """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""

@@ -139,3 +139,23 @@ def test_explain_prints_the_tree_of_the_demo_plan(tmp_path: Path) -> None:
     assert rows[0]["target"] is not None and rows[0]["relation"] == "product"
     text = runner.invoke(app, ["plan", "explain", str(plan), "-w", str(target)]).output
     assert "└─" in text and "revenue = deals×average_deal_size" in " ".join(text.split())
+
+
+def test_lint_exit_codes(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    runner.invoke(
+        app,
+        ["demo", "--dir", str(target), "--scale", "0.03", "--as-of", "2026-11-20", "--no-serve"],
+    )
+    plan = target / "plans" / "demo-fy2026.yaml"
+    clean = runner.invoke(app, ["plan", "lint", str(plan), "-w", str(target), "--json"])
+    assert clean.exit_code == 0, clean.output
+    assert [f for f in json.loads(clean.output) if f["severity"] == "error"] == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\nkgi: {kpi: revenue, target: 1, period: FY2026}\nkpis:\n  - {kpi: leads}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["plan", "lint", str(bad), "-w", str(target)])
+    assert result.exit_code == 1
+    assert "SMART-T" in result.output

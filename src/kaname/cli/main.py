@@ -487,6 +487,41 @@ def plan_whatif(
     console.print(table)
 
 
+@plan_app.command("lint")
+def plan_lint(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a plan against SMART and the KPI-design rules; exit 1 when there are errors."""
+    ws = _open(workspace)
+    try:
+        findings = ws.lint_plan(file)
+    except USER_ERRORS as exc:
+        raise _fail(exc) from exc
+    errors = sum(f.severity == "error" for f in findings)
+    if as_json:
+        print_json([f.as_dict() for f in findings])
+    else:
+        from rich.table import Table
+
+        language = ws.config.language
+        styles = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "info"}
+        table = Table(
+            "severity",
+            "rule",
+            "KPI",
+            "finding",
+            "fix",
+            title=f"{file.name}: {len(findings)} findings, {errors} errors",
+        )
+        for f in findings:
+            table.add_row(styles[f.severity], f.rule, f.kpi, f.message(language), f.hint(language))
+        console.print(table if findings else f"{file.name}: no findings")
+    if errors:
+        raise typer.Exit(1)
+
+
 @plan_app.command("explain")
 def plan_explain(
     file: Annotated[Path, typer.Argument(help="Plan YAML file.")],

@@ -368,6 +368,12 @@ class MetricEngine:
         metrics = {m.id: available[m.id]() for m in members}
         return p.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
 
+    def has_data(self, kpi_id: str) -> bool:
+        """True when every table the KPI reads holds at least one row."""
+        return all(
+            self.coverage(_table_of(m)) is not None for m in self.catalog.measures_of(kpi_id)
+        )
+
     def window(self) -> tuple[dt.date, dt.date] | None:
         """First and last day any canonical table holds data for."""
         spans = [self.coverage(t) for t in _TIME_OF_TABLE if t in self.tables]

@@ -1,0 +1,69 @@
+"""Plan lint: SMART and the KPI-design rules (pure, with facts handed in)."""
+
+from __future__ import annotations
+
+from kaname.design.lint import Facts, lint
+from kaname.design.plan import load_plan
+from kaname.metrics.catalog import builtin_catalog
+
+CATALOG = builtin_catalog()
+PLAN = """
+name: t
+kgi: {kpi: revenue, target: 100000000, period: FY2026}
+kpis:
+  - {kpi: revenue, owner: 営業部長, targets: {"2026-04": 9000000}}
+  - {kpi: deals, owner: 営業部長, targets: {"2026-04": 9}}
+  - {kpi: mqls, owner: MA, targets: {"2026-04": 900}}
+  - {kpi: email_open_rate, level: department, department: marketing, targets: {"2026-04": 0.8}}
+  - {kpi: nps, level: department, department: marketing}
+tree:
+  - {kpi: revenue, relation: product, children: [deals, average_deal_size]}
+"""
+ALL_DATA = Facts(has_data={k: True for k in CATALOG.ids}, best={"mqls": 400})
+
+
+def rules(findings: list) -> set[tuple[str, str]]:  # type: ignore[type-arg]
+    return {(f.rule, f.kpi) for f in findings}
+
+
+def test_findings_cover_smart_and_the_seed_rules() -> None:
+    findings = lint(load_plan(PLAN, "t"), CATALOG, ALL_DATA)
+    got = rules(findings)
+    assert ("SMART-T", "nps") in got  # no target period
+    assert ("SMART-A", "mqls") in got  # 900 against a best month of 400
+    assert ("SMART-A", "email_open_rate") in got  # 80% against a 20–30% benchmark
+    assert ("SMART-R", "mqls") in got  # no path to the KGI, no KSF
+    assert ("owner", "email_open_rate") in got
+    assert ("count-organisation", "") not in got  # revenue, deals, mqls: three
+    assert ("balance-lead-lag", "") not in got
+    errors = [f for f in findings if f.severity == "error"]
+    assert [(f.rule, f.kpi) for f in errors] == [("SMART-T", "nps")]
+
+
+def test_no_data_is_an_error_with_a_fix_in_both_languages() -> None:
+    findings = lint(load_plan(PLAN, "t"), CATALOG, Facts(has_data={}, best={}))
+    missing = [f for f in findings if f.rule == "SMART-M"]
+    assert len(missing) == 5 and all(f.severity == "error" for f in missing)
+    assert "kaname import" in missing[0].hint("en")
+    assert "取り込む" in missing[0].hint("ja")
+
+
+def test_counts_and_balance() -> None:
+    plan = load_plan(
+        PLAN.replace('  - {kpi: mqls, owner: MA, targets: {"2026-04": 900}}\n', ""), "t"
+    )
+    got = rules(lint(plan, CATALOG, ALL_DATA))
+    assert ("count-organisation", "") in got  # two organisation KPIs
+    lagging_only = load_plan(
+        """
+name: t
+kgi: {kpi: revenue, target: 1, period: FY2026}
+kpis:
+  - {kpi: revenue, owner: a, targets: {"2026-04": 1}}
+  - {kpi: deals, owner: a, targets: {"2026-04": 1}}
+  - {kpi: win_rate, owner: a, targets: {"2026-04": 0.2}}
+""",
+        "t",
+    )
+    got = rules(lint(lagging_only, CATALOG, ALL_DATA))
+    assert ("balance-lead-lag", "") in got
