@@ -78,7 +78,22 @@ def render_data_model() -> str:
     return "".join(lines)
 
 
-DOCS = {"kpis.md": lambda: render_kpis(builtin_catalog()), "data-model.md": render_data_model}
+def render_plan_schema() -> str:
+    import json
+
+    from kaname.design.plan import Plan
+
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Kaname plan file"
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+DOCS = {
+    "kpis.md": lambda: render_kpis(builtin_catalog()),
+    "data-model.md": render_data_model,
+    "plan.schema.json": render_plan_schema,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -487,6 +487,14 @@ def plan_whatif(
     console.print(table)
 
 
+@plan_app.command("schema")
+def plan_schema() -> None:
+    """Print the JSON Schema of plan files (also in docs/plan.schema.json), for editors."""
+    from kaname.docs_gen import render_plan_schema
+
+    console.out(render_plan_schema(), highlight=False, end="")
+
+
 @plan_app.command("lint")
 def plan_lint(
     file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
