@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
-from kaname.design.gap import shapley_product
+from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, load_plan
 from kaname.design.planner import Solution, solve
@@ -377,6 +377,13 @@ class Workspace:
         )
         parts = shapley_product(planned, actual)
         planned_kgi = solution.volumes[stages[0]] * share
+        catalog = self.catalog
+        benchmarks: dict[str, float | None] = {}
+        for name in actual:
+            bench = catalog.get(name).benchmark if name in catalog else None
+            benchmarks[name] = bench.low if bench is not None else None
+        shares = {n for n in actual if n in catalog and catalog.get(n).unit == "ratio"}
+        ranked = sensitivity(volume[stages[0]], actual, benchmarks, shares)
         return {
             "kgi": stages[0],
             "period": period.label,
@@ -387,6 +394,7 @@ class Workspace:
                 {"driver": k, "planned": planned[k], "actual": actual[k], "effect": parts[k]}
                 for k in sorted(parts, key=lambda k: -abs(parts[k]))
             ],
+            "sensitivity": ranked,
             "note": "planned volumes are the period's seasonal share of the plan, without "
             "lead-time shifts; actual rates are stage ratios in the period view",
         }

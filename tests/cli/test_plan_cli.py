@@ -115,6 +115,8 @@ def test_gap_on_the_demo_splits_exactly(tmp_path: Path) -> None:
     gap = json.loads(result.output)
     assert sum(d["effect"] for d in gap["drivers"]) == pytest.approx(gap["gap"], rel=1e-9)
     assert gap["actual"] - gap["planned"] == pytest.approx(gap["gap"])
+    assert {r["driver"] for r in gap["sensitivity"]} == {d["driver"] for d in gap["drivers"]}
+    assert {r["driver"] for r in gap["sensitivity"]} == {d["driver"] for d in gap["drivers"]}
     outside = runner.invoke(
         app, ["plan", "gap", str(plan), "-w", str(target), "--period", "2025-10"]
     )

@@ -39,3 +39,20 @@ def test_parts_sum_to_the_total_gap(pairs: list[tuple[float, float]]) -> None:
     gap = math.prod(actual.values()) - math.prod(planned.values())
     scale = math.prod(max(p, a, 1.0) for p, a in pairs)
     assert sum(parts.values()) == pytest.approx(gap, rel=1e-7, abs=1e-9 * scale)
+
+
+def test_sensitivity_ranks_the_benchmark_gap_first() -> None:
+    from kaname.design.gap import sensitivity
+
+    rows = sensitivity(
+        1000.0,
+        {"leads": 500, "sql_rate": 0.1, "win_rate": 0.3, "opportunity_rate": 0.95},
+        {"sql_rate": 0.2, "win_rate": 0.25, "opportunity_rate": 0.5, "leads": None},
+        shares={"sql_rate", "win_rate", "opportunity_rate"},
+    )
+    assert rows[0]["driver"] == "sql_rate"
+    assert rows[0]["gain_to_benchmark"] == pytest.approx(1000.0)  # 10% → 20% doubles the KGI
+    by = {r["driver"]: r for r in rows}
+    assert by["win_rate"]["gain_to_benchmark"] == 0  # already above 25%
+    assert by["opportunity_rate"]["gain_step"] == pytest.approx(1000 * (1 / 0.95 - 1))  # capped
+    assert by["leads"]["gain_step"] == pytest.approx(100)

@@ -600,6 +600,17 @@ def plan_gap(
         f"(plan {amount(float(gap['planned']))[1:]}, actual "
         f"{amount(float(gap['actual']))[1:]}): {parts}"
     )
+    top = gap["sensitivity"][0] if gap["sensitivity"] else None
+    if top and top["gain_to_benchmark"]:
+        console.print(
+            f"Top bottleneck: bringing {top['driver']} from {top['actual']:.1%} to the "
+            f"{top['benchmark']:.0%} benchmark adds {amount(top['gain_to_benchmark'])}."
+        )
+    elif top:
+        console.print(
+            f"Every rate meets its benchmark; +10% on {top['driver']} adds "
+            f"{amount(top['gain_step'])}."
+        )
     console.print(f"[dim]{gap['note']}[/]")
 
 

@@ -37,3 +37,34 @@ def shapley_product(planned: Mapping[str, float], actual: Mapping[str, float]) -
                 total += weight[k] * base * (actual[name] - planned[name])
         parts[name] = total
     return parts
+
+
+def sensitivity(
+    kgi: float,
+    drivers: Mapping[str, float],
+    benchmarks: Mapping[str, float | None],
+    shares: set[str],
+    step: float = 0.10,
+) -> list[dict[str, float | str | None]]:
+    """KGI gain from improving each driver by `step` and from bringing it up to its benchmark,
+    ranked (benchmark gain first, then the step gain). Shares (rates) are capped at 100%."""
+    rows: list[dict[str, float | str | None]] = []
+    for name, value in drivers.items():
+        if value <= 0:
+            continue
+        improved = value * (1 + step)
+        if name in shares:
+            improved = min(improved, 1.0)
+        bench = benchmarks.get(name)
+        to_bench = kgi * (bench / value - 1) if bench is not None and bench > value else 0.0
+        rows.append(
+            {
+                "driver": name,
+                "actual": value,
+                "benchmark": bench,
+                "gain_step": kgi * (improved / value - 1),
+                "gain_to_benchmark": to_bench,
+            }
+        )
+    rows.sort(key=lambda r: (-float(r["gain_to_benchmark"] or 0), -float(r["gain_step"] or 0)))
+    return rows
