@@ -1,7 +1,9 @@
-"""Read a YAML document into a pydantic model, with errors that name the file and the field."""
+"""Read a YAML document into a pydantic model, with errors that name the file, the line and the
+field."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 import yaml
@@ -11,16 +13,36 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_yaml_model(text: str, model: type[M], source: str, error: type[Exception]) -> M:
-    """Parse `text` as `model`; raise `error` with '<source>: field: problem; ...' on failure."""
+    """Parse `text` as `model`; raise `error` with '<source> line N: field: problem; ...'."""
     try:
         data = yaml.safe_load(text)
+        root = yaml.compose(text)
     except yaml.YAMLError as exc:
         raise error(f"{source} is not valid YAML: {exc}") from exc
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise error(f"{source}: {problems}") from exc
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            line = _line(root, err["loc"])
+            where = f"line {line}: " if line else ""
+            problems.append(f"{where}{path}: {err['msg']}")
+        raise error(f"{source}: {'; '.join(problems)}") from exc
+
+
+def _line(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """1-based line of the YAML node at `loc` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            found = node.value[key]
+        else:
+            found = None
+        if found is None:
+            break
+        node = found
+        line = node.start_mark.line + 1
+    return line

@@ -95,3 +95,15 @@ def test_bad_yaml_and_bad_fields_name_the_place() -> None:
         load_plan("name: [unclosed", "plan.yaml")
     with pytest.raises(PlanError, match=r"plan\.yaml: assumptions\.win_rate"):
         load_plan(BASE + "  []\nassumptions: {win_rate: -0.2}\n", "plan.yaml")
+
+
+def test_errors_carry_line_numbers() -> None:
+    text = (
+        "name: x\nkgi: {kpi: revenue, target: 1, period: FY2026}\nassumptions:\n"
+        "  win_rate: 1.4\nkpis:\n  - kpi: leads\n    level: team\n"
+    )
+    with pytest.raises(PlanError) as caught:
+        load_plan(text, "plan.yaml")
+    message = str(caught.value)
+    assert "line 7: kpis.0.level" in message
+    assert "line 4: assumptions.win_rate" in message
