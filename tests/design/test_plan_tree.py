@@ -93,7 +93,7 @@ def test_a_sum_whose_children_do_not_add_up() -> None:
 def test_bad_yaml_and_bad_fields_name_the_place() -> None:
     with pytest.raises(PlanError, match=r"plan\.yaml is not valid YAML"):
         load_plan("name: [unclosed", "plan.yaml")
-    with pytest.raises(PlanError, match=r"plan\.yaml: assumptions\.win_rate"):
+    with pytest.raises(PlanError, match=r"plan\.yaml: line 13: assumptions\.win_rate"):
         load_plan(BASE + "  []\nassumptions: {win_rate: -0.2}\n", "plan.yaml")
 
 
