@@ -169,3 +169,19 @@ def test_refresh_full_then_incremental(ws: Workspace) -> None:
     paid = by_channel[(by_channel["dimension_value"] == "paid_ads")]
     assert paid["value"].sum() == 101
     assert not math.isnan(float(paid["value"].iloc[0]))
+
+
+def test_benchmarks_can_be_overridden_per_workspace(ws: Workspace) -> None:
+    assert ws.catalog.get("win_rate").benchmark.low == 0.25  # type: ignore[union-attr]
+    (ws.root / "benchmarks.yaml").write_text(
+        "win_rate: {low: 0.3, high: 0.4, source: our FY2025 average}\n", encoding="utf-8"
+    )
+    reopened = Workspace.open(ws.root)
+    bench = reopened.catalog.get("win_rate").benchmark
+    assert bench is not None and (bench.low, bench.source) == (0.3, "our FY2025 average")
+    (ws.root / "benchmarks.yaml").write_text("win_rte: {low: 0.3}\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="Did you mean win_rate"):
+        _ = Workspace.open(ws.root).catalog
+    (ws.root / "benchmarks.yaml").write_text("win_rate: 0.3\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="one entry per KPI"):
+        _ = Workspace.open(ws.root).catalog

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from sqlalchemy import func, select
 
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
@@ -22,7 +23,15 @@ from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, load_plan
 from kaname.design.planner import Solution, solve
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
-from kaname.metrics.catalog import Catalog, CatalogError, Kpi, builtin_catalog, custom_kpi_from_json
+from kaname.metrics.catalog import (
+    Benchmark,
+    Catalog,
+    CatalogError,
+    Kpi,
+    apply_benchmarks,
+    builtin_catalog,
+    custom_kpi_from_json,
+)
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
 from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
 from kaname.metrics.report import ReportRequest, kpi_report
@@ -31,6 +40,7 @@ from kaname.store.appdb import AppDB, CustomKpi, PlanVersion, RefreshRun
 from kaname.store.warehouse import Warehouse
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
+BENCHMARKS_FILE = "benchmarks.yaml"
 
 
 class WorkspaceError(Exception):
@@ -106,7 +116,21 @@ class Workspace:
                 custom_kpi_from_json(row.definition)
                 for row in session.execute(select(CustomKpi)).scalars()
             ]
-        return builtin_catalog().with_custom(custom)
+        return apply_benchmarks(builtin_catalog().with_custom(custom), self.benchmark_overrides())
+
+    def benchmark_overrides(self) -> dict[str, Benchmark]:
+        """The workspace's own benchmark ranges (benchmarks.yaml), replacing the shipped ones."""
+        path = self.root / BENCHMARKS_FILE
+        if not path.exists():
+            return {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return {str(k): Benchmark.model_validate(v) for k, v in dict(data).items()}
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            raise WorkspaceError(
+                f"{path}: {exc}. Write one entry per KPI, e.g. "
+                "win_rate: {low: 0.2, high: 0.3, source: 'our FY2025 average'}"
+            ) from exc
 
     def add_custom_kpi(self, kpi: Kpi, created_by: str = "cli") -> Kpi:
         kpi = kpi.model_copy(update={"custom": True})

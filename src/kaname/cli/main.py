@@ -344,6 +344,42 @@ def _has_workspace() -> bool:
     return (default_root() / CONFIG_FILE).exists()
 
 
+@app.command()
+def benchmarks(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Benchmark ranges used by lint and bottleneck ranking (override in benchmarks.yaml)."""
+    ws = _open(workspace)
+    try:
+        overrides = ws.benchmark_overrides()
+        rows: list[dict[str, Any]] = [
+            {
+                "kpi": k.id,
+                "low": k.benchmark.low,
+                "high": k.benchmark.high,
+                "source": k.benchmark.source,
+                "overridden": k.id in overrides,
+            }
+            for k in ws.catalog
+            if k.benchmark is not None
+        ]
+    except USER_ERRORS as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("KPI", "low", "high", "source", title="Benchmarks")
+    for row in rows:
+        mark = " [bold](workspace)[/]" if row["overridden"] else ""
+        table.add_row(
+            row["kpi"],
+            str(row["low"] if row["low"] is not None else "—"),
+            str(row["high"] if row["high"] is not None else "—"),
+            row["source"] + mark,
+        )
+    console.print(table)
+
+
 @catalog_app.command("add")
 def catalog_add(
     kpi_id: Annotated[str, typer.Argument(help="New KPI id (lower_snake_case).")],

@@ -161,6 +161,18 @@ class Catalog:
         return Catalog([*self._kpis.values(), *kpis])
 
 
+def apply_benchmarks(catalog: Catalog, overrides: dict[str, Benchmark]) -> Catalog:
+    """The catalog with benchmark ranges replaced where `overrides` names the KPI."""
+    if not overrides:
+        return catalog
+    for kpi_id in overrides:
+        catalog.get(kpi_id)  # unknown ids are an error with a suggestion
+    return Catalog(
+        k.model_copy(update={"benchmark": overrides[k.id]}) if k.id in overrides else k
+        for k in catalog
+    )
+
+
 def builtin_kpis() -> list[Kpi]:
     text = resources.files("kaname.metrics").joinpath("catalog.yaml").read_text("utf-8")
     return [Kpi.model_validate(item) for item in yaml.safe_load(text)]
