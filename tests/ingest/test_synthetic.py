@@ -163,3 +163,14 @@ def test_subscriptions_churn_and_expand(company: Warehouse) -> None:
         "SELECT 100.0 * (avg((score >= 9)::INT) - avg((score <= 6)::INT)) FROM nps_responses",
     )
     assert 0 < nps < 40
+
+
+def test_deals_are_signed_on_working_days(company: Warehouse) -> None:
+    assert (
+        q(
+            company,
+            "SELECT count(*) FROM opportunities WHERE type = 'new_business' AND "
+            "closed_at IS NOT NULL AND dayofweek(closed_at) IN (0, 6)",
+        )
+        == 0
+    )

@@ -80,7 +80,18 @@ class Warehouse:
         """Append rows (columns in any order; missing columns become null)."""
         spec = TABLES_BY_NAME[name]
         arrow = _conform(spec, frame)
-        self.con.insert(name, arrow)
+        if self.backend == "duckdb":
+            # Ibis's insert keeps every inserted Arrow table registered until the process ends
+            # (gigabytes at scale 10); register, copy and unregister on the raw connection.
+            raw = self.con.con
+            view = f"_kaname_append_{name}"
+            raw.register(view, arrow)
+            try:
+                raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
+            finally:
+                raw.unregister(view)
+        else:
+            self.con.insert(name, arrow)
         return int(arrow.num_rows)
 
     def truncate_all(self) -> None:
@@ -124,7 +135,7 @@ def _conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
         if col.name in arrow.column_names:
             arrays.append(arrow.column(col.name).cast(typ))
         elif col.name == "_loaded_at":
-            arrays.append(pa.array([now] * arrow.num_rows, type=typ))
+            arrays.append(pa.repeat(pa.scalar(now, type=typ), arrow.num_rows))
         else:
             arrays.append(pa.nulls(arrow.num_rows, type=typ))
     return pa.Table.from_arrays(arrays, names=list(spec.column_names))

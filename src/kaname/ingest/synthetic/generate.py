@@ -316,6 +316,8 @@ class _Company:
         won = rng.random(n) < win_p
         cycle = np.array([P.SALES_CYCLE_DAYS[s] for s in P.SEGMENTS])[seg]
         close = created + (rng.lognormal(np.log(cycle), 0.5) * DAY).astype(np.int64)
+        weekday = (close // DAY + 3) % 7  # deals are signed on working days: weekends → Monday
+        close = close + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0)) * DAY
         closed = close <= self.end_s
         amount = np.round(
             np.array([P.DEAL_SIZE[s] for s in P.SEGMENTS])[seg] * rng.lognormal(0, 0.35, n), -4
