@@ -446,6 +446,10 @@ class Workspace:
             plan.assumptions.channel_mix or None,
             plan.assumptions.budget,
             plan.assumptions.ltv,
+            plan.assumptions.channel_cpa or None,
+            plan.assumptions.channel_capacity or None,
+            plan.assumptions.arpa,
+            self.config.gross_margin,
         )
 
     def _seasonality(self, kpi: str, months: list[Period]) -> list[float] | None:

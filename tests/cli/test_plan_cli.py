@@ -161,3 +161,23 @@ def test_lint_exit_codes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "lint", str(bad), "-w", str(target)])
     assert result.exit_code == 1
     assert "SMART-T" in result.output
+
+
+def test_solve_with_channel_costs_and_payback(plan: tuple[Path, Path]) -> None:
+    root, path = plan
+    text = PLAN.replace(
+        "  channel_mix: {webinar: 0.5, event: 0.5}\n",
+        "  mql_rate: 0.4\n  arpa: 100000\n"
+        "  channel_cpa: {paid_ads: 5000, owned_media: 3750, event: 6667}\n"
+        "  channel_capacity: {owned_media: 4000, paid_ads: 4000}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    out = json.loads(
+        runner.invoke(app, ["plan", "solve", str(path), "-w", str(root), "--json"]).output
+    )
+    assert out["volumes"]["leads"] == pytest.approx(10_000)
+    assert out["by_channel"]["owned_media"]["leads"] == pytest.approx(4_000)
+    assert out["by_channel"]["event"]["leads"] == pytest.approx(2_000)
+    assert out["by_channel"]["event"]["cost"] == pytest.approx(2_000 * 6_667)
+    assert out["unit_costs"]["cac_payback_months"] == pytest.approx(200_000 / (100_000 * 0.8))
+    assert any("exceeds the budget" in c for c in out["checks"])

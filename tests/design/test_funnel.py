@@ -117,3 +117,13 @@ def test_allocation_adds_up(total: float, weights: list[float]) -> None:
 def test_whole_allocation_adds_up_exactly(total: int, weights: list[float]) -> None:
     parts = allocate_whole(total, weights)
     assert sum(parts) == total and all(p >= 0 for p in parts)
+
+
+def test_cost_efficient_allocation_fills_the_cheapest_channels_first() -> None:
+    from kaname.design.funnel import allocate_by_cost
+
+    cpa = {"paid_ads": 5_000, "owned_media": 3_750, "event": 6_667}
+    got = allocate_by_cost(300, cpa, {"owned_media": 80, "paid_ads": 100})
+    assert got == {"owned_media": 80, "paid_ads": 100, "event": 120}
+    with pytest.raises(FunnelError, match="20 leads short"):
+        allocate_by_cost(200, {"a": 1.0}, {"a": 180})

@@ -134,3 +134,25 @@ def allocate_whole(total: int, weights: Sequence[float]) -> list[int]:
 def months_earlier(days: float) -> int:
     """Whole months an earlier stage must happen before a later one, for a lead time in days."""
     return max(0, round(days / (365.25 / 12)))
+
+
+def allocate_by_cost(
+    leads: float,
+    cpa: Mapping[str, float],
+    capacity: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Leads per channel, cheapest CPA first, each channel up to its capacity (unlimited when
+    not given). Raises FunnelError when the channels cannot supply the leads."""
+    capacity = capacity or {}
+    out: dict[str, float] = {}
+    remaining = leads
+    for channel in sorted(cpa, key=lambda c: (cpa[c], c)):
+        take = min(remaining, capacity.get(channel, math.inf))
+        out[channel] = take
+        remaining -= take
+    if remaining > 1e-9:
+        raise FunnelError(
+            f"the channels' capacity falls {remaining:,.0f} leads short of the {leads:,.0f} "
+            "needed; raise a capacity or add a channel"
+        )
+    return out

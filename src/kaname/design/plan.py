@@ -55,6 +55,12 @@ class Assumptions(BaseModel):
     """Expected lifetime value of a new customer (for the LTV:CAC check)."""
     channel_mix: dict[str, float] = Field(default_factory=dict)
     """Share of volume per channel (normalised), e.g. {webinar: 0.4, event: 0.6}."""
+    channel_cpa: dict[str, float] = Field(default_factory=dict)
+    """Cost per lead by channel: leads go to the cheapest channels first (within capacity)."""
+    channel_capacity: dict[str, float] = Field(default_factory=dict)
+    """Most leads a channel can bring in the KGI period (unlimited when left out)."""
+    arpa: float | None = Field(None, gt=0)
+    """Monthly revenue per customer, for CAC payback."""
     lead_times_days: dict[str, float] = Field(default_factory=dict)
     """opportunity_to_deal, sql_to_opportunity, mql_to_sql, lead_to_mql."""
 

@@ -15,6 +15,7 @@ from kaname.design.funnel import (
     Funnel,
     FunnelError,
     allocate,
+    allocate_by_cost,
     months_earlier,
     unit_costs,
 )
@@ -62,6 +63,10 @@ def solve(
     channel_mix: Mapping[str, float] | None = None,
     budget: float | None = None,
     ltv: float | None = None,
+    channel_cpa: Mapping[str, float] | None = None,
+    channel_capacity: Mapping[str, float] | None = None,
+    arpa: float | None = None,
+    gross_margin: float = 0.8,
 ) -> Solution:
     """Required volumes for `kgi_target` of `kgi_stage` through the standard funnel."""
     bottom = next(
@@ -92,8 +97,29 @@ def solve(
         for stage, total in volumes.items():
             for name, part in zip(names, allocate(total, shares), strict=True):
                 by_channel.setdefault(name, {})[stage] = part
-    costs = unit_costs(budget, volumes) if budget else {}
     checks = []
+    if channel_cpa and "leads" in volumes:
+        # Cost-efficient allocation: cheapest channels first, within their capacity.
+        leads_by_channel = allocate_by_cost(volumes["leads"], channel_cpa, channel_capacity)
+        by_channel = {}
+        for name, leads in leads_by_channel.items():
+            share = leads / volumes["leads"] if volumes["leads"] else 0.0
+            by_channel[name] = {stage: total * share for stage, total in volumes.items()}
+            by_channel[name]["cost"] = leads * channel_cpa[name]
+        needed = sum(v["cost"] for v in by_channel.values())
+        if budget is not None:
+            verdict = "fits" if needed <= budget else "exceeds"
+            checks.append(
+                f"the cheapest channel mix costs {needed:,.0f}, which {verdict} the "
+                f"budget of {budget:,.0f}"
+            )
+    costs = unit_costs(budget, volumes) if budget else {}
+    if arpa and "target_cac" in costs:
+        costs["cac_payback_months"] = costs["target_cac"] / (arpa * gross_margin)
+        checks.append(
+            f"CAC payback {costs['cac_payback_months']:.1f} months at ARPA "
+            f"{arpa:,.0f} and {gross_margin:.0%} gross margin"
+        )
     if ltv is not None and "target_cac" in costs:
         ratio = ltv / costs["target_cac"]
         costs["ltv_cac"] = ratio
