@@ -20,7 +20,7 @@ from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_confi
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
-from kaname.design.plan import Plan, PlanError, load_plan
+from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
 from kaname.design.planner import Solution, solve
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
 from kaname.metrics.catalog import (
@@ -301,6 +301,25 @@ class Workspace:
                         lower = self.catalog.get(str(kpi)).direction == "lower"
                         best[str(kpi)] = float(clean.min() if lower else clean.max())
         return lint(plan, self.catalog, Facts(has_data, best))
+
+    def new_plan(
+        self, template: str, fiscal_year: int | None = None, out: Path | None = None
+    ) -> tuple[Path, Plan]:
+        """Write a plan from a template with targets solved for this workspace."""
+        from kaname.design.templates import fill_targets, load_template
+        from kaname.metrics.calendar import fiscal_year as fiscal_year_of
+
+        fy = fiscal_year or fiscal_year_of(self.today(), self.config.fiscal_year_start_month)
+        plan, _ = load_template(template, fy)
+        self._check_plan(plan)
+        plan = fill_targets(plan, self._solve(plan), self.catalog)
+        path = out or self.root / "plans" / f"{plan.name}-fy{fy}.yaml"
+        if path.exists():
+            raise PlanError(f"{path} exists; pass --out to write elsewhere")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = f"# From template {template}: edit the assumptions, then `kaname plan solve`.\n"
+        path.write_text(header + dump_plan(plan), encoding="utf-8")
+        return path, plan
 
     def solve_plan(self, path: Path) -> Solution:
         """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""

@@ -523,6 +523,39 @@ def plan_whatif(
     console.print(table)
 
 
+@plan_app.command("new")
+def plan_new(
+    template: Annotated[
+        str, typer.Option(help="b2b_saas, it_solutions, …; --list shows all.")
+    ] = "b2b_saas",
+    fiscal_year: Annotated[
+        int | None, typer.Option("--fy", help="Fiscal year (default current).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default plans/NAME-fyYYYY.yaml).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the templates.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Start a plan from a template, with monthly targets solved for this workspace."""
+    from kaname.design.funnel import FunnelError
+    from kaname.design.templates import template_names
+
+    if list_:
+        for name in template_names():
+            console.print(name)
+        return
+    ws = _open(workspace)
+    try:
+        path, plan = ws.new_plan(template, fiscal_year, out)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"Wrote {path}: KGI {plan.kgi.kpi} {plan.kgi.target:,.0f} in {plan.kgi.period}, "
+        f"{len(plan.kpis)} KPIs. Next: `kaname plan lint {path}`."
+    )
+
+
 @plan_app.command("schema")
 def plan_schema() -> None:
     """Print the JSON Schema of plan files (also in docs/plan.schema.json), for editors."""

@@ -121,6 +121,10 @@ def lint(plan: Plan, catalog: Catalog, facts: Facts) -> list[Finding]:
     return sorted(out, key=lambda f: (order[f.severity], f.rule, f.kpi))
 
 
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _achievable(
     kpi: str, targets: Mapping[str, float], direction: str, benchmark: Any, facts: Facts
 ) -> list[Finding]:
@@ -136,8 +140,8 @@ def _achievable(
                     "warning",
                     "SMART-A",
                     kpi,
-                    f"{kpi}: a target of {peak:,.4g} is far beyond the best so far ({best:,.4g})",
-                    f"{kpi}: 目標 {peak:,.4g} は過去最高（{best:,.4g}）を大きく超えています",
+                    f"{kpi}: a target of {_num(peak)} is far beyond the best so far ({_num(best)})",
+                    f"{kpi}: 目標 {_num(peak)} は過去最高（{_num(best)}）を大きく超えています",
                     "stage the target (baseline → growth) or fund the change that makes it "
                     "possible",
                     "段階的な目標（現状値→成長）にするか、達成に必要な施策・予算を用意してください",
