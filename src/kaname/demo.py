@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from kaname.config import WorkspaceConfig
+from kaname.design.funnel import STANDARD_RATES
 from kaname.design.plan import Assumptions, Kgi, Ksf, Plan, PlanKpi, TreeEdge, dump_plan
 from kaname.metrics.calendar import Grain, fiscal_year, parse_period, periods_between
 from kaname.metrics.engine import MetricQuery
@@ -166,20 +167,10 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
 
 def _assumptions(ws: Workspace, last_year: dt.date, as_of: dt.date) -> Assumptions:
     """Last fiscal year's rates, deal size, budget and LTV, for `kaname plan solve`."""
-    names = (
-        "average_deal_size",
-        "win_rate",
-        "opportunity_rate",
-        "sql_rate",
-        "mql_rate",
-        "cvr",
-        "cac",
-        "deals",
-        "ltv",
-    )
+    names = (*STANDARD_RATES, "cac", "deals", "ltv")
     frame = ws.engine().compute(MetricQuery(names, Grain.YEAR, last_year, last_year, as_of=as_of))
     got = {k: float(v) for k, v in zip(frame["kpi"], frame["value"], strict=True) if v == v}
-    rates = {k: round(got[k], 4) for k in names[:6] if k in got and got[k] > 0}
+    rates = {k: round(got[k], 4) for k in STANDARD_RATES if k in got and got[k] > 0}
     budget = got.get("cac", 0) * got.get("deals", 0) * GROWTH
     return Assumptions(
         **rates,

@@ -97,13 +97,8 @@ def test_solve_bad_plan(plan: tuple[Path, Path]) -> None:
     assert "assumptions.win_rate" in " ".join(result.output.split())
 
 
-def test_gap_on_the_demo_splits_exactly(tmp_path: Path) -> None:
-    target = tmp_path / "demo"
-    result = runner.invoke(
-        app,
-        ["demo", "--dir", str(target), "--scale", "0.05", "--as-of", "2026-11-20", "--no-serve"],
-    )
-    assert result.exit_code == 0, result.output
+def test_gap_on_the_demo_splits_exactly(demo_dir: Path, tmp_path: Path) -> None:
+    target = demo_dir
     plan = target / "plans" / "demo-fy2026.yaml"
     solved = runner.invoke(app, ["plan", "solve", str(plan), "-w", str(target), "--json"])
     assert solved.exit_code == 0, solved.output
@@ -123,12 +118,8 @@ def test_gap_on_the_demo_splits_exactly(tmp_path: Path) -> None:
     assert outside.exit_code == 2 and "not inside the plan's KGI period" in outside.output
 
 
-def test_explain_prints_the_tree_of_the_demo_plan(tmp_path: Path) -> None:
-    target = tmp_path / "demo"
-    runner.invoke(
-        app,
-        ["demo", "--dir", str(target), "--scale", "0.03", "--as-of", "2026-11-20", "--no-serve"],
-    )
+def test_explain_prints_the_tree_of_the_demo_plan(demo_dir: Path, tmp_path: Path) -> None:
+    target = demo_dir
     plan = target / "plans" / "demo-fy2026.yaml"
     result = runner.invoke(app, ["plan", "explain", str(plan), "-w", str(target), "--json"])
     assert result.exit_code == 0, result.output
@@ -143,12 +134,8 @@ def test_explain_prints_the_tree_of_the_demo_plan(tmp_path: Path) -> None:
     assert "└─" in text and "revenue = deals×average_deal_size" in " ".join(text.split())
 
 
-def test_lint_exit_codes(tmp_path: Path) -> None:
-    target = tmp_path / "demo"
-    runner.invoke(
-        app,
-        ["demo", "--dir", str(target), "--scale", "0.03", "--as-of", "2026-11-20", "--no-serve"],
-    )
+def test_lint_exit_codes(demo_dir: Path, tmp_path: Path) -> None:
+    target = demo_dir
     plan = target / "plans" / "demo-fy2026.yaml"
     clean = runner.invoke(app, ["plan", "lint", str(plan), "-w", str(target), "--json"])
     assert clean.exit_code == 0, clean.output

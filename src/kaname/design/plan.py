@@ -11,6 +11,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaname.design.funnel import STANDARD_RATES
 from kaname.metrics.calendar import Grain, PeriodError, parse_period
 from kaname.yamlmodel import load_yaml_model
 
@@ -65,8 +66,7 @@ class Assumptions(BaseModel):
     """opportunity_to_deal, sql_to_opportunity, mql_to_sql, lead_to_mql."""
 
     def rates(self) -> dict[str, float]:
-        names = ("average_deal_size", "win_rate", "opportunity_rate", "sql_rate", "mql_rate", "cvr")
-        return {n: float(v) for n in names if (v := getattr(self, n)) is not None}
+        return {n: float(v) for n in STANDARD_RATES if (v := getattr(self, n)) is not None}
 
 
 class TreeEdge(BaseModel):
