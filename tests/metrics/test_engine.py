@@ -147,3 +147,25 @@ def test_every_grain_sums_to_the_same_total(duckdb_company: Warehouse, grain: Gr
     totals = frame.groupby("kpi")["value"].sum()
     assert totals["leads"] == 330
     assert totals["revenue"] == 6_000_000
+
+
+def test_a_cohort_is_followed_past_the_end_of_its_period() -> None:
+    wh = Warehouse.connect("duckdb://")
+    wh.ensure_schema()
+    wh.append(
+        "leads",
+        pd.DataFrame(
+            {
+                "lead_id": ["a", "b"],
+                "created_at": [dt.datetime(2025, 4, 5), dt.datetime(2025, 4, 6)],
+                "mql_at": [dt.datetime(2025, 6, 10), dt.datetime(2025, 4, 9)],
+            }
+        ),
+    )
+    engine = MetricEngine(wh.tables(), CATALOG)
+    april_only = MetricQuery(("mqls",), Grain.MONTH, APRIL, APRIL, view="cohort")
+    assert engine.compute(april_only)["value"].tolist() == [2]
+    as_of_may = MetricQuery(
+        ("mqls",), Grain.MONTH, APRIL, APRIL, view="cohort", as_of=dt.date(2025, 5, 31)
+    )
+    assert engine.compute(as_of_may)["value"].tolist() == [1]

@@ -262,7 +262,11 @@ class MetricEngine:
         ts = t[bucket_col]
         filt = [ts >= _lit(start, ts), ts < _lit(end, ts)]
         if bucket_col != time:
-            filt += [t[time].notnull(), t[time] < _lit(end, t[time])]
+            # A cohort is followed to its outcome as of the cut-off, not to the period's end.
+            filt.append(t[time].notnull())
+            if query.as_of is not None:
+                cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
+                filt.append(t[time] < _lit(cutoff, t[time]))
         t = t.filter(*filt)
         dims = _dim_columns(t, members[0].dims, query.dimensions)
         t = t.mutate(
