@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -12,10 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fixture_company import load
 from kaname.store.warehouse import Warehouse
-
-PG_HOST = os.environ.get("KANAME_TEST_PG_HOST", "127.0.0.1")
-PG_USER = os.environ.get("KANAME_TEST_PG_USER", "postgres")
-PG_DB = os.environ.get("KANAME_TEST_PG_DB", "test")
+from pg_settings import PG_DB, PG_HOST, PG_USER
 
 
 @pytest.fixture

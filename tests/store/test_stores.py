@@ -11,7 +11,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from conftest import PG_DB, PG_HOST, PG_USER
 from fixture_company import EXPECTED_APRIL_2025, load
 from kaname.config import WorkspaceConfig
 from kaname.metrics.calendar import parse_period
@@ -19,6 +18,7 @@ from kaname.metrics.targets import TargetValue
 from kaname.store.appdb import MIGRATIONS, AppDB
 from kaname.store.warehouse import Warehouse, WarehouseError, duckdb_path
 from kaname.workspace import Workspace
+from pg_settings import PG_DB, PG_HOST, PG_USER
 
 TABLES = {"plan_versions", "targets", "custom_kpis", "refresh_runs", "alembic_version"}
 
