@@ -125,8 +125,10 @@ def starter_plan(ws: Workspace, as_of: dt.date) -> Plan:
                 # without letting one empty month set a zero target.
                 value = GROWTH * (0.5 * before + 0.5 * year_value / 12)
             else:
+                # Rates: last year's typical month (the median), a little better. A yearly value
+                # would not do: churn or NRR over a year is not a monthly rate.
                 factor = 1 + RATE_IMPROVEMENT if kpi.direction == "higher" else 1 - RATE_IMPROVEMENT
-                value = year_value * factor
+                value = float(history.median()) * factor
             if not math.isnan(value):
                 targets[month.label] = round(value, 4 if kpi.unit == "ratio" else 0)
         department, owner = OWNERS[kpi_id]

@@ -284,6 +284,7 @@ class Workspace:
         kpis = tuple(dict.fromkeys(k.kpi for k in plan.kpis))
         has_data = {k: engine.has_data(k) for k in kpis}
         best: dict[str, float] = {}
+        history: dict[str, dict[str, float]] = {}
         window = engine.window()
         measured = tuple(k for k in kpis if has_data[k])
         if window is not None and measured:
@@ -294,13 +295,16 @@ class Workspace:
                 frame = engine.compute(
                     MetricQuery(measured, Grain.MONTH, window[0], last_full.start)
                 )
+                for rec in frame.itertuples(index=False):
+                    if rec.value == rec.value:  # not NaN
+                        history.setdefault(str(rec.kpi), {})[str(rec.period)] = float(rec.value)
                 for kpi, values in frame.groupby("kpi")["value"]:
                     clean = values.dropna()
                     clean = clean[clean > 0]
                     if not clean.empty:
                         lower = self.catalog.get(str(kpi)).direction == "lower"
                         best[str(kpi)] = float(clean.min() if lower else clean.max())
-        return lint(plan, self.catalog, Facts(has_data, best))
+        return lint(plan, self.catalog, Facts(has_data, best, history))
 
     def new_plan(
         self, template: str, fiscal_year: int | None = None, out: Path | None = None

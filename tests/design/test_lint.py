@@ -67,3 +67,14 @@ kpis:
     )
     got = rules(lint(lagging_only, CATALOG, ALL_DATA))
     assert ("balance-lead-lag", "") in got
+
+
+def test_growth_against_the_same_period_last_year() -> None:
+    facts = Facts(
+        has_data={k: True for k in CATALOG.ids},
+        history={"deals": {"2025-04": 4}, "revenue": {"2025-04": 8_000_000}},
+    )
+    got = lint(load_plan(PLAN, "t"), CATALOG, facts)
+    deals = [f for f in got if f.rule == "SMART-A" and f.kpi == "deals"]
+    assert len(deals) == 1 and "125% more than the same periods" in deals[0].message_en
+    assert not [f for f in got if f.rule == "SMART-A" and f.kpi == "revenue"]  # +12.5% is fine

@@ -46,6 +46,8 @@ class Facts:
     has_data: Mapping[str, bool] = field(default_factory=dict)
     best: Mapping[str, float] = field(default_factory=dict)
     """Best value of the KPI in any period of the plan's grain so far."""
+    history: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Actual value per KPI and period label (for growth against the same period a year ago)."""
 
 
 def lint(plan: Plan, catalog: Catalog, facts: Facts) -> list[Finding]:
@@ -90,7 +92,9 @@ def lint(plan: Plan, catalog: Catalog, facts: Facts) -> list[Finding]:
                     '期間ごとの目標を設定してください（例: targets: {"2026-04": 120}）',
                 )
             )
-        out += _achievable(item.kpi, item.targets, kpi.direction, kpi.benchmark, facts)
+        out += _achievable(
+            item.kpi, item.targets, kpi.direction, kpi.benchmark, facts, kpi.kind == "quantity"
+        )
         if item.kpi != plan.kgi.kpi and item.kpi not in reachable and item.kpi not in in_ksf:
             out.append(
                 Finding(
@@ -121,12 +125,31 @@ def lint(plan: Plan, catalog: Catalog, facts: Facts) -> list[Finding]:
     return sorted(out, key=lambda f: (order[f.severity], f.rule, f.kpi))
 
 
+def _year_ago(label: str) -> str:
+    """The same month a year earlier for a YYYY-MM label (other labels unchanged)."""
+    parts = label.split("-")
+    if len(parts) == 2 and parts[0].isdigit():
+        return f"{int(parts[0]) - 1:04d}-{parts[1]}"
+    return label
+
+
+def _range(benchmark: Any) -> str:
+    if benchmark.low is None:
+        return f"≤ {benchmark.high:g}"
+    return f"{benchmark.low:g}–{benchmark.high:g}"
+
+
 def _num(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _achievable(
-    kpi: str, targets: Mapping[str, float], direction: str, benchmark: Any, facts: Facts
+    kpi: str,
+    targets: Mapping[str, float],
+    direction: str,
+    benchmark: Any,
+    facts: Facts,
+    volume: bool,
 ) -> list[Finding]:
     out = []
     best = facts.best.get(kpi)
@@ -147,6 +170,27 @@ def _achievable(
                     "段階的な目標（現状値→成長）にするか、達成に必要な施策・予算を用意してください",
                 )
             )
+    # Growth on the same periods last year, over the whole plan (single months are too noisy);
+    # volumes only, since a rate's monthly history swings with small denominators.
+    history = facts.history.get(kpi, {}) if volume else {}
+    pairs = [(t, history[_year_ago(lb)]) for lb, t in targets.items() if _year_ago(lb) in history]
+    planned, before = sum(t for t, _ in pairs), sum(b for _, b in pairs)
+    if pairs and planned > 0 and before > 0:
+        growth = planned / before - 1 if direction == "higher" else before / planned - 1
+        if growth > STRETCH - 1:
+            out.append(
+                Finding(
+                    "warning",
+                    "SMART-A",
+                    kpi,
+                    f"{kpi}: the targets ask for {growth:.0%} more than the same periods a year "
+                    f"earlier ({_num(planned)} against {_num(before)})",
+                    f"{kpi}: 目標は前年同期比 {growth:.0%} の伸びを求めています"
+                    f"（{_num(planned)} / {_num(before)}）",
+                    "grow from the baseline in stages, or plan the actions that make the jump",
+                    "現状値から段階的に伸ばすか、飛躍に必要な施策を計画してください",
+                )
+            )
     if benchmark is not None and targets:
         values = list(targets.values())
         if benchmark.high is not None and max(values) > benchmark.high * STRETCH:
@@ -156,9 +200,8 @@ def _achievable(
                     "SMART-A",
                     kpi,
                     f"{kpi}: a target of {max(values):.4g} is well above the benchmark "
-                    f"{benchmark.low}–{benchmark.high} ({benchmark.source})",
-                    f"{kpi}: 目標 {max(values):.4g} は相場 "
-                    f"{benchmark.low}–{benchmark.high} を大きく上回ります",
+                    f"{_range(benchmark)} ({benchmark.source})",
+                    f"{kpi}: 目標 {max(values):.4g} は相場 {_range(benchmark)} を大きく上回ります",
                     "check the target against the benchmark",
                     "相場と照らして目標を見直してください",
                 )
