@@ -114,7 +114,7 @@ class AppDB:
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
