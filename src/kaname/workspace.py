@@ -182,6 +182,8 @@ class Workspace:
         period: Period | None = None,
         dimension: str | None = None,
         view: View = "period",
+        filters: tuple[tuple[str, str], ...] = (),
+        language: str | None = None,
     ) -> pd.DataFrame:
         engine = self.engine()
         period = period or self.period(None)
@@ -191,8 +193,9 @@ class Workspace:
             as_of=self.today(),
             dimension=dimension,
             view=view,
-            language=self.config.language,
+            language=language or self.config.language,
             at_risk_ratio=self.config.at_risk_ratio,
+            filters=filters,
         )
         for kpi_id in request.kpis:
             engine.catalog.get(kpi_id)

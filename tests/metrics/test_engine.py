@@ -169,3 +169,24 @@ def test_a_cohort_is_followed_past_the_end_of_its_period() -> None:
         ("mqls",), Grain.MONTH, APRIL, APRIL, view="cohort", as_of=dt.date(2025, 5, 31)
     )
     assert engine.compute(as_of_may)["value"].tolist() == [1]
+
+
+def test_a_filter_equals_the_matching_row_of_a_split(duckdb_company: Warehouse) -> None:
+    engine = MetricEngine(duckdb_company.tables(), CATALOG)
+    kpis = ("leads", "cpa", "win_rate", "pipeline_value")
+    split = engine.compute(MetricQuery(kpis, Grain.MONTH, APRIL, APRIL, ("channel",)))
+    for channel in ("paid_ads", "owned_media"):
+        got = engine.compute(
+            MetricQuery(kpis, Grain.MONTH, APRIL, APRIL, filters=(("channel", channel),))
+        )
+        want = split[split["channel"] == channel].set_index("kpi")["value"]
+        for rec in got.itertuples():
+            assert rec.value == pytest.approx(want[rec.kpi], nan_ok=True), (channel, rec.kpi)
+
+
+def test_a_filter_the_kpi_does_not_allow_is_explained(duckdb_company: Warehouse) -> None:
+    engine = MetricEngine(duckdb_company.tables(), CATALOG)
+    with pytest.raises(MetricError, match="cannot be filtered by channel"):
+        engine.compute(
+            MetricQuery(("nrr",), Grain.MONTH, APRIL, APRIL, filters=(("channel", "email"),))
+        )

@@ -53,6 +53,8 @@ class MetricQuery:
     """Data cut-off: nothing after this day counts (None = everything loaded)."""
     scale: Mapping[dt.date, float] = field(default_factory=dict)
     """Multiply additive measures of the period starting on a date (pacing projections)."""
+    filters: tuple[tuple[str, str], ...] = ()
+    """Keep only rows whose dimension equals a value, e.g. (("channel", "webinar"),)."""
 
 
 class MetricEngine:
@@ -89,6 +91,12 @@ class MetricEngine:
                 if dim not in allowed:
                     raise MetricError(
                         f"{kpi_id} cannot be split by {dim}: its measures allow "
+                        f"{', '.join(allowed) or 'no dimension'}"
+                    )
+            for dim, _ in query.filters:
+                if dim not in allowed:
+                    raise MetricError(
+                        f"{kpi_id} cannot be filtered by {dim}: its measures allow "
                         f"{', '.join(allowed) or 'no dimension'}"
                     )
             if query.view == "cohort" and not self.catalog.has_cohort_view(kpi_id):
@@ -158,6 +166,7 @@ class MetricEngine:
             query.view,
             query.as_of,
             self.fy_start_month,
+            query.filters,
         )
         cache = _SQL_CACHE.setdefault(id(backend), {})
         sql = cache.get(key)
@@ -267,7 +276,7 @@ class MetricEngine:
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
                 filt.append(t[time] < _lit(cutoff, t[time]))
-        t = t.filter(*filt)
+        t = t.filter(*filt, *_filter_exprs(t, members[0].dims, query.filters))
         dims = _dim_columns(t, members[0].dims, query.dimensions)
         t = t.mutate(
             period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month), **dims
@@ -303,7 +312,7 @@ class MetricEngine:
         self, spine: ir.Table, members: list[SnapshotMeasure], query: MetricQuery
     ) -> ir.Table:
         o = self.tables["opportunities"]
-        o = o.filter(o.type == "new_business")
+        o = o.filter(o.type == "new_business", *_filter_exprs(o, members[0].dims, query.filters))
         dims = _dim_columns(o, members[0].dims, query.dimensions)
         o = o.select(
             _created=o.created_at.cast("date"),
@@ -330,9 +339,11 @@ class MetricEngine:
         periods: list[Period],
     ) -> ir.Table:
         s = self.tables["subscriptions"]
-        if "segment" in query.dimensions:
+        if "segment" in query.dimensions or any(d == "segment" for d, _ in query.filters):
             a = self.tables["accounts"]
             s = s.left_join(a.select(account_id=a.account_id, segment=a.segment), "account_id")
+        if query.filters:
+            s = s.filter(*_filter_exprs(s, members[0].dims, query.filters))
         first = periods[0].start - dt.timedelta(days=1)
         s = s.filter(
             s.start_date <= _lit(periods[-1].end, s.start_date),
@@ -459,6 +470,18 @@ def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -
         if dim not in allowed:
             raise MetricError(f"dimension {dim!r} is not available here")
         out[dim] = t[allowed[dim]]
+    return out
+
+
+def _filter_exprs(
+    t: ir.Table, allowed: Mapping[str, str], filters: Sequence[tuple[str, str]]
+) -> list[ir.BooleanValue]:
+    out = []
+    for dim, value in filters:
+        if dim not in allowed:
+            raise MetricError(f"dimension {dim!r} cannot filter here")
+        column = t[allowed[dim]]
+        out.append(column.isnull() if value == NONE_LABEL else column == value)
     return out
 
 

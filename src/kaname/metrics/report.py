@@ -41,21 +41,29 @@ class ReportRequest:
     view: View = "period"
     language: str = "en"
     at_risk_ratio: float = 0.9
+    filters: tuple[tuple[str, str], ...] = ()
+    """Only rows whose dimension equals a value; KPIs that cannot be filtered so are left out."""
 
 
 def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportRequest) -> pd.DataFrame:
     """One row per KPI (× dimension value) for the requested period."""
     period = request.period
     dims = (request.dimension,) if request.dimension else ()
-    kpis = [
-        k for k in request.kpis if not dims or request.dimension in engine.catalog.dimensions_of(k)
-    ]
+    wanted = {*dims, *(d for d, _ in request.filters)}
+    kpis = [k for k in request.kpis if wanted <= set(engine.catalog.dimensions_of(k))]
     if request.view == "cohort":
         kpis = [k for k in kpis if engine.catalog.has_cohort_view(k)]
     if not kpis:
         return pd.DataFrame(columns=REPORT_COLUMNS)
     base = MetricQuery(
-        tuple(kpis), period.grain, period.start, period.start, dims, request.view, request.as_of
+        tuple(kpis),
+        period.grain,
+        period.start,
+        period.start,
+        dims,
+        request.view,
+        request.as_of,
+        filters=request.filters,
     )
     actual = engine.compute(base)
     factor = run_rate_factor(period, request.as_of)
@@ -70,18 +78,28 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
                 base.view,
                 base.as_of,
                 scale={period.start: factor},
+                filters=request.filters,
             )
         )
         projection = projected["value"].to_numpy()
     else:
         projection = actual["value"].to_numpy()
-    found = targets.lookup_many(kpis, [period], request.as_of, request.dimension or "")
+    target_dim, filter_value = request.dimension or "", ""
+    if not target_dim and len(request.filters) == 1:
+        target_dim, filter_value = request.filters[0]
+    found = targets.lookup_many(kpis, [period], request.as_of, target_dim)
     rows = []
     for i, rec in enumerate(actual.itertuples(index=False)):
         kpi = engine.catalog.get(rec.kpi)
         dim_value = str(getattr(rec, request.dimension)) if request.dimension else ""
-        target = found.get((rec.kpi, period.start, dim_value), math.nan)
-        if math.isnan(target) and not request.dimension and _additive(engine, rec.kpi):
+        key_value = dim_value if request.dimension or not request.filters else filter_value
+        target = found.get((rec.kpi, period.start, key_value), math.nan)
+        if (
+            math.isnan(target)
+            and not request.dimension
+            and not request.filters
+            and _additive(engine, rec.kpi)
+        ):
             target = targets.rolled_up(rec.kpi, period, request.as_of, engine.fy_start_month)
         value = float(rec.value)
         proj = float(projection[i])
