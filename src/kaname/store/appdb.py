@@ -123,3 +123,7 @@ class AppDB:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Feature modules define their tables on the same Base; import them so the metadata knows them.
+from kaname.store import act_models as _act_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Act: alerts, notifications, reports and the PDCA action log with measured effect."""
