@@ -1,0 +1,50 @@
+"""App-DB tables of the connectors: configured sources (credentials encrypted), stream state and
+sync runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kaname.store.appdb import Base, _utcnow
+
+
+class ConnectorConfig(Base):
+    """A connected source: its settings encrypted (Fernet) and the non-secret ones for display."""
+
+    __tablename__ = "connector_configs"
+    source: Mapped[str] = mapped_column(String(50), primary_key=True)
+    config_encrypted: Mapped[str] = mapped_column(Text)
+    settings_public: Mapped[str] = mapped_column(Text, default="{}")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    schedule_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+
+
+class SyncState(Base):
+    """Where a stream's next sync starts (cursor, resume token), saved only after its data."""
+
+    __tablename__ = "sync_states"
+    source: Mapped[str] = mapped_column(String(50), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+
+
+class SyncRun(Base):
+    """One sync of one source: how it ran, rows per table, and the error that stopped it."""
+
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(50), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    table_rows: Mapped[str] = mapped_column(Text, default="{}")
+    error: Mapped[str] = mapped_column(Text, default="")
