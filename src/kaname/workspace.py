@@ -267,6 +267,30 @@ class Workspace:
         self._check_plan(plan)
         return plan
 
+    def _plan_of(self, source: Path | Plan) -> Plan:
+        if isinstance(source, Plan):
+            self._check_plan(source)
+            return source
+        return self.load_plan(source)
+
+    def active_plan(self) -> tuple[Plan, PlanVersion] | None:
+        """The most recently applied plan version (the one the dashboard shows), or None."""
+        with self.appdb.session() as session:
+            version = session.execute(
+                select(PlanVersion).order_by(PlanVersion.id.desc()).limit(1)
+            ).scalar()
+        if version is None:
+            return None
+        return load_plan(version.content, f"{version.plan_name} v{version.version}"), version
+
+    def plan_versions(self, plan_name: str | None = None) -> list[PlanVersion]:
+        """Applied plan versions, newest first."""
+        query = select(PlanVersion).order_by(PlanVersion.id.desc())
+        if plan_name:
+            query = query.where(PlanVersion.plan_name == plan_name)
+        with self.appdb.session() as session:
+            return list(session.execute(query).scalars())
+
     def _check_plan(self, plan: Plan) -> None:
         catalog = self.catalog
         named = [plan.kgi.kpi, *(k.kpi for k in plan.kpis)]
@@ -280,9 +304,9 @@ class Workspace:
         plan.check_tree(set(catalog.ids))
         plan.check_sums()
 
-    def lint_plan(self, path: Path) -> list[Finding]:
+    def lint_plan(self, path: Path | Plan) -> list[Finding]:
         """SMART and the seeds' rules for a plan file, with the warehouse's facts."""
-        plan = self.load_plan(path)
+        plan = self._plan_of(path)
         engine = self.engine()
         kpis = tuple(dict.fromkeys(k.kpi for k in plan.kpis))
         has_data = {k: engine.has_data(k) for k in kpis}
@@ -328,13 +352,13 @@ class Workspace:
         path.write_text(header + dump_plan(plan), encoding="utf-8")
         return path, plan
 
-    def solve_plan(self, path: Path) -> Solution:
+    def solve_plan(self, path: Path | Plan) -> Solution:
         """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""
-        return self._solve(self.load_plan(path))
+        return self._solve(self._plan_of(path))
 
-    def explain_plan(self, path: Path, label: str | None = None) -> list[dict[str, Any]]:
+    def explain_plan(self, path: Path | Plan, label: str | None = None) -> list[dict[str, Any]]:
         """The plan's KPI tree from the KGI down, each node with actual, target and status."""
-        plan = self.load_plan(path)
+        plan = self._plan_of(path)
         period = self.period(label)
         walk = plan.walk()
         report = self.kpi_report(list(dict.fromkeys(k for _, k in walk)), period)
@@ -365,11 +389,11 @@ class Workspace:
         return rows
 
     def whatif_plan(
-        self, path: Path, changes: dict[str, float]
+        self, path: Path | Plan, changes: dict[str, float]
     ) -> tuple[Solution, dict[str, float]]:
         """The plan's solution and the volumes when `changes` apply to its rates, with the
         volume at the bottom of the funnel held (what the KGI becomes)."""
-        plan = self.load_plan(path)
+        plan = self._plan_of(path)
         solution = self._solve(plan)
         rates = {**plan.assumptions.rates()}
         unknown = sorted(set(changes) - set(rates))
@@ -382,9 +406,9 @@ class Workspace:
         funnel = Funnel.standard(rates, top=stages[0], bottom=stages[-1])
         return solution, funnel.whatif(stages[-1], solution.volumes[stages[-1]], changes)
 
-    def plan_gap(self, path: Path, label: str) -> dict[str, Any]:
+    def plan_gap(self, path: Path | Plan, label: str) -> dict[str, Any]:
         """Planned vs actual KGI for a period, the gap split across the funnel's drivers."""
-        plan = self.load_plan(path)
+        plan = self._plan_of(path)
         solution = self._solve(plan)
         kgi_period = self.period(plan.kgi.period)
         period = self.period(label)

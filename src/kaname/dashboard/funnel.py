@@ -1,0 +1,190 @@
+"""Funnel (stages, conversion, drop-off, median lead time) and channel comparison pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from kaname.dashboard.filters import Filters
+from kaname.dashboard.service import clean, records
+from kaname.metrics.calendar import Period
+
+if TYPE_CHECKING:
+    from kaname.dashboard.service import Dashboard
+
+STAGES = ("sessions", "leads", "mqls", "sqls", "opportunities", "deals")
+COHORT_STAGES = STAGES[1:]
+CHANNEL_KPIS = (
+    "leads",
+    "cpa",
+    "mqls",
+    "sqls",
+    "opportunities",
+    "deals",
+    "revenue",
+    "cac",
+    "roas",
+    "romi",
+)
+
+
+def funnel(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+    period = dash.period(f)
+    stages = list(COHORT_STAGES if f.view == "cohort" else STAGES)
+    catalog = dash.ws.catalog
+    total = {r["kpi"]: r for r in records(dash.report(stages, period, f, language))}
+    rows = _stages(stages, {k: v.get("actual") for k, v in total.items()}, catalog, language)
+    for row in rows:
+        rec = total.get(row["stage"], {})
+        row.update(
+            {"target": rec.get("target"), "status": rec.get("status"), "note": rec.get("note")}
+        )
+    by_channel: list[dict[str, Any]] = []
+    if not f.channel:
+        split = records(dash.report(stages, period, f, language, dimension="channel"))
+        values: dict[str, dict[str, Any]] = {}
+        for rec in split:
+            values.setdefault(rec["dimension_value"], {})[rec["kpi"]] = rec["actual"]
+        for channel, counts in sorted(values.items()):
+            by_channel.append(
+                {"channel": channel, "stages": _stages(stages, counts, catalog, language)}
+            )
+    return {
+        "period": period.label,
+        "view": f.view,
+        "filters": f.as_dict(),
+        "stages": rows,
+        "by_channel": by_channel,
+        "lead_times": lead_times(dash, period, f),
+    }
+
+
+def _stages(
+    stages: list[str], counts: dict[str, Any], catalog: Any, language: str
+) -> list[dict[str, Any]]:
+    out = []
+    for i, stage in enumerate(stages):
+        value = counts.get(stage)
+        before = counts.get(stages[i - 1]) if i else None
+        conversion = value / before if (value is not None and before) else None
+        out.append(
+            clean(
+                {
+                    "stage": stage,
+                    "name": catalog.get(stage).name(language),
+                    "value": value,
+                    "conversion": conversion,
+                    "drop_off": (1 - conversion) if conversion is not None else None,
+                }
+            )
+        )
+    return out
+
+
+def lead_times(dash: Dashboard, period: Period, f: Filters) -> list[dict[str, Any]]:
+    """Median days spent between stages, for stage changes that happened in the period."""
+    tables = dash.ws.warehouse.tables()
+    leads, opps = tables["leads"], tables["opportunities"]
+    start = dt.datetime.combine(period.start, dt.time())
+    end = dt.datetime.combine(min(period.end, dash.ws.today() + dt.timedelta(days=1)), dt.time())
+
+    def where(t: Any, column: str) -> list[Any]:
+        conds = [t[column] >= start, t[column] < end]
+        for dim, value in f.pairs():
+            col = {"campaign": "campaign_id"}.get(dim, dim)
+            if col in t.columns:
+                conds.append(t[col] == value)
+        return conds
+
+    def days(a: Any, b: Any) -> Any:
+        return (b.epoch_seconds() - a.epoch_seconds()) / 86400.0
+
+    parts = [
+        ("leads", "mqls", leads.filter(*where(leads, "mql_at")), "created_at", "mql_at"),
+        ("mqls", "sqls", leads.filter(*where(leads, "sql_at")), "mql_at", "sql_at"),
+    ]
+    joined = opps.filter(opps.type == "new_business").join(
+        leads.select(lead_id=leads.lead_id, _sql_at=leads.sql_at), "lead_id"
+    )
+    parts.append(
+        (
+            "sqls",
+            "opportunities",
+            joined.filter(*where(joined, "created_at")),
+            "_sql_at",
+            "created_at",
+        )
+    )
+    won = opps.filter(opps.type == "new_business", opps.is_won)
+    parts.append(
+        ("opportunities", "deals", won.filter(*where(won, "closed_at")), "created_at", "closed_at")
+    )
+
+    def median_of(s1: str, s2: str, t: Any, a: str, b: str) -> Any:
+        t = t.filter(t[a].notnull(), t[b].notnull())
+        return t.aggregate(
+            frm=ibis.literal(s1),
+            to=ibis.literal(s2),
+            median_days=days(t[a], t[b]).median(),
+            n=t.count(),
+        )
+
+    exprs = [median_of(*part) for part in parts]
+    frame = ibis.union(*exprs).execute()
+    order = {s: i for i, s in enumerate(STAGES)}
+    rows = [clean(r) for r in frame.to_dict(orient="records")]
+    return sorted(rows, key=lambda r: order.get(r["frm"], 99))
+
+
+def channels(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+    period = dash.period(f)
+    split = records(
+        dash.report(list(CHANNEL_KPIS), period, f, language, dimension="channel", view="period")
+    )
+    spend = dash.ws.engine().measures(_measure_query(dash, period, f), ["spend"])
+    spend_by = (
+        {str(c): float(v) for c, v in zip(spend["channel"], spend["spend"], strict=True)}
+        if not spend.empty
+        else {}
+    )
+    rows: dict[str, dict[str, Any]] = {}
+    for rec in split:
+        rows.setdefault(rec["dimension_value"], {"channel": rec["dimension_value"]})[rec["kpi"]] = (
+            rec["actual"]
+        )
+    total_revenue = sum((r.get("revenue") or 0) for r in rows.values())
+    out = []
+    for channel, row in sorted(rows.items()):
+        row["spend"] = clean(spend_by.get(channel))
+        row["revenue_share"] = (row.get("revenue") or 0) / total_revenue if total_revenue else None
+        out.append(clean(row))
+    catalog = dash.ws.catalog
+    return {
+        "period": period.label,
+        "filters": f.as_dict(),
+        "columns": ["spend", *CHANNEL_KPIS, "revenue_share"],
+        "names": {k: catalog.get(k).name(language) for k in CHANNEL_KPIS},
+        "units": {
+            **{k: catalog.get(k).unit for k in CHANNEL_KPIS},
+            "spend": "currency",
+            "revenue_share": "ratio",
+        },
+        "rows": out,
+        "attribution": "source channel of the lead (first touch)",
+    }
+
+
+def _measure_query(dash: Dashboard, period: Period, f: Filters) -> Any:
+    from kaname.metrics.engine import MetricQuery
+
+    return MetricQuery(
+        ("cpa",),
+        period.grain,
+        period.start,
+        period.start,
+        ("channel",),
+        as_of=dash.ws.today(),
+        filters=tuple(p for p in f.pairs() if p[0] in ("channel", "campaign")),
+    )

@@ -1,0 +1,449 @@
+"""Page data for the executive, department, tactics, trends, KPI, tree and catalog pages."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from kaname.dashboard.filters import Filters
+from kaname.dashboard.service import clean, records
+from kaname.design.plan import PlanError
+from kaname.metrics.calendar import Period, periods_between
+from kaname.metrics.catalog import PHASE_NAMES
+from kaname.metrics.engine import MetricError, MetricQuery
+
+if TYPE_CHECKING:
+    from kaname.dashboard.service import Dashboard
+
+TACTICS: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email_delivery_rate",
+        "email_open_rate",
+        "email_click_rate",
+        "email_click_to_open_rate",
+        "email_conversion_rate",
+    ),
+    "webinar": ("webinar_registrations", "webinar_attendance_rate", "webinar_completion_rate"),
+    "calls": ("calls", "call_connect_rate", "appointment_rate", "avg_call_minutes"),
+    "events": ("event_visits", "event_valid_lead_rate"),
+}
+"""Tactic → its KPIs, in the order the page shows them."""
+FLAT_BAND = 0.02
+"""Changes within ±2% count as flat on trend arrows."""
+
+
+def _history(
+    dash: Dashboard, kpis: list[str], period: Period, f: Filters
+) -> dict[tuple[str, Any], float]:
+    """Actual values from a year before `period` up to it, keyed by (kpi, period start)."""
+    if not kpis:
+        return {}
+    query = MetricQuery(
+        tuple(kpis),
+        period.grain,
+        period.year_ago().start,
+        period.start,
+        view=f.view,
+        as_of=dash.ws.today(),
+        filters=f.pairs(),
+    )
+    frame = dash.ws.compute(query)
+    return {
+        (str(k), s): float(v)
+        for k, s, v in zip(frame["kpi"], frame["period_start"], frame["value"], strict=True)
+    }
+
+
+def _trend(now: float | None, before: float | None) -> str:
+    if now is None or before is None or before == 0:
+        return "none"
+    change = now / before - 1
+    if abs(change) <= FLAT_BAND:
+        return "flat"
+    return "up" if change > 0 else "down"
+
+
+def kpi_rows(
+    dash: Dashboard, ids: list[str], period: Period, f: Filters, language: str
+) -> list[dict[str, Any]]:
+    """Report rows with previous-year value, change and a trend arrow against the last period."""
+    report = dash.report(ids, period, f, language)
+    history = _history(dash, list(report["kpi"]), period, f)
+    catalog = dash.ws.catalog
+    rows = []
+    for rec in records(report):
+        kpi = catalog.get(rec["kpi"])
+        prev_year = clean(history.get((rec["kpi"], period.year_ago().start), math.nan))
+        previous = clean(history.get((rec["kpi"], period.previous().start), math.nan))
+        basis = rec["projection"] if rec["projection"] is not None else rec["actual"]
+        rec.update(
+            {
+                "type": kpi.type,
+                "phase": kpi.phase,
+                "previous_year": prev_year,
+                "vs_previous_year": (
+                    clean(rec["actual"] / prev_year - 1)
+                    if rec["actual"] is not None and prev_year
+                    else None
+                ),
+                "previous": previous,
+                "trend": _trend(basis, previous),
+                "good": (
+                    None
+                    if _trend(basis, previous) in ("none", "flat")
+                    else (_trend(basis, previous) == "up") == (kpi.direction == "higher")
+                ),
+            }
+        )
+        rows.append(rec)
+    return rows
+
+
+def bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]:
+    """The driver whose improvement moves the KGI most (the planner's sensitivity ranking)."""
+    found = dash.plan()
+    if found is None:
+        return {"available": False, "reason": "no_plan"}
+    try:
+        gap = dash.ws.plan_gap(found[0], period.label)
+    except (PlanError, MetricError) as exc:
+        return {"available": False, "reason": "outside", "detail": str(exc)}
+    ranked = gap["sensitivity"]
+    if not ranked:
+        return {"available": False, "reason": "no_drivers"}
+    top = ranked[0]
+    catalog = dash.ws.catalog
+    driver = str(top["driver"])
+    return clean(
+        {
+            "available": True,
+            "kgi": gap["kgi"],
+            "kgi_name": catalog.get(gap["kgi"]).name(language),
+            "kgi_unit": catalog.get(gap["kgi"]).unit,
+            "driver": driver,
+            "driver_name": catalog.get(driver).name(language) if driver in catalog else driver,
+            "driver_unit": catalog.get(driver).unit if driver in catalog else "count",
+            "actual": top["actual"],
+            "benchmark": top["benchmark"],
+            "gain_step": top["gain_step"],
+            "gain_to_benchmark": top["gain_to_benchmark"],
+            "planned": gap["planned"],
+            "gap": gap["gap"],
+            "drivers": gap["drivers"],
+            "sensitivity": ranked,
+        }
+    )
+
+
+def executive(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+    period = dash.period(f)
+    kgi, org = dash.organisation_kpis()
+    rows = kpi_rows(dash, [kgi, *org], period, f, language)
+    kgi_row = next((r for r in rows if r["kpi"] == kgi), None)
+    found = dash.plan()
+    return {
+        "period": period.label,
+        "grain": period.grain.value,
+        "as_of": dash.ws.today().isoformat(),
+        "filters": f.as_dict(),
+        "plan": ({"name": found[1].plan_name, "version": found[1].version} if found else None),
+        "kgi": kgi_row,
+        "kpis": [r for r in rows if r["kpi"] != kgi],
+        "bottleneck": bottleneck(dash, period, language),
+        "departments": sorted(dash.department_kpis()),
+    }
+
+
+def department(dash: Dashboard, name: str, f: Filters, language: str) -> dict[str, Any]:
+    period = dash.period(f)
+    ids = dash.department_kpis().get(name, [])
+    found = dash.plan()
+    if found is not None:
+        ids = ids + [
+            k.kpi
+            for k in found[0].kpis
+            if k.level == "organisation" and k.department == name and k.kpi not in ids
+        ]
+    return {
+        "department": name,
+        "period": period.label,
+        "as_of": dash.ws.today().isoformat(),
+        "filters": f.as_dict(),
+        "kpis": kpi_rows(dash, ids, period, f, language),
+    }
+
+
+def tactics(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+    period = dash.period(f)
+    catalog = dash.ws.catalog
+    ids = [k for group in TACTICS.values() for k in group if k in catalog]
+    report = {r["kpi"]: r for r in records(dash.report(ids, period, f, language, view="period"))}
+    groups = []
+    for tactic, kpis in TACTICS.items():
+        items = []
+        for kpi_id in kpis:
+            if kpi_id not in report:
+                continue
+            row = dict(report[kpi_id])
+            bench = catalog.get(kpi_id).benchmark
+            row["benchmark"] = bench.model_dump() if bench else None
+            row["versus_benchmark"] = _versus(row["actual"], bench)
+            items.append(row)
+        groups.append({"tactic": tactic, "kpis": items})
+    return {"period": period.label, "filters": f.as_dict(), "tactics": groups}
+
+
+def _versus(value: float | None, bench: Any) -> str:
+    if bench is None or value is None:
+        return "none"
+    if bench.low is not None and value < bench.low:
+        return "below"
+    if bench.high is not None and value > bench.high:
+        return "above"
+    return "within"
+
+
+def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) -> dict[str, Any]:
+    ws = dash.ws
+    kpi = ws.catalog.get(kpi_id)
+    last = dash.period(f)
+    first = last
+    for _ in range(max(count, 1) - 1):
+        first = first.previous()
+    fy = ws.config.fiscal_year_start_month
+    periods = periods_between(first.start, last.start, last.grain, fy)
+    view = f.view if f.view == "period" or ws.catalog.has_cohort_view(kpi_id) else "period"
+    query = MetricQuery(
+        (kpi_id,),
+        last.grain,
+        first.start,
+        last.start,
+        view=view,
+        as_of=ws.today(),
+        filters=f.pairs(),
+    )
+    actual = ws.compute(query)
+    year_ago = ws.compute(
+        MetricQuery(
+            (kpi_id,),
+            last.grain,
+            first.year_ago().start,
+            last.year_ago().start,
+            view=view,
+            as_of=ws.today(),
+            filters=f.pairs(),
+        )
+    )
+    target_dim, target_value = ("", "")
+    if len(f.pairs()) == 1:
+        target_dim, target_value = f.pairs()[0]
+    targets = ws.targets.lookup_many([kpi_id], periods, ws.today(), target_dim)
+    prev = {p.start: v for p, v in zip(periods, _aligned(year_ago, len(periods)), strict=True)}
+    points = []
+    for p, value, note in zip(periods, actual["value"], actual["note"], strict=True):
+        target = targets.get((kpi_id, p.start, target_value), math.nan)
+        if math.isnan(target) and not f.pairs() and p.grain.value != "month":
+            target = ws.targets.rolled_up(kpi_id, p, ws.today(), fy)
+        points.append(
+            clean(
+                {
+                    "period": p.label,
+                    "start": p.start,
+                    "actual": float(value),
+                    "target": target,
+                    "previous_year": prev[p.start],
+                    "note": note,
+                }
+            )
+        )
+    return {
+        "kpi": kpi_id,
+        "name": kpi.name(language),
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "grain": last.grain.value,
+        "view": view,
+        "filters": f.as_dict(),
+        "points": points,
+        "annotations": annotations(dash, kpi_id, first.start, last.end),
+    }
+
+
+def _aligned(frame: Any, n: int) -> list[float]:
+    values = [float(v) for v in frame["value"]]
+    return (values + [math.nan] * n)[:n]
+
+
+def annotations(dash: Dashboard, kpi_id: str, start: Any, end: Any) -> list[dict[str, Any]]:
+    """Dated notes on a KPI's charts: plan versions applied, and PDCA actions on the KPI."""
+    out: list[dict[str, Any]] = []
+    for version in dash.ws.plan_versions():
+        day = version.created_at.date()
+        if start <= day < end:
+            out.append(
+                {
+                    "date": day.isoformat(),
+                    "kind": "plan",
+                    "text": f"{version.plan_name} v{version.version}",
+                }
+            )
+    provider = getattr(dash.ws, "kpi_annotations", None)
+    if provider is not None:
+        out.extend(clean(provider(kpi_id, start, end)))
+    return out
+
+
+def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[str, Any]:
+    ws = dash.ws
+    catalog = ws.catalog
+    kpi = catalog.get(kpi_id)
+    period = dash.period(f)
+    found = dash.plan()
+    owner = ""
+    department = ""
+    if found is not None:
+        item = next((k for k in found[0].kpis if k.kpi == kpi_id), None)
+        if item is not None:
+            owner, department = item.owner, item.department
+    dims = [d for d in catalog.dimensions_of(kpi_id) if d != "stage"]
+    breakdown: dict[str, list[dict[str, Any]]] = {}
+    for dim in dims[:4]:
+        if dim in {d for d, _ in f.pairs()}:
+            continue
+        frame = dash.report([kpi_id], period, f, language, dimension=dim, view="period")
+        breakdown[dim] = records(frame.sort_values("actual", ascending=False, na_position="last"))
+    current = records(dash.report([kpi_id], period, f, language, view="period"))
+    engine = ws.engine()
+    tables = sorted({_table(m) for m in catalog.measures_of(kpi_id)})
+    freshness = [
+        clean({"table": t, "last": (engine.coverage(t) or (None, None))[1]}) for t in tables
+    ]
+    findings = []
+    if found is not None:
+        try:
+            findings = [x.as_dict() for x in ws.lint_plan(found[0]) if x.kpi in (kpi_id, "", None)]
+        except (PlanError, MetricError):
+            findings = []
+    history = [
+        clean(
+            {
+                "grain": t.grain,
+                "period_start": t.period_start,
+                "dimension": t.dimension,
+                "dimension_value": t.dimension_value,
+                "value": t.value,
+                "effective_from": t.effective_from,
+                "created_by": t.created_by,
+                "created_at": t.created_at,
+            }
+        )
+        for t in ws.targets.history(kpi_id)
+    ]
+    return {
+        "kpi": kpi_id,
+        "name": kpi.name(language),
+        "definition": kpi.definition(language),
+        "formula": kpi.formula,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "phase": kpi.phase,
+        "phase_name": PHASE_NAMES[kpi.phase][0 if language == "ja" else 1],
+        "type": kpi.type,
+        "kind": kpi.kind,
+        "frequency": kpi.frequency,
+        "benchmark": kpi.benchmark.model_dump() if kpi.benchmark else None,
+        "owner": owner,
+        "department": department,
+        "period": period.label,
+        "filters": f.as_dict(),
+        "current": current[0] if current else None,
+        "breakdown": breakdown,
+        "target_history": history[-60:],
+        "freshness": freshness,
+        "findings": findings,
+    }
+
+
+def _table(measure: str) -> str:
+    from kaname.metrics.engine import _table_of
+
+    return _table_of(measure)
+
+
+def tree(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+    found = dash.plan()
+    period = dash.period(f)
+    if found is None:
+        return {"plan": None, "period": period.label, "nodes": [], "bottleneck": None}
+    plan, version = found
+    walk = plan.walk()
+    ids = list(dict.fromkeys(k for _, k in walk))
+    report = {r["kpi"]: r for r in records(dash.report(ids, period, f, language, view="period"))}
+    edges = {e.kpi: e for e in plan.tree}
+    neck = bottleneck(dash, period, language)
+    effects = {d["driver"]: d for d in neck.get("drivers", [])} if neck.get("available") else {}
+    catalog = dash.ws.catalog
+    nodes = []
+    for depth, kpi_id in walk:
+        rec = report.get(kpi_id, {})
+        edge = edges.get(kpi_id)
+        nodes.append(
+            clean(
+                {
+                    "depth": depth,
+                    "kpi": kpi_id,
+                    "name": catalog.get(kpi_id).name(language),
+                    "relation": edge.relation if edge else "",
+                    "children": list(edge.children) if edge else [],
+                    "actual": rec.get("actual"),
+                    "target": rec.get("target"),
+                    "achievement": rec.get("achievement"),
+                    "projection": rec.get("projection"),
+                    "status": rec.get("status", "no data"),
+                    "unit": catalog.get(kpi_id).unit,
+                    "gap_effect": (effects.get(kpi_id) or {}).get("effect"),
+                    "bottleneck": neck.get("available") and neck.get("driver") == kpi_id,
+                }
+            )
+        )
+    return {
+        "plan": {"name": version.plan_name, "version": version.version, "kgi": plan.kgi.kpi},
+        "period": period.label,
+        "filters": f.as_dict(),
+        "nodes": nodes,
+        "bottleneck": neck,
+        "ksfs": [k.model_dump() for k in plan.ksfs],
+    }
+
+
+def catalog_document(dash: Dashboard, language: str) -> dict[str, Any]:
+    """The company-wide KPI definitions: name, definition, formula, target, owner."""
+    ws = dash.ws
+    found = dash.plan()
+    plan_kpis = {k.kpi: k for k in found[0].kpis} if found else {}
+    period = ws.period(None)
+    targets = ws.targets.lookup_many(list(ws.catalog.ids), [period], ws.today())
+    items = []
+    for kpi in ws.catalog:
+        item = plan_kpis.get(kpi.id)
+        items.append(
+            clean(
+                {
+                    "kpi": kpi.id,
+                    "name": kpi.name(language),
+                    "definition": kpi.definition(language),
+                    "formula": kpi.formula,
+                    "unit": kpi.unit,
+                    "direction": kpi.direction,
+                    "phase": kpi.phase,
+                    "phase_name": PHASE_NAMES[kpi.phase][0 if language == "ja" else 1],
+                    "type": kpi.type,
+                    "target": targets.get((kpi.id, period.start, ""), math.nan),
+                    "owner": item.owner if item else "",
+                    "department": item.department if item else "",
+                    "in_plan": item is not None,
+                    "custom": kpi.custom,
+                }
+            )
+        )
+    return {"period": period.label, "kpis": items}
