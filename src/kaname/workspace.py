@@ -10,7 +10,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -38,6 +38,9 @@ from kaname.metrics.report import ReportRequest, kpi_report
 from kaname.metrics.targets import TargetStore, TargetValue
 from kaname.store.appdb import AppDB, CustomKpi, PlanVersion, RefreshRun
 from kaname.store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from kaname.ingest.connectors.service import ConnectorService
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
 BENCHMARKS_FILE = "benchmarks.yaml"
@@ -100,6 +103,13 @@ class Workspace:
         db = AppDB.for_workspace(self.config.app_db_url, self.root)
         db.upgrade()
         return db
+
+    @cached_property
+    def connectors(self) -> ConnectorService:
+        """Sources: connect, sync, history (kaname.ingest.connectors.service)."""
+        from kaname.ingest.connectors.service import ConnectorService
+
+        return ConnectorService(self)
 
     @property
     def targets(self) -> TargetStore:

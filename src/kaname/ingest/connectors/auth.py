@@ -1,0 +1,93 @@
+"""Authentication schemes shared by connectors: a static bearer token and OAuth 2 token refresh."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from kaname.ingest.connectors.secrets import register_secret
+
+
+class BearerToken:
+    """A long-lived token sent as `Authorization: Bearer` (HubSpot private apps, Meta)."""
+
+    def __init__(self, token: str) -> None:
+        register_secret(token)
+        self.token = token
+
+    def apply(self, request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+
+    def refresh(self, client: httpx.Client) -> bool:
+        return False
+
+
+class OAuthToken:
+    """An access token obtained from a token endpoint and obtained again once when it expires.
+
+    `grant` posts to the token endpoint and returns the token response (access_token and, for
+    Salesforce, instance_url); `on_token` sees every response (to move the API base URL)."""
+
+    def __init__(
+        self,
+        grant: Callable[[httpx.Client], dict[str, Any]],
+        on_token: Callable[[dict[str, Any]], None] | None = None,
+        header: str = "Authorization",
+        scheme: str = "Bearer ",
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
+        self.grant = grant
+        self.on_token = on_token
+        self.header = header
+        self.scheme = scheme
+        self.extra_headers = extra_headers or {}
+        self.token: str | None = None
+        self._lock = threading.Lock()
+
+    def apply(self, request: httpx.Request) -> None:
+        if self.token is None:
+            with self._lock:
+                if self.token is None:
+                    self._fetch(None)
+        request.headers[self.header] = f"{self.scheme}{self.token}"
+        for key, value in self.extra_headers.items():
+            request.headers[key] = value
+
+    def refresh(self, client: httpx.Client) -> bool:
+        with self._lock:
+            self._fetch(client)
+        return True
+
+    def _fetch(self, client: httpx.Client | None) -> None:
+        with httpx.Client(timeout=60) as own:
+            body = self.grant(client or own)
+        token = str(body.get("access_token") or "")
+        if not token:
+            raise TokenError("the token endpoint returned no access_token")
+        register_secret(token)
+        self.token = token
+        if self.on_token:
+            self.on_token(body)
+
+
+class TokenError(Exception):
+    """Credentials were refused by the token endpoint."""
+
+
+def post_token(client: httpx.Client, url: str, data: dict[str, str]) -> dict[str, Any]:
+    """POST a form to an OAuth token endpoint; a refusal raises TokenError with the reason."""
+    for value in data.values():
+        register_secret(value)
+    response = client.post(url, data=data, timeout=60)
+    if response.status_code >= 400:
+        try:
+            detail = response.json()
+            reason = detail.get("error_description") or detail.get("error") or response.text
+        except ValueError:
+            reason = response.text[:200]
+        raise TokenError(f"token request refused (HTTP {response.status_code}): {reason}")
+    result: dict[str, Any] = response.json()
+    return result

@@ -1,0 +1,89 @@
+"""What every connector is made of: a configuration model, streams of raw records, a mapping.
+
+A connector folder (`hubspot/`, `salesforce/`, ...) has the same four files: `configuration.py`
+(pydantic credentials and settings), `source.py` (the streams: how records are fetched and paged),
+`mapping.py` (the default raw → canonical mapping) and `__init__.py` (the `CONNECTOR` object that
+puts them together). A new source is a copy of a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from kaname.ingest.connectors.http import HttpClient
+
+
+class ConnectorError(Exception):
+    """A source cannot be connected or synced; the message says what to do."""
+
+
+class PermanentSourceError(ConnectorError):
+    """The source refused the request for good (bad credentials, missing permission, bad query)."""
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as the source returned it, with the fields every raw table has."""
+
+    id: str
+    """Source key (HubSpot id, Salesforce Id, Marketo id, or a composite for reports)."""
+    modified_at: dt.datetime | None
+    """The source's last-modified time: the incremental cursor."""
+    data: Mapping[str, Any]
+    """The record, flattened to one level where the source nests its fields."""
+    deleted: bool = False
+    """True when the source reports the record archived, deleted or merged away."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """Records fetched in one request, and the stream state to commit once they are stored."""
+
+    records: list[RawRecord]
+    state: dict[str, Any]
+    """The whole stream state after this page (cursor, resume token); saved only after the data."""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One raw table of a source: `fetch(state, full)` yields pages from where the state says."""
+
+    name: str
+    """Raw table is `raw_<source>_<name>`."""
+    fetch: Callable[[dict[str, Any], bool], Iterator[Page]]
+
+
+class SourceConfig(BaseModel):
+    """Base of each connector's settings; fields typed SecretStr are stored encrypted."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    base_url: str = ""
+    """API root; empty means the vendor's production URL (tests point it at a local server)."""
+    schedule_minutes: int = 60
+    """How often the server syncs this source (0 = only on demand)."""
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A source Kaname can sync: its settings, its streams and its default mapping."""
+
+    name: str
+    title: str
+    config_model: type[SourceConfig]
+    default_url: str
+    """The vendor's API root, used when the config's base_url is empty."""
+    streams: Callable[[Any, HttpClient], list[Stream]]
+    """Build the streams for a validated config and an HTTP client with the source's auth."""
+    auth: Callable[[Any], Any]
+    """Build the httpx auth (token, OAuth refresh) for a validated config."""
+    default_mapping: dict[str, Any]
+    """Raw → canonical mapping (mapping.py), overridable per workspace in YAML."""
+    doc: str = ""
+    is_auth_error: Callable[[Any], bool] | None = None
+    """How the source says a token expired, when it is not HTTP 401."""

@@ -1,0 +1,209 @@
+"""Writing to the warehouse: raw tables merged on the source key, canonical tables upserted on
+their key. One code path for every Ibis backend (DuckDB file, PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.ingest.connectors.base import RawRecord
+from kaname.store.warehouse import Warehouse, _conform
+
+RAW_SCHEMA = {
+    "id": "string",
+    "modified_at": "timestamp",
+    "deleted": "boolean",
+    "data": "string",
+    "_loaded_at": "timestamp",
+}
+"""Every raw table: the source key, its modified time, the deleted flag and the record as JSON."""
+
+
+def raw_table_name(source: str, stream: str) -> str:
+    return f"raw_{source}_{stream}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def ensure_raw_table(wh: Warehouse, name: str) -> None:
+    if name not in wh.con.list_tables():
+        wh.con.create_table(name, schema=ibis.schema(RAW_SCHEMA))
+
+
+def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
+    """Insert or replace records by id (the last of duplicate ids wins); return rows written."""
+    if not records:
+        return 0
+    latest: dict[str, RawRecord] = {}
+    for record in records:
+        latest[record.id] = record
+    now = _now()
+    rows = list(latest.values())
+    arrow = pa.table(
+        {
+            "id": pa.array([r.id for r in rows], pa.string()),
+            "modified_at": pa.array([_utc_naive(r.modified_at) for r in rows], pa.timestamp("us")),
+            "deleted": pa.array([r.deleted for r in rows], pa.bool_()),
+            "data": pa.array(
+                [json.dumps(r.data, ensure_ascii=False, default=str) for r in rows], pa.string()
+            ),
+            "_loaded_at": pa.repeat(pa.scalar(now, pa.timestamp("us")), len(rows)),
+        }
+    )
+    ensure_raw_table(wh, name)
+    _merge(wh, name, arrow, ("id",))
+    return len(rows)
+
+
+def upsert(wh: Warehouse, table: str, rows: list[dict[str, Any]]) -> int:
+    """Insert or replace canonical rows on the table's key (the last duplicate wins)."""
+    if not rows:
+        return 0
+    spec = TABLES_BY_NAME[table]
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        if "campaign_id" in spec.key and row.get("campaign_id") is None:
+            row["campaign_id"] = ""
+        latest[tuple(row.get(k) for k in spec.key)] = row
+    columns = sorted({c for row in latest.values() for c in row})
+    arrow = pa.Table.from_pylist(
+        [{c: row.get(c) for c in columns} for row in latest.values()],
+        schema=pa.schema(
+            [(c, _conform_type(spec.schema()[c])) for c in columns if c in spec.schema()]
+        ),
+    )
+    _merge(wh, table, _conform(spec, arrow), spec.key)
+    return arrow.num_rows
+
+
+def delete_keys(wh: Warehouse, table: str, keys: list[tuple[Any, ...]]) -> int:
+    """Delete canonical rows by key (records deleted or merged away in the source)."""
+    if not keys:
+        return 0
+    spec = TABLES_BY_NAME[table]
+    arrow = pa.table(
+        {
+            k: pa.array([key[i] for key in keys]).cast(_conform_type(spec.schema()[k]))
+            for i, k in enumerate(spec.key)
+        }
+    )
+    with _staged(wh, arrow) as tmp:
+        _delete_matching(wh, table, tmp, spec.key)
+    return len(keys)
+
+
+def read_raw(
+    wh: Warehouse, name: str, since: dt.datetime | None, batch: int = 50_000
+) -> Iterator[list[tuple[str, bool, dict[str, Any]]]]:
+    """Raw records loaded at or after `since` (all when None), in batches of (id, deleted, data)."""
+    if name not in wh.con.list_tables():
+        return
+    expr = wh.con.table(name)
+    if since is not None:
+        expr = expr.filter(expr["_loaded_at"] >= since)
+    arrow = expr.select("id", "deleted", "data").to_pyarrow()
+    ids = arrow.column("id").to_pylist()
+    deleted = arrow.column("deleted").to_pylist()
+    data = arrow.column("data").to_pylist()
+    for start in range(0, len(ids), batch):
+        yield [
+            (ids[i], bool(deleted[i]), json.loads(data[i]))
+            for i in range(start, min(start + batch, len(ids)))
+        ]
+
+
+def raw_count(wh: Warehouse, name: str) -> int:
+    if name not in wh.con.list_tables():
+        return 0
+    return int(wh.con.table(name).count().execute())
+
+
+_TYPES = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+def _conform_type(kind: str) -> pa.DataType:
+    return _TYPES[kind]
+
+
+class _staged:
+    """A temporary table holding `arrow`, dropped on exit."""
+
+    def __init__(self, wh: Warehouse, arrow: pa.Table) -> None:
+        self.wh, self.arrow = wh, arrow
+        self.name = f"_kaname_stage_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> str:
+        if self.wh.backend == "duckdb":
+            self.wh.con.con.register(self.name, self.arrow)
+        else:
+            self.wh.con.create_table(self.name, self.arrow, temp=True)
+        return self.name
+
+    def __exit__(self, *exc: object) -> None:
+        if self.wh.backend == "duckdb":
+            self.wh.con.con.unregister(self.name)
+        else:
+            self.wh.con.drop_table(self.name, force=True)
+
+
+def _delete_matching(wh: Warehouse, table: str, tmp: str, key: tuple[str, ...]) -> None:
+    cond = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+    _execute(
+        wh, f'DELETE FROM "{table}" AS t WHERE EXISTS (SELECT 1 FROM "{tmp}" AS s WHERE {cond})'
+    )
+
+
+def _merge(wh: Warehouse, table: str, arrow: pa.Table, key: tuple[str, ...]) -> None:
+    """Delete the rows with the incoming keys and insert the incoming rows, in one transaction."""
+    names = ", ".join(f'"{c}"' for c in arrow.column_names)
+    with _staged(wh, arrow) as tmp:
+        cond = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+        statements = [
+            f'DELETE FROM "{table}" AS t WHERE EXISTS (SELECT 1 FROM "{tmp}" AS s WHERE {cond})',
+            f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{tmp}"',
+        ]
+        if wh.backend == "duckdb":
+            raw = wh.con.con
+            raw.execute("BEGIN TRANSACTION")
+            try:
+                for sql in statements:
+                    raw.execute(sql)
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+        else:
+            with wh.con.begin() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+
+
+def _execute(wh: Warehouse, sql: str) -> None:
+    if wh.backend == "duckdb":
+        wh.con.con.execute(sql)
+    else:
+        with wh.con.begin() as cur:
+            cur.execute(sql)

@@ -1,0 +1,247 @@
+"""Raw → canonical mapping: data, not code, so a workspace can edit it in YAML.
+
+A mapping has a `channels` table (source label → channel id) and a list of `tables` entries, each
+mapping one raw stream into one canonical table:
+
+    timezone: Asia/Tokyo          # source timestamps are converted to this local time
+    channels: {ORGANIC_SEARCH: owned_media, PAID_SEARCH: paid_ads}
+    tables:
+      - table: leads
+        from: contacts
+        columns:
+          lead_id: id                                  # a field of the raw record
+          created_at: createdate                       # converted to the column's type
+          channel: {field: hs_analytics_source, channel: true}
+          status: {field: lifecyclestage, values: {salesqualifiedlead: sql}, default: open}
+          type: {const: email_open}
+          lead_id: {field: recipient, lookup: {table: leads, by: email, take: lead_id}}
+        where: {field: Type, in: [Call]}               # optional row filter
+        explode: stage_history                         # optional: one row per list item (item.x)
+
+`<workspace>/connectors/<source>.mapping.yaml` overrides the default: its `channels` are merged and
+each of its `tables` entries replaces the default entry with the same `table` and `from`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from kaname.canonical.channels import normalise_channel
+from kaname.canonical.tables import TABLES_BY_NAME
+
+MAPPING_DIR = "connectors"
+
+Lookup = Callable[[str, str, str], dict[str, Any]]
+"""lookup(table, by, take) → {by value: take value} from the canonical tables."""
+
+
+class MappingError(Exception):
+    """A mapping file or entry is invalid; the message names the entry."""
+
+
+def mapping_path(root: Path, source: str) -> Path:
+    return root / MAPPING_DIR / f"{source}.mapping.yaml"
+
+
+def effective_mapping(default: Mapping[str, Any], root: Path, source: str) -> dict[str, Any]:
+    """The default mapping with the workspace's YAML override applied, validated."""
+    merged: dict[str, Any] = {
+        "timezone": default.get("timezone", "Asia/Tokyo"),
+        "channels": dict(default.get("channels", {})),
+        "tables": [dict(e) for e in default.get("tables", [])],
+    }
+    path = mapping_path(root, source)
+    if path.exists():
+        try:
+            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise MappingError(f"{path}: {exc}") from exc
+        if not isinstance(override, dict):
+            raise MappingError(f"{path}: expected a mapping with channels and tables")
+        merged["timezone"] = override.get("timezone", merged["timezone"])
+        merged["channels"].update(override.get("channels") or {})
+        for entry in override.get("tables") or []:
+            key = (entry.get("table"), entry.get("from"))
+            merged["tables"] = [
+                e for e in merged["tables"] if (e.get("table"), e.get("from")) != key
+            ]
+            merged["tables"].append(dict(entry))
+    validate(merged, str(path))
+    return merged
+
+
+def validate(mapping: Mapping[str, Any], where: str = "mapping") -> None:
+    try:
+        ZoneInfo(str(mapping.get("timezone", "UTC")))
+    except (KeyError, ValueError) as exc:
+        raise MappingError(f"{where}: unknown timezone {mapping.get('timezone')!r}") from exc
+    for channel_id in (mapping.get("channels") or {}).values():
+        if channel_id and normalise_channel(str(channel_id)) != channel_id:
+            raise MappingError(f"{where}: {channel_id!r} is not a channel id")
+    for entry in mapping.get("tables", []):
+        table = TABLES_BY_NAME.get(str(entry.get("table")))
+        if table is None:
+            raise MappingError(f"{where}: unknown canonical table {entry.get('table')!r}")
+        if not entry.get("from"):
+            raise MappingError(f"{where}: {table.name} entry has no `from` stream")
+        columns = entry.get("columns") or {}
+        unknown = set(columns) - set(table.column_names)
+        if unknown:
+            raise MappingError(f"{where}: {table.name} has no column {', '.join(sorted(unknown))}")
+        missing = [k for k in table.key if k not in columns]
+        if missing:
+            raise MappingError(
+                f"{where}: {table.name} from {entry['from']} must map its key {', '.join(missing)}"
+            )
+
+
+def parse_timestamp(value: Any, zone: dt.tzinfo) -> dt.datetime | None:
+    """ISO 8601 (with Z or +0000), epoch milliseconds, or a date → naive local time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        stamp = value
+    elif isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        stamp = dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+            text = text[:-2] + ":" + text[-2:]  # Salesforce: +0000
+        stamp = dt.datetime.fromisoformat(text)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(zone).replace(tzinfo=None)
+    return stamp
+
+
+def _convert(value: Any, kind: str, zone: dt.tzinfo) -> Any:
+    if value is None or value == "":
+        return None
+    if kind == "timestamp":
+        return parse_timestamp(value, zone)
+    if kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        text = str(value)
+        if len(text) == 8 and text.isdigit():  # GA4: YYYYMMDD
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        stamp = parse_timestamp(value, zone)
+        return stamp.date() if stamp else None
+    if kind in ("int32", "int64"):
+        return int(float(value))
+    if kind == "float64":
+        return float(value)
+    if kind == "boolean":
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, dict | list)
+        else str(value)
+    )
+
+
+class Mapper:
+    """Applies one effective mapping to raw records of a stream."""
+
+    def __init__(self, mapping: Mapping[str, Any], lookup: Lookup | None = None) -> None:
+        self.mapping = mapping
+        self.zone = ZoneInfo(str(mapping.get("timezone", "UTC")))
+        self.channels = {str(k).lower(): v for k, v in (mapping.get("channels") or {}).items()}
+        self._lookup = lookup
+        self._lookups: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def entries(self, stream: str) -> list[dict[str, Any]]:
+        return [e for e in self.mapping.get("tables", []) if e.get("from") == stream]
+
+    def channel(self, raw: Any) -> str | None:
+        if raw is None or raw == "":
+            return None
+        label = str(raw).strip()
+        return self.channels.get(label.lower()) or normalise_channel(label)
+
+    def rows(
+        self, entry: Mapping[str, Any], records: Iterable[Mapping[str, Any]]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Canonical rows for the records, and how many were left out for a missing key or
+        required value."""
+        table = TABLES_BY_NAME[str(entry["table"])]
+        types = {c.name: c.type for c in table.columns}
+        required = [c.name for c in table.columns if not c.nullable and c.name != "_loaded_at"]
+        columns: dict[str, Any] = dict(entry.get("columns") or {})
+        where = entry.get("where")
+        explode = entry.get("explode")
+        out: list[dict[str, Any]] = []
+        rejected = 0
+        for record in records:
+            items: Iterable[Mapping[str, Any]]
+            if explode:
+                listed = record.get(explode) or []
+                items = [
+                    {**record, **{f"item.{k}": v for k, v in dict(item).items()}} for item in listed
+                ]
+            else:
+                items = (record,)
+            for data in items:
+                if where and not self._matches(where, data):
+                    continue
+                row = {name: self._value(spec, data, types[name]) for name, spec in columns.items()}
+                if any(row.get(name) is None for name in required if name in columns) or any(
+                    row.get(k) in (None, "") and k != "campaign_id" for k in table.key
+                ):
+                    rejected += 1
+                    continue
+                out.append(row)
+        return out, rejected
+
+    def _matches(self, where: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+        value = data.get(str(where["field"]))
+        if "in" in where:
+            return value in where["in"]
+        if "not_in" in where:
+            return value not in where["not_in"]
+        if "equals" in where:
+            return bool(value == where["equals"])
+        return value not in (None, "")
+
+    def _value(self, spec: Any, data: Mapping[str, Any], kind: str) -> Any:
+        if isinstance(spec, str):
+            return _convert(data.get(spec), kind, self.zone)
+        if not isinstance(spec, dict):
+            raise MappingError(f"column spec must be a field name or a mapping, not {spec!r}")
+        if "const" in spec:
+            return _convert(spec["const"], kind, self.zone)
+        raw = None
+        fields = spec.get("field")
+        for name in fields if isinstance(fields, list) else [fields]:
+            raw = data.get(str(name))
+            if raw not in (None, ""):
+                break
+        if "values" in spec and raw is not None:
+            raw = spec["values"].get(str(raw), spec.get("default", raw))
+        if raw in (None, "") and "default" in spec:
+            raw = spec["default"]
+        if spec.get("channel"):
+            raw = self.channel(raw)
+        if "lookup" in spec and raw is not None:
+            ref = spec["lookup"]
+            raw = self._lookup_table(str(ref["table"]), str(ref["by"]), str(ref["take"])).get(
+                str(raw).lower() if ref.get("lower", True) else str(raw)
+            )
+        if "scale" in spec and raw is not None:
+            raw = float(raw) * float(spec["scale"])
+        return _convert(raw, kind, self.zone)
+
+    def _lookup_table(self, table: str, by: str, take: str) -> dict[str, Any]:
+        key = (table, by, take)
+        if key not in self._lookups:
+            found = self._lookup(table, by, take) if self._lookup else {}
+            self._lookups[key] = {str(k).lower(): v for k, v in found.items() if k is not None}
+        return self._lookups[key]

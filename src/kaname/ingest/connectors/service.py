@@ -1,0 +1,528 @@
+"""The connector services the CLI, the web Sources page and the server's scheduler call.
+
+`ws.connectors` is a `ConnectorService`: connect a source (credentials encrypted), list sources
+with their last run, read sync history, run syncs. A sync fetches each stream page by page, merges
+the records into `raw_<source>_<stream>` on the source key and saves the stream's state only
+after its data is in, so a sync killed half-way resumes where the data ends; then it maps the raw
+records loaded since the last mapped sync into the canonical tables (upsert on their keys, deleted
+records removed) and applies lead scoring when that module is installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+from sqlalchemy import delete, select
+
+from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.ingest.connectors import SOURCES, get_connector
+from kaname.ingest.connectors.auth import TokenError
+from kaname.ingest.connectors.base import (
+    Connector,
+    ConnectorError,
+    PermanentSourceError,
+    RawRecord,
+    SourceConfig,
+)
+from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
+from kaname.ingest.connectors.load import (
+    delete_keys,
+    merge_raw,
+    raw_count,
+    raw_table_name,
+    read_raw,
+    upsert,
+)
+from kaname.ingest.connectors.mapping import Mapper, MappingError, effective_mapping
+from kaname.ingest.connectors.secrets import (
+    SecretBox,
+    install_log_redaction,
+    load_key,
+    redact,
+    register_secret,
+)
+from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
+
+if TYPE_CHECKING:
+    from kaname.workspace import Workspace
+
+log = logging.getLogger("kaname.connectors")
+
+Progress = Callable[[str, int, int], None]
+"""progress(label, done, total): total is 0 while unknown (paged APIs do not say)."""
+
+FLUSH_ROWS = 5_000
+"""Records buffered before they are written and the stream state is saved."""
+MAPPING_STREAM = "_mapping"
+"""State row holding when raw records were last mapped into the canonical tables."""
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _source_lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+@dataclass
+class SyncResult:
+    """How one source's sync ended (also stored as a SyncRun)."""
+
+    source: str
+    status: str
+    """ok, failed (a permanent error stopped it; data loaded before the error stays) or busy."""
+    mode: str
+    run_id: int | None = None
+    rows: int = 0
+    """Raw records written."""
+    tables: dict[str, int] = field(default_factory=dict)
+    """Rows written per raw table (raw_<source>_<stream>) and canonical table."""
+    rejected: int = 0
+    """Records left out of the canonical tables for a missing key or required value."""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ConnectorService:
+    """Sources of one workspace. Every method returns plain data (dicts, dataclasses)."""
+
+    def __init__(self, ws: Workspace, retry: RetryPolicy | None = None) -> None:
+        self.ws = ws
+        self.retry = retry or RetryPolicy()
+        os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+        install_log_redaction()
+
+    # ------------------------------------------------------------------ configuration
+    @property
+    def _box(self) -> SecretBox:
+        return SecretBox(load_key(self.ws.root))
+
+    def available(self) -> list[dict[str, Any]]:
+        """Every source Kaname can connect, with its form fields (name, type, secret, required,
+        default, help) for `kaname connect` and the web connect form."""
+        out = []
+        for name in SOURCES:
+            connector = get_connector(name)
+            out.append(
+                {
+                    "source": name,
+                    "title": connector.title,
+                    "doc": connector.doc.strip(),
+                    "fields": config_fields(connector.config_model),
+                }
+            )
+        return out
+
+    def connect(self, source: str, settings: dict[str, Any], check: bool = True) -> dict[str, Any]:
+        """Validate and store a source's settings (secrets encrypted); with `check`, make one
+        request first so bad credentials fail here. Returns the source summary (no secrets)."""
+        connector = get_connector(source)
+        config = self._validate(connector, settings)
+        if check:
+            self.check(source, config)
+        public = _public_settings(config)
+        token = self._box.encrypt(config.model_dump_json())
+        with self.ws.appdb.session() as session:
+            row = session.get(ConnectorConfig, source)
+            if row is None:
+                row = ConnectorConfig(source=source, config_encrypted=token)
+                session.add(row)
+            row.config_encrypted = token
+            row.settings_public = json.dumps(public, ensure_ascii=False)
+            row.schedule_minutes = config.schedule_minutes
+            row.enabled = True
+            row.updated_at = _now()
+        return {"source": source, "title": connector.title, "settings": public}
+
+    def disconnect(self, source: str) -> None:
+        """Forget a source's credentials and state (its raw and canonical data stay)."""
+        with self.ws.appdb.session() as session:
+            row = session.get(ConnectorConfig, source)
+            if row is None:
+                raise ConnectorError(f"{source} is not connected")
+            session.delete(row)
+            session.execute(delete(SyncState).where(SyncState.source == source))
+
+    def check(self, source: str, config: SourceConfig | None = None) -> None:
+        """Fetch the first page of the first stream; raise ConnectorError when refused."""
+        connector = get_connector(source)
+        config = config or self._config(source)
+        client = self._client(connector, config)
+        try:
+            stream = connector.streams(config, client)[0]
+            next(iter(stream.fetch({}, True)), None)
+        except (HttpError, TokenError, PermanentSourceError) as exc:
+            raise ConnectorError(f"{connector.title}: {redact(str(exc))}") from exc
+        finally:
+            client.close()
+
+    def _validate(self, connector: Connector, settings: dict[str, Any]) -> SourceConfig:
+        try:
+            config = connector.config_model.model_validate(settings)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConnectorError(f"{connector.title} settings: {problems}") from None
+        for name in secret_field_names(connector.config_model):
+            value = getattr(config, name, None)
+            if value is not None:
+                register_secret(value.get_secret_value())
+        return config
+
+    def _config(self, source: str) -> SourceConfig:
+        connector = get_connector(source)
+        with self.ws.appdb.session() as session:
+            row = session.get(ConnectorConfig, source)
+            if row is None:
+                raise ConnectorError(f"{source} is not connected; run `kaname connect {source}`")
+            token = row.config_encrypted
+        return self._validate(connector, json.loads(self._box.decrypt(token)))
+
+    def _client(self, connector: Connector, config: SourceConfig) -> HttpClient:
+        return HttpClient(
+            config.base_url or connector.default_url,
+            connector.auth(config),
+            self.retry,
+            is_auth_error=connector.is_auth_error,
+        )
+
+    def connected(self) -> list[str]:
+        with self.ws.appdb.session() as session:
+            names = set(session.execute(select(ConnectorConfig.source)).scalars())
+        return [s for s in SOURCES if s in names]
+
+    # ------------------------------------------------------------------ status and history
+    def list_sources(self) -> list[dict[str, Any]]:
+        """Every source: connected or not, settings without secrets, schedule, the last run
+        (status, finished, rows per table, error) and when the next scheduled run is due."""
+        with self.ws.appdb.session() as session:
+            configs = {r.source: r for r in session.execute(select(ConnectorConfig)).scalars()}
+            last = {}
+            for source in configs:
+                run = session.execute(
+                    select(SyncRun)
+                    .where(SyncRun.source == source)
+                    .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+                    .limit(1)
+                ).scalar()
+                if run is not None:
+                    last[source] = _run_dict(run)
+        out = []
+        for name in SOURCES:
+            connector = get_connector(name)
+            row = configs.get(name)
+            item: dict[str, Any] = {
+                "source": name,
+                "title": connector.title,
+                "connected": row is not None,
+                "enabled": bool(row.enabled) if row else False,
+                "schedule_minutes": row.schedule_minutes if row else None,
+                "settings": json.loads(row.settings_public) if row else {},
+                "last_run": last.get(name),
+                "next_due": None,
+                "raw_rows": {},
+            }
+            if row is not None:
+                due = _next_due(row, last.get(name))
+                item["next_due"] = due.isoformat() if due else None
+                item["raw_rows"] = self.raw_rows(name)
+            out.append(item)
+        return out
+
+    def raw_rows(self, source: str) -> dict[str, int]:
+        """Rows per raw table of a source now in the warehouse."""
+        wh = self.ws.warehouse
+        prefix = f"raw_{source}_"
+        return {t: raw_count(wh, t) for t in sorted(wh.con.list_tables()) if t.startswith(prefix)}
+
+    def history(self, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Sync runs, newest first: id, source, mode, trigger, status, started_at, finished_at,
+        rows, tables (rows per table), error."""
+        with self.ws.appdb.session() as session:
+            query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            if source:
+                query = query.where(SyncRun.source == source)
+            return [_run_dict(r) for r in session.execute(query.limit(limit)).scalars()]
+
+    def mapping(self, source: str) -> dict[str, Any]:
+        """The source's effective raw → canonical mapping (default + workspace YAML)."""
+        connector = get_connector(source)
+        return effective_mapping(connector.default_mapping, self.ws.root, source)
+
+    # ------------------------------------------------------------------ sync
+    def sync(
+        self,
+        source: str | None = None,
+        full: bool = False,
+        progress: Progress | None = None,
+        trigger: str = "cli",
+    ) -> list[SyncResult]:
+        """Sync one source, or every connected one; a failing source does not stop the others."""
+        names = [source] if source else self.connected()
+        if source and source not in self.connected():
+            get_connector(source)  # unknown names fail with the list of sources
+            raise ConnectorError(f"{source} is not connected; run `kaname connect {source}`")
+        return [self._sync_one(name, full, progress, trigger) for name in names]
+
+    def _sync_one(
+        self, source: str, full: bool, progress: Progress | None, trigger: str
+    ) -> SyncResult:
+        lock = _source_lock(f"{self.ws.root}:{source}")
+        mode = "full" if full else "incremental"
+        if not lock.acquire(blocking=False):
+            return SyncResult(source, "busy", mode, error="a sync of this source is running")
+        try:
+            return self._run(source, full, progress or (lambda *_: None), trigger)
+        finally:
+            lock.release()
+
+    def _run(self, source: str, full: bool, progress: Progress, trigger: str) -> SyncResult:
+        connector = get_connector(source)
+        mode = "full" if full else "incremental"
+        started = _now()
+        with self.ws.appdb.session() as session:
+            run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=started)
+            session.add(run)
+        result = SyncResult(source, "ok", mode, run.id)
+        try:
+            config = self._config(source)
+            mapping = self.mapping(source)
+            client = self._client(connector, config)
+            try:
+                for stream in connector.streams(config, client):
+                    self._sync_stream(source, stream, full, progress, result)
+            finally:
+                client.close()
+        except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:
+            result.status = "failed"
+            result.error = redact(f"{connector.title}: {exc}")
+            log.warning("sync of %s stopped: %s", source, result.error)
+            mapping = None
+        except BaseException as exc:  # interrupted: record it, keep what was committed
+            result.status = "failed"
+            result.error = redact(f"{connector.title}: interrupted ({type(exc).__name__}: {exc})")
+            self._finish(result)
+            raise
+        if mapping is not None or result.rows:
+            try:
+                self._map(source, mapping or self.mapping(source), full, started, progress, result)
+            except (MappingError, ValueError, TypeError) as exc:
+                result.status = "failed"
+                result.error = (result.error + "; " if result.error else "") + redact(
+                    f"mapping: {exc}"
+                )
+        self._finish(result)
+        return result
+
+    def _sync_stream(
+        self, source: str, stream: Any, full: bool, progress: Progress, result: SyncResult
+    ) -> None:
+        table = raw_table_name(source, stream.name)
+        state = {} if full else self._state(source, stream.name)
+        buffer: list[RawRecord] = []
+        pending: dict[str, Any] | None = None
+        written = 0
+        for page in stream.fetch(state, full):
+            buffer.extend(page.records)
+            if page.state:
+                pending = page.state
+            if len(buffer) >= FLUSH_ROWS:
+                written += merge_raw(self.ws.warehouse, table, buffer)
+                buffer = []
+                if pending is not None:
+                    self._save_state(source, stream.name, pending)
+                    pending = None
+            progress(f"{source} {stream.name}", written + len(buffer), 0)
+        written += merge_raw(self.ws.warehouse, table, buffer)
+        if pending is not None:
+            self._save_state(source, stream.name, pending)
+        result.tables[table] = result.tables.get(table, 0) + written
+        result.rows += written
+        progress(f"{source} {stream.name}", written, written)
+
+    def _map(
+        self,
+        source: str,
+        mapping: dict[str, Any],
+        full: bool,
+        started: dt.datetime,
+        progress: Progress,
+        result: SyncResult,
+    ) -> None:
+        state = self._state(source, MAPPING_STREAM)
+        since = (
+            None if full or not state.get("since") else dt.datetime.fromisoformat(state["since"])
+        )
+        wh = self.ws.warehouse
+        mapper = Mapper(mapping, lookup=self._lookup)
+        entries = mapping.get("tables", [])
+        for done, entry in enumerate(entries):
+            table, stream = str(entry["table"]), str(entry["from"])
+            key = TABLES_BY_NAME[table].key
+            written = removed = 0
+            for batch in read_raw(wh, raw_table_name(source, stream), since):
+                live = [data for _, deleted, data in batch if not deleted]
+                gone = [data for _, deleted, data in batch if deleted]
+                rows, rejected = mapper.rows(entry, live)
+                written += upsert(wh, table, rows)
+                result.rejected += rejected
+                if gone:
+                    dead, _ = mapper.rows({**entry, "where": None}, gone)
+                    removed += delete_keys(
+                        wh,
+                        table,
+                        [
+                            tuple(r.get(k) or "" if k == "campaign_id" else r.get(k) for k in key)
+                            for r in dead
+                        ],
+                    )
+            if written or removed:
+                result.tables[table] = result.tables.get(table, 0) + written
+            progress(f"{source} → canonical", done + 1, len(entries))
+        self._save_state(source, MAPPING_STREAM, {"since": started.isoformat()})
+        _apply_scoring(self.ws)
+
+    def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
+        expr = self.ws.warehouse.table(table)
+        arrow = expr.select(by, take).to_pyarrow()
+        return dict(zip(arrow.column(by).to_pylist(), arrow.column(take).to_pylist(), strict=True))
+
+    def _finish(self, result: SyncResult) -> None:
+        with self.ws.appdb.session() as session:
+            run = session.get(SyncRun, result.run_id)
+            if run is None:
+                return
+            run.status = result.status
+            run.rows = result.rows
+            run.table_rows = json.dumps({**result.tables, "_rejected": result.rejected})
+            run.error = result.error
+            run.finished_at = _now()
+
+    def _state(self, source: str, stream: str) -> dict[str, Any]:
+        with self.ws.appdb.session() as session:
+            row = session.get(SyncState, (source, stream))
+            return dict(json.loads(row.state)) if row else {}
+
+    def _save_state(self, source: str, stream: str, state: dict[str, Any]) -> None:
+        with self.ws.appdb.session() as session:
+            row = session.get(SyncState, (source, stream))
+            if row is None:
+                row = SyncState(source=source, stream=stream)
+                session.add(row)
+            row.state = json.dumps(state, default=str)
+            row.updated_at = _now()
+
+    # ------------------------------------------------------------------ schedule
+    def due(self, now: dt.datetime) -> list[str]:
+        """Connected, enabled sources whose schedule says they should sync at `now`."""
+        out = []
+        for item in self.list_sources():
+            if not item["connected"] or not item["enabled"] or not item["schedule_minutes"]:
+                continue
+            due = item["next_due"]
+            if due is None or dt.datetime.fromisoformat(due) <= now:
+                out.append(item["source"])
+        return out
+
+    def run_due_syncs(self, now: dt.datetime | None = None) -> list[SyncResult]:
+        """One scheduler tick: sync every source that is due (the server calls this every
+        minute or so from its scheduler thread)."""
+        now = now or _now()
+        results = []
+        for source in self.due(now):
+            results.extend(self.sync(source, trigger="schedule"))
+        return results
+
+
+def run_due_syncs(ws: Workspace, now: dt.datetime | None = None) -> list[SyncResult]:
+    """One scheduler tick for the server's scheduler thread: sync every due source."""
+    return ws.connectors.run_due_syncs(now)
+
+
+def _next_due(row: ConnectorConfig, last: dict[str, Any] | None) -> dt.datetime | None:
+    if not row.schedule_minutes:
+        return None
+    if last is None:
+        return row.created_at
+    started = dt.datetime.fromisoformat(last["started_at"])
+    return started + dt.timedelta(minutes=row.schedule_minutes)
+
+
+def _run_dict(run: SyncRun) -> dict[str, Any]:
+    tables = json.loads(run.table_rows or "{}")
+    rejected = int(tables.pop("_rejected", 0))
+    return {
+        "id": run.id,
+        "source": run.source,
+        "mode": run.mode,
+        "trigger": run.trigger,
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "rows": run.rows,
+        "tables": tables,
+        "rejected": rejected,
+        "error": run.error,
+    }
+
+
+def secret_field_names(model: type[SourceConfig]) -> list[str]:
+    return [
+        name for name, info in model.model_fields.items() if "SecretStr" in str(info.annotation)
+    ]
+
+
+def config_fields(model: type[SourceConfig]) -> list[dict[str, Any]]:
+    """Form fields of a config model: name, type, secret, required, default, help."""
+    secrets = set(secret_field_names(model))
+    out = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        kind = getattr(annotation, "__name__", str(annotation))
+        out.append(
+            {
+                "name": name,
+                "type": "secret" if name in secrets else kind,
+                "secret": name in secrets,
+                "required": info.is_required(),
+                "default": None if info.is_required() or name in secrets else info.default,
+                "help": (info.description or "").strip(),
+            }
+        )
+    return out
+
+
+def _public_settings(config: SourceConfig) -> dict[str, Any]:
+    secrets = set(secret_field_names(type(config)))
+    data = config.model_dump(mode="json")
+    return {k: ("***" if k in secrets else v) for k, v in data.items()}
+
+
+def _apply_scoring(ws: Workspace) -> None:
+    """Apply lead scoring after a sync when the scoring module is installed."""
+    try:
+        scoring = importlib.import_module("kaname.ingest.scoring")
+    except ImportError:
+        return
+    for name in ("apply_after_sync", "score_leads", "apply_scores"):
+        func = getattr(scoring, name, None)
+        if callable(func):
+            func(ws)
+            return
