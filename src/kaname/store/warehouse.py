@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES, TABLES_BY_NAME, Table
+from kaname.store.upsert import UpsertCounts, upsert
 
 
 class WarehouseError(Exception):
@@ -93,6 +94,11 @@ class Warehouse:
         else:
             self.con.insert(name, arrow)
         return int(arrow.num_rows)
+
+    def upsert(self, name: str, arrow: pa.Table, dry_run: bool = False) -> UpsertCounts:
+        """Merge rows on the table's key: insert new keys, update changed rows, leave identical
+        rows untouched (store/upsert.py)."""
+        return upsert(self, name, arrow, dry_run)
 
     def truncate_all(self) -> None:
         for table in TABLES:
