@@ -1,0 +1,148 @@
+"""Cohorts: leads by creation month followed through the funnel; customers by start month kept
+(logo retention) and grown (revenue retention).
+
+Month offsets are calendar months: offset 0 is the cohort's own month. Cells a cohort has not
+lived through yet (after `as_of`) are NaN, so a heatmap shows a triangle, not false zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+LEAD_STAGES = ("mql", "sql", "opportunity", "deal")
+
+
+class CohortError(ValueError):
+    """Frames a cohort analysis cannot use; the message names the missing column."""
+
+
+def _month_index(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values)
+    return stamps.dt.year * 12 + stamps.dt.month - 1
+
+
+def _label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def lead_cohorts(
+    leads: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    *,
+    stages: Sequence[str] = LEAD_STAGES,
+    months: int = 12,
+) -> pd.DataFrame:
+    """Share of each creation-month cohort that reached each stage within N months.
+
+    `leads` has `created_at` and one timestamp column `<stage>_at` per stage (null when not
+    reached): mql_at, sql_at, opportunity_at, deal_at. Returns long rows: cohort (YYYY-MM), stage,
+    months_since (0..months), leads (cohort size), reached (cumulative count), rate.
+    """
+    missing = [c for c in ("created_at", *(f"{s}_at" for s in stages)) if c not in leads.columns]
+    if missing:
+        raise CohortError(f"lead cohorts need column(s) {', '.join(missing)}")
+    now = int(_month_index(pd.Series([pd.Timestamp(as_of)])).iloc[0])
+    cohort = _month_index(leads["created_at"])
+    sizes = cohort.value_counts().sort_index()
+    offsets = np.arange(months + 1)
+    rows = []
+    for stage in stages:
+        reached = _month_index(leads[f"{stage}_at"]) - cohort
+        frame = pd.DataFrame({"cohort": cohort, "offset": reached}).dropna()
+        frame = frame[frame["offset"] >= 0]
+        counts = frame.groupby(["cohort", "offset"]).size()
+        for c, size in sizes.items():
+            per = counts.get(c, pd.Series(dtype="int64"))
+            per_offset = np.zeros(len(offsets))
+            if len(per):
+                idx = per.index.to_numpy().astype(int)
+                inside = idx <= months
+                np.add.at(per_offset, idx[inside], per.to_numpy()[inside])
+            cumulative = np.cumsum(per_offset)
+            for k in offsets:
+                observed = int(c) + int(k) <= now
+                rows.append(
+                    {
+                        "cohort": _label(int(c)),
+                        "stage": stage,
+                        "months_since": int(k),
+                        "leads": int(size),
+                        "reached": float(cumulative[k]) if observed else np.nan,
+                        "rate": float(cumulative[k]) / size if observed else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def customer_cohorts(
+    subscriptions: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    *,
+    months: int = 24,
+) -> pd.DataFrame:
+    """Logo and revenue retention of customers grouped by the month they started paying.
+
+    `subscriptions` has account_id, mrr, start_date, end_date (day after the last billed day,
+    null while active). A customer counts as retained at offset k when it has an active line on
+    the last day of month cohort+k (or on `as_of` for the current month); revenue retention is
+    the cohort's MRR then over its MRR at the end of its first month (expansion included).
+    Returns long rows: cohort, months_since, customers, retained, logo_retention, mrr_start,
+    mrr, revenue_retention.
+    """
+    missing = [c for c in ("account_id", "mrr", "start_date", "end_date") if c not in subscriptions]
+    if missing:
+        raise CohortError(f"customer cohorts need column(s) {', '.join(missing)}")
+    as_of = pd.Timestamp(as_of).normalize()
+    subs = subscriptions.copy()
+    subs["start_date"] = pd.to_datetime(subs["start_date"])
+    subs["end_date"] = pd.to_datetime(subs["end_date"])
+    subs = subs[subs["start_date"] <= as_of]
+    first = subs.groupby("account_id")["start_date"].min()
+    cohort_of = _month_index(first.reset_index(drop=True)).set_axis(first.index)
+    subs["cohort"] = subs["account_id"].map(cohort_of)
+    now = int(_month_index(pd.Series([as_of])).iloc[0])
+    rows = []
+    for c, accounts in cohort_of.groupby(cohort_of):
+        lines = subs[subs["cohort"] == c]
+        base_mrr = np.nan
+        for k in range(months + 1):
+            month = int(c) + k
+            if month > now:
+                rows.append(_cohort_row(int(c), k, len(accounts), np.nan, base_mrr, np.nan))
+                continue
+            day = pd.Timestamp(month // 12, month % 12 + 1, 1) + pd.offsets.MonthEnd(0)
+            day = min(day, as_of)
+            active = lines[
+                (lines["start_date"] <= day)
+                & (lines["end_date"].isna() | (lines["end_date"] > day))
+            ]
+            retained = active["account_id"].nunique()
+            mrr = float(active["mrr"].sum())
+            if k == 0:
+                base_mrr = mrr
+            rows.append(_cohort_row(int(c), k, len(accounts), retained, base_mrr, mrr))
+    return pd.DataFrame(rows)
+
+
+def _cohort_row(
+    cohort: int, k: int, customers: int, retained: float, base: float, mrr: float
+) -> dict[str, object]:
+    return {
+        "cohort": _label(cohort),
+        "months_since": k,
+        "customers": customers,
+        "retained": retained,
+        "logo_retention": retained / customers if customers else np.nan,
+        "mrr_start": base,
+        "mrr": mrr,
+        "revenue_retention": mrr / base if base and base == base else np.nan,
+    }
+
+
+def matrix(cohorts: pd.DataFrame, value: str, stage: str | None = None) -> pd.DataFrame:
+    """A cohort × months_since matrix of `value` (for heatmaps); `stage` filters lead cohorts."""
+    frame = cohorts if stage is None else cohorts[cohorts["stage"] == stage]
+    return frame.pivot(index="cohort", columns="months_since", values=value)
