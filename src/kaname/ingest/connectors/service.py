@@ -137,7 +137,7 @@ class ConnectorService:
         if check:
             self.check(source, config)
         public = _public_settings(config)
-        token = self._box.encrypt(config.model_dump_json())
+        token = self._box.encrypt(json.dumps(_revealed(config), ensure_ascii=False))
         with self.ws.appdb.session() as session:
             row = session.get(ConnectorConfig, source)
             if row is None:
@@ -513,6 +513,15 @@ def _public_settings(config: SourceConfig) -> dict[str, Any]:
     secrets = set(secret_field_names(type(config)))
     data = config.model_dump(mode="json")
     return {k: ("***" if k in secrets else v) for k, v in data.items()}
+
+
+def _revealed(config: SourceConfig) -> dict[str, Any]:
+    """The settings with secret values in clear, only to be encrypted."""
+    data = config.model_dump(mode="json")
+    for name in secret_field_names(type(config)):
+        value = getattr(config, name, None)
+        data[name] = value.get_secret_value() if value is not None else None
+    return data
 
 
 def _apply_scoring(ws: Workspace) -> None:

@@ -20,6 +20,7 @@ from kaname.ingest.connectors.mapping import parse_timestamp
 
 UTC = dt.UTC
 SEARCH_WINDOW = 10_000
+SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal"}
 
 OBJECTS: dict[str, dict[str, Any]] = {
     "contacts": {
@@ -104,7 +105,7 @@ def _record(obj: dict[str, Any], modified: str, deleted: bool = False) -> RawRec
     for name, assoc in (obj.get("associations") or {}).items():
         ids = [str(a["id"]) for a in assoc.get("results", [])]
         data[f"associated_{name}"] = ids
-        data[f"associated_{name.rstrip('s')}_id"] = ids[0] if ids else None
+        data[f"associated_{SINGULAR.get(name, name)}_id"] = ids[0] if ids else None
     for prop, changes in (obj.get("propertiesWithHistory") or {}).items():
         data[f"{prop}_history"] = sorted(
             ({"value": c.get("value"), "timestamp": c.get("timestamp")} for c in changes),

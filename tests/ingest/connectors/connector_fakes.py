@@ -1,0 +1,349 @@
+"""Local fake SaaS APIs on 127.0.0.1 that behave like the real ones: their paging, their auth
+errors, 429 with Retry-After, 5xx and responses cut mid-body, injected on purpose.
+
+Used by the connector tests and by benchmarks/sync_hubspot.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Fault:
+    """Misbehave `times` times on requests whose path starts with `path` (after `skip` good ones).
+
+    kind: "status" (send `status` with `headers`), "cut" (declare a longer body than sent and
+    close the connection)."""
+
+    path: str
+    kind: str = "status"
+    status: int = 500
+    headers: dict[str, str] | None = None
+    times: int = 1
+    skip: int = 0
+    body: bytes = b'{"message": "fault"}'
+
+
+def js(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return (
+        status,
+        {"Content-Type": "application/json", **(headers or {})},
+        json.dumps(data).encode(),
+    )
+
+
+class FakeApi:
+    """A threaded HTTP server dispatching to `handle`; subclasses implement the vendor's API."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                with api._lock:
+                    api.requests.append((self.command, parts.path))
+                    fault = api._fault(parts.path)
+                if fault is not None and fault.kind == "cut":
+                    body = b'{"results": [{"id": "1", "prop'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body) + 500))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if fault is not None:
+                    status, headers, body = fault.status, dict(fault.headers or {}), fault.body
+                else:
+                    status, headers, body = api.handle(
+                        self.command, parts.path, query, raw, dict(self.headers.items())
+                    )
+                self.send_response(status)
+                headers.setdefault("Content-Type", "application/json")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PATCH = _serve
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if path.startswith(fault.path) and fault.times > 0:
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                fault.times -= 1
+                return fault
+        return None
+
+    def count(self, path: str) -> int:
+        return sum(1 for _, p in self.requests if p.startswith(path))
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        raise NotImplementedError
+
+
+def iso(stamp: dt.datetime) -> str:
+    """HubSpot's datetime property format: ISO 8601 in UTC with milliseconds and Z."""
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def ms(stamp: dt.datetime) -> int:
+    return int(stamp.replace(tzinfo=dt.UTC).timestamp() * 1000)
+
+
+class FakeHubSpot(FakeApi):
+    """CRM v3 objects (list with `after` paging, search, batch read), v4 associations, owners and
+    the marketing email events API, behind a private-app token."""
+
+    MODIFIED: ClassVar[dict[str, str]] = {
+        "contacts": "lastmodifieddate",
+        "companies": "hs_lastmodifieddate",
+        "deals": "hs_lastmodifieddate",
+    }
+
+    def __init__(self, token: str = "pat-na1-good-token") -> None:
+        self.token = token
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {
+            "contacts": {},
+            "companies": {},
+            "deals": {},
+        }
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.assoc: dict[tuple[str, str, str], list[str]] = {}
+        self.owners = [
+            {
+                "id": "101",
+                "email": "sato@example.jp",
+                "firstName": "Taro",
+                "lastName": "Sato",
+                "userId": 9001,
+                "createdAt": "2024-01-01T00:00:00Z",
+                "updatedAt": "2024-01-01T00:00:00Z",
+                "archived": False,
+            }
+        ]
+        self.events: list[dict[str, Any]] = []
+        self.clock = dt.datetime(2025, 4, 1, 9, 0)
+        super().__init__()
+
+    # --- fixture helpers
+    def tick(self) -> dt.datetime:
+        self.clock += dt.timedelta(minutes=1)
+        return self.clock
+
+    def put(self, kind: str, oid: str, **props: Any) -> dict[str, Any]:
+        now = self.tick()
+        current = self.objects[kind].get(oid)
+        if current is None:
+            current = {
+                "id": oid,
+                "properties": {"createdate": iso(now), "hs_object_id": oid},
+                "createdAt": iso(now),
+                "archived": False,
+            }
+            self.objects[kind][oid] = current
+        current["properties"].update({k: (None if v is None else str(v)) for k, v in props.items()})
+        current["properties"][self.MODIFIED[kind]] = iso(now)
+        current["updatedAt"] = iso(now)
+        if kind == "deals" and "dealstage" in props:
+            self.history.setdefault(oid, []).append(
+                {"value": props["dealstage"], "timestamp": iso(now), "sourceType": "CRM_UI"}
+            )
+        return current
+
+    def associate(self, kind: str, oid: str, target: str, tid: str) -> None:
+        self.assoc.setdefault((kind, oid, target), []).append(tid)
+
+    def archive(self, kind: str, oid: str) -> None:
+        obj = self.objects[kind][oid]
+        obj["archived"] = True
+        obj["archivedAt"] = iso(self.tick())
+
+    # --- API
+    def _out(
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        props: list[str] | None,
+        history: list[str] | None = None,
+        assoc: list[str] | None = None,
+    ) -> dict[str, Any]:
+        keep = (
+            obj["properties"]
+            if props is None
+            else {p: obj["properties"].get(p) for p in props if p in obj["properties"]}
+        )
+        out = {k: v for k, v in obj.items() if k != "properties"}
+        out["properties"] = keep
+        if history:
+            out["propertiesWithHistory"] = {
+                "dealstage": list(reversed(self.history.get(obj["id"], [])))
+            }
+        if assoc:
+            out["associations"] = {
+                t: {
+                    "results": [
+                        {"id": i, "type": f"{kind[:-1]}_to_{t[:-1]}"}
+                        for i in self.assoc.get((kind, obj["id"], t), [])
+                    ]
+                }
+                for t in assoc
+                if self.assoc.get((kind, obj["id"], t))
+            }
+        return out
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return js(
+                {
+                    "status": "error",
+                    "message": "Authentication credentials not found. This "
+                    "API supports OAuth 2.0 authentication",
+                    "correlationId": "c0ffee",
+                    "category": "INVALID_AUTHENTICATION",
+                },
+                401,
+            )
+        parts = path.strip("/").split("/")
+        if path == "/crm/v3/owners":
+            return self._page(self.owners, query, lambda o: o)
+        if path == "/email/public/v1/events":
+            since = int(query.get("startTimestamp", 0))
+            events = [e for e in self.events if e["created"] >= since]
+            offset = int(query.get("offset") or 0)
+            limit = int(query.get("limit", 1000))
+            chunk = events[offset : offset + limit]
+            more = offset + limit < len(events)
+            return js({"events": chunk, "hasMore": more, "offset": str(offset + limit)})
+        if parts[:3] == ["crm", "v4", "associations"] and parts[-2:] == ["batch", "read"]:
+            kind, target = parts[3], parts[4]
+            ids = [str(i["id"]) for i in json.loads(body)["inputs"]]
+            return js(
+                {
+                    "status": "COMPLETE",
+                    "results": [
+                        {
+                            "from": {"id": i},
+                            "to": [
+                                {"toObjectId": int(t), "associationTypes": []}
+                                for t in self.assoc.get((kind, i, target), [])
+                            ],
+                        }
+                        for i in ids
+                        if self.assoc.get((kind, i, target))
+                    ],
+                }
+            )
+        if parts[:3] != ["crm", "v3", "objects"] or parts[3] not in self.objects:
+            return js(
+                {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}, 404
+            )
+        kind = parts[3]
+        store = self.objects[kind]
+        if len(parts) == 4 and method == "GET":
+            archived = query.get("archived", "false") == "true"
+            items = [o for o in store.values() if o["archived"] == archived]
+            props = query.get("properties", "").split(",") if query.get("properties") else []
+            history = (
+                query.get("propertiesWithHistory", "").split(",")
+                if query.get("propertiesWithHistory")
+                else None
+            )
+            assoc = query.get("associations", "").split(",") if query.get("associations") else None
+            return self._page(items, query, lambda o: self._out(kind, o, props, history, assoc))
+        if parts[4:] == ["search"]:
+            payload = json.loads(body)
+            flt = payload["filterGroups"][0]["filters"][0]
+            prop, since = flt["propertyName"], int(flt["value"])
+
+            def modified(o: dict[str, Any]) -> int:
+                text = o["properties"][prop].replace("Z", "+00:00")
+                return int(dt.datetime.fromisoformat(text).timestamp() * 1000)
+
+            items = sorted(
+                (o for o in store.values() if not o["archived"] and modified(o) >= since),
+                key=modified,
+            )
+            after = int(payload.get("after") or 0)
+            limit = int(payload.get("limit", 10))
+            chunk = items[after : after + limit]
+            out: dict[str, Any] = {
+                "total": len(items),
+                "results": [self._out(kind, o, payload.get("properties")) for o in chunk],
+            }
+            if after + limit < len(items):
+                out["paging"] = {"next": {"after": str(after + limit)}}
+            return js(out)
+        if parts[4:] == ["batch", "read"]:
+            payload = json.loads(body)
+            ids = [str(i["id"]) for i in payload["inputs"]]
+            return js(
+                {
+                    "status": "COMPLETE",
+                    "results": [
+                        self._out(
+                            kind,
+                            store[i],
+                            payload.get("properties"),
+                            payload.get("propertiesWithHistory"),
+                        )
+                        for i in ids
+                        if i in store
+                    ],
+                }
+            )
+        return js({"status": "error", "message": "bad request"}, 400)
+
+    def _page(self, items: list[Any], query: dict[str, str], shape: Any) -> Response:
+        after = int(query.get("after") or 0)
+        limit = int(query.get("limit", 10))
+        chunk = items[after : after + limit]
+        out: dict[str, Any] = {"results": [shape(o) for o in chunk]}
+        if after + limit < len(items):
+            out["paging"] = {
+                "next": {"after": str(after + limit), "link": f"?after={after + limit}"}
+            }
+        return js(out)
