@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
+from kaname.analytics_service import AnalyticsService
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import sensitivity, shapley_product
@@ -117,6 +118,11 @@ class Workspace:
 
     def today(self) -> dt.date:
         return self.config.as_of or dt.date.today()
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        """Attribution, cohorts, RFM, lifetime value and forecasts (kaname.analytics_service)."""
+        return AnalyticsService(self)
 
     # ------------------------------------------------------------------ catalog
     @cached_property

@@ -705,6 +705,11 @@ def bench_refresh(
         console.print(f"{key:>28}: {value}")
 
 
+from kaname.cli import connect as _connect  # noqa: E402
+
+_connect.register(app)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

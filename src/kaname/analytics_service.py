@@ -1,0 +1,338 @@
+"""The analytics service: attribution, cohorts, RFM, lifetime value and forecasts over a
+workspace's warehouse. `Workspace.analytics` returns one; the CLI and the web pages call it and
+render what it returns (DataFrames and plain dicts).
+
+The maths is in `kaname.analytics` (pure); this module reads the frames (metrics/journeys.py)
+and applies the workspace's settings (fiscal year, gross margin, as-of date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kaname.analytics import attribution, clv, cohorts, rfm
+from kaname.analytics.forecast import Forecast, forecast
+from kaname.metrics import journeys
+from kaname.metrics.calendar import Grain, Period, period_of
+from kaname.metrics.engine import MetricQuery
+
+if TYPE_CHECKING:
+    from kaname.workspace import Workspace
+
+DEFAULT_COMPARE = (
+    "first_touch",
+    "last_touch",
+    "linear",
+    "time_decay",
+    "u_shaped",
+    "w_shaped",
+    "full_path",
+    "markov",
+    "shapley",
+)
+
+
+def model_label(model: str, order: int = 1) -> str:
+    """The name shown next to every number that depends on the attribution model."""
+    if model.startswith("markov_") and model[7:].isdigit():
+        model, order = "markov", int(model[7:])
+    name = attribution.MODEL_NAMES.get(model, model)
+    return f"{name} (order {order})" if model == "markov" else name
+
+
+class AnalyticsService:
+    """Analyse stage of one workspace (see docs/analytics.md for each call's columns)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    # ------------------------------------------------------------------ helpers
+    def _tables(self) -> dict[str, Any]:
+        return self.ws.warehouse.tables()
+
+    def _bounds(self, period: Period | None) -> tuple[dt.date | None, dt.date | None]:
+        return (period.start, period.end) if period is not None else (None, None)
+
+    # ------------------------------------------------------------------ attribution
+    def paths(
+        self,
+        level: journeys.Level = "lead",
+        period: Period | None = None,
+        conversion: journeys.Conversion = "deal",
+    ) -> pd.DataFrame:
+        """Journeys that ended in `period` (all when None), as of the workspace date."""
+        start, end = self._bounds(period)
+        return journeys.journeys(
+            self._tables(), level, conversion, start, end, as_of=self.ws.today()
+        )
+
+    def attribution(
+        self,
+        model: str = "linear",
+        level: journeys.Level = "lead",
+        period: Period | None = None,
+        *,
+        conversion: journeys.Conversion = "deal",
+        order: int = 1,
+        half_life_days: float = 7.0,
+        weights: Mapping[str, float] | None = None,
+        worth: str = "conversions",
+    ) -> pd.DataFrame:
+        """Credit per channel: channel, conversions, value, share; attrs carry model, label,
+        level, period, journeys and totals."""
+        paths = self.paths(level, period, conversion)
+        if paths.empty or paths["conversions"].sum() == 0:
+            credit = pd.DataFrame(columns=["channel", "conversions", "value", "share"])
+        else:
+            credit = attribution.attribute(
+                paths,
+                model,
+                order=order,
+                half_life_days=half_life_days,
+                weights=weights,
+                worth=worth,
+            )
+        credit.attrs.update(
+            model=model,
+            label=model_label(model, order),
+            level=level,
+            conversion=conversion,
+            period=period.label if period else "all",
+            journeys=len(paths),
+            conversions=float(paths["conversions"].sum()) if len(paths) else 0.0,
+            value=float(paths["value"].sum()) if len(paths) else 0.0,
+        )
+        return credit
+
+    def compare_attribution(
+        self,
+        models: Sequence[str] = DEFAULT_COMPARE,
+        level: journeys.Level = "lead",
+        period: Period | None = None,
+        *,
+        conversion: journeys.Conversion = "deal",
+        order: int = 1,
+        half_life_days: float = 7.0,
+    ) -> pd.DataFrame:
+        """Models side by side: model, label, channel, conversions, value, share (long)."""
+        paths = self.paths(level, period, conversion)
+        frames = []
+        if len(paths) and paths["conversions"].sum() > 0:
+            touches = attribution.flatten(paths)
+            for model in models:
+                if model in ("markov",) or model.startswith("markov_"):
+                    k = int(model[7:]) if model.startswith("markov_") else order
+                    credit = attribution.markov(touches, k)
+                elif model == "shapley":
+                    credit = attribution.shapley(touches)
+                else:
+                    credit = attribution.rule_based(touches, model, half_life_days=half_life_days)
+                frames.append(
+                    credit[["channel", "conversions", "value", "share"]].assign(
+                        model=model, label=model_label(model, order)
+                    )
+                )
+        columns = ["model", "label", "channel", "conversions", "value", "share"]
+        out = (
+            pd.concat(frames, ignore_index=True)[columns]
+            if frames
+            else pd.DataFrame(columns=columns)
+        )
+        out.attrs.update(level=level, period=period.label if period else "all", journeys=len(paths))
+        return out
+
+    def channel_returns(
+        self,
+        model: str = "linear",
+        period: Period | None = None,
+        level: journeys.Level = "lead",
+        *,
+        order: int = 1,
+    ) -> pd.DataFrame:
+        """Attributed conversions and revenue per channel with spend, CAC, ROAS and ROMI under
+        one model (named in `model_label` and attrs['label']). Deals won in the period."""
+        credit = self.attribution(model, level, period, order=order)
+        start, end = self._bounds(period)
+        spend = journeys.spend_by_channel(self._tables(), start, end)
+        frame = credit.set_index("channel")[["conversions", "value"]].rename(
+            columns={"conversions": "attributed_deals", "value": "attributed_revenue"}
+        )
+        frame = frame.join(spend.rename("spend"), how="outer").fillna(0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["cac"] = np.where(
+                frame["attributed_deals"] > 0, frame["spend"] / frame["attributed_deals"], np.nan
+            )
+            frame["roas"] = np.where(
+                frame["spend"] > 0, frame["attributed_revenue"] / frame["spend"], np.nan
+            )
+            frame["romi"] = np.where(
+                frame["spend"] > 0,
+                (frame["attributed_revenue"] - frame["spend"]) / frame["spend"],
+                np.nan,
+            )
+        frame.index.name = "channel"
+        out = frame.sort_values("attributed_revenue", ascending=False).reset_index()
+        out["model"] = model
+        out.attrs.update(credit.attrs)
+        return out
+
+    # ------------------------------------------------------------------ cohorts
+    def lead_cohorts(self, months: int = 12, since: dt.date | None = None) -> pd.DataFrame:
+        """Lead cohorts by creation month (long: cohort, stage, months_since, leads, reached,
+        rate); `cohorts.matrix(frame, 'rate', 'sql')` gives one heatmap."""
+        leads = journeys.lead_milestones(self._tables())
+        as_of = pd.Timestamp(self.ws.today())
+        leads = leads[leads["created_at"] <= as_of + pd.Timedelta(days=1)]
+        if since is not None:
+            leads = leads[leads["created_at"] >= pd.Timestamp(since)]
+        for column in ("mql_at", "sql_at", "opportunity_at", "deal_at"):
+            leads.loc[leads[column] > as_of + pd.Timedelta(days=1), column] = pd.NaT
+        return cohorts.lead_cohorts(leads, as_of, months=months)
+
+    def customer_cohorts(self, months: int = 24) -> pd.DataFrame:
+        """Customer cohorts by start month (long: cohort, months_since, customers, retained,
+        logo_retention, mrr_start, mrr, revenue_retention)."""
+        return cohorts.customer_cohorts(
+            journeys.subscriptions(self._tables()), self.ws.today(), months=months
+        )
+
+    # ------------------------------------------------------------------ RFM
+    def rfm(self, as_of: dt.date | None = None, q: int = 5) -> pd.DataFrame:
+        """RFM of customers over won deals (every type) up to `as_of`: one row per account."""
+        day = as_of or self.ws.today()
+        return rfm.rfm_table(journeys.won_deals(self._tables()), pd.Timestamp(day), q=q)
+
+    def rfm_segments(
+        self, as_of: dt.date | None = None, q: int = 5, by: str = "segment"
+    ) -> pd.DataFrame:
+        """Segment sizes and KPIs (customers, share, averages, revenue share)."""
+        return rfm.segment_summary(self.rfm(as_of, q), by)
+
+    def rfm_movement(
+        self, before: dt.date, after: dt.date | None = None, q: int = 5, by: str = "segment"
+    ) -> pd.DataFrame:
+        """Customers moving between segments from `before` to `after` (from, to, customers)."""
+        return rfm.segment_movement(self.rfm(before, q), self.rfm(after, q), by)
+
+    # ------------------------------------------------------------------ lifetime value
+    def ltv(self, period: Period | None = None) -> dict[str, Any]:
+        """The seeds' LTV for a period (ARPA × gross margin × 1 ÷ monthly churn) with LTV:CAC,
+        and the sBG retention fit over all customer cohorts (expected lifetime, survival)."""
+        fy = self.ws.config.fiscal_year_start_month
+        period = period or period_of(self.ws.today(), Grain.QUARTER, fy).previous()
+        engine = self.ws.engine()
+        kpis = ("arpa", "logo_churn_rate", "cac")
+        frame = engine.compute(
+            MetricQuery(kpis, period.grain, period.start, period.start, as_of=self.ws.today())
+        )
+        values = {str(k): float(v) for k, v in zip(frame["kpi"], frame["value"], strict=True)}
+        months = max(1, round(period.days / 30.44))
+        monthly_churn = values["logo_churn_rate"] / months if months else float("nan")
+        margin = self.ws.config.gross_margin
+        out: dict[str, Any] = {
+            "period": period.label,
+            "arpa": values["arpa"],
+            "gross_margin": margin,
+            "monthly_churn": monthly_churn,
+            "cac": values["cac"],
+            "lifetime_months": float("nan"),
+            "ltv": float("nan"),
+            "ltv_cac": float("nan"),
+        }
+        if monthly_churn and monthly_churn == monthly_churn and values["arpa"] == values["arpa"]:
+            out["lifetime_months"] = clv.expected_lifetime_from_churn(monthly_churn)
+            out["ltv"] = clv.simple_ltv(values["arpa"], margin, monthly_churn)
+            out["ltv_cac"] = clv.ltv_cac(out["ltv"], values["cac"])
+        out["sbg"] = self.retention_model()
+        return out
+
+    def retention_model(self, horizon: int = 36) -> dict[str, Any] | None:
+        """sBG fit on customers' monthly lifetimes (censored when still active): alpha, beta,
+        expected lifetime (months, within `horizon` when unbounded) and the survival curve."""
+        subs = journeys.subscriptions(self._tables())
+        if subs.empty:
+            return None
+        as_of = pd.Timestamp(self.ws.today())
+        by_account = subs.groupby("account_id").agg(
+            start=("start_date", "min"),
+            end=("end_date", lambda s: s.max() if s.notna().all() else pd.NaT),
+        )
+        by_account = by_account[by_account["start"] <= as_of]
+        ended = by_account["end"].notna() & (by_account["end"] <= as_of)
+        stop = by_account["end"].where(ended, as_of)
+        months = (stop - by_account["start"]).dt.days / 30.44
+        periods = np.ceil(months.clip(lower=1e-9)).astype(int).clip(lower=1)
+        if not ended.any():
+            return None
+        fit = clv.fit_sbg_lifetimes(periods.to_numpy(), ended.to_numpy())
+        lifetime = fit.expected_lifetime()
+        return {
+            "alpha": fit.alpha,
+            "beta": fit.beta,
+            "customers": len(periods),
+            "churned": int(ended.sum()),
+            "expected_lifetime_months": lifetime,
+            "expected_lifetime_months_within_horizon": fit.expected_lifetime(horizon),
+            "horizon_months": horizon,
+            "survival": [float(s) for s in fit.survival(np.arange(horizon + 1))],
+        }
+
+    # ------------------------------------------------------------------ forecasting
+    def kpi_history(
+        self, kpi: str, grain: Grain | str = Grain.MONTH, periods: int | None = None
+    ) -> pd.Series:
+        """A KPI's complete past periods (the current one excluded), indexed by period start."""
+        grain = Grain(grain)
+        engine = self.ws.engine()
+        engine.catalog.get(kpi)
+        window = engine.window()
+        if window is None:
+            return pd.Series(dtype="float64")
+        fy = self.ws.config.fiscal_year_start_month
+        last = period_of(self.ws.today(), grain, fy).previous()
+        first = period_of(window[0], grain, fy)
+        if first.start > last.start:
+            return pd.Series(dtype="float64")
+        frame = engine.compute(
+            MetricQuery((kpi,), grain, first.start, last.start, as_of=self.ws.today())
+        )
+        series = pd.Series(
+            frame["value"].astype("float64").to_numpy(),
+            index=pd.to_datetime(frame["period_start"]),
+        )
+        # Leading periods before the data starts are empty, not zero.
+        series = series[series.notna().cumsum() > 0]
+        if periods:
+            series = series.iloc[-periods:]
+        return series
+
+    def forecast(
+        self,
+        kpi: str,
+        horizon: int = 6,
+        grain: Grain | str = Grain.MONTH,
+        level: float = 0.8,
+    ) -> Forecast:
+        """ETS forecast band of a KPI: frame period_start, forecast, lower, upper,
+        fiscal_position, plus `period` labels; model name, level and AIC."""
+        grain = Grain(grain)
+        history = self.kpi_history(kpi, grain)
+        result = forecast(
+            history.fillna(0.0),
+            horizon,
+            grain=grain.value,
+            level=level,
+            fy_start_month=self.ws.config.fiscal_year_start_month,
+        )
+        fy = self.ws.config.fiscal_year_start_month
+        result.frame.insert(
+            0,
+            "period",
+            [period_of(d.date(), grain, fy).label for d in result.frame["period_start"]],
+        )
+        return result
