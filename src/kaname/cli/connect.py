@@ -1,0 +1,165 @@
+"""`kaname connect`, `kaname sync` and `kaname sources`: connectors from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from kaname.cli.render import console, err_console, print_json, progress_bar
+
+
+def register(app: typer.Typer) -> None:
+    """Add the connector commands to the `kaname` app."""
+    app.command("connect")(connect)
+    app.command("sync")(sync)
+    app.command("sources")(sources)
+
+
+WorkspaceOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option("--workspace", "-w", help="Workspace folder (default: $KANAME_WORKSPACE or .)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _open(workspace: Path | None) -> Any:
+    from kaname.cli.main import _open as open_workspace
+
+    return open_workspace(workspace)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from kaname.cli.main import USER_ERRORS
+    from kaname.ingest.connectors.base import ConnectorError
+    from kaname.ingest.connectors.mapping import MappingError
+    from kaname.ingest.connectors.secrets import SecretKeyError
+
+    return (*USER_ERRORS, ConnectorError, MappingError, SecretKeyError)
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    from kaname.ingest.connectors.secrets import redact
+
+    err_console.print(f"[bold red]Error:[/] {redact(str(exc))}")
+    return typer.Exit(2)
+
+
+def connect(
+    source: Annotated[str, typer.Argument(help="hubspot, salesforce, marketo, ga4 or ads.")],
+    setting: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--set", help="A setting as name=value (repeatable); secrets are prompted."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Make one request to test the credentials.")
+    ] = True,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Store a source's credentials (encrypted at rest; never printed) and test them."""
+    ws = _open(workspace)
+    try:
+        [spec] = [s for s in ws.connectors.available() if s["source"] == source] or [None]
+        if spec is None:
+            from kaname.ingest.connectors import get_connector
+
+            get_connector(source)
+        settings: dict[str, Any] = {}
+        for item in setting or []:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise typer.BadParameter(f"--set {item!r}: write name=value")
+            settings[name.strip()] = value
+        for field in spec["fields"]:
+            if field["name"] in settings or not field["required"]:
+                continue
+            settings[field["name"]] = typer.prompt(
+                f"{field['name']} ({field['help'].splitlines()[0] if field['help'] else ''})",
+                hide_input=field["secret"],
+            )
+        summary = ws.connectors.connect(source, settings, check=check)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    console.print(f"Connected [bold]{summary['title']}[/]; credentials stored encrypted.")
+    console.print(f"Next: `kaname sync {source}`.")
+
+
+def sync(
+    source: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="Source to sync (default: every connected source)."),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Fetch everything, not only changes.")] = (
+        False
+    ),
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sync sources into the warehouse (incremental, resumable) and map them to the canonical
+    tables."""
+    ws = _open(workspace)
+    try:
+        with progress_bar("Syncing") as update:
+            results = ws.connectors.sync(source, full=full, progress=update)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json([r.to_dict() for r in results])
+    else:
+        if not results:
+            console.print("No source is connected; run `kaname connect SOURCE`.")
+        for r in results:
+            style = "green" if r.status == "ok" else "red"
+            console.print(
+                f"[{style}]{r.source}: {r.status}[/] ({r.mode}) {r.rows:,} raw records"
+                + (f", {r.rejected:,} left out of the canonical tables" if r.rejected else "")
+            )
+            for name, count in sorted(r.tables.items()):
+                console.print(f"  {name:<34} {count:>10,}")
+            if r.error:
+                err_console.print(f"  [red]{r.error}[/]")
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def sources(
+    history: Annotated[bool, typer.Option("--history", help="List the sync runs.")] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sources with their last sync (status, rows, errors); --history lists every run."""
+    ws = _open(workspace)
+    try:
+        data = ws.connectors.history() if history else ws.connectors.list_sources()
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(data)
+        return
+    if history:
+        table = Table("run", "source", "mode", "status", "started", "rows", "error")
+        for run in data:
+            table.add_row(
+                str(run["id"]),
+                run["source"],
+                run["mode"],
+                run["status"],
+                run["started_at"][:19],
+                f"{run['rows']:,}",
+                run["error"][:80],
+            )
+    else:
+        table = Table("source", "connected", "last sync", "status", "raw rows", "error")
+        for item in data:
+            last = item["last_run"] or {}
+            table.add_row(
+                item["title"],
+                "yes" if item["connected"] else "no",
+                (last.get("started_at") or "")[:19],
+                last.get("status", ""),
+                f"{sum(item['raw_rows'].values()):,}" if item["connected"] else "",
+                (last.get("error") or "")[:80],
+            )
+    console.print(table)
