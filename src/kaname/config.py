@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from kaname.act.notifiers import Channel
+from kaname.act.rules import Rule
+from kaname.act.schedule import ReportSchedule, check_act_config
 from kaname.yamlmodel import load_yaml_model
 
 CONFIG_FILE = "kaname.yaml"
@@ -39,6 +42,17 @@ class WorkspaceConfig(BaseModel):
     """A KPI whose projection reaches at least this share of target (but not all) is at risk."""
     as_of: dt.date | None = None
     """Pin 'today' for pacing (reproducible reports); empty means the real date."""
+    channels: list[Channel] = Field(default_factory=list)
+    """Notification channels: in_app, smtp, slack, webhook (docs/act.md)."""
+    alerts: list[Rule] = Field(default_factory=list)
+    """Alert rules: target_miss, forecast_miss, threshold, change, anomaly, freshness, quality."""
+    reports: list[ReportSchedule] = Field(default_factory=list)
+    """Scheduled weekly/monthly reports e-mailed to channels."""
+
+    @model_validator(mode="after")
+    def _act_references(self) -> WorkspaceConfig:
+        check_act_config(self.channels, self.alerts, self.reports)
+        return self
 
     @field_validator("currency")
     @classmethod
@@ -63,6 +77,7 @@ def load_config(root: Path) -> WorkspaceConfig:
 def write_config(root: Path, config: WorkspaceConfig) -> Path:
     path = root / CONFIG_FILE
     data = config.model_dump(mode="json", exclude_none=True)
+    data = {k: v for k, v in data.items() if v != []}  # no empty channels/alerts/reports
     header = "# Kaname workspace settings. See docs/configuration.md for every field.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     return path

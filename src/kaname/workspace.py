@@ -41,6 +41,7 @@ from kaname.store.appdb import AppDB, CustomKpi, PlanVersion, RefreshRun
 from kaname.store.warehouse import Warehouse
 
 if TYPE_CHECKING:
+    from kaname.act.service import ActService
     from kaname.ingest.connectors.service import ConnectorService
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
@@ -115,6 +116,13 @@ class Workspace:
     @property
     def targets(self) -> TargetStore:
         return TargetStore(self.appdb)
+
+    @cached_property
+    def act(self) -> ActService:
+        """Alerts, notifications, reports, PDCA actions and KPI review (kaname.act.service)."""
+        from kaname.act.service import ActService
+
+        return ActService(self)
 
     def today(self) -> dt.date:
         return self.config.as_of or dt.date.today()

@@ -1,0 +1,340 @@
+"""Notification channels: a validated config union (kaname.yaml `channels:`) and one Notifier per
+type. Delivery retries with exponential backoff and records every outcome in the app DB
+(`deliveries`), so a failed message is visible, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from kaname.store.appdb import AppDB
+
+Language = Literal["ja", "en"]
+SIGNATURE_HEADER = "X-Kaname-Signature"
+"""Generic webhooks carry `sha256=<hex HMAC-SHA256 of the raw body>` under this header."""
+
+
+class DeliveryError(Exception):
+    """A channel could not take a message; the message says why (retried, then recorded)."""
+
+
+class Message(BaseModel):
+    """What to say, in both languages; each channel picks its recipients' language."""
+
+    subject: dict[str, str]
+    """Language → subject line."""
+    text: dict[str, str]
+    """Language → plain text body."""
+    html: dict[str, str] = Field(default_factory=dict)
+    """Language → HTML body (e-mail); the text body is used where missing."""
+    payload: dict[str, Any] = Field(default_factory=dict)
+    """Structured data for webhooks (the alert or report as JSON)."""
+    event: str = "alert"
+    attachments: list[tuple[str, str, bytes]] = Field(default_factory=list)
+    """(filename, MIME type, content) — e-mail only (scheduled reports)."""
+
+    def pick(self, part: dict[str, str], language: str) -> str:
+        return part.get(language) or part.get("en") or next(iter(part.values()), "")
+
+
+class _Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    """How rules and reports refer to this channel."""
+    language: Language | None = None
+    """Language of messages on this channel (default: the workspace language)."""
+    retries: int = Field(3, ge=0, le=10)
+    """Further attempts after a failed one."""
+    backoff_seconds: float = Field(2.0, ge=0)
+    """Wait before the first retry; doubled for each further one."""
+
+
+class InAppChannel(_Channel):
+    """The alert list of the dashboard (alerts are stored anyway; this records the delivery)."""
+
+    type: Literal["in_app"] = "in_app"
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    language: Language | None = None
+    """This recipient's language (default: the channel's)."""
+
+
+class SmtpChannel(_Channel):
+    """E-mail over SMTP: an HTML and a text part in each recipient's language."""
+
+    type: Literal["smtp"] = "smtp"
+    host: str
+    port: int = 25
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    recipients: list[Recipient] = Field(min_length=1)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password_env: str | None = None
+    """Name of the environment variable holding the password (never the password itself)."""
+    timeout_seconds: float = 20
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _plain_addresses(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"address": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class SlackChannel(_Channel):
+    """A Slack incoming webhook."""
+
+    type: Literal["slack"] = "slack"
+    webhook_url: str = Field(pattern=r"^https?://")
+    timeout_seconds: float = 10
+
+
+class WebhookChannel(_Channel):
+    """Any HTTP endpoint: JSON POST signed with HMAC-SHA256 in the X-Kaname-Signature header."""
+
+    type: Literal["webhook"] = "webhook"
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str | None = None
+    """Name of the environment variable holding the signing secret."""
+    timeout_seconds: float = 10
+
+
+Channel = Annotated[
+    InAppChannel | SmtpChannel | SlackChannel | WebhookChannel, Field(discriminator="type")
+]
+
+
+class Notifier(Protocol):
+    """Sends one message on one channel or raises DeliveryError."""
+
+    def send(self, message: Message) -> None: ...
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value receivers recompute to trust a webhook."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+class InAppNotifier:
+    def __init__(self, channel: InAppChannel) -> None:
+        self.channel = channel
+
+    def send(self, message: Message) -> None:
+        return None  # the alert row is the in-app notification
+
+
+class SmtpNotifier:
+    def __init__(self, channel: SmtpChannel, language: str) -> None:
+        self.channel = channel
+        self.language = channel.language or language
+
+    def build(self, message: Message, recipient: Recipient) -> EmailMessage:
+        lang = recipient.language or self.language
+        mail = EmailMessage()
+        mail["Subject"] = message.pick(message.subject, lang)
+        mail["From"] = self.channel.sender
+        mail["To"] = recipient.address
+        mail["Content-Language"] = lang
+        mail.set_content(message.pick(message.text, lang))
+        if message.html:
+            mail.add_alternative(message.pick(message.html, lang), subtype="html")
+        for filename, mime, content in message.attachments:
+            main, _, sub = mime.partition("/")
+            mail.add_attachment(content, maintype=main, subtype=sub, filename=filename)
+        return mail
+
+    def send(self, message: Message) -> None:
+        ch = self.channel
+        try:
+            if ch.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    ch.host,
+                    ch.port,
+                    timeout=ch.timeout_seconds,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(ch.host, ch.port, timeout=ch.timeout_seconds)
+            with smtp:
+                if ch.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if ch.username:
+                    smtp.login(ch.username, os.environ.get(ch.password_env or "", ""))
+                for recipient in ch.recipients:
+                    smtp.send_message(self.build(message, recipient))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {ch.host}:{ch.port}: {exc}") from exc
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"POST {url}: {exc}") from exc
+    if response.status_code >= 300:
+        raise DeliveryError(f"POST {url}: HTTP {response.status_code} {response.text[:200]}")
+
+
+class SlackNotifier:
+    def __init__(self, channel: SlackChannel, language: str) -> None:
+        self.channel = channel
+        self.language = channel.language or language
+
+    def send(self, message: Message) -> None:
+        subject = message.pick(message.subject, self.language)
+        text = message.pick(message.text, self.language)
+        body = json.dumps(
+            {
+                "text": f"*{subject}*\n{text}",
+                "blocks": [
+                    {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
+                ],
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
+        _post(
+            self.channel.webhook_url,
+            body,
+            {"Content-Type": "application/json"},
+            self.channel.timeout_seconds,
+        )
+
+
+class WebhookNotifier:
+    def __init__(self, channel: WebhookChannel, language: str) -> None:
+        self.channel = channel
+        self.language = channel.language or language
+
+    def send(self, message: Message) -> None:
+        body = json.dumps(
+            {
+                "event": message.event,
+                "subject": message.pick(message.subject, self.language),
+                "text": message.pick(message.text, self.language),
+                "language": self.language,
+                "data": message.payload,
+            },
+            ensure_ascii=False,
+            default=str,
+        ).encode("utf-8")
+        headers = {"Content-Type": "application/json", "X-Kaname-Event": message.event}
+        if self.channel.secret_env:
+            secret = os.environ.get(self.channel.secret_env)
+            if not secret:
+                raise DeliveryError(
+                    f"webhook {self.channel.name}: environment variable "
+                    f"{self.channel.secret_env} (the signing secret) is not set"
+                )
+            headers[SIGNATURE_HEADER] = sign(secret, body)
+        _post(self.channel.url, body, headers, self.channel.timeout_seconds)
+
+
+def notifier_for(channel: Any, language: str) -> Notifier:
+    if isinstance(channel, SmtpChannel):
+        return SmtpNotifier(channel, language)
+    if isinstance(channel, SlackChannel):
+        return SlackNotifier(channel, language)
+    if isinstance(channel, WebhookChannel):
+        return WebhookNotifier(channel, language)
+    return InAppNotifier(channel)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def deliver(
+    db: AppDB,
+    channel: Any,
+    message: Message,
+    language: str,
+    alert_id: int | None = None,
+    notifier: Notifier | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Send with retries and exponential backoff; the `deliveries` row records each attempt.
+
+    Returns the delivery as a dict (status sent or failed, attempts, last_error).
+    """
+    from kaname.store.act_models import Delivery
+
+    notifier = notifier or notifier_for(channel, language)
+    with db.session() as session:
+        row = Delivery(
+            alert_id=alert_id,
+            subject=message.pick(message.subject, channel.language or language)[:300],
+            channel=channel.name,
+            channel_type=channel.type,
+            status="pending",
+            attempts=0,
+            last_error="",
+        )
+        session.add(row)
+    wait = channel.backoff_seconds
+    error = ""
+    for attempt in range(1, channel.retries + 2):
+        try:
+            notifier.send(message)
+        except DeliveryError as exc:
+            error = str(exc)
+            _record(
+                db, row.id, "pending" if attempt <= channel.retries else "failed", attempt, error
+            )
+            if attempt <= channel.retries:
+                sleep(wait)
+                wait *= 2
+            continue
+        _record(db, row.id, "sent", attempt, error, sent=True)
+        return delivery_dict(db, row.id)
+    return delivery_dict(db, row.id)
+
+
+def _record(
+    db: AppDB, delivery_id: int, status: str, attempts: int, error: str, sent: bool = False
+) -> None:
+    from kaname.store.act_models import Delivery
+
+    with db.session() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        row.status, row.attempts, row.last_error = status, attempts, error
+        if sent:
+            row.sent_at = _now()
+
+
+def delivery_dict(db: AppDB, delivery_id: int) -> dict[str, Any]:
+    from kaname.store.act_models import Delivery
+
+    with db.session() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        return {
+            "id": row.id,
+            "alert_id": row.alert_id,
+            "subject": row.subject,
+            "channel": row.channel,
+            "channel_type": row.channel_type,
+            "status": row.status,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "created_at": row.created_at,
+            "sent_at": row.sent_at,
+        }
