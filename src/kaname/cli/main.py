@@ -129,8 +129,10 @@ def demo(
     None,
     serve: Annotated[
         bool,
-        typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards (when available)."),
+        typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards."),
     ] = True,
+    host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the dashboard listens on.")] = 8000,
 ) -> None:
     """Build the demo company workspace, apply its starter plan and print its KPIs."""
     from kaname.demo import EXECUTIVE_KPIS, build_demo
@@ -166,10 +168,14 @@ def demo(
         f"or `kaname kpis -w {directory} --dimension channel`."
     )
     if serve:
+        from kaname.cli.serve import DEMO_ADMIN, demo_admin, serve_workspace
+
+        password = demo_admin(ws)
         console.print(
-            "[dim]The web dashboard is not part of this release yet; "
-            "the KPI table above is the demo's output.[/]"
+            f"Dashboard login: user [bold]{DEMO_ADMIN}[/], one-time password [bold]{password}[/] "
+            "(you choose your own at first login)."
         )
+        serve_workspace(ws, host, port)
 
 
 @app.command()
@@ -705,9 +711,24 @@ def bench_refresh(
         console.print(f"{key:>28}: {value}")
 
 
+from kaname.cli.ingest import register as _register_ingest  # noqa: E402
+
+_register_ingest(app)
+
+
 from kaname.cli import connect as _connect  # noqa: E402
 
 _connect.register(app)
+
+
+from kaname.cli import analytics as _analytics  # noqa: E402
+
+_analytics.register(app, WorkspaceOpt, JsonOpt, _open, _fail, USER_ERRORS)
+
+
+from kaname.cli import serve as _serve  # noqa: E402
+
+_serve.register(app, WorkspaceOpt, _open, _fail, USER_ERRORS)
 
 
 def main() -> None:  # pragma: no cover - console entry

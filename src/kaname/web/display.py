@@ -46,10 +46,15 @@ def period_name(label: str, language: str, fy_start_month: int = 4) -> str:
     return label
 
 
-def when(value: dt.date | dt.datetime | None, language: str) -> str:
-    """A date or timestamp in the user's locale."""
-    if value is None:
+def when(value: dt.date | dt.datetime | str | None, language: str) -> str:
+    """A date or timestamp (or its ISO text) in the user's locale."""
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        try:
+            value = (dt.datetime if "T" in value else dt.date).fromisoformat(value)
+        except ValueError:
+            return value
     locale = BABEL_LOCALE.get(language, "en_US")
     if isinstance(value, dt.datetime):
         return format_datetime(value, "medium", locale=locale)

@@ -1,0 +1,141 @@
+"""`kaname serve` (the web dashboard) and `kaname users` (local accounts)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from kaname.cli.render import console, err_console
+from kaname.workspace import Workspace
+
+users_app = typer.Typer(help="Local accounts of the web dashboard.", no_args_is_help=True)
+
+DEMO_ADMIN = "admin"
+
+
+def serve_workspace(
+    ws: Workspace, host: str, port: int, secure_cookies: bool = False, schedule: bool = True
+) -> None:
+    """Run the dashboard; this process owns the warehouse while it runs."""
+    import uvicorn
+
+    from kaname.accounts import Accounts
+    from kaname.web.app import create_app
+    from kaname.web.scheduler import Scheduler
+
+    app = create_app(ws, secure_cookies=secure_cookies)
+    if not Accounts(ws.appdb).has_users():
+        console.print(
+            f"No users yet: open [bold]http://{host}:{port}/setup[/] to create the first admin."
+        )
+    scheduler = Scheduler(ws, app.state.dashboard) if schedule else None
+    if scheduler:
+        scheduler.start()
+    console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if scheduler:
+            scheduler.stop()
+
+
+def demo_admin(ws: Workspace) -> str:
+    """Create (or reset) the demo's admin with a one-time password that must be changed."""
+    from kaname.accounts import Accounts
+
+    accounts = Accounts(ws.appdb)
+    password = secrets.token_urlsafe(12)
+    if any(u["username"] == DEMO_ADMIN for u in accounts.users()):
+        accounts.set_password(DEMO_ADMIN, password, "demo")
+        accounts.update_user(DEMO_ADMIN, "demo", role="admin", active=True)
+        from kaname.store.web_models import User
+
+        with ws.appdb.session() as s:
+            user = s.query(User).filter(User.username == DEMO_ADMIN).one()
+            user.must_change_password = True
+    else:
+        accounts.create_user(
+            DEMO_ADMIN,
+            password,
+            role="admin",
+            display_name="Demo admin",
+            actor="demo",
+            must_change_password=True,
+        )
+    return password
+
+
+def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, errors: Any) -> None:
+    @app.command()
+    def serve(
+        workspace: workspace_opt = None,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        secure_cookies: Annotated[
+            bool, typer.Option(help="Mark cookies Secure (behind HTTPS).")
+        ] = False,
+        schedule: Annotated[
+            bool, typer.Option("--schedule/--no-schedule", help="Run scheduled jobs.")
+        ] = True,
+    ) -> None:
+        """Serve the web dashboard (every page needs a login; first run asks for an admin)."""
+        ws = open_ws(workspace)
+        try:
+            serve_workspace(ws, host, port, secure_cookies, schedule)
+        except errors as exc:
+            raise fail(exc) from exc
+
+    @users_app.command("list")
+    def users_list(workspace: workspace_opt = None) -> None:
+        """List the users with role and department."""
+        from kaname.accounts import Accounts
+
+        for u in Accounts(open_ws(workspace).appdb).users():
+            state = "" if u["active"] else " (disabled)"
+            console.print(f"{u['username']:<20} {u['role']:<8} {u['department']}{state}")
+
+    @users_app.command("add")
+    def users_add(
+        username: str,
+        workspace: workspace_opt = None,
+        role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
+        department: Annotated[
+            str,
+            typer.Option(help="executive, marketing, inside_sales, sales or customer_success."),
+        ] = "executive",
+        password: Annotated[
+            Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+            typer.Option(help="Password (asked without echo when left out)."),
+        ] = None,
+    ) -> None:
+        """Add a user (the CLI needs no login: it runs with the workspace owner's rights)."""
+        from kaname.accounts import AccountError, Accounts
+
+        secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            Accounts(open_ws(workspace).appdb).create_user(
+                username, secret, role=role, department=department, actor="cli"
+            )
+        except AccountError as exc:
+            raise fail(exc) from exc
+        console.print(f"Added {username} ({role}, {department}).")
+
+    @users_app.command("password")
+    def users_password(username: str, workspace: workspace_opt = None) -> None:
+        """Set a user's password (asked without echo); signs the user out everywhere."""
+        from kaname.accounts import AccountError, Accounts
+
+        secret = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        try:
+            Accounts(open_ws(workspace).appdb).set_password(username, secret, "cli")
+        except AccountError as exc:
+            raise fail(exc) from exc
+        err_console.print(f"Password of {username} changed.")
+
+    app.add_typer(users_app, name="users")
+
+
+__all__ = ["DEMO_ADMIN", "Path", "demo_admin", "register", "serve_workspace"]

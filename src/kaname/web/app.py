@@ -1,0 +1,214 @@
+"""The FastAPI application: every route needs a login except the login/setup pages, static
+files and the health check; roles and CSRF are enforced here, on the server."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+import plotly
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import RequestResponseEndpoint
+
+from kaname.accounts import AccountError, Accounts
+from kaname.dashboard import Dashboard, FilterError
+from kaname.design.plan import PlanError
+from kaname.metrics.calendar import PeriodError
+from kaname.metrics.catalog import CatalogError
+from kaname.metrics.engine import MetricError
+from kaname.web.i18n import pick_language, translator
+from kaname.web.render import render
+from kaname.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    UNSAFE,
+    Caller,
+    CsrfFailed,
+    Forbidden,
+    LoginThrottle,
+    NotSignedIn,
+    new_csrf,
+    wants_json,
+)
+from kaname.workspace import Workspace
+
+log = logging.getLogger("kaname.web")
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PUBLIC_PATHS = ("/login", "/setup", "/health", "/favicon.ico")
+PUBLIC_PREFIXES = ("/static/",)
+USER_ERRORS = (MetricError, PlanError, PeriodError, FilterError, CatalogError, AccountError)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+async def csrf_protect(request: Request) -> None:
+    """State-changing requests from a browser must carry the CSRF token of their session (or,
+    before signing in, of the login form). API-token requests carry no cookies and need none."""
+    if request.method not in UNSAFE:
+        return
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is not None and caller.via == "token":
+        return
+    expected = caller.csrf if caller else request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            sent = str(form.get(CSRF_FIELD, ""))
+    if not expected or not sent or sent != expected:
+        raise CsrfFailed()
+
+
+def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
+    app = FastAPI(
+        title="Kaname",
+        description="B2B marketing KPI management: every dashboard page has a JSON twin under "
+        "/api/. Authenticate with a personal API token: `Authorization: Bearer kn_...`.",
+        version=_version(),
+        dependencies=[Depends(csrf_protect)],
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ws = ws
+    app.state.dashboard = Dashboard(ws)
+    app.state.accounts = Accounts(ws.appdb)
+    app.state.throttle = LoginThrottle()
+    app.state.secure_cookies = secure_cookies
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        accounts: Accounts = request.app.state.accounts
+        caller = None
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            user = accounts.token_user(auth[7:].strip())
+            if user is not None:
+                caller = Caller(user, "token")
+        else:
+            token = request.cookies.get(SESSION_COOKIE)
+            found = accounts.session_user(token) if token else None
+            if found is not None:
+                caller = Caller(found[0], "session", found[1])
+        request.state.caller = caller
+        request.state.language = pick_language(
+            caller.user.language if caller else None,
+            request.query_params.get("lang") if caller is None else None,
+            request.cookies.get("kaname_lang"),
+            ws.config.language,
+        )
+        if caller is None and not is_public(request.url.path):
+            return _not_signed_in(request)
+        if (
+            caller is not None
+            and caller.user.must_change_password
+            and request.url.path not in ("/account", "/account/password", "/logout")
+            and not is_public(request.url.path)
+            and not wants_json(request)
+        ):
+            return RedirectResponse("/account?first=1", status_code=303)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def _signed_out(request: Request, exc: NotSignedIn) -> Response:
+        return _not_signed_in(request)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        _ = translator(request.state.language)
+        message = _("Your role cannot do this; ask an admin for the {role} role.", role=exc.needed)
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=403)
+        return render(request, "error.html", {"message": message, "code": 403}, 403)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        _ = translator(request.state.language)
+        message = _("The form expired or came from another site. Reload the page and try again.")
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=403)
+        return render(request, "error.html", {"message": message, "code": 403}, 403)
+
+    @app.exception_handler(USER_ERRORS[0])
+    @app.exception_handler(USER_ERRORS[1])
+    @app.exception_handler(USER_ERRORS[2])
+    @app.exception_handler(USER_ERRORS[3])
+    @app.exception_handler(USER_ERRORS[4])
+    @app.exception_handler(USER_ERRORS[5])
+    async def _user_error(request: Request, exc: Exception) -> Response:
+        _ = translator(request.state.language)
+        message = _("This cannot be shown: {reason}", reason=str(exc))
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return render(request, "error.html", {"message": message, "code": 400}, 400)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("error on %s %s", request.method, request.url.path)
+        _ = translator(getattr(request.state, "language", "ja"))
+        message = _("Something went wrong on the server. The error is in the server log.")
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=500)
+        return render(request, "error.html", {"message": message, "code": 500}, 500)
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """The plotly.js that ships inside the plotly package (no CDN: works offline)."""
+        return FileResponse(
+            PLOTLY_JS,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from kaname.web.routes import account, pages, plans, settings
+
+    app.include_router(account.router)
+    app.include_router(pages.router)
+    app.include_router(plans.router)
+    app.include_router(settings.router)
+    return app
+
+
+def _not_signed_in(request: Request) -> Response:
+    if wants_json(request):
+        return JSONResponse(
+            {"error": "sign in first: send `Authorization: Bearer <API token>` or log in"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.headers.get("HX-Request"):
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _version() -> str:
+    from kaname import __version__
+
+    return __version__
+
+
+def login_csrf(request: Request) -> str:
+    """The login form's CSRF token (double-submit cookie), made on first sight."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_csrf()
+    request.state.login_csrf = token
+    return token

@@ -1,0 +1,185 @@
+"""Plotly figures built in Python; pages embed their JSON and the vendored plotly.js draws them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from kaname.web.display import format_value
+from kaname.web.i18n import Translator
+
+STATUS_COLOURS = {
+    "on_track": "#1a7f37",
+    "at_risk": "#bf8700",
+    "off_track": "#cf222e",
+    "no_target": "#6e7781",
+    "no_data": "#afb8c1",
+}
+PALETTE = ["#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a", "#1b7c83", "#953800"]
+
+
+def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 320) -> str:
+    fig.update_layout(
+        title={"text": title, "x": 0, "font": {"size": 15}},
+        height=height,
+        margin={"l": 56, "r": 16, "t": 48, "b": 40},
+        yaxis_title=y_title,
+        legend={"orientation": "h", "y": -0.18},
+        hovermode="x unified",
+        font={"family": "system-ui, 'Hiragino Sans', 'Noto Sans JP', sans-serif", "size": 12},
+        plot_bgcolor="#fff",
+        paper_bgcolor="#fff",
+    )
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero")
+    return str(fig.to_json())
+
+
+def unit_title(unit: str, currency: str, _: Translator) -> str:
+    return {
+        "currency": currency,
+        "ratio": "%",
+        "count": _("count"),
+        "days": _("days"),
+        "multiple": "×",
+    }.get(unit, "")
+
+
+def grain_name(grain: str, _: Translator) -> str:
+    return {
+        "day": _("daily"),
+        "week": _("weekly"),
+        "month": _("monthly"),
+        "quarter": _("quarterly"),
+        "half": _("half-yearly"),
+        "year": _("yearly"),
+    }.get(grain, grain)
+
+
+def gauge(achievement: float | None, status: str, title: str) -> str:
+    value = 0.0 if achievement is None else min(achievement * 100, 150)
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=value,
+            number={"suffix": "%", "valueformat": ".0f"},
+            gauge={
+                "axis": {"range": [0, 150]},
+                "bar": {"color": STATUS_COLOURS.get(status, "#6e7781")},
+                "threshold": {"line": {"color": "#24292f", "width": 2}, "value": 100},
+            },
+        )
+    )
+    fig.update_layout(
+        height=200, margin={"l": 24, "r": 24, "t": 40, "b": 8}, title={"text": title, "x": 0}
+    )
+    return str(fig.to_json())
+
+
+def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> str:
+    points = data["points"]
+    x = [p["period"] for p in points]
+    scale = 100.0 if data["unit"] == "ratio" else 1.0
+
+    def ys(key: str) -> list[float | None]:
+        return [None if p[key] is None else p[key] * scale for p in points]
+
+    def text(key: str) -> list[str]:
+        return [format_value(p[key], data["unit"], currency, language) for p in points]
+
+    fig = go.Figure()
+    fig.add_bar(
+        x=x,
+        y=ys("actual"),
+        name=_("Actual"),
+        marker_color=PALETTE[0],
+        hovertext=text("actual"),
+        hoverinfo="text+name",
+    )
+    fig.add_scatter(
+        x=x,
+        y=ys("target"),
+        name=_("Target"),
+        mode="lines+markers",
+        line={"color": "#24292f", "dash": "dash"},
+        hovertext=text("target"),
+        hoverinfo="text+name",
+    )
+    fig.add_scatter(
+        x=x,
+        y=ys("previous_year"),
+        name=_("Previous year"),
+        mode="lines",
+        line={"color": "#8c959f"},
+        hovertext=text("previous_year"),
+        hoverinfo="text+name",
+    )
+    band = data.get("forecast")
+    if band:
+        fx = [b["period"] for b in band]
+        fig.add_scatter(
+            x=fx,
+            y=[b["upper"] * scale for b in band],
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+        fig.add_scatter(
+            x=fx,
+            y=[b["lower"] * scale for b in band],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(130,80,223,0.15)",
+            name=_("Forecast interval"),
+            hoverinfo="skip",
+        )
+        fig.add_scatter(
+            x=fx,
+            y=[b["mean"] * scale for b in band],
+            mode="lines",
+            line={"color": PALETTE[1]},
+            name=_("Forecast"),
+        )
+    periods = set(x)
+    for note in data.get("annotations", []):
+        label = note.get("period")
+        if label in periods:
+            fig.add_annotation(
+                x=label,
+                y=1,
+                yref="paper",
+                text=note["text"][:30],
+                showarrow=True,
+                arrowhead=2,
+                ax=0,
+                ay=-24,
+                font={"size": 10},
+            )
+    y_title = "%" if data["unit"] == "ratio" else unit_title(data["unit"], currency, _)
+    return _layout(fig, f"{data['name']} — {grain_name(data['grain'], _)}", y_title)
+
+
+def funnel(stages: list[dict[str, Any]], title: str) -> str:
+    fig = go.Figure(
+        go.Funnel(
+            y=[s["name"] for s in stages],
+            x=[s["value"] or 0 for s in stages],
+            textinfo="value+percent previous",
+            marker={"color": PALETTE[: len(stages)]},
+        )
+    )
+    return _layout(fig, title, height=360)
+
+
+def bars(labels: list[str], values: list[float | None], title: str, y_title: str) -> str:
+    fig = go.Figure(go.Bar(x=labels, y=[v or 0 for v in values], marker_color=PALETTE[0]))
+    return _layout(fig, title, y_title)
+
+
+def heatmap(rows: list[str], cols: list[str], z: list[list[float | None]], title: str) -> str:
+    fig = go.Figure(go.Heatmap(x=cols, y=rows, z=z, colorscale="Blues", hoverongaps=False))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=420)

@@ -1,0 +1,133 @@
+"""Templates: one Jinja environment, a context every page shares, HTMX partial rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kaname.dashboard import Filters
+from kaname.metrics.calendar import Grain
+from kaname.web import charts, display
+from kaname.web.i18n import translator
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+env.filters["tojson_attr"] = _tojson
+
+STATUS_CLASS = {
+    "on_track": "ok",
+    "at_risk": "warn",
+    "off_track": "bad",
+    "no_target": "none",
+    "no_data": "none",
+}
+
+
+def status_label(status: str | None, _: Any) -> str:
+    return {
+        "on_track": _("On track"),
+        "at_risk": _("At risk"),
+        "off_track": _("Off track"),
+        "no_target": _("No target"),
+        "no_data": _("No data"),
+    }.get(status or "no_data", status or "")
+
+
+def dimension_label(dim: str, _: Any) -> str:
+    return {
+        "channel": _("Channel"),
+        "campaign": _("Campaign"),
+        "segment": _("Segment"),
+        "owner": _("Owner"),
+        "stage": _("Stage"),
+    }.get(dim, dim)
+
+
+def department_label(dept: str, _: Any) -> str:
+    return {
+        "executive": _("Executive"),
+        "marketing": _("Marketing"),
+        "inside_sales": _("Inside sales"),
+        "sales": _("Sales"),
+        "customer_success": _("Customer success"),
+    }.get(dept, dept)
+
+
+def role_label(role: str, _: Any) -> str:
+    return {"viewer": _("Viewer"), "editor": _("Editor"), "admin": _("Admin")}.get(role, role)
+
+
+def channel_label(channel: str, language: str) -> str:
+    from kaname.canonical.channels import channel as lookup
+
+    try:
+        found = lookup(channel)
+    except KeyError:
+        return channel
+    return found.name_ja if language == "ja" else found.name_en
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    partial: str | None = None,
+) -> HTMLResponse:
+    """Render a page, or only its `_partial` when HTMX asks for it."""
+    state = request.state
+    language = getattr(state, "language", "ja")
+    _ = translator(language)
+    ws = request.app.state.ws
+    caller = getattr(state, "caller", None)
+    filters = context.get("filters_obj") or Filters()
+    base = {
+        "request": request,
+        "_": _,
+        "lang": language,
+        "user": caller.user if caller else None,
+        "csrf": caller.csrf if caller else getattr(state, "login_csrf", ""),
+        "currency": ws.config.currency,
+        "company": ws.config.name,
+        "fy_start": ws.config.fiscal_year_start_month,
+        "fmt": lambda v, unit: display.format_value(v, unit, ws.config.currency, language),
+        "pct": display.format_percent,
+        "num": display.number,
+        "when": lambda v: display.when(v, language),
+        "period_name": lambda label: display.period_name(
+            label, language, ws.config.fiscal_year_start_month
+        ),
+        "status_label": lambda s: status_label(s, _),
+        "status_class": lambda s: STATUS_CLASS.get(s or "no_data", "none"),
+        "dimension_label": lambda d: dimension_label(d, _),
+        "department_label": lambda d: department_label(d, _),
+        "role_label": lambda r: role_label(r, _),
+        "channel_label": lambda c: channel_label(c, language),
+        "grain_name": lambda g: charts.grain_name(g, _),
+        "grains": [
+            g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
+        ],
+        "filters": filters,
+        "path": request.url.path,
+    }
+    base.update(context)
+    name = partial if (partial and request.headers.get("HX-Request")) else template
+    html = env.get_template(name).render(base)
+    return HTMLResponse(html, status_code=status_code)

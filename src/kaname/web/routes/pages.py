@@ -1,0 +1,211 @@
+"""Dashboard pages and their JSON twins: the same service call, rendered twice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from kaname.dashboard import Dashboard, Filters
+from kaname.store.web_models import DEPARTMENTS
+from kaname.web import charts
+from kaname.web.deps import dashboard, filters, gettext, language, viewer, workspace
+from kaname.web.i18n import Translator
+from kaname.web.render import render
+from kaname.web.security import Caller
+from kaname.workspace import Workspace
+
+router = APIRouter()
+
+Who = Annotated[Caller, Depends(viewer)]
+Dash = Annotated[Dashboard, Depends(dashboard)]
+Flt = Annotated[Filters, Depends(filters)]
+Lang = Annotated[str, Depends(language)]
+Gettext = Annotated[Translator, Depends(gettext)]
+
+
+@router.get("/", include_in_schema=False)
+def landing(who: Who) -> Response:
+    """Each user lands on the dashboard of their department."""
+    dept = who.user.department
+    target = "/executive" if dept == "executive" else f"/department/{dept}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _page(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    f: Filters,
+    dash: Dashboard,
+    **extra: Any,
+) -> Response:
+    context = {"data": data, "filters_obj": f, "options": dash.options(), **extra}
+    return render(request, template, context, partial="_" + template)
+
+
+# ---------------------------------------------------------------------- executive
+@router.get("/executive", include_in_schema=False)
+def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
+    data = dash.executive(f, lang)
+    gauges = {
+        r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"])
+        for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
+    }
+    return _page(request, "executive.html", data, f, dash, gauges=gauges)
+
+
+@router.get("/api/executive", tags=["pages"])
+def executive_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """KGI and organisation KPIs: actual, target, achievement, projection, status, trend,
+    previous year; the top bottleneck from the planner's sensitivity ranking."""
+    return dash.executive(f, lang)
+
+
+# ---------------------------------------------------------------------- departments
+@router.get("/department/{name}", include_in_schema=False)
+def department(request: Request, name: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
+    if name not in DEPARTMENTS or name == "executive":
+        return RedirectResponse("/executive", status_code=303)
+    data = dash.department(name, f, lang)
+    gauges = {
+        r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in data["kpis"]
+    }
+    return _page(request, "department.html", data, f, dash, gauges=gauges)
+
+
+@router.get("/api/department/{name}", tags=["pages"])
+def department_json(name: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """A department's KPIs (its 2–3 plan KPIs and the organisation KPIs it owns)."""
+    return dash.department(name, f, lang)
+
+
+# ---------------------------------------------------------------------- KPI tree
+@router.get("/tree", include_in_schema=False)
+def tree(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
+    return _page(request, "tree.html", dash.tree(f, lang), f, dash)
+
+
+@router.get("/api/tree", tags=["pages"])
+def tree_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """The active plan's KPI tree with actual/target/status per node, gap and bottleneck."""
+    return dash.tree(f, lang)
+
+
+# ---------------------------------------------------------------------- funnel
+@router.get("/funnel", include_in_schema=False)
+def funnel(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
+    data = dash.funnel(f, lang)
+    title = (
+        _("Cohort view: leads created in the period, followed to today")
+        if f.view == "cohort"
+        else _("Period view: stage events counted in the period")
+    )
+    fig = charts.funnel(data["stages"], title)
+    return _page(request, "funnel.html", data, f, dash, fig=fig, title=title)
+
+
+@router.get("/api/funnel", tags=["pages"])
+def funnel_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """Stages with conversion and drop-off (period or cohort view), by channel, median lead
+    time per stage."""
+    return dash.funnel(f, lang)
+
+
+# ---------------------------------------------------------------------- channels
+@router.get("/channels", include_in_schema=False)
+def channels(
+    request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext, sort: str = "revenue"
+) -> Response:
+    data = dash.channels(f, lang)
+    key = sort if sort in data["columns"] else "revenue"
+    rows = sorted(data["rows"], key=lambda r: (r.get(key) is None, -(r.get(key) or 0)))
+    ws = request.app.state.ws
+    from kaname.web.render import channel_label
+
+    fig = charts.bars(
+        [channel_label(r["channel"], lang) for r in rows],
+        [r.get(key) for r in rows],
+        _("{metric} by channel", metric=data["names"].get(key, _("Share of revenue"))),
+        charts.unit_title(data["units"][key], ws.config.currency, _),
+    )
+    return _page(request, "channels.html", data, f, dash, rows=rows, sort=key, fig=fig)
+
+
+@router.get("/api/channels", tags=["pages"])
+def channels_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """One row per channel: spend, leads, CPA, MQL, SQL, opportunities, deals, revenue, CAC,
+    ROAS, ROMI and share of sourced revenue."""
+    return dash.channels(f, lang)
+
+
+# ---------------------------------------------------------------------- tactics
+@router.get("/tactics", include_in_schema=False)
+def tactics(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
+    return _page(request, "tactics.html", dash.tactics(f, lang), f, dash)
+
+
+@router.get("/api/tactics", tags=["pages"])
+def tactics_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """Email, webinar, calls and events KPIs against the seeds' benchmark ranges."""
+    return dash.tactics(f, lang)
+
+
+# ---------------------------------------------------------------------- trends
+@router.get("/trends", include_in_schema=False)
+def trends(
+    request: Request,
+    who: Who,
+    dash: Dash,
+    f: Flt,
+    lang: Lang,
+    _: Gettext,
+    ws: Annotated[Workspace, Depends(workspace)],
+    kpi: str = "revenue",
+    periods: int = 12,
+) -> Response:
+    data = dash.trends(kpi, f, lang, max(2, min(periods, 60)))
+    fig = charts.trend(data, ws.config.currency, lang, _)
+    kpis = [(k.id, k.name(lang)) for k in ws.catalog]
+    return _page(request, "trends.html", data, f, dash, fig=fig, kpis=kpis, periods=periods)
+
+
+@router.get("/api/trends", tags=["pages"])
+def trends_json(
+    who: Who, dash: Dash, f: Flt, lang: Lang, kpi: str = "revenue", periods: int = 12
+) -> dict[str, Any]:
+    """A KPI by week/month/quarter with target, previous year and annotations."""
+    return dash.trends(kpi, f, lang, max(2, min(periods, 60)))
+
+
+# ---------------------------------------------------------------------- KPI page
+@router.get("/kpi/{kpi_id}", include_in_schema=False)
+def kpi_page(
+    request: Request, kpi_id: str, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext
+) -> Response:
+    data = dash.kpi(kpi_id, f, lang)
+    ws = request.app.state.ws
+    trend = dash.trends(kpi_id, f, lang, 12)
+    fig = charts.trend(trend, ws.config.currency, lang, _)
+    return _page(request, "kpi.html", data, f, dash, fig=fig)
+
+
+@router.get("/api/kpi/{kpi_id}", tags=["pages"])
+def kpi_json(kpi_id: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+    """Definition, formula, owner, lead/lag, target history, actual by dimension, data
+    freshness and lint findings of one KPI."""
+    return dash.kpi(kpi_id, f, lang)
+
+
+# ---------------------------------------------------------------------- catalog
+@router.get("/catalog", include_in_schema=False)
+def catalog(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
+    data = dash.catalog(lang)
+    return _page(request, "catalog.html", data, Filters(), dash)
+
+
+@router.get("/api/catalog", tags=["pages"])
+def catalog_json(who: Who, dash: Dash, lang: Lang) -> dict[str, Any]:
+    """The KPI definitions document: name, definition, formula, target, owner."""
+    return dash.catalog(lang)

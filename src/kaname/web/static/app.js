@@ -1,0 +1,30 @@
+// Draw Plotly figures embedded as JSON in data-figure attributes, on load and after HTMX swaps.
+(function () {
+  function draw(root) {
+    if (!window.Plotly) return;
+    (root || document).querySelectorAll(".chart[data-figure]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      el.dataset.drawn = "1";
+      var fig = JSON.parse(el.dataset.figure);
+      var layout = Object.assign({}, fig.layout || {}, { autosize: true });
+      window.Plotly.newPlot(el, fig.data || [], layout, { responsive: true, displaylogo: false });
+    });
+  }
+  window.addEventListener("load", function () { draw(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { draw(e.target); });
+  // Errors from HTMX requests show in the page, never as a silent failure.
+  document.addEventListener("htmx:responseError", function (e) {
+    var target = e.detail.target;
+    if (target && e.detail.xhr.responseText) {
+      target.innerHTML = e.detail.xhr.responseText;
+    }
+  });
+  // Empty filters stay out of shared URLs.
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get") return;
+    try {
+      var params = e.detail.parameters;
+      Object.keys(params).forEach(function (k) { if (params[k] === "") delete params[k]; });
+    } catch (err) { /* keep the request as it is */ }
+  });
+})();
