@@ -1,6 +1,7 @@
-"""`kaname serve` (the web dashboard) and `kaname users` (local accounts)."""
+"""`kaname serve` (the web dashboard) and `kaname users` (local accounts).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads the option types at run time."""
+
 
 import secrets
 from pathlib import Path
