@@ -43,6 +43,7 @@ from kaname.store.warehouse import Warehouse
 if TYPE_CHECKING:
     from kaname.act.service import ActService
     from kaname.ingest.connectors.service import ConnectorService
+    from kaname.ingest.service import IngestService
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
 BENCHMARKS_FILE = "benchmarks.yaml"
@@ -112,6 +113,13 @@ class Workspace:
         from kaname.ingest.connectors.service import ConnectorService
 
         return ConnectorService(self)
+
+    @cached_property
+    def ingest(self) -> IngestService:
+        """File import, data quality, duplicate merges, lead scoring (kaname.ingest.service)."""
+        from kaname.ingest.service import IngestService
+
+        return IngestService(self)
 
     @property
     def targets(self) -> TargetStore:

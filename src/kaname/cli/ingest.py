@@ -1,0 +1,345 @@
+"""`kaname import`, `mapping`, `quarantine`, `quality` and `score`: thin calls to
+`Workspace.ingest`, rendered with Rich or as JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from kaname.cli.render import console, err_console, print_json
+from kaname.ingest.importer.mapping import MappingError
+from kaname.ingest.importer.readers import ReadError
+
+WorkspaceOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $KANAME_WORKSPACE or .)",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SheetOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Worksheet of an .xlsx file (default: the first)."),
+]
+
+mapping_app = typer.Typer(help="Column mappings for file import: suggest, save, list.")
+quality_app = typer.Typer(help="Data quality findings and explicit duplicate merges.")
+INGEST_ERRORS: tuple[type[BaseException], ...] = (MappingError, ReadError, ValueError)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from kaname.cli.main import USER_ERRORS
+
+    return (*USER_ERRORS, *INGEST_ERRORS)
+
+
+def _open(workspace: Path | None) -> Any:
+    from kaname.cli.main import _open as open_workspace
+
+    return open_workspace(workspace)
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    from kaname.cli.main import _fail as fail
+
+    return fail(exc)
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    if hasattr(data, "isoformat"):
+        return data.isoformat()
+    return data
+
+
+def import_file(
+    table: Annotated[str, typer.Argument(help="Canonical table, e.g. leads, spend.")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, BOM or Shift_JIS) or .xlsx file.")],
+    mapping: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--mapping", "-m", help="Mapping YAML (default: saved or suggested)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count; write nothing.")
+    ] = False,
+    sheet: SheetOpt = None,
+    report: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Write the quarantine report (row, column, value, reason) as CSV."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a CSV or Excel file into a canonical table (upsert on the table's key)."""
+    ws = _open(workspace)
+    try:
+        chosen = ws.ingest.read_mapping(mapping) if mapping else None
+        summary = ws.ingest.import_file(table, file, chosen, dry_run=dry_run, sheet=sheet)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if report is not None:
+        from kaname.ingest.importer.load import report_csv
+
+        report.write_bytes(report_csv(summary["issues"]))
+    if as_json:
+        print_json(_jsonable(summary))
+        return
+    verb = "Would import" if dry_run else "Imported"
+    console.print(
+        f"{verb} [bold]{summary['file']}[/] into [bold]{summary['table']}[/] "
+        f"({summary['encoding']}), run {summary['run_id']}."
+    )
+    grid = Table(show_header=False, box=None)
+    for key in ("rows_read", "inserted", "updated", "unchanged", "quarantined"):
+        grid.add_row(key.replace("_", " "), f"{summary[key]:,}")
+    if summary["blank_rows"]:
+        grid.add_row("blank rows skipped", f"{summary['blank_rows']:,}")
+    console.print(grid)
+    if not summary["reconciles"]:  # pragma: no cover - an invariant; shown if it ever breaks
+        err_console.print("[bold red]The counts do not reconcile; please report this.[/]")
+    issues = summary["issues"]
+    if issues:
+        table_out = Table(title=f"Quarantined ({len(issues):,} cells)", title_justify="left")
+        for name in ("row", "column", "value", "reason"):
+            table_out.add_column(name)
+        for rec in issues[:20]:
+            table_out.add_row(str(rec["row"]), rec["column"], str(rec["value"]), rec["reason"])
+        console.print(table_out)
+        where = f" in {report}" if report else f" (`kaname quarantine {summary['run_id']}`)"
+        if len(issues) > 20:
+            console.print(f"[dim]… {len(issues) - 20:,} more; the full report is{where}.[/]")
+    for note in summary.get("notes", []):
+        console.print(f"[yellow]{note}[/]")
+    if summary.get("scoring"):
+        sc = summary["scoring"]
+        console.print(
+            f"Lead scores updated: {sc['changed']:,} changed, {sc['new_mqls']:,} new MQLs."
+        )
+
+
+@mapping_app.command("suggest")
+def mapping_suggest(
+    table: Annotated[str, typer.Argument(help="Canonical table.")],
+    file: Annotated[Path, typer.Argument(help="The file whose headers to map.")],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="Write the mapping YAML here (edit, then --mapping)."),
+    ] = None,
+    save: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Save it in the workspace under this name (used for the same headers)."),
+    ] = None,
+    sheet: SheetOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Suggest the column mapping of a file from its headers (English and Japanese)."""
+    ws = _open(workspace)
+    try:
+        suggestion = ws.ingest.suggest_mapping(table, file, sheet)
+        if save:
+            ws.ingest.save_mapping(suggestion["mapping"], save)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if out is not None:
+        out.write_text(suggestion["yaml"], encoding="utf-8")
+    if as_json:
+        print_json(_jsonable(suggestion))
+        return
+    title = f"{file.name} → {table}" + (
+        f" (saved mapping {suggestion['saved']})" if suggestion["saved"] else ""
+    )
+    grid = Table(title=title, title_justify="left")
+    for name in ("header", "column", "confidence", "samples"):
+        grid.add_column(name)
+    for row in suggestion["headers"]:
+        grid.add_row(
+            row["header"],
+            row["column"] or "[dim]— ignored[/]",
+            f"{row['confidence']:.2f}",
+            ", ".join(row["samples"]),
+        )
+    console.print(grid)
+    if suggestion["missing_required"]:
+        console.print(
+            "[yellow]Required columns without a header:[/] "
+            + ", ".join(suggestion["missing_required"])
+        )
+    if out is not None:
+        console.print(f"Wrote {out}; edit it, then `kaname import {table} FILE --mapping {out}`.")
+    if save:
+        console.print(f"Saved as {save!r}: files with these headers will use it.")
+
+
+@mapping_app.command("list")
+def mapping_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List the saved mappings."""
+    ws = _open(workspace)
+    rows = ws.ingest.saved_mappings()
+    if as_json:
+        print_json(_jsonable(rows))
+        return
+    for row in rows:
+        console.print(f"{row['id']:>4}  {row['table']:<20} {row['name']}")
+
+
+def quarantine(
+    run_id: Annotated[int, typer.Argument(help="Import run id (printed by kaname import).")],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="Write the report as CSV (UTF-8 with BOM)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The quarantine report of an import: row, column, value and reason."""
+    ws = _open(workspace)
+    rows = ws.ingest.quarantine(run_id)
+    if out is not None:
+        out.write_bytes(ws.ingest.quarantine_csv(run_id))
+        console.print(f"Wrote {len(rows):,} lines to {out}.")
+        return
+    if as_json:
+        print_json(rows)
+        return
+    grid = Table(title=f"Import run {run_id}: quarantined cells", title_justify="left")
+    for name in ("row", "column", "value", "reason"):
+        grid.add_column(name)
+    for rec in rows:
+        grid.add_row(str(rec["row"]), rec["column"], str(rec["value"]), rec["reason"])
+    console.print(grid)
+
+
+_SEVERITY = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "[dim]info[/]"}
+
+
+@quality_app.callback(invoke_without_command=True)
+def quality(
+    ctx: typer.Context,
+    stale_days: Annotated[int, typer.Option(help="A table not loaded for this long is stale.")] = 7,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Data-quality findings: duplicates, missing fields, stage order, orphans, outliers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    ws = _open(workspace)
+    try:
+        result = ws.ingest.quality(stale_days)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(_jsonable(result))
+        return
+    lang = ws.config.language
+    findings = result["findings"]
+    if not findings:
+        console.print("No data-quality findings.")
+        return
+    grid = Table(title="Data quality", title_justify="left", show_lines=True)
+    for name in ("severity", "finding", "count", "fix"):
+        grid.add_column(name)
+    for f in findings:
+        examples = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in ex.items()) for ex in f["examples"][:2]
+        )
+        grid.add_row(
+            _SEVERITY.get(f["severity"], f["severity"]),
+            f"{f['title'][lang]}\n[dim]{f['id']}  e.g. {examples}[/]",
+            f"{f['count']:,}",
+            f["fix"][lang],
+        )
+    console.print(grid)
+
+
+@quality_app.command("merge")
+def quality_merge(
+    table: Annotated[str, typer.Argument(help="leads or accounts.")],
+    keep: Annotated[str, typer.Argument(help="Key of the row to keep.")],
+    others: Annotated[list[str], typer.Argument(help="Keys of the duplicates to merge into it.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the merge log).")] = "",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge duplicate leads or accounts into one (logged; references re-pointed)."""
+    ws = _open(workspace)
+    try:
+        result = ws.ingest.merge(table, keep, others, reason)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(result)
+        return
+    moved = ", ".join(f"{k}: {v}" for k, v in result["repointed"].items() if v) or "none"
+    console.print(
+        f"Merged {', '.join(others)} into {keep} (merge {result['merge_id']}); "
+        f"references re-pointed: {moved}."
+    )
+
+
+@quality_app.command("merges")
+def quality_merges(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """The merge log."""
+    ws = _open(workspace)
+    rows = ws.ingest.merges()
+    if as_json:
+        print_json(_jsonable(rows))
+        return
+    for r in rows:
+        console.print(
+            f"{r['merge_id']:>4} {r['created_at']:%Y-%m-%d %H:%M} {r['table']}: "
+            f"{', '.join(r['merged'])} → {r['kept']} {r['reason']}"
+        )
+
+
+def score(
+    predictive: Annotated[
+        bool,
+        typer.Option(
+            "--predictive",
+            help="Also fit a model on history and report its holdout AUC and calibration.",
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply the rule-based lead score (scoring.yaml) and the MQL threshold."""
+    ws = _open(workspace)
+    try:
+        result = ws.ingest.score(predictive)
+    except _errors() as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(_jsonable(result))
+        return
+    console.print(
+        f"Scored {result['scored']:,} leads: {result['changed']:,} changed, "
+        f"{result['new_mqls']:,} new MQLs at threshold {result['threshold']}."
+    )
+    pred = result.get("predictive")
+    if pred:
+        console.print(pred["message"])
+        if pred.get("auc_model") is not None:
+            console.print(
+                f"holdout: {pred['holdout']:,} leads; AUC model {pred['auc_model']:.3f} "
+                f"({pred['model']}), rules {pred['auc_rules']:.3f}; "
+                f"Brier {pred['brier']:.3f}"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the import, mapping, quarantine, quality and score commands to `app`."""
+    app.command("import")(import_file)
+    app.add_typer(mapping_app, name="mapping")
+    app.command("quarantine")(quarantine)
+    app.add_typer(quality_app, name="quality")
+    app.command("score")(score)

@@ -1,0 +1,1 @@
+"""File import: read (readers), map headers (mapping), validate (parse), upsert (load)."""

@@ -1,0 +1,166 @@
+"""Import one file into one canonical table: read, map, validate, upsert, quarantine.
+
+The summary reconciles: rows read = inserted + updated + unchanged + quarantined (fully blank
+rows are skipped and counted apart). Quarantined rows are kept in the warehouse table
+`import_quarantine` (one line per invalid cell: run, row, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+
+from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.ingest.importer.mapping import Mapping, MappingError
+from kaname.ingest.importer.parse import issue_records, parse_table
+from kaname.ingest.importer.readers import RawFile, read_file
+from kaname.ingest.messages import message
+from kaname.store.warehouse import Warehouse
+
+QUARANTINE_TABLE = "import_quarantine"
+QUARANTINE_SCHEMA = {
+    "run_id": "int64",
+    "table_name": "string",
+    "row": "int64",
+    "column_name": "string",
+    "value": "string",
+    "reason": "string",
+    "quarantined_at": "timestamp",
+}
+REPORT_COLUMNS = ("row", "column", "value", "reason")
+
+
+@dataclass
+class ImportSummary:
+    """What one import did, row by row accounted for."""
+
+    table: str
+    file: str
+    encoding: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    blank_rows: int
+    dry_run: bool
+    mapping: dict[str, Any]
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    """Quarantine report lines: row, column, value, reason (sorted by row)."""
+    run_id: int | None = None
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.inserted + self.updated + self.unchanged + self.quarantined
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["reconciles"] = self.reconciles
+        return data
+
+
+def import_raw(
+    wh: Warehouse,
+    raw: RawFile,
+    mapping: Mapping,
+    file_name: str,
+    language: str = "en",
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Validate `raw` with `mapping` and upsert its valid rows into the mapping's table."""
+    spec = mapping.check(raw.headers)
+    parsed = parse_table(raw.table, spec, mapping, language)
+    issues = issue_records(parsed.issues, raw.rows, language)
+    for bad in raw.malformed:
+        issues.append(
+            {
+                "row": bad.row,
+                "column": "",
+                "value": bad.text,
+                "reason": message(
+                    "malformed_row", language, expected=bad.expected, found=bad.found
+                ),
+            }
+        )
+    issues.sort(key=lambda r: (r["row"], r["column"]))
+    counts = wh.upsert(spec.name, parsed.table, dry_run=dry_run)
+    return ImportSummary(
+        table=spec.name,
+        file=file_name,
+        encoding=raw.encoding,
+        rows_read=raw.table.num_rows + len(raw.malformed),
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        quarantined=int(np.count_nonzero(parsed.bad)) + len(raw.malformed),
+        blank_rows=raw.blank_rows,
+        dry_run=dry_run,
+        mapping=mapping.model_dump(),
+        issues=issues,
+    )
+
+
+def import_file(
+    wh: Warehouse,
+    path: Path,
+    mapping: Mapping,
+    language: str = "en",
+    dry_run: bool = False,
+    sheet: str | None = None,
+) -> ImportSummary:
+    if mapping.table not in TABLES_BY_NAME:
+        raise MappingError(
+            message("unknown_table", table=mapping.table, tables=", ".join(TABLES_BY_NAME))
+        )
+    return import_raw(wh, read_file(path, sheet), mapping, path.name, language, dry_run)
+
+
+def store_quarantine(wh: Warehouse, run_id: int, table: str, issues: list[dict[str, Any]]) -> int:
+    """Keep the report lines of a run in the warehouse's quarantine table."""
+    if QUARANTINE_TABLE not in wh.con.list_tables():
+        wh.con.create_table(QUARANTINE_TABLE, schema=ibis.schema(QUARANTINE_SCHEMA))
+    if not issues:
+        return 0
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    arrow = pa.table(
+        {
+            "run_id": pa.array([run_id] * len(issues), pa.int64()),
+            "table_name": pa.array([table] * len(issues), pa.string()),
+            "row": pa.array([r["row"] for r in issues], pa.int64()),
+            "column_name": pa.array([r["column"] for r in issues], pa.string()),
+            "value": pa.array([r["value"] for r in issues], pa.string()),
+            "reason": pa.array([r["reason"] for r in issues], pa.string()),
+            "quarantined_at": pa.array([now] * len(issues), pa.timestamp("us")),
+        }
+    )
+    wh.con.insert(QUARANTINE_TABLE, arrow)
+    return len(issues)
+
+
+def quarantine_rows(wh: Warehouse, run_id: int) -> list[dict[str, Any]]:
+    if QUARANTINE_TABLE not in wh.con.list_tables():
+        return []
+    t = wh.con.table(QUARANTINE_TABLE)
+    frame = t.filter(t.run_id == run_id).order_by([t.row, t.column_name]).execute()
+    return [
+        {"row": int(r.row), "column": r.column_name, "value": r.value, "reason": r.reason}
+        for r in frame.itertuples(index=False)
+    ]
+
+
+def report_csv(issues: list[dict[str, Any]]) -> bytes:
+    """The quarantine report as CSV in UTF-8 with a BOM, so Excel shows Japanese correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for rec in issues:
+        writer.writerow([rec[c] for c in REPORT_COLUMNS])
+    return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,238 @@
+"""Every user-facing message of import, data quality and scoring, in English and Japanese.
+
+Kept in one table so the web release's Babel catalogs can extract them: the English text is the
+message id, the Japanese text its translation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- import: row reasons
+    "required": ("required value is missing", "必須項目が空です"),
+    "not_integer": ("not a whole number", "整数ではありません"),
+    "out_of_range": ("outside the allowed range {low}–{high}", "許容範囲 {low}〜{high} の外です"),
+    "not_amount": (
+        "not an amount (examples: 1200000, ¥1,200,000, 120万円, 1.2億)",
+        "金額として読めません（例: 1200000、¥1,200,000、120万円、1.2億）",
+    ),
+    "not_boolean": ("not yes/no (true, false, 1, 0, はい, いいえ)", "はい/いいえ として読めません"),
+    "not_date": (
+        "not a date (examples: 2025-04-01, 2025/4/1, 令和7年4月1日)",
+        "日付として読めません（例: 2025-04-01、2025/4/1、令和7年4月1日）",
+    ),
+    "not_email": ("not an e-mail address", "メールアドレスの形式ではありません"),
+    "unknown_value": (
+        "unknown value; use one of {allowed} or map it under values: in the mapping",
+        "未知の値です。{allowed} のいずれかを使うか、マッピングの values: で対応付けてください",
+    ),
+    "duplicate_key": (
+        "same key as row {row}, which is loaded instead",
+        "{row} 行目と同じキーです（{row} 行目を取り込みます）",
+    ),
+    "malformed_row": (
+        "expected {expected} fields, found {found}",
+        "列数が {expected} のはずが {found} です",
+    ),
+    # ---------------------------------------------------------------- import: file and mapping
+    "unknown_table": (
+        "unknown table {table!r}; tables: {tables}",
+        "テーブル {table!r} はありません。テーブル: {tables}",
+    ),
+    "unsupported_file": (
+        "{path}: only .csv, .tsv, .txt and .xlsx files can be imported",
+        "{path}: 取り込めるのは .csv / .tsv / .txt / .xlsx です",
+    ),
+    "unknown_encoding": (
+        "{path}: the file is neither UTF-8 nor Shift_JIS (CP932); save it as UTF-8 CSV",
+        "{path}: UTF-8 でも Shift_JIS（CP932）でもありません。UTF-8 の CSV で保存してください",
+    ),
+    "empty_file": ("{path}: the file has no header row", "{path}: 見出し行がありません"),
+    "mapping_unknown_column": (
+        "mapping: {column!r} is not a column of {table}; columns: {columns}",
+        "マッピング: {column!r} は {table} の列ではありません。列: {columns}",
+    ),
+    "mapping_twice": (
+        "mapping: column {column!r} is mapped from both {first!r} and {second!r}",
+        "マッピング: 列 {column!r} に {first!r} と {second!r} の両方が対応付けられています",
+    ),
+    "mapping_missing_header": (
+        "mapping: the file has no header {header!r}",
+        "マッピング: ファイルに見出し {header!r} がありません",
+    ),
+    "mapping_missing_key": (
+        "mapping: no header is mapped to the key column(s) {columns} of {table}",
+        "マッピング: {table} のキー列 {columns} に対応する見出しがありません",
+    ),
+    "mapping_wrong_table": (
+        "the mapping {path}is for table {mapped!r}, not {table!r}",
+        "マッピング {path}はテーブル {mapped!r} 用です（{table!r} ではありません）",
+    ),
+    "server_owns_warehouse": (
+        "the warehouse is in use by another process (probably `kaname serve`); "
+        "import through the web app's upload page or stop the server",
+        "ウェアハウスは別のプロセス（おそらく `kaname serve`）が使用中です。"
+        "Web のアップロード画面から取り込むか、サーバーを停止してください",
+    ),
+    # ---------------------------------------------------------------- quality: titles
+    "q_duplicate_emails": (
+        "Duplicate leads with the same e-mail address",
+        "同じメールアドレスのリードが重複しています",
+    ),
+    "q_duplicate_emails_fix": (
+        "Merge each group into one lead: `kaname quality merge leads KEEP_ID OTHER_ID...`",
+        "グループごとに 1 件へ統合してください: `kaname quality merge leads 残すID 統合するID...`",
+    ),
+    "q_duplicate_companies": (
+        "Duplicate companies (same name once 株式会社/(株)/Inc. and width are ignored)",
+        "同じ会社が重複しています（株式会社/(株)/Inc. や全角・半角の違いを除くと同名）",
+    ),
+    "q_duplicate_companies_fix": (
+        "Merge each group into one account: `kaname quality merge accounts KEEP_ID OTHER_ID...`",
+        "グループごとに 1 社へ統合してください: "
+        "`kaname quality merge accounts 残すID 統合するID...`",
+    ),
+    "q_missing_required": (
+        "{table}.{column}: required value missing",
+        "{table}.{column}: 必須項目が空です",
+    ),
+    "q_missing_required_fix": (
+        "Fill the column in the source system, then import or sync again",
+        "元のシステムで項目を入力し、再度取り込み・同期してください",
+    ),
+    "q_missing_recommended": (
+        "{table}.{column}: empty, so KPIs split by it lose these rows",
+        "{table}.{column}: 空のため、この項目別の KPI から漏れます",
+    ),
+    "q_missing_recommended_fix": (
+        "Fill it in the source, or map the source's field to it in the import mapping",
+        "元のシステムで入力するか、取り込みマッピングで対応する項目を割り当ててください",
+    ),
+    "q_stage_order": (
+        "Leads whose stage dates are out of order ({detail})",
+        "ステージの日付の順序がおかしいリード（{detail}）",
+    ),
+    "q_stage_order_fix": (
+        "Correct the dates in the source; the funnel counts each stage in the month of its date",
+        "元のシステムで日付を直してください。ファネルは各ステージを日付の月で数えます",
+    ),
+    "q_stage_skipped": (
+        "Leads that reached SQL without an MQL date",
+        "MQL 日付のないまま SQL（商談化）になったリード",
+    ),
+    "q_stage_skipped_fix": (
+        "Record the MQL date in the source (or let the lead score set it), or accept that "
+        "these leads skip MQL in the MQL→SQL rate",
+        "元のシステムで MQL 日付を記録する（またはスコアで設定する）か、"
+        "MQL→SQL 率でこれらが MQL を経ないことを了承してください",
+    ),
+    "q_opportunity_order": (
+        "Opportunities closed before they were created",
+        "作成日より前にクローズしている商談",
+    ),
+    "q_orphan_opportunities": (
+        "Opportunities without an account (or with an unknown one)",
+        "取引先のない（または存在しない取引先の）商談",
+    ),
+    "q_orphan_opportunities_fix": (
+        "Link each opportunity to its company in the SFA, or import the missing accounts",
+        "SFA で商談を取引先に紐付けるか、欠けている取引先を取り込んでください",
+    ),
+    "q_spend_channel": (
+        "Spend without a known channel",
+        "チャネルが不明な費用",
+    ),
+    "q_spend_channel_fix": (
+        "Set the channel (controlled vocabulary) or map the source's label under values: channel",
+        "チャネル（統制語彙）を設定するか、マッピングの values: channel で対応付けてください",
+    ),
+    "q_lead_channel": (
+        "Leads whose channel is not in the vocabulary",
+        "チャネルが語彙にないリード",
+    ),
+    "q_outlier_amount": (
+        "Opportunity amounts far outside the usual range (≤ 0 or above {limit})",
+        "通常の範囲から大きく外れた商談金額（0 以下または {limit} 超）",
+    ),
+    "q_outlier_amount_fix": (
+        "Check the amount and its unit (yen vs 千円/万円) in the source",
+        "元のシステムで金額と単位（円・千円・万円）を確認してください",
+    ),
+    "q_outlier_cost": (
+        "Daily spend far outside the channel's usual range (< 0 or above {limit})",
+        "チャネルの通常範囲から大きく外れた日別費用（0 未満または {limit} 超）",
+    ),
+    "q_future_dates": (
+        "{table}: dates in the future",
+        "{table}: 未来の日付",
+    ),
+    "q_future_dates_fix": (
+        "Check the date format of the source (day and month swapped?) and fix the rows",
+        "元データの日付形式（日と月の入れ替わりなど）を確認して直してください",
+    ),
+    "q_stale_source": (
+        "{table}: last loaded {days} days ago",
+        "{table}: 最終取り込みから {days} 日経過",
+    ),
+    "q_stale_source_fix": (
+        "Run the sync or import again (`kaname sync`, `kaname import`)",
+        "同期または取り込みを再実行してください（`kaname sync`、`kaname import`）",
+    ),
+    "q_empty_table": (
+        "{table}: no data loaded yet",
+        "{table}: まだデータがありません",
+    ),
+    "q_empty_table_fix": (
+        "Import a file (`kaname import {table} FILE`) or connect a source",
+        "ファイルを取り込む（`kaname import {table} FILE`）か、データソースを接続してください",
+    ),
+    "merge_not_found": (
+        "{table}: no row with key {key!r}",
+        "{table}: キー {key!r} の行がありません",
+    ),
+    "merge_tables": (
+        "only leads and accounts can be merged",
+        "統合できるのは leads と accounts だけです",
+    ),
+    # ---------------------------------------------------------------- scoring
+    "score_owned": (
+        "column {header!r} was not imported: leads.score is computed by Kaname's lead scoring "
+        "(set enabled: false in scoring.yaml to keep the source's score)",
+        "列 {header!r} は取り込んでいません: leads.score は Kaname のリードスコアリングが計算します"
+        "（元のスコアを使うには scoring.yaml で enabled: false）",
+    ),
+    "scoring_disabled": (
+        "lead scoring is off (enabled: false in scoring.yaml)",
+        "リードスコアリングは無効です（scoring.yaml で enabled: false）",
+    ),
+    "scoring_invalid": ("{path}: {error}", "{path}: {error}"),
+    "predictive_too_few": (
+        "not enough history for a predictive score: {n} leads with an outcome, {positives} "
+        "converted (needs 200 and 20)",
+        "予測スコアに必要な履歴が足りません: 結果のあるリード {n} 件、転換 {positives} 件"
+        "（200 件と 20 件が必要）",
+    ),
+    "predictive_offered": (
+        "The predictive model beats the rules on the holdout (AUC {model:.3f} vs {rules:.3f})",
+        "予測モデルはホールドアウトでルールを上回ります（AUC {model:.3f} 対 {rules:.3f}）",
+    ),
+    "predictive_not_offered": (
+        "The rules are as good as the predictive model on the holdout "
+        "(AUC {rules:.3f} vs {model:.3f}); keep the rules",
+        "ホールドアウトではルールが予測モデルと同等以上です"
+        "（AUC {rules:.3f} 対 {model:.3f}）。ルールを使い続けてください",
+    ),
+}
+
+
+def message(key: str, language: str = "en", /, **values: Any) -> str:
+    """The message `key` in `language` ('ja' or 'en'), with `values` filled in."""
+    en, ja = MESSAGES[key]
+    text = ja if language == "ja" else en
+    return text.format(**values) if values else text
+
+
+def both(key: str, /, **values: Any) -> dict[str, str]:
+    """The message in both languages, for findings the web shows in either."""
+    return {"en": message(key, "en", **values), "ja": message(key, "ja", **values)}

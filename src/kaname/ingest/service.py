@@ -1,0 +1,361 @@
+"""Import, data quality and lead scoring as workspace services (`Workspace.ingest`).
+
+CLI commands and web pages call these methods and render what they return: plain dicts and
+lists, ready for JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kaname.ingest.importer.load import (
+    ImportSummary,
+    import_raw,
+    quarantine_rows,
+    report_csv,
+    store_quarantine,
+)
+from kaname.ingest.importer.mapping import (
+    Mapping,
+    MappingError,
+    dump_mapping,
+    load_mapping,
+    suggest_mapping,
+)
+from kaname.ingest.importer.readers import RawFile, read_file
+from kaname.ingest.messages import message
+from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
+
+if TYPE_CHECKING:
+    from kaname.workspace import Workspace
+
+SCORED_TABLES = frozenset({"leads", "touchpoints", "accounts"})
+
+
+def headers_signature(headers: list[str]) -> str:
+    """Identifies a file shape: the same headers in the same order."""
+    return hashlib.sha256("\x1f".join(headers).encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class IngestService:
+    """File import, saved mappings, data quality, duplicate merges and lead scoring."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    @property
+    def language(self) -> str:
+        return self.ws.config.language
+
+    # ------------------------------------------------------------------ mappings
+    def suggest_mapping(self, table: str, path: Path, sheet: str | None = None) -> dict[str, Any]:
+        """The mapping to confirm for `path`: a saved one for the same headers, else a
+        suggestion from the header words. Keys: table, mapping, headers (header, column,
+        confidence, samples), missing_required, columns (the table's), yaml, saved (name or
+        None), encoding, rows."""
+        raw = read_file(path, sheet)
+        return self._suggest(table, raw)
+
+    def _suggest(self, table: str, raw: RawFile) -> dict[str, Any]:
+        head = raw.table.slice(0, 50).to_pydict()
+        samples = {h: [v for v in values if v.strip()][:3] for h, values in head.items()}
+        suggestion = suggest_mapping(table, raw.headers, samples)
+        saved = self._saved_for(table, raw.headers)
+        data = suggestion.to_dict()
+        data["saved"] = None
+        if saved is not None:
+            name, mapping = saved
+            data["mapping"] = mapping.model_dump()
+            data["yaml"] = dump_mapping(mapping)
+            data["saved"] = name
+            mapped = mapping.mapped()
+            for row in data["headers"]:
+                row["column"] = mapping.columns.get(row["header"])
+                row["confidence"] = 1.0 if row["column"] else 0.0
+            data["missing_required"] = [
+                c["name"] for c in data["columns"] if c["required"] and c["name"] not in mapped
+            ]
+        data["encoding"] = raw.encoding
+        data["rows"] = raw.table.num_rows + len(raw.malformed)
+        return data
+
+    def _saved_for(self, table: str, headers: list[str]) -> tuple[str, Mapping] | None:
+        with self.ws.appdb.session() as session:
+            row = session.execute(
+                select(SavedMapping)
+                .where(
+                    SavedMapping.table_name == table,
+                    SavedMapping.headers_signature == headers_signature(headers),
+                )
+                .order_by(SavedMapping.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return row.name, load_mapping(row.content, f"saved mapping {row.name}")
+
+    def save_mapping(
+        self, mapping: Mapping | dict[str, Any], name: str | None = None, created_by: str = "cli"
+    ) -> dict[str, Any]:
+        """Keep a confirmed mapping; the next file with the same headers gets it suggested.
+        Returns {id, name, table, yaml}."""
+        mapping = mapping if isinstance(mapping, Mapping) else Mapping.model_validate(mapping)
+        mapping.check()
+        headers = list(mapping.columns)
+        name = name or f"{mapping.table} {_now():%Y-%m-%d %H:%M}"
+        text = dump_mapping(mapping)
+        with self.ws.appdb.session() as session:
+            row = SavedMapping(
+                name=name,
+                table_name=mapping.table,
+                headers_signature=headers_signature(headers),
+                content=text,
+                created_by=created_by,
+            )
+            session.add(row)
+            session.flush()
+            ident = row.id
+        return {"id": ident, "name": name, "table": mapping.table, "yaml": text}
+
+    def saved_mappings(self) -> list[dict[str, Any]]:
+        with self.ws.appdb.session() as session:
+            rows = session.execute(select(SavedMapping).order_by(SavedMapping.id)).scalars()
+            return [
+                {"id": r.id, "name": r.name, "table": r.table_name, "created_at": r.created_at}
+                for r in rows
+            ]
+
+    @staticmethod
+    def read_mapping(path: Path) -> Mapping:
+        return load_mapping(path.read_text(encoding="utf-8"), str(path))
+
+    # ------------------------------------------------------------------ import
+    def import_file(
+        self,
+        table: str,
+        path: Path,
+        mapping: Mapping | dict[str, Any] | None = None,
+        dry_run: bool = False,
+        sheet: str | None = None,
+        created_by: str = "cli",
+        score: bool = True,
+    ) -> dict[str, Any]:
+        """Import `path` into `table`. Without a mapping: the saved one for these headers,
+        else the suggested one. Returns the summary: table, file, encoding, rows_read,
+        inserted, updated, unchanged, quarantined, blank_rows, dry_run, reconciles, mapping,
+        issues (row, column, value, reason), run_id, notes, scoring (after a real import of leads,
+        touchpoints or accounts)."""
+        raw = read_file(path, sheet)
+        if mapping is None:
+            mapping = Mapping.model_validate(self._suggest(table, raw)["mapping"])
+        elif not isinstance(mapping, Mapping):
+            mapping = Mapping.model_validate(mapping)
+        if mapping.table != table:
+            raise MappingError(
+                message(
+                    "mapping_wrong_table",
+                    self.language,
+                    path="",
+                    mapped=mapping.table,
+                    table=table,
+                )
+            )
+        notes: list[str] = []
+        if table == "leads" and "score" in mapping.mapped() and self.scoring_config().enabled:
+            header = mapping.mapped()["score"]
+            mapping = mapping.model_copy(update={"columns": {**mapping.columns, header: None}})
+            notes.append(message("score_owned", self.language, header=header))
+        with self.ws.appdb.session() as session:
+            run = ImportRun(
+                table_name=table,
+                file_name=path.name,
+                file_sha256=_file_sha256(path),
+                encoding=raw.encoding,
+                mapping=json.dumps(mapping.model_dump(), ensure_ascii=False),
+                dry_run=dry_run,
+                created_by=created_by,
+            )
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        try:
+            summary = import_raw(self.ws.warehouse, raw, mapping, path.name, self.language, dry_run)
+            if not dry_run:
+                store_quarantine(self.ws.warehouse, run_id, table, summary.issues)
+        except Exception as exc:
+            self._finish(run_id, None, "failed", str(exc))
+            raise
+        summary.run_id = run_id
+        self._finish(run_id, summary, "ok", "")
+        data = summary.to_dict()
+        data["notes"] = notes
+        data["scoring"] = None
+        if (
+            score
+            and not dry_run
+            and table in SCORED_TABLES
+            and (summary.inserted or summary.updated)
+        ):
+            data["scoring"] = self.after_load([table])
+        return data
+
+    def _finish(self, run_id: int, summary: ImportSummary | None, status: str, text: str) -> None:
+        with self.ws.appdb.session() as session:
+            run = session.get(ImportRun, run_id)
+            assert run is not None
+            run.status, run.message, run.finished_at = status, text, _now()
+            if summary is not None:
+                run.rows_read, run.inserted = summary.rows_read, summary.inserted
+                run.updated, run.unchanged = summary.updated, summary.unchanged
+                run.quarantined = summary.quarantined
+
+    def import_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent imports, newest first (what the upload page lists)."""
+        with self.ws.appdb.session() as session:
+            rows = session.execute(
+                select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)
+            ).scalars()
+            return [
+                {
+                    "run_id": r.id,
+                    "table": r.table_name,
+                    "file": r.file_name,
+                    "encoding": r.encoding,
+                    "dry_run": r.dry_run,
+                    "rows_read": r.rows_read,
+                    "inserted": r.inserted,
+                    "updated": r.updated,
+                    "unchanged": r.unchanged,
+                    "quarantined": r.quarantined,
+                    "status": r.status,
+                    "message": r.message,
+                    "started_at": r.started_at,
+                    "finished_at": r.finished_at,
+                    "created_by": r.created_by,
+                }
+                for r in rows
+            ]
+
+    def quarantine(self, run_id: int) -> list[dict[str, Any]]:
+        """The quarantine report of a run: row, column, value, reason."""
+        return quarantine_rows(self.ws.warehouse, run_id)
+
+    def quarantine_csv(self, run_id: int) -> bytes:
+        """The quarantine report of a run as a CSV download (UTF-8 with BOM for Excel)."""
+        return report_csv(self.quarantine(run_id))
+
+    # ------------------------------------------------------------------ quality
+    def quality(self, stale_days: int = 7) -> dict[str, Any]:
+        """Data-quality findings, most severe first: {checked_at, findings: [{id, severity,
+        table, count, title {ja, en}, fix {ja, en}, examples}]}."""
+        from kaname.ingest.quality import check_quality
+
+        findings = check_quality(self.ws.warehouse, self.ws.today(), stale_days)
+        return {"checked_at": _now(), "findings": [f.to_dict() for f in findings]}
+
+    def merge(
+        self,
+        table: str,
+        keep: str,
+        others: list[str],
+        reason: str = "",
+        created_by: str = "cli",
+    ) -> dict[str, Any]:
+        """Merge duplicate leads or accounts into `keep` (empty fields filled from the others,
+        earliest lifecycle dates kept, references re-pointed, others deleted) and log it.
+        Returns {merge_id, table, kept, merged, repointed}."""
+        from kaname.ingest.quality import merge_rows
+
+        result = merge_rows(self.ws.warehouse, table, keep, others, self.language)
+        with self.ws.appdb.session() as session:
+            row = MergeLog(
+                table_name=table,
+                kept_key=keep,
+                merged_keys=json.dumps(others, ensure_ascii=False),
+                snapshot=json.dumps(result["snapshot"], ensure_ascii=False, default=str),
+                repointed=json.dumps(result["repointed"]),
+                reason=reason,
+                created_by=created_by,
+            )
+            session.add(row)
+            session.flush()
+            merge_id = row.id
+        return {
+            "merge_id": merge_id,
+            "table": table,
+            "kept": keep,
+            "merged": others,
+            "repointed": result["repointed"],
+        }
+
+    def merges(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.ws.appdb.session() as session:
+            rows = session.execute(
+                select(MergeLog).order_by(MergeLog.id.desc()).limit(limit)
+            ).scalars()
+            return [
+                {
+                    "merge_id": r.id,
+                    "table": r.table_name,
+                    "kept": r.kept_key,
+                    "merged": json.loads(r.merged_keys),
+                    "repointed": json.loads(r.repointed),
+                    "reason": r.reason,
+                    "created_at": r.created_at,
+                    "created_by": r.created_by,
+                }
+                for r in rows
+            ]
+
+    # ------------------------------------------------------------------ scoring
+    def scoring_config(self) -> Any:
+        from kaname.ingest.scoring import load_scoring
+
+        return load_scoring(self.ws.root)
+
+    def score(self, predictive: bool = False) -> dict[str, Any]:
+        """Apply the rule-based lead score (and MQL threshold); with `predictive`, also
+        evaluate a model on history. Returns {scored, changed, new_mqls, threshold,
+        predictive: {...} | None}."""
+        from kaname.ingest.scoring import apply_scores, evaluate_predictive
+
+        config = self.scoring_config()
+        if not config.enabled:
+            raise ValueError(message("scoring_disabled", self.language))
+        result = apply_scores(self.ws.warehouse, config, self.ws.today())
+        out: dict[str, Any] = result.to_dict()
+        out["predictive"] = None
+        if predictive:
+            out["predictive"] = evaluate_predictive(
+                self.ws.warehouse, config, self.ws.today(), self.language
+            )
+        return out
+
+    def after_load(self, tables: list[str]) -> dict[str, Any] | None:
+        """What runs after every import or sync: the lead score, when leads, touchpoints or
+        accounts changed. The sync runner calls this with the tables it wrote."""
+        if not SCORED_TABLES.intersection(tables) or not self.scoring_config().enabled:
+            return None
+        from kaname.ingest.scoring import apply_scores
+
+        if self.ws.warehouse.table("leads").count().execute() == 0:
+            return None
+        return apply_scores(self.ws.warehouse, self.scoring_config(), self.ws.today()).to_dict()
