@@ -347,3 +347,110 @@ class FakeHubSpot(FakeApi):
                 "next": {"after": str(after + limit), "link": f"?after={after + limit}"}
             }
         return js(out)
+
+
+def sf_time(stamp: dt.datetime) -> str:
+    """Salesforce's datetime format: 2025-04-01T09:00:00.000+0000."""
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class FakeSalesforce(FakeApi):
+    """OAuth token endpoint (refresh_token grant) and REST `queryAll` with `nextRecordsUrl` paging
+    over a tiny SOQL subset (SELECT fields FROM object [WHERE SystemModstamp >= t] ORDER BY)."""
+
+    def __init__(self, refresh_token: str = "5Aep-refresh", batch: int = 2) -> None:
+        self.refresh_token = refresh_token
+        self.batch = batch
+        self.tokens_issued = 0
+        self.valid_token = ""
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self.locators: dict[str, tuple[list[dict[str, Any]], int, list[str], str]] = {}
+        self.clock = dt.datetime(2025, 4, 1, 0, 0)
+        super().__init__()
+
+    def put(self, obj: str, rid: str, **fields: Any) -> None:
+        self.clock += dt.timedelta(minutes=1)
+        row = self.rows.setdefault(obj, {}).setdefault(
+            rid, {"Id": rid, "IsDeleted": False, "CreatedDate": sf_time(self.clock)}
+        )
+        row.update(fields)
+        row["SystemModstamp"] = sf_time(self.clock)
+
+    def delete(self, obj: str, rid: str) -> None:
+        self.put(obj, rid, IsDeleted=True)
+
+    def expire_token(self) -> None:
+        self.valid_token = "expired"
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        if path == "/services/oauth2/token":
+            form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+            if form.get("refresh_token") != self.refresh_token:
+                return js(
+                    {"error": "invalid_grant", "error_description": "expired access/refresh token"},
+                    400,
+                )
+            self.tokens_issued += 1
+            self.valid_token = f"00Dxx!token{self.tokens_issued}"
+            return js(
+                {
+                    "access_token": self.valid_token,
+                    "instance_url": self.url,
+                    "id": "https://login.salesforce.com/id/00Dxx/005xx",
+                    "token_type": "Bearer",
+                    "issued_at": "1743465600000",
+                    "signature": "sig",
+                }
+            )
+        if headers.get("Authorization") != f"Bearer {self.valid_token}":
+            return js(
+                [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], 401
+            )
+        import re
+
+        version = path.split("/")[3]
+        if path.endswith("/queryAll"):
+            soql = query["q"]
+            m = re.match(
+                r"SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))? ORDER BY", soql
+            )
+            if not m:
+                return js([{"message": "MALFORMED_QUERY", "errorCode": "MALFORMED_QUERY"}], 400)
+            fields = [f.strip() for f in m.group(1).split(",")]
+            obj, since = m.group(2), m.group(3)
+            rows = sorted(self.rows.get(obj, {}).values(), key=lambda r: r["SystemModstamp"])
+            if since:
+                cut = since.replace("Z", "").replace(".000", "")
+                rows = [r for r in rows if r["SystemModstamp"][:19] >= cut[:19]]
+            return self._batch(obj, rows, 0, fields, version)
+        if "/query/" in path:
+            locator = path.rsplit("/", 1)[1]
+            rows, offset, fields, obj = self.locators[locator]
+            return self._batch(obj, rows, offset, fields, version)
+        return js([{"message": "not found", "errorCode": "NOT_FOUND"}], 404)
+
+    def _batch(
+        self, obj: str, rows: list[dict[str, Any]], offset: int, fields: list[str], version: str
+    ) -> Response:
+        chunk = rows[offset : offset + self.batch]
+        out: dict[str, Any] = {
+            "totalSize": len(rows),
+            "done": offset + self.batch >= len(rows),
+            "records": [
+                {
+                    "attributes": {
+                        "type": obj,
+                        "url": f"/services/data/{version}/sobjects/{obj}/{r['Id']}",
+                    },
+                    **{f: r.get(f) for f in fields},
+                }
+                for r in chunk
+            ],
+        }
+        if not out["done"]:
+            locator = f"01gxx{len(self.locators)}-{offset + self.batch}"
+            self.locators[locator] = (rows, offset + self.batch, fields, obj)
+            out["nextRecordsUrl"] = f"/services/data/{version}/query/{locator}"
+        return js(out)

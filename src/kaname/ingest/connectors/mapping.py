@@ -18,6 +18,8 @@ mapping one raw stream into one canonical table:
         where: {field: Type, in: [Call]}               # optional row filter
         explode: stage_history                         # optional: one row per list item (item.x)
 
+A column spec may also `scale` a number, and `if: FIELD` keeps the value only when FIELD is true.
+
 `<workspace>/connectors/<source>.mapping.yaml` overrides the default: its `channels` are merged and
 each of its `tables` entries replaces the default entry with the same `table` and `from`.
 """
@@ -218,6 +220,8 @@ class Mapper:
             raise MappingError(f"column spec must be a field name or a mapping, not {spec!r}")
         if "const" in spec:
             return _convert(spec["const"], kind, self.zone)
+        if "if" in spec and str(data.get(str(spec["if"]))).lower() not in ("true", "1"):
+            return None  # e.g. Salesforce CloseDate only means closed when IsClosed
         raw = None
         fields = spec.get("field")
         for name in fields if isinstance(fields, list) else [fields]:

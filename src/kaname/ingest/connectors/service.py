@@ -11,7 +11,6 @@ records removed) and applies lead scoring when that module is installed.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -94,6 +93,8 @@ class SyncResult:
     rejected: int = 0
     """Records left out of the canonical tables for a missing key or required value."""
     error: str = ""
+    scoring: Any = None
+    """What lead scoring reported after the sync (None when it did not run)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -397,7 +398,7 @@ class ConnectorService:
                 result.tables[table] = result.tables.get(table, 0) + written
             progress(f"{source} → canonical", done + 1, len(entries))
         self._save_state(source, MAPPING_STREAM, {"since": started.isoformat()})
-        _apply_scoring(self.ws)
+        result.scoring = _apply_scoring(self.ws, [t for t in result.tables if t in TABLES_BY_NAME])
 
     def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
         expr = self.ws.warehouse.table(table)
@@ -524,14 +525,15 @@ def _revealed(config: SourceConfig) -> dict[str, Any]:
     return data
 
 
-def _apply_scoring(ws: Workspace) -> None:
-    """Apply lead scoring after a sync when the scoring module is installed."""
+def _apply_scoring(ws: Workspace, tables: list[str]) -> Any:
+    """Lead scoring after a sync, through the import service's hook when it is installed
+    (`ws.ingest.after_load(tables)`); a scoring failure is reported, not fatal to the sync."""
+    ingest = getattr(ws, "ingest", None)
+    after_load = getattr(ingest, "after_load", None)
+    if not callable(after_load):
+        return None
     try:
-        scoring = importlib.import_module("kaname.ingest.scoring")
-    except ImportError:
-        return
-    for name in ("apply_after_sync", "score_leads", "apply_scores"):
-        func = getattr(scoring, name, None)
-        if callable(func):
-            func(ws)
-            return
+        return after_load(tables)
+    except Exception as exc:  # scoring is optional after a sync; say why it did not run
+        log.warning("lead scoring after sync failed: %s", exc)
+        return {"error": str(exc)}
