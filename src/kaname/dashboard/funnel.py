@@ -57,7 +57,7 @@ def funnel(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
         "filters": f.as_dict(),
         "stages": rows,
         "by_channel": by_channel,
-        "lead_times": lead_times(dash, period, f),
+        "lead_times": lead_times(dash, period, f, language),
     }
 
 
@@ -83,7 +83,9 @@ def _stages(
     return out
 
 
-def lead_times(dash: Dashboard, period: Period, f: Filters) -> list[dict[str, Any]]:
+def lead_times(
+    dash: Dashboard, period: Period, f: Filters, language: str = "en"
+) -> list[dict[str, Any]]:
     """Median days spent between stages, for stage changes that happened in the period."""
     tables = dash.ws.warehouse.tables()
     leads, opps = tables["leads"], tables["opportunities"]
@@ -134,7 +136,11 @@ def lead_times(dash: Dashboard, period: Period, f: Filters) -> list[dict[str, An
     exprs = [median_of(*part) for part in parts]
     frame = ibis.union(*exprs).execute()
     order = {s: i for i, s in enumerate(STAGES)}
+    catalog = dash.ws.catalog
     rows = [clean(r) for r in frame.to_dict(orient="records")]
+    for row in rows:
+        row["from_name"] = catalog.get(row["frm"]).name(language)
+        row["to_name"] = catalog.get(row["to"]).name(language)
     return sorted(rows, key=lambda r: order.get(r["frm"], 99))
 
 

@@ -129,7 +129,16 @@ def bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]
             "gain_to_benchmark": top["gain_to_benchmark"],
             "planned": gap["planned"],
             "gap": gap["gap"],
-            "drivers": gap["drivers"],
+            "drivers": [
+                {
+                    **d,
+                    "name": catalog.get(d["driver"]).name(language)
+                    if d["driver"] in catalog
+                    else d["driver"],
+                    "unit": catalog.get(d["driver"]).unit if d["driver"] in catalog else "count",
+                }
+                for d in gap["drivers"]
+            ],
             "sensitivity": ranked,
         }
     )

@@ -71,9 +71,7 @@ def gauge(achievement: float | None, status: str, title: str) -> str:
             },
         )
     )
-    fig.update_layout(
-        height=200, margin={"l": 24, "r": 24, "t": 40, "b": 8}, title={"text": title, "x": 0}
-    )
+    fig.update_layout(height=150, margin={"l": 28, "r": 28, "t": 12, "b": 4})
     return str(fig.to_json())
 
 
@@ -163,6 +161,10 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
 
 
 def funnel(stages: list[dict[str, Any]], title: str) -> str:
+    """Stages as a funnel; web sessions are left out of the drawing when they dwarf the rest
+    (the table below still shows them)."""
+    if len(stages) > 2 and (stages[0]["value"] or 0) > 20 * (stages[1]["value"] or 0):
+        stages = stages[1:]
     fig = go.Figure(
         go.Funnel(
             y=[s["name"] for s in stages],
