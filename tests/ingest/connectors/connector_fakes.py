@@ -52,6 +52,7 @@ class FakeApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 return None
@@ -165,6 +166,7 @@ class FakeHubSpot(FakeApi):
         ]
         self.events: list[dict[str, Any]] = []
         self.clock = dt.datetime(2025, 4, 1, 9, 0)
+        self._listed: dict[tuple[str, bool], tuple[Any, list[dict[str, Any]]]] = {}
         super().__init__()
 
     # --- fixture helpers
@@ -285,7 +287,7 @@ class FakeHubSpot(FakeApi):
         store = self.objects[kind]
         if len(parts) == 4 and method == "GET":
             archived = query.get("archived", "false") == "true"
-            items = [o for o in store.values() if o["archived"] == archived]
+            items = self._listing(kind, archived)
             props = query.get("properties", "").split(",") if query.get("properties") else []
             history = (
                 query.get("propertiesWithHistory", "").split(",")
@@ -336,6 +338,14 @@ class FakeHubSpot(FakeApi):
                 }
             )
         return js({"status": "error", "message": "bad request"}, 400)
+
+    def _listing(self, kind: str, archived: bool) -> list[dict[str, Any]]:
+        # Cached while nothing changes, so paging 200k objects is not quadratic.
+        key = (kind, archived, len(self.objects[kind]), self.clock)
+        if self._listed.get((kind, archived), (None, []))[0] != key:
+            items = [o for o in self.objects[kind].values() if o["archived"] == archived]
+            self._listed[(kind, archived)] = (key, items)
+        return self._listed[(kind, archived)][1]
 
     def _page(self, items: list[Any], query: dict[str, str], shape: Any) -> Response:
         after = int(query.get("after") or 0)
