@@ -335,7 +335,7 @@ def _channels(t: dict[str, ibis.Table]) -> list[QualityFinding]:
     bad = leads.channel.notnull() & ~leads.channel.isin(CHANNEL_IDS)
     n = int(leads.aggregate(n=bad.sum()).execute()["n"].iloc[0] or 0)
     if n:
-        sample = leads.filter(bad).group_by("channel").agg(leads=leads.count())
+        sample = leads.filter(bad).group_by("channel").agg(leads=ibis._.count())
         out.append(
             QualityFinding(
                 "lead_unknown_channel",

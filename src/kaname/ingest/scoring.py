@@ -309,9 +309,10 @@ def _history(wh: Warehouse, config: ScoringConfig, today: dt.date) -> pd.DataFra
     leads, tp = wh.table("leads"), wh.table("touchpoints")
     cutoff = dt.datetime.combine(today - dt.timedelta(days=OUTCOME_DAYS), dt.time())
     fit = fit_points(leads, wh.table("accounts"), config)
+    points = fit.select(fid=fit.lead_id, fit=fit.fit)
     base = (
         leads.filter(leads.created_at < cutoff)
-        .join(fit.select(fid="lead_id", fit="fit"), leads.lead_id == ibis._.fid)
+        .join(points, leads.lead_id == points.fid)
         .order_by(ibis.desc("created_at"))
         .limit(MAX_LEADS)
         .select(
@@ -361,7 +362,10 @@ def evaluate_predictive(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    frame = _history(wh, config, today)
+    leads = wh.table("leads")
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=OUTCOME_DAYS), dt.time())
+    old = int(leads.filter(leads.created_at < cutoff).count().execute())
+    frame = _history(wh, config, today) if old >= MIN_LEADS else pd.DataFrame()
     n, positives = len(frame), int(frame["converted"].sum()) if len(frame) else 0
     if n < MIN_LEADS or positives < MIN_POSITIVES or positives == n:
         return {

@@ -260,7 +260,10 @@ def parse_amounts(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         )
         total += np.asarray(pc.fill_null(pc.cast(values, pa.float64()), 0.0)) * unit
     total = np.where(negative, -total, total)
-    return pa.array(np.round(total, 6), type=pa.float64(), mask=~ok), present & ~ok
+    # 1.2 × 1e8 is not exactly 120,000,000 in binary: snap such fuzz to the whole yen.
+    whole = np.rint(total)
+    total = np.where(np.abs(total - whole) < 1e-6, whole, total)
+    return pa.array(total, type=pa.float64(), mask=~ok), present & ~ok
 
 
 def parse_integers(arr: pa.Array, low: int, high: int) -> tuple[pa.Array, np.ndarray, np.ndarray]:
