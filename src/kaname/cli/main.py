@@ -736,6 +736,11 @@ from kaname.cli import serve as _serve  # noqa: E402
 _serve.register(app, WorkspaceOpt, _open, _fail, USER_ERRORS)
 
 
+from kaname.cli import act as _act  # noqa: E402
+
+_act.register(app, catalog_app, WorkspaceOpt, JsonOpt, _open, _fail, USER_ERRORS)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
