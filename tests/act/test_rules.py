@@ -100,6 +100,8 @@ def test_forecast_miss_uses_the_named_forecaster(demo_ws: Workspace) -> None:
         )
     finally:
         del FORECASTERS["test-low"], FORECASTERS["test-high"]
+    ets = FORECASTERS["ets"](demo_ws, "leads", demo_ws.period("2026-11"), ())
+    assert 0.5 * target < ets < 2 * target  # the analytics module's ETS model, plugged in
     with pytest.raises(RuleError, match="no forecaster"):
         evaluate(demo_ws, ForecastMissRule(id="f", kpi="leads", method="nope"), NOW)
 

@@ -190,7 +190,23 @@ def _refresh_freshness(ws: Workspace) -> tuple[dt.datetime | None, str | None]:
     return ok, failed
 
 
+def _ets_forecast(
+    ws: Workspace, kpi: str, period: Period, filters: tuple[tuple[str, str], ...]
+) -> float:
+    """The ETS model of kaname.analytics (history of complete periods, seasonal when it can)."""
+    if filters:
+        raise RuleError("the ets forecaster works on whole KPIs, not on one dimension value")
+    try:
+        result = ws.analytics.forecast(kpi, horizon=1, grain=period.grain)
+    except ValueError as exc:
+        raise RuleError(f"ets forecast of {kpi}: {exc}") from exc
+    frame = result.frame
+    row = frame[frame["period_start"].dt.date == period.start]
+    return float(row["forecast"].iloc[0]) if not row.empty else math.nan
+
+
 FORECASTERS["pacing"] = _pacing_forecast
+FORECASTERS["ets"] = _ets_forecast
 FRESHNESS_SOURCES["refresh"] = _refresh_freshness
 
 
