@@ -78,6 +78,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.ws = ws
     app.state.dashboard = Dashboard(ws)
@@ -183,9 +184,10 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from kaname.web.routes import account, pages, plans, settings
+    from kaname.web.routes import account, analysis, pages, plans, settings
 
     app.include_router(account.router)
+    app.include_router(analysis.router)
     app.include_router(pages.router)
     app.include_router(plans.router)
     app.include_router(settings.router)
