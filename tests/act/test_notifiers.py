@@ -200,3 +200,38 @@ def test_alert_check_notifies_every_channel_once(
     assert again["new"] == [] and again["repeated"] == [first["new"][0]["id"]]
     assert len(inbox.messages) == 1 and len(receiver.requests) == 1
     assert alerts.list_alerts(demo_ws)[0]["occurrences"] == 2
+
+
+def test_scheduler_tick_checks_alerts_and_mails_due_reports_once(
+    smtp: tuple[int, Inbox], demo_ws: Workspace
+) -> None:
+    from kaname.act.schedule import run_scheduled
+
+    port, inbox = smtp
+    demo_ws.config = WorkspaceConfig.model_validate(
+        {
+            **demo_ws.config.model_dump(),
+            "channels": [
+                {
+                    "type": "smtp",
+                    "name": "mail",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "sender": "kaname@example.com",
+                    "recipients": [{"address": "cmo@example.com", "language": "en"}],
+                }
+            ],
+            "alerts": [ThresholdRule(id="cpa-high", kpi="cpa", above=1.0).model_dump()],
+            "reports": [{"name": "weekly", "frequency": "weekly", "format": "xlsx"}],
+        }
+    )
+    monday = dt.datetime(2026, 11, 23, 0, 30)  # Monday 09:30 JST, after the 08:00 slot
+    tick = run_scheduled(demo_ws, monday)
+    assert tick["errors"] == [] and len(tick["alerts"]["new"]) == 1
+    assert [d["status"] for d in tick["reports"][0]["deliveries"]] == ["sent"]
+    report = next(m for m in inbox.messages if "report" in m["Subject"].lower())
+    (attachment,) = list(report.iter_attachments())
+    assert attachment.get_filename() == "kaname-report-2026-11.xlsx"
+    again = run_scheduled(demo_ws, monday + dt.timedelta(minutes=5))
+    assert again["reports"] == [] and again["alerts"] is None
+    assert len(inbox.messages) == 2  # one alert, one report
