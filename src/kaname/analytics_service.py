@@ -162,7 +162,7 @@ class AnalyticsService:
         frame = credit.set_index("channel")[["conversions", "value"]].rename(
             columns={"conversions": "attributed_deals", "value": "attributed_revenue"}
         )
-        frame = frame.join(spend.rename("spend"), how="outer").fillna(0.0)
+        frame = frame.join(spend.rename("spend"), how="outer").fillna(0.0).astype("float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             frame["cac"] = np.where(
                 frame["attributed_deals"] > 0, frame["spend"] / frame["attributed_deals"], np.nan

@@ -144,7 +144,10 @@ def lead_times(
     return sorted(rows, key=lambda r: order.get(r["frm"], 99))
 
 
-def channels(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+def channels(
+    dash: Dashboard, f: Filters, language: str, model: str | None = None
+) -> dict[str, Any]:
+    """Channels by source channel; with `model`, also revenue attributed by that model."""
     period = dash.period(f)
     split = records(
         dash.report(list(CHANNEL_KPIS), period, f, language, dimension="channel", view="period")
@@ -167,7 +170,7 @@ def channels(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
         row["revenue_share"] = (row.get("revenue") or 0) / total_revenue if total_revenue else None
         out.append(clean(row))
     catalog = dash.ws.catalog
-    return {
+    data = {
         "period": period.label,
         "filters": f.as_dict(),
         "columns": ["spend", *CHANNEL_KPIS, "revenue_share"],
@@ -180,6 +183,11 @@ def channels(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
         "rows": out,
         "attribution": "source channel of the lead (first touch)",
     }
+    if model:
+        from kaname.dashboard.analysis import attributed_channels
+
+        attributed_channels(dash, data, model, period)
+    return data
 
 
 def _measure_query(dash: Dashboard, period: Period, f: Filters) -> Any:

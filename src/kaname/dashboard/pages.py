@@ -275,7 +275,18 @@ def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) 
         "filters": f.as_dict(),
         "points": points,
         "annotations": annotations(dash, kpi_id, first.start, last.end),
+        **_forecast_band(dash, kpi_id, f, view, last),
     }
+
+
+def _forecast_band(dash: Dashboard, kpi_id: str, f: Filters, view: str, last: Period) -> Any:
+    """ETS forecast band after the actuals (dashboard/analysis.py); never breaks the page."""
+    try:
+        from kaname.dashboard.analysis import trend_forecast
+
+        return trend_forecast(dash, kpi_id, f, view, last)
+    except Exception:  # a forecast must never break the page
+        return {}
 
 
 def _aligned(frame: Any, n: int) -> list[float]:

@@ -153,10 +153,12 @@ class Dashboard:
 
         return self.cached(("funnel", f, language), lambda: funnel(self, f, language))
 
-    def channels(self, f: Filters, language: str) -> dict[str, Any]:
+    def channels(self, f: Filters, language: str, model: str | None = None) -> dict[str, Any]:
         from kaname.dashboard.funnel import channels
 
-        return self.cached(("channels", f, language), lambda: channels(self, f, language))
+        return self.cached(
+            ("channels", f, language, model), lambda: channels(self, f, language, model)
+        )
 
     def tactics(self, f: Filters, language: str) -> dict[str, Any]:
         from kaname.dashboard.pages import tactics

@@ -116,10 +116,18 @@ def funnel_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
 # ---------------------------------------------------------------------- channels
 @router.get("/channels", include_in_schema=False)
 def channels(
-    request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext, sort: str = "revenue"
+    request: Request,
+    who: Who,
+    dash: Dash,
+    f: Flt,
+    lang: Lang,
+    _: Gettext,
+    sort: str = "",
+    model: str = "",
 ) -> Response:
-    data = dash.channels(f, lang)
-    key = sort if sort in data["columns"] else "revenue"
+    data = dash.channels(f, lang, model or None)
+    default = "attributed_revenue" if model else "revenue"
+    key = sort if sort in data["columns"] else default
     rows = sorted(data["rows"], key=lambda r: (r.get(key) is None, -(r.get(key) or 0)))
     ws = request.app.state.ws
     from kaname.web.render import channel_label
@@ -130,14 +138,30 @@ def channels(
         _("{metric} by channel", metric=data["names"].get(key, _("Share of revenue"))),
         charts.unit_title(data["units"][key], ws.config.currency, _),
     )
-    return _page(request, "channels.html", data, f, dash, rows=rows, sort=key, fig=fig)
+    from kaname.dashboard.analysis import MODELS
+    from kaname.web.routes.analysis import model_names
+
+    return _page(
+        request,
+        "channels.html",
+        data,
+        f,
+        dash,
+        rows=rows,
+        sort=key,
+        fig=fig,
+        model=model,
+        models=MODELS,
+        model_names=model_names(_),
+    )
 
 
 @router.get("/api/channels", tags=["pages"])
-def channels_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def channels_json(who: Who, dash: Dash, f: Flt, lang: Lang, model: str = "") -> dict[str, Any]:
     """One row per channel: spend, leads, CPA, MQL, SQL, opportunities, deals, revenue, CAC,
-    ROAS, ROMI and share of sourced revenue."""
-    return dash.channels(f, lang)
+    ROAS, ROMI and share of sourced revenue. With `model` (markov, linear, w_shaped…), also
+    attributed_deals/revenue/cac/roas/romi under that model, named in `model_label`."""
+    return dash.channels(f, lang, model or None)
 
 
 # ---------------------------------------------------------------------- tactics
