@@ -165,13 +165,14 @@ def test_customers_page_and_json(client: TestClient, ws: Workspace) -> None:
 
 
 def test_forecast_json_and_trends_band(client: TestClient, ws: Workspace) -> None:
-    data = client.get("/api/forecast?kpi=leads&horizon=4&grain=month").json()
-    direct = ws.analytics.forecast("leads", 4, "month")
+    data = client.get("/api/forecast?kpi=leads&horizon=6&grain=month").json()
+    direct = ws.analytics.forecast("leads", 6, "month")
     assert [p["period"] for p in data["points"]] == list(direct.frame["period"])
     assert [p["mean"] for p in data["points"]] == pytest.approx(list(direct.frame["forecast"]))
     assert data["model"] == direct.model and data["level"] == 0.8
     trends = client.get("/api/trends?kpi=leads&grain=month").json()
     assert trends["forecast"] and {"period", "mean", "lower", "upper"} <= set(trends["forecast"][0])
+    assert trends["forecast"] == data["points"]  # the same ETS band as /api/forecast
     assert all(p["lower"] <= p["mean"] <= p["upper"] for p in trends["forecast"])
     page = client.get("/trends?kpi=leads&grain=month")
     assert page.status_code == 200 and "ETS" in page.text
