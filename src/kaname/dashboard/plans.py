@@ -53,6 +53,7 @@ def plan_data(plan: Plan, language: str, catalog: Any) -> dict[str, Any]:
                 for k in plan.kpis
             ],
             "yaml": dump_plan(plan),
+            "names": {k: catalog.get(k).name(language) for k in ASSUMPTION_FIELDS if k in catalog},
         }
     )
 

@@ -84,6 +84,21 @@ def channel_label(channel: str, language: str) -> str:
     return found.name_ja if language == "ja" else found.name_en
 
 
+def plain(value: float | None) -> str:
+    """A number for an input field: no exponent, no trailing .0, at most 6 decimals."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def stage_names(ws: Any, language: str) -> dict[str, str]:
+    from kaname.design.funnel import STANDARD_STAGES
+
+    return {s: ws.catalog.get(s).name(language) for s in STANDARD_STAGES if s in ws.catalog}
+
+
 def render(
     request: Request,
     template: str,
@@ -109,6 +124,8 @@ def render(
         "fy_start": ws.config.fiscal_year_start_month,
         "fmt": lambda v, unit: display.format_value(v, unit, ws.config.currency, language),
         "pct": display.format_percent,
+        "plain": plain,
+        "stage_names": stage_names(ws, language),
         "num": display.number,
         "when": lambda v: display.when(v, language),
         "period_name": lambda label: display.period_name(
