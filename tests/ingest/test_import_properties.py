@@ -166,3 +166,9 @@ def test_yen_amounts_round_trip(value: int) -> None:
     values, bad = parse_amounts(pa.array(forms))
     assert not bad.any()
     assert set(values.to_pylist()) == {float(value)}
+
+
+def test_impossible_days_are_rejected_in_a_column_of_one_format() -> None:
+    values, bad = parse_dates(pa.array(["2025/4/1"] * 5 + ["2025/2/30", "2025/4/31"]), False)
+    assert bad.tolist() == [False] * 5 + [True, True]
+    assert values.to_pylist()[:1] == [dt.date(2025, 4, 1)]

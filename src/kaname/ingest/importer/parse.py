@@ -8,6 +8,7 @@ issue (row, column, value, reason).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,7 +167,9 @@ class Parsed:
 
 def _clean(arr: pa.Array) -> pa.Array:
     """NFKC (full-width digits and ¥ → half-width), trimmed, '' → null."""
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not True:
+        arr = pc.utf8_normalize(arr, "NFKC")
+    text = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(pc.utf8_length(text), 0), pa.scalar(None, pa.string()), text)
 
 
@@ -179,31 +182,56 @@ def _mask(arr: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False), dtype=bool)
 
 
-def _int_field(struct: pa.Array, name: str) -> np.ndarray:
+def _int_field(struct: pa.Array, name: str, default: int = -1) -> np.ndarray:
     values = pc.struct_field(struct, name)
+    if name in ("H", "M", "S") and not pc.any(pc.greater(pc.utf8_length(values), 0)).as_py():
+        return np.full(len(values), default, dtype=np.int64)
     values = pc.if_else(pc.equal(pc.utf8_length(values), 0), pa.scalar(None, pa.string()), values)
-    return np.asarray(pc.fill_null(pc.cast(values, pa.int64()), -1), dtype=np.int64)
+    return np.asarray(pc.fill_null(pc.cast(values, pa.int64()), default), dtype=np.int64)
 
 
 def parse_dates(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.ndarray]:
     """Dates as 2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日, 20250401, 令和7年4月1日, R7.4.1
     (optionally followed by a time of day). Returns typed values and the invalid mask."""
-    text = _clean(arr)
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    n = len(text)
+    n = len(arr)
+    # Fast path on the raw text; only the cells it cannot read are cleaned and matched.
+    fast, fast_ok = _fast_dates(arr, np.asarray(pc.greater(pc.utf8_length(arr), 0), dtype=bool))
+    rest = np.flatnonzero(~fast_ok)
+    if len(rest) < n:
+        cleaned = _clean(arr.take(pa.array(rest)))
+        text = pa.array([None] * n, type=pa.string()) if len(rest) else arr
+        if len(rest):
+            # Scatter the cleaned cells back; the fast-read ones are not looked at again.
+            positions = np.full(n, len(rest), dtype=np.int64)
+            positions[rest] = np.arange(len(rest))
+            text = pc.take(
+                pa.concat_arrays([cleaned, pa.array([None], pa.string())]), pa.array(positions)
+            )
+    else:
+        text = _clean(arr)
+    present = np.asarray(pc.is_valid(text), dtype=bool) | fast_ok
+    if not (present & ~fast_ok).any():  # the usual file: one format throughout
+        out = pa.array(fast, type=pa.timestamp("us"), mask=~fast_ok)
+        return (out if with_time else pc.cast(out, pa.date32())), np.zeros(n, dtype=bool)
     year = np.full(n, -1, dtype=np.int64)
     month, day = year.copy(), year.copy()
     hour, minute, second = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     matched = np.zeros(n, dtype=bool)
     for pattern in (_WESTERN, _COMPACT, _WAREKI):
-        hit = _mask(pc.match_substring_regex(text, pattern)) & ~matched
-        if not hit.any():
+        todo = present & ~matched & ~fast_ok
+        if not todo.any():
+            break
+        # The first pattern runs on the whole column when nothing was read fast; otherwise
+        # every pattern only on the rows still unread.
+        whole = pattern is _WESTERN and not fast_ok.any()
+        idx = np.arange(n) if whole else np.flatnonzero(todo)
+        sub = pc.extract_regex(text if whole else text.take(pa.array(idx)), pattern)
+        hit_sub = np.asarray(pc.is_valid(sub), dtype=bool)
+        if not hit_sub.any():
             continue
-        parts = pc.extract_regex(
-            pc.if_else(pa.array(hit), text, pa.scalar("", pa.string())), pattern
-        )
-        idx = np.flatnonzero(hit)
-        sub = parts.take(pa.array(idx))
+        if not hit_sub.all():
+            sub = sub.filter(pa.array(hit_sub))
+            idx = idx[hit_sub]
         if pattern is _WAREKI:
             era = pc.utf8_lower(pc.struct_field(sub, "era")).to_pylist()
             raw_y = pc.struct_field(sub, "y").to_pylist()
@@ -215,10 +243,10 @@ def parse_dates(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.ndarray]:
         month[idx] = _int_field(sub, "m")
         day[idx] = _int_field(sub, "d")
         if pattern is not _COMPACT:
-            hour[idx] = np.maximum(_int_field(sub, "H"), 0)
-            minute[idx] = np.maximum(_int_field(sub, "M"), 0)
-            second[idx] = np.maximum(_int_field(sub, "S"), 0)
-        matched |= hit
+            hour[idx] = _int_field(sub, "H", 0)
+            minute[idx] = _int_field(sub, "M", 0)
+            second[idx] = _int_field(sub, "S", 0)
+        matched[idx] = True
     ok = matched & (year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12) & (day >= 1)
     ok &= (hour < 24) & (minute < 60) & (second < 60)
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
@@ -226,17 +254,64 @@ def parse_dates(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.ndarray]:
     days_in_month = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
     ok &= day <= days_in_month
     stamp = first + np.where(ok, day - 1, 0).astype("timedelta64[D]")
-    if with_time:
-        values = (
-            stamp.astype("datetime64[us]")
-            + hour.astype("timedelta64[h]")
-            + minute.astype("timedelta64[m]")
-            + second.astype("timedelta64[s]")
-        )
-        out = pa.array(values, type=pa.timestamp("us"), mask=~ok)
-    else:
-        out = pa.array(stamp, type=pa.date32(), mask=~ok)
+    values = (
+        stamp.astype("datetime64[us]")
+        + hour.astype("timedelta64[h]")
+        + minute.astype("timedelta64[m]")
+        + second.astype("timedelta64[s]")
+    )
+    if fast_ok.any():
+        values = np.where(fast_ok, fast, values)
+        ok |= fast_ok
+    out = pa.array(values, type=pa.timestamp("us"), mask=~ok)
+    if not with_time:
+        out = pc.cast(out, pa.date32())
     return out, present & ~ok
+
+
+FAST_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+)
+
+
+def _fast_dates(text: pa.Array, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow's strptime in the column's most common format (chosen on a sample): six times
+    faster than the regular expressions, which then read only the rows it could not."""
+    n = len(text)
+    none = np.zeros(n, dtype=bool)
+    sample = text.filter(pa.array(present)).slice(0, 200)
+    if len(sample) == 0:
+        return np.zeros(n, dtype="datetime64[us]"), none
+    best, best_hits = None, 0
+    for fmt in FAST_FORMATS:
+        parsed = pc.strptime(sample, format=fmt, unit="us", error_is_null=True)
+        hits = len(parsed) - parsed.null_count
+        if hits > best_hits:
+            best, best_hits = fmt, hits
+    if best is None:
+        return np.zeros(n, dtype="datetime64[us]"), none
+    stamps = pc.strptime(text, format=best, unit="us", error_is_null=True)
+    ok = np.asarray(pc.is_valid(stamps), dtype=bool)
+    if ok.any():
+        # strptime rolls 2025/2/30 over to 3/2: the month written must be the month read.
+        idx = pa.array(np.flatnonzero(ok))
+        written = pc.cast(
+            pc.list_element(pc.split_pattern(text.take(idx), best[2], max_splits=2), 1), pa.int64()
+        )
+        read = stamps.take(idx)
+        years = pc.year(read)
+        good = pc.and_(
+            pc.equal(written, pc.month(read)),
+            pc.and_(pc.greater_equal(years, 1900), pc.less_equal(years, 2100)),
+        )
+        ok[np.flatnonzero(ok)] = np.asarray(good, dtype=bool)
+    values = np.asarray(pc.fill_null(stamps, 0).cast(pa.int64())).astype("datetime64[us]")
+    return values, ok
 
 
 def parse_amounts(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -291,13 +366,20 @@ def parse_booleans(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 
 def map_values(arr: pa.Array, lookup: Callable[[str], str | None]) -> tuple[pa.Array, np.ndarray]:
-    """Map each distinct value with `lookup` (None = unknown), then the column by index."""
-    text = _clean(arr)
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    uniques = pc.unique(text).drop_null()
-    mapped = pa.array([lookup(v) for v in uniques.to_pylist()], type=pa.string())
-    out = pc.take(mapped, pc.index_in(text, value_set=uniques))
-    return out, present & ~np.asarray(pc.is_valid(out), dtype=bool)
+    """Map each distinct value with `lookup` (None = unknown), then the column by index.
+    Only the distinct values are normalised (NFKC, trimmed), in Python: there are few."""
+    uniques = pc.unique(arr).drop_null()
+    mapped: list[str | None] = []
+    for raw in uniques.to_pylist():
+        value = unicodedata.normalize("NFKC", raw).strip()
+        mapped.append(lookup(value) if value else None)
+    out = pc.take(pa.array(mapped, type=pa.string()), pc.index_in(arr, value_set=uniques))
+    blank = {i for i, raw in enumerate(uniques.to_pylist()) if not raw.strip()}
+    present = pc.is_valid(arr)
+    if blank:
+        present = pc.and_(present, pc.invert(pc.is_in(arr, pa.array([uniques[i] for i in blank]))))
+    known = np.asarray(pc.is_valid(out), dtype=bool)
+    return out, np.asarray(present, dtype=bool) & ~known
 
 
 def _enum_key(value: str) -> str:
@@ -416,7 +498,7 @@ def parse_table(raw: pa.Table, spec: Table, mapping: Mapping, language: str = "e
     for issue in issues:
         bad[issue.rows] = True
     keep = np.flatnonzero(~bad)
-    table = typed.take(pa.array(keep)) if typed.num_columns else typed
+    table = typed.take(pa.array(keep)) if typed.num_columns and bad.any() else typed
     return Parsed(table, keep, issues, bad)
 
 
@@ -434,6 +516,9 @@ def _flag_duplicate_keys(
         return
     import pandas as pd
 
+    keys = typed.select(list(spec.key)).filter(pa.array(~bad))
+    if len(spec.key) == 1 and len(pc.unique(keys.column(0))) == keys.num_rows:
+        return  # the usual case, checked without pandas
     frame = typed.select(list(spec.key)).to_pandas()
     frame = frame[~bad]
     dup = frame.duplicated(keep="last")

@@ -128,7 +128,9 @@ def _read_csv(path: Path) -> RawFile:
         raise ReadError(message("unknown_encoding", path=path)) from exc
 
 
-def _read_csv_arrow(path: Path, encoding: str) -> RawFile:
+def _read_csv_arrow(path: Path, encoding: str, newlines_in_values: bool = False) -> RawFile:
+    """Parallel Arrow reader; a quoted line break shows up as a short row, so the file is
+    read again allowing line breaks in values, and rows still wrong go the exact way."""
     headers, delimiter = _header_line(path, encoding)
     bad: list[int] = []
 
@@ -145,7 +147,9 @@ def _read_csv_arrow(path: Path, encoding: str) -> RawFile:
             block_size=8 << 20,
         ),
         parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            delimiter=delimiter,
+            newlines_in_values=newlines_in_values,
+            invalid_row_handler=on_invalid,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(headers, pa.string()),
@@ -153,6 +157,8 @@ def _read_csv_arrow(path: Path, encoding: str) -> RawFile:
             quoted_strings_can_be_null=False,
         ),
     )
+    if bad and not newlines_in_values:
+        return _read_csv_arrow(path, encoding, newlines_in_values=True)
     if bad:
         # Rare: rows with the wrong number of fields. Re-read exactly (record numbers matter
         # for the quarantine report), one row at a time.
