@@ -274,7 +274,7 @@ def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) 
         "view": view,
         "filters": f.as_dict(),
         "points": points,
-        "annotations": annotations(dash, kpi_id, first.start, last.end),
+        "annotations": chart_annotations(dash, kpi_id, first.start, last.end),
         **_forecast_band(dash, kpi_id, f, view, last),
     }
 
@@ -294,7 +294,7 @@ def _aligned(frame: Any, n: int) -> list[float]:
     return (values + [math.nan] * n)[:n]
 
 
-def annotations(dash: Dashboard, kpi_id: str, start: Any, end: Any) -> list[dict[str, Any]]:
+def chart_annotations(dash: Dashboard, kpi_id: str, start: Any, end: Any) -> list[dict[str, Any]]:
     """Dated notes on a KPI's charts: plan versions applied, and PDCA actions on the KPI."""
     out: list[dict[str, Any]] = []
     for version in dash.ws.plan_versions():

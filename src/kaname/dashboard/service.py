@@ -64,7 +64,7 @@ class Dashboard:
         hit = self._cache.get(key)
         now = time.monotonic()
         if hit is not None and hit[1] == self._generation and now - hit[0] < CACHE_SECONDS:
-            return hit[2]  # type: ignore[no-any-return]
+            return hit[2]
         with self.lock:
             generation = self._generation
             value = build()

@@ -42,11 +42,11 @@ def filters(request: Request) -> Filters:
 
 
 def dashboard(request: Request) -> Dashboard:
-    return request.app.state.dashboard  # type: ignore[no-any-return]
+    return request.app.state.dashboard
 
 
 def workspace(request: Request) -> Workspace:
-    return request.app.state.ws  # type: ignore[no-any-return]
+    return request.app.state.ws
 
 
 def language(request: Request) -> str:

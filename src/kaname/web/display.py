@@ -51,10 +51,11 @@ def when(value: dt.date | dt.datetime | str | None, language: str) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
+        text = value
         try:
-            value = (dt.datetime if "T" in value else dt.date).fromisoformat(value)
+            value = (dt.datetime if "T" in text else dt.date).fromisoformat(text)
         except ValueError:
-            return value
+            return text
     locale = BABEL_LOCALE.get(language, "en_US")
     if isinstance(value, dt.datetime):
         return format_datetime(value, "medium", locale=locale)

@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 def _accounts(request: Request) -> Accounts:
-    return request.app.state.accounts  # type: ignore[no-any-return]
+    return request.app.state.accounts
 
 
 def _safe_next(target: str | None) -> str:

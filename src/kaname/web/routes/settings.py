@@ -24,7 +24,7 @@ WORKSPACE_FIELDS = ("name", "fiscal_year_start_month", "currency", "language")
 
 
 def _accounts(request: Request) -> Accounts:
-    return request.app.state.accounts  # type: ignore[no-any-return]
+    return request.app.state.accounts
 
 
 def _settings(request: Request, error: str = "", notice: str = "", status: int = 200) -> Response:
