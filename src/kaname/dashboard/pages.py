@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
 from kaname.dashboard.filters import Filters
 from kaname.dashboard.service import clean, records
 from kaname.design.plan import PlanError
-from kaname.metrics.calendar import Period, periods_between
+from kaname.metrics.calendar import Period, period_of, periods_between
 from kaname.metrics.catalog import PHASE_NAMES
 from kaname.metrics.engine import MetricError, MetricQuery
 
@@ -274,7 +275,7 @@ def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) 
         "view": view,
         "filters": f.as_dict(),
         "points": points,
-        "annotations": chart_annotations(dash, kpi_id, first.start, last.end),
+        "annotations": chart_annotations(dash, kpi_id, first.start, last.end, last.grain.value),
         **_forecast_band(dash, kpi_id, f, view, last),
     }
 
@@ -294,23 +295,41 @@ def _aligned(frame: Any, n: int) -> list[float]:
     return (values + [math.nan] * n)[:n]
 
 
-def chart_annotations(dash: Dashboard, kpi_id: str, start: Any, end: Any) -> list[dict[str, Any]]:
-    """Dated notes on a KPI's charts: plan versions applied, and PDCA actions on the KPI."""
+def chart_annotations(
+    dash: Dashboard, kpi_id: str, start: Any, end: Any, grain: str = "month"
+) -> list[dict[str, Any]]:
+    """Dated notes on a KPI's charts: plan versions applied and PDCA actions on the KPI, each
+    placed in the period (`period`) of the chart's grain that holds its date."""
+    fy = dash.ws.config.fiscal_year_start_month
     out: list[dict[str, Any]] = []
     for version in dash.ws.plan_versions():
         day = version.created_at.date()
         if start <= day < end:
             out.append(
-                {
-                    "date": day.isoformat(),
-                    "kind": "plan",
-                    "text": f"{version.plan_name} v{version.version}",
-                }
+                {"date": day, "kind": "plan", "text": f"{version.plan_name} v{version.version}"}
             )
-    provider = getattr(dash.ws, "kpi_annotations", None)
-    if provider is not None:
-        out.extend(clean(provider(kpi_id, start, end)))
-    return out
+    act = getattr(dash.ws, "act", None)
+    if act is not None:
+        for item in act.annotations(kpi_id):
+            day = item["start"]
+            day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+            if day is not None and start <= day < end:
+                label = item["title"]
+                if item.get("dimension_value"):
+                    label += f" ({item['dimension']}={item['dimension_value']})"
+                out.append(
+                    {
+                        "date": day,
+                        "kind": "action",
+                        "text": label,
+                        "id": item["id"],
+                        "status": item["status"],
+                        "decision": item.get("decision"),
+                    }
+                )
+    for item in out:
+        item["period"] = period_of(item["date"], grain, fy).label
+    return [clean(i) for i in sorted(out, key=lambda i: i["date"])]
 
 
 def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[str, Any]:

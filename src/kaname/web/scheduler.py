@@ -1,36 +1,18 @@
 """Scheduled work inside the server process, which owns the warehouse (ARCHITECTURE.md):
-connector syncs, KPI refresh, alert checks and reports, one tick a minute."""
+due connector syncs, then an incremental KPI refresh when they loaded rows, then alert checks and
+scheduled reports. One tick a minute."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from kaname.dashboard import Dashboard
 from kaname.workspace import Workspace
 
 log = logging.getLogger("kaname.scheduler")
-
-HOOKS = (
-    ("kaname.ingest.connectors.service", "run_due_syncs"),
-    ("kaname.act.service", "run_scheduled"),
-)
-"""Optional one-tick functions `f(ws, now)` of the features that have scheduled work."""
-
-
-def _hooks() -> list[tuple[str, Callable[[Workspace, dt.datetime], Any]]]:
-    found = []
-    for module, name in HOOKS:
-        try:
-            fn = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        found.append((f"{module}.{name}", fn))
-    return found
 
 
 class Scheduler:
@@ -47,21 +29,35 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
 
-    def tick(self, now: dt.datetime | None = None) -> list[str]:
-        """Run every hook once, under the warehouse lock; returns the hooks that ran."""
-        now = now or dt.datetime.now()
-        ran = []
-        for name, fn in _hooks():
-            with self.dashboard.lock:
+    def tick(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """One round of scheduled work, under the warehouse lock. A failing job is logged and
+        recorded by its feature; it never stops the others or the server."""
+        from kaname.act.schedule import run_scheduled
+        from kaname.ingest.connectors.service import run_due_syncs
+
+        now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        done: dict[str, Any] = {"synced": [], "refreshed": False, "act": None}
+        with self.dashboard.lock:
+            try:
+                results = run_due_syncs(self.ws, now)
+                done["synced"] = [r.to_dict() for r in results]
+                loaded = any(r.status == "ok" and r.rows for r in results)
+            except Exception:
+                log.exception("scheduled syncs failed")
+                loaded = False
+            if loaded:
                 try:
-                    result = fn(self.ws, now)
-                except Exception:  # a failing job must not stop the others or the server
-                    log.exception("scheduled job %s failed", name)
-                    continue
-            ran.append(name)
-            if result:
-                self.dashboard.invalidate()
-        return ran
+                    self.ws.refresh()
+                    done["refreshed"] = True
+                except Exception:
+                    log.exception("refresh after the scheduled syncs failed")
+            try:
+                done["act"] = run_scheduled(self.ws, now)
+            except Exception:
+                log.exception("scheduled alerts and reports failed")
+        if done["synced"] or done["refreshed"] or (done["act"] and done["act"].get("alerts")):
+            self.dashboard.invalidate()
+        return done
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
