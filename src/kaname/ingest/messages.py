@@ -160,8 +160,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "元のシステムで金額と単位（円・千円・万円）を確認してください",
     ),
     "q_outlier_cost": (
-        "Daily spend far outside the channel's usual range (< 0 or above {limit})",
-        "チャネルの通常範囲から大きく外れた日別費用（0 未満または {limit} 超）",
+        "Daily spend far outside its channel's usual range (below 0, or above the channel's "
+        "limit given in each example)",
+        "チャネルの通常範囲から大きく外れた日別費用（0 未満、または各例に示すチャネルの上限超）",
     ),
     "q_future_dates": (
         "{table}: dates in the future",

@@ -386,24 +386,22 @@ def _outliers(t: dict[str, ibis.Table], today: dt.date) -> list[QualityFinding]:
     daily = spend.group_by(["date", "channel"]).agg(cost=spend.cost.sum()).execute()
     if len(daily):
         flags = np.zeros(len(daily), dtype=bool)
-        limits = []
+        daily["limit"] = np.nan
         for _, idx in daily.groupby("channel").groups.items():
-            values = daily.loc[idx, "cost"].to_numpy(dtype=float)
+            rows = daily.index.get_indexer(idx)
+            values = daily["cost"].to_numpy(dtype=float)[rows]
             fence = _upper_fence(values)
-            flags[daily.index.get_indexer(idx)] = (values < 0) | (
-                values > fence if fence is not None else False
-            )
+            flags[rows] = (values < 0) | (values > fence if fence is not None else False)
             if fence is not None:
-                limits.append(fence)
+                daily.loc[idx, "limit"] = round(fence)
         if flags.any():
-            limit = f"{min(limits):,.0f}" if limits else "—"
             out.append(
                 QualityFinding(
                     "spend_outliers",
                     "warning",
                     "spend",
                     int(flags.sum()),
-                    both("q_outlier_cost", limit=limit),
+                    both("q_outlier_cost"),
                     both("q_outlier_amount_fix"),
                     _records(daily[flags].head(EXAMPLES)),
                 )
