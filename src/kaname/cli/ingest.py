@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
 
-from kaname.cli.render import console, err_console, print_json
+from kaname.cli.render import console, err_console, print_json, progress_bar
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 
@@ -83,7 +84,11 @@ def import_file(
     ws = _open(workspace)
     try:
         chosen = ws.ingest.read_mapping(mapping) if mapping else None
-        summary = ws.ingest.import_file(table, file, chosen, dry_run=dry_run, sheet=sheet)
+        bar = nullcontext(None) if as_json else progress_bar(f"Importing {file.name}")
+        with bar as update:
+            summary = ws.ingest.import_file(
+                table, file, chosen, dry_run=dry_run, sheet=sheet, progress=update
+            )
     except _errors() as exc:
         raise _fail(exc) from exc
     if report is not None:

@@ -30,6 +30,7 @@ from kaname.ingest.importer.mapping import (
 )
 from kaname.ingest.importer.readers import RawFile, read_file
 from kaname.ingest.messages import message
+from kaname.metrics.refresh import Progress
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
 
 if TYPE_CHECKING:
@@ -157,12 +158,16 @@ class IngestService:
         sheet: str | None = None,
         created_by: str = "cli",
         score: bool = True,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Import `path` into `table`. Without a mapping: the saved one for these headers,
         else the suggested one. Returns the summary: table, file, encoding, rows_read,
         inserted, updated, unchanged, quarantined, blank_rows, dry_run, reconciles, mapping,
         issues (row, column, value, reason), run_id, notes, scoring (after a real import of leads,
-        touchpoints or accounts)."""
+        touchpoints or accounts). `progress(label, done, total)` hears each of the four steps
+        (read, validate and load, quarantine, score)."""
+        report = progress or (lambda label, done, total: None)
+        report("read", 0, 4)
         raw = read_file(path, sheet)
         if mapping is None:
             mapping = Mapping.model_validate(self._suggest(table, raw)["mapping"])
@@ -215,6 +220,7 @@ class IngestService:
             and (summary.inserted or summary.updated)
         ):
             data["scoring"] = self.after_load([table])
+        report("done", 4, 4)
         return data
 
     def _finish(self, run_id: int, summary: ImportSummary | None, status: str, text: str) -> None:
