@@ -464,3 +464,176 @@ class FakeSalesforce(FakeApi):
             self.locators[locator] = (rows, offset + self.batch, fields, obj)
             out["nextRecordsUrl"] = f"/services/data/{version}/query/{locator}"
         return js(out)
+
+
+def mkto_time(stamp: dt.datetime) -> str:
+    """Marketo's REST datetime format: 2025-04-01T09:00:00Z."""
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeMarketo(FakeApi):
+    """Identity token endpoint (client credentials), leads.json by id, the activity log with paging
+    tokens (pagingtoken.json, activities.json, leadchanges.json, deletedleads.json) and programs,
+    answering errors in Marketo's envelope: HTTP 200, success false, errors [{code, message}]."""
+
+    def __init__(self, client_id: str = "mkto-client", client_secret: str = "mkto-secret") -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.tokens_issued = 0
+        self.valid_token = ""
+        self.expired_token = ""
+        self.leads: dict[int, dict[str, Any]] = {}
+        self.log: list[dict[str, Any]] = []
+        self.programs: list[dict[str, Any]] = []
+        self.batch = 2
+        self.clock = dt.datetime(2025, 4, 1, 0, 0)
+        super().__init__()
+
+    # --- fixture helpers
+    def tick(self) -> str:
+        self.clock += dt.timedelta(minutes=1)
+        return mkto_time(self.clock)
+
+    def _activity(self, lead_id: int, type_id: int, **extra: Any) -> dict[str, Any]:
+        n = len(self.log) + 1
+        activity = {
+            "id": n,
+            "marketoGUID": f"{n}",
+            "leadId": lead_id,
+            "activityDate": self.tick(),
+            "activityTypeId": type_id,
+            "campaignId": extra.pop("campaignId", None),
+            "primaryAttributeValueId": extra.pop("primaryAttributeValueId", None),
+            "primaryAttributeValue": extra.pop("primaryAttributeValue", None),
+            "attributes": [{"name": k, "value": v} for k, v in extra.pop("attributes", {}).items()],
+            **extra,
+        }
+        self.log.append(activity)
+        return activity
+
+    def put_lead(self, lead_id: int, **fields: Any) -> None:
+        now = mkto_time(self.clock + dt.timedelta(minutes=1))
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            lead = {"id": lead_id, "createdAt": now}
+            self.leads[lead_id] = lead
+            self._activity(lead_id, 12)
+        else:
+            self._activity(
+                lead_id,
+                13,
+                fields=[
+                    {"id": 1, "name": k, "newValue": v, "oldValue": lead.get(k)}
+                    for k, v in fields.items()
+                ],
+            )
+        lead.update(fields)
+        lead["updatedAt"] = now
+
+    def act(self, lead_id: int, type_id: int, **extra: Any) -> None:
+        self._activity(lead_id, type_id, **extra)
+
+    def delete_lead(self, lead_id: int) -> None:
+        self.leads.pop(lead_id, None)
+        self._activity(lead_id, 37)
+
+    def merge(self, winner: int, loser: int) -> None:
+        self.leads.pop(loser, None)
+        self._activity(winner, 32, attributes={"Merge ids": [loser]})
+
+    def expire_token(self) -> None:
+        self.expired_token, self.valid_token = self.valid_token, "none"
+
+    # --- API
+    @staticmethod
+    def error(code: str, message: str) -> Response:
+        return js(
+            {"requestId": "e0#1", "success": False, "errors": [{"code": code, "message": message}]}
+        )
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        if path == "/identity/oauth/token":
+            if (
+                query.get("grant_type") != "client_credentials"
+                or query.get("client_id") != self.client_id
+                or query.get("client_secret") != self.client_secret
+            ):
+                return js(
+                    {"error": "unauthorized", "error_description": "Bad client credentials"}, 401
+                )
+            self.tokens_issued += 1
+            self.valid_token = f"cdf01657-110d-4155-99a7-f986b2ff13a0:{self.tokens_issued}"
+            return js(
+                {
+                    "access_token": self.valid_token,
+                    "token_type": "bearer",
+                    "expires_in": 3599,
+                    "scope": "api@example.com",
+                }
+            )
+        auth = headers.get("Authorization", "")
+        if auth == f"Bearer {self.expired_token}" and self.expired_token:
+            return self.error("602", "Access token expired")
+        if auth != f"Bearer {self.valid_token}":
+            return self.error("601", "Access token invalid")
+        ok = {"requestId": f"r#{len(self.requests)}", "success": True}
+        if path == "/rest/v1/activities/pagingtoken.json":
+            since = query["sinceDatetime"]
+            index = next(
+                (i for i, a in enumerate(self.log) if a["activityDate"] >= since), len(self.log)
+            )
+            return js({**ok, "nextPageToken": f"TOK{index}"})
+        kinds = {
+            "/rest/v1/activities.json": None,
+            "/rest/v1/activities/leadchanges.json": {12, 13},
+            "/rest/v1/activities/deletedleads.json": {37},
+        }
+        if path in kinds:
+            token = query.get("nextPageToken", "")
+            if not token.startswith("TOK"):
+                return self.error("1003", "Invalid nextPageToken")
+            wanted = kinds[path] or {
+                int(t) for t in query.get("activityTypeIds", "").split(",") if t
+            }
+            limit = min(int(query.get("batchSize", 300)), self.batch)
+            index = int(token[3:])
+            found: list[dict[str, Any]] = []
+            while index < len(self.log) and len(found) < limit:
+                if self.log[index]["activityTypeId"] in wanted:
+                    found.append(self.log[index])
+                index += 1
+            out: dict[str, Any] = {
+                **ok,
+                "nextPageToken": f"TOK{index}",
+                "moreResult": index < len(self.log),
+            }
+            if found:
+                out["result"] = found
+            return js(out)
+        if path == "/rest/v1/leads.json":
+            if query.get("filterType") != "id":
+                return self.error("1003", "Invalid filterType")
+            fields = query.get("fields", "id").split(",")
+            ids = [int(i) for i in query.get("filterValues", "").split(",") if i]
+            result = [
+                {f: self.leads[i].get(f) for f in fields if f in self.leads[i]}
+                for i in ids
+                if i in self.leads
+            ]
+            return js({**ok, "result": result})
+        if path == "/rest/asset/v1/programs.json":
+            offset, size = int(query.get("offset", 0)), int(query.get("maxReturn", 20))
+            chunk = self.programs[offset : offset + size]
+            if not chunk:
+                return js(
+                    {
+                        **ok,
+                        "warnings": ["No assets found for the given search criteria."],
+                        "errors": [{"code": "702", "message": "No assets found"}],
+                        "success": False,
+                    }
+                )
+            return js({**ok, "result": chunk})
+        return self.error("610", "Requested resource not found")

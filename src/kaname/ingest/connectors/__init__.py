@@ -6,7 +6,7 @@ import importlib
 
 from kaname.ingest.connectors.base import Connector, ConnectorError
 
-SOURCES = ("hubspot", "salesforce")
+SOURCES = ("hubspot", "salesforce", "marketo")
 """Every connector Kaname ships, in the order they sync."""
 
 

@@ -87,3 +87,6 @@ class Connector:
     doc: str = ""
     is_auth_error: Callable[[Any], bool] | None = None
     """How the source says a token expired, when it is not HTTP 401."""
+    status_of: Callable[[Any], int] | None = None
+    """The HTTP status a response stands for, when the API reports errors in a 200 body
+    (Marketo: 601/602 → 401, 606/615 → 429, 604/608/611/713 → 503)."""

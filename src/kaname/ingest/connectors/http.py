@@ -64,12 +64,14 @@ class HttpClient:
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         is_auth_error: Callable[[httpx.Response], bool] | None = None,
+        status_of: Callable[[httpx.Response], int] | None = None,
     ) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=timeout)
         self.auth = auth or NoAuth()
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
-        self.is_auth_error = is_auth_error or (lambda r: r.status_code == 401)
+        self.status_of = status_of or (lambda r: r.status_code)
+        self.is_auth_error = is_auth_error or (lambda r: self.status_of(r) == 401)
         self.requests = 0
 
     def close(self) -> None:
@@ -96,18 +98,19 @@ class HttpClient:
                     log.info("token refreshed after %s", response.status_code)
                     attempt -= 1
                     continue
-            if response.status_code in RETRY_STATUSES:
+            status = self.status_of(response)
+            if status in RETRY_STATUSES:
                 self._wait_or_raise(
                     attempt,
                     response,
-                    f"{method} {_path(url)}: HTTP {response.status_code}",
-                    response.status_code,
+                    f"{method} {_path(url)}: HTTP {status}" + _envelope(response, status),
+                    status,
                 )
                 continue
-            if response.status_code >= 400:
+            if status >= 400:
                 raise HttpError(
-                    f"{method} {_path(url)}: HTTP {response.status_code} {_short(body)}",
-                    response.status_code,
+                    f"{method} {_path(url)}: HTTP {status} {_short(body)}",
+                    status,
                     body.decode("utf-8", "replace"),
                 )
             try:
@@ -140,6 +143,11 @@ def retry_after(response: httpx.Response, default: float) -> float:
         return max(0.0, float(value))
     except ValueError:
         return default
+
+
+def _envelope(response: httpx.Response, status: int) -> str:
+    # An error the API reports inside an HTTP 200 body (Marketo's success:false envelope).
+    return f" (sent as HTTP {response.status_code})" if status != response.status_code else ""
 
 
 def _path(url: str) -> str:

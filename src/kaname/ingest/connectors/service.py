@@ -202,6 +202,7 @@ class ConnectorService:
             connector.auth(config),
             self.retry,
             is_auth_error=connector.is_auth_error,
+            status_of=connector.status_of,
         )
 
     def connected(self) -> list[str]:
@@ -385,7 +386,9 @@ class ConnectorService:
                 written += upsert(wh, table, rows)
                 result.rejected += rejected
                 if gone:
-                    dead, _ = mapper.rows({**entry, "where": None}, gone)
+                    # Only the key is needed to remove a row (a deleted record may carry no more).
+                    columns = {k: v for k, v in (entry.get("columns") or {}).items() if k in key}
+                    dead, _ = mapper.rows({**entry, "where": None, "columns": columns}, gone)
                     removed += delete_keys(
                         wh,
                         table,
