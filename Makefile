@@ -2,7 +2,7 @@
 PYTHON ?= python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-fast lint format docs bench clean
+.PHONY: help install demo test test-fast lint format docs bench bench-web clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ docs: ## regenerate docs/kpis.md and docs/data-model.md from the code
 
 bench: ## engine vs hand-written SQL at scale 10 (see docs/benchmarks.md)
 	$(PYTHON) benchmarks/refresh.py --scale 10
+
+bench-web: ## the dashboard under load vs a static file, scale 10 (docs/benchmarks.md)
+	$(PYTHON) benchmarks/web_load.py --scale 10 --clients 50 --seconds 30
 
 clean: ## remove build and benchmark leftovers
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache benchmarks/.work kaname-demo
