@@ -48,7 +48,9 @@ def _fail(exc: BaseException) -> typer.Exit:
 
 
 def connect(
-    source: Annotated[str, typer.Argument(help="hubspot, salesforce, marketo, ga4 or ads.")],
+    source: Annotated[
+        str, typer.Argument(help="hubspot, salesforce, marketo, ga4, google_ads or meta_ads.")
+    ],
     setting: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--set", help="A setting as name=value (repeatable); secrets are prompted."),

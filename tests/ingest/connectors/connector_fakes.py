@@ -637,3 +637,193 @@ class FakeMarketo(FakeApi):
                 )
             return js({**ok, "result": chunk})
         return self.error("610", "Requested resource not found")
+
+
+class FakeGoogle(FakeApi):
+    """Google's OAuth token endpoint (refresh_token grant) plus the GA4 Data API `runReport`
+    (offset/limit paging, rowCount) and the Google Ads REST `googleAds:searchStream`, with
+    Google's error shape ({"error": {code, message, status}})."""
+
+    def __init__(
+        self, refresh_token: str = "1//google-refresh", developer_token: str = "dev-tok"
+    ) -> None:
+        self.refresh_token = refresh_token
+        self.developer_token = developer_token
+        self.tokens_issued = 0
+        self.valid_token = ""
+        self.traffic: dict[tuple[str, str], dict[str, int]] = {}
+        self.ads: dict[tuple[str, str], dict[str, Any]] = {}
+        self.report_ranges: list[tuple[str, str]] = []
+        super().__init__()
+
+    def expire_token(self) -> None:
+        self.valid_token = "expired"
+
+    @staticmethod
+    def error(code: int, message: str, status: str) -> Response:
+        return js({"error": {"code": code, "message": message, "status": status}}, code)
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        if path == "/token":
+            form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+            if form.get("refresh_token") != self.refresh_token:
+                return js(
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    },
+                    400,
+                )
+            self.tokens_issued += 1
+            self.valid_token = f"ya29.token{self.tokens_issued}"
+            return js(
+                {
+                    "access_token": self.valid_token,
+                    "expires_in": 3599,
+                    "token_type": "Bearer",
+                    "scope": "https://www.googleapis.com/auth/analytics.readonly",
+                }
+            )
+        if headers.get("Authorization") != f"Bearer {self.valid_token}":
+            return self.error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential.",
+                "UNAUTHENTICATED",
+            )
+        payload = json.loads(body or b"{}")
+        if path.endswith(":runReport"):
+            rng = payload["dateRanges"][0]
+            first, last = rng["startDate"].replace("-", ""), rng["endDate"].replace("-", "")
+            self.report_ranges.append((rng["startDate"], rng["endDate"]))
+            metrics = [m["name"] for m in payload["metrics"]]
+            rows = sorted(k for k in self.traffic if first <= k[0] <= last)
+            offset, limit = int(payload.get("offset", 0)), int(payload.get("limit", 10000))
+            out: dict[str, Any] = {
+                "dimensionHeaders": [{"name": d["name"]} for d in payload["dimensions"]],
+                "metricHeaders": [{"name": m, "type": "TYPE_INTEGER"} for m in metrics],
+                "rows": [
+                    {
+                        "dimensionValues": [{"value": d}, {"value": g}],
+                        "metricValues": [
+                            {"value": str(self.traffic[(d, g)].get(m, 0))} for m in metrics
+                        ],
+                    }
+                    for d, g in rows[offset : offset + limit]
+                ],
+                "rowCount": len(rows),
+                "metadata": {"currencyCode": "JPY", "timeZone": "Asia/Tokyo"},
+                "kind": "analyticsData#runReport",
+            }
+            if not out["rows"]:
+                del out["rows"]
+            return js(out)
+        if path.endswith("googleAds:searchStream"):
+            if headers.get("developer-token") != self.developer_token:
+                return js(
+                    [
+                        {
+                            "error": {
+                                "code": 401,
+                                "status": "UNAUTHENTICATED",
+                                "message": "The developer token is not valid.",
+                            }
+                        }
+                    ],
+                    401,
+                )
+            import re
+
+            m = re.search(r"BETWEEN '([\d-]+)' AND '([\d-]+)'", payload["query"])
+            if not m:
+                return self.error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
+            self.report_ranges.append((m[1], m[2]))
+            rows = [v for k, v in sorted(self.ads.items()) if m[1] <= k[0] <= m[2]]
+            batches = [rows[i : i + 2] for i in range(0, len(rows), 2)] or [[]]
+            return js(
+                [
+                    {
+                        "results": [
+                            {
+                                "campaign": {
+                                    "resourceName": f"customers/1/campaigns/{r['id']}",
+                                    "id": r["id"],
+                                    "name": r["name"],
+                                    "advertisingChannelType": r.get("type", "SEARCH"),
+                                },
+                                "metrics": {
+                                    "costMicros": str(r["cost_micros"]),
+                                    "impressions": str(r["impressions"]),
+                                    "clicks": str(r["clicks"]),
+                                },
+                                "segments": {"date": r["date"]},
+                            }
+                            for r in batch
+                        ],
+                        "fieldMask": "segments.date,campaign.id,campaign.name,metrics.costMicros",
+                        "requestId": "req1",
+                    }
+                    for batch in batches
+                ]
+            )
+        return self.error(404, "not found", "NOT_FOUND")
+
+
+class FakeMeta(FakeApi):
+    """Graph API `act_{id}/insights` at campaign level by day with cursor paging, behind a token;
+    errors in Graph's shape (HTTP 400 {"error": {message, type, code}})."""
+
+    def __init__(self, token: str = "EAAB-meta-token", page: int = 2) -> None:
+        self.token = token
+        self.page = page
+        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        self.ranges: list[dict[str, str]] = []
+        super().__init__()
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Response:
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return js(
+                {
+                    "error": {
+                        "message": "Invalid OAuth access token - Cannot parse access token",
+                        "type": "OAuthException",
+                        "code": 190,
+                        "fbtrace_id": "AbC",
+                    }
+                },
+                400,
+            )
+        if not path.endswith("/insights"):
+            return js(
+                {"error": {"message": "Unknown path", "type": "OAuthException", "code": 803}}, 400
+            )
+        rng = json.loads(query["time_range"])
+        self.ranges.append(rng)
+        rows = [v for k, v in sorted(self.rows.items()) if rng["since"] <= k[0] <= rng["until"]]
+        start = int(query.get("after", "0").removeprefix("c") or 0)
+        limit = min(int(query.get("limit", 25)), self.page)
+        chunk = rows[start : start + limit]
+        out: dict[str, Any] = {
+            "data": [
+                {
+                    "campaign_id": r["id"],
+                    "campaign_name": r["name"],
+                    "spend": r["spend"],
+                    "impressions": str(r["impressions"]),
+                    "clicks": str(r["clicks"] + 3),
+                    "inline_link_clicks": str(r["clicks"]),
+                    "account_currency": "JPY",
+                    "date_start": r["date"],
+                    "date_stop": r["date"],
+                }
+                for r in chunk
+            ],
+            "paging": {"cursors": {"before": f"c{start}", "after": f"c{start + len(chunk)}"}},
+        }
+        if start + limit < len(rows):
+            out["paging"]["next"] = f"{self.url}{path}?after=c{start + len(chunk)}"
+        return js(out)

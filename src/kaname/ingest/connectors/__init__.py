@@ -6,7 +6,7 @@ import importlib
 
 from kaname.ingest.connectors.base import Connector, ConnectorError
 
-SOURCES = ("hubspot", "salesforce", "marketo")
+SOURCES = ("hubspot", "salesforce", "marketo", "ga4", "google_ads", "meta_ads")
 """Every connector Kaname ships, in the order they sync."""
 
 

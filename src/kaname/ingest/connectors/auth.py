@@ -91,3 +91,60 @@ def post_token(client: httpx.Client, url: str, data: dict[str, str]) -> dict[str
         raise TokenError(f"token request refused (HTTP {response.status_code}): {reason}")
     result: dict[str, Any] = response.json()
     return result
+
+
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+
+
+def google_auth(
+    access_token: str | None,
+    client_id: str,
+    client_secret: str | None,
+    refresh_token: str | None,
+    token_url: str = GOOGLE_TOKEN_URL,
+    extra_headers: dict[str, str] | None = None,
+) -> Any:
+    """Google APIs (GA4, Google Ads): an OAuth refresh token (client id + secret), refreshed on
+    401, or a ready access token (e.g. from `gcloud auth print-access-token` for a service
+    account), which cannot be refreshed."""
+    if refresh_token and client_secret:
+
+        def grant(client: httpx.Client) -> dict[str, Any]:
+            return post_token(
+                client,
+                token_url,
+                {
+                    "grant_type": "refresh_token",
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "refresh_token": refresh_token,
+                },
+            )
+
+        return OAuthToken(grant, extra_headers=extra_headers)
+    token = BearerToken(access_token or "")
+    if extra_headers:
+        return _WithHeaders(token, extra_headers)
+    return token
+
+
+class _WithHeaders:
+    def __init__(self, inner: BearerToken, headers: dict[str, str]) -> None:
+        self.inner, self.headers = inner, headers
+
+    def apply(self, request: httpx.Request) -> None:
+        self.inner.apply(request)
+        request.headers.update(self.headers)
+
+    def refresh(self, client: httpx.Client) -> bool:
+        return False
+
+
+class NoAuthentication:
+    """No credentials (sources read from files)."""
+
+    def apply(self, request: httpx.Request) -> None:
+        return None
+
+    def refresh(self, client: httpx.Client) -> bool:
+        return False

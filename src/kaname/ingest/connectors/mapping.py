@@ -17,6 +17,7 @@ mapping one raw stream into one canonical table:
           lead_id: {field: recipient, lookup: {table: leads, by: email, take: lead_id}}
         where: {field: Type, in: [Call]}               # optional row filter
         explode: stage_history                         # optional: one row per list item (item.x)
+        aggregate: sum                                 # optional: sum rows sharing a key
 
 A column spec may also `scale` a number, and `if: FIELD` keeps the value only when FIELD is true.
 
@@ -202,6 +203,27 @@ class Mapper:
                     continue
                 out.append(row)
         return out, rejected
+
+    def aggregate(
+        self, entry: Mapping[str, Any], rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows with the same key summed (`aggregate: sum`): several source rows (GA4 channel
+        groups) that land on one canonical key (date × channel)."""
+        if entry.get("aggregate") != "sum":
+            return rows
+        table = TABLES_BY_NAME[str(entry["table"])]
+        numeric = {c.name for c in table.columns if c.type in ("int32", "int64", "float64")}
+        out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows:
+            key = tuple(row.get(k) for k in table.key)
+            current = out.get(key)
+            if current is None:
+                out[key] = dict(row)
+                continue
+            for name, value in row.items():
+                if name in numeric and name not in table.key and value is not None:
+                    current[name] = (current.get(name) or 0) + value
+        return list(out.values())
 
     def _matches(self, where: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
         value = data.get(str(where["field"]))

@@ -379,6 +379,18 @@ class ConnectorService:
             table, stream = str(entry["table"]), str(entry["from"])
             key = TABLES_BY_NAME[table].key
             written = removed = 0
+            if entry.get("aggregate"):
+                # Summed rows need every source row of a key: map the whole (small) report.
+                every = [d for b in read_raw(wh, raw_table_name(source, stream), None) for d in b]
+                rows, rejected = mapper.rows(
+                    entry, [data for _, deleted, data in every if not deleted]
+                )
+                written += upsert(wh, table, mapper.aggregate(entry, rows))
+                result.rejected += rejected
+                if written:
+                    result.tables[table] = result.tables.get(table, 0) + written
+                progress(f"{source} → canonical", done + 1, len(entries))
+                continue
             for batch in read_raw(wh, raw_table_name(source, stream), since):
                 live = [data for _, deleted, data in batch if not deleted]
                 gone = [data for _, deleted, data in batch if deleted]

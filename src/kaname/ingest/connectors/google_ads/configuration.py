@@ -1,0 +1,52 @@
+"""Google Ads settings: API credentials (developer token, OAuth), or a folder of CSV exports."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
+
+from kaname.ingest.connectors.auth import GOOGLE_TOKEN_URL
+from kaname.ingest.connectors.base import SourceConfig
+
+API_URL = "https://googleads.googleapis.com"
+
+
+class GoogleAdsConfig(SourceConfig):
+    customer_id: str = ""
+    """Ads account id (123-456-7890; dashes are removed). Not needed with export_path."""
+    developer_token: SecretStr | None = None
+    """Developer token (API Center of the manager account)."""
+    login_customer_id: str = ""
+    """Manager account id when access goes through a manager (MCC) account."""
+    client_id: str = ""
+    """OAuth client id with the adwords scope."""
+    client_secret: SecretStr | None = None
+    """OAuth client secret."""
+    refresh_token: SecretStr | None = None
+    """Refresh token of a user with access to the account."""
+    access_token: SecretStr | None = None
+    """Instead of client id/secret/refresh token: a ready access token (not refreshed)."""
+    token_url: str = GOOGLE_TOKEN_URL
+    """OAuth token endpoint."""
+    api_version: str = "v18"
+    """Google Ads API version."""
+    export_path: str = ""
+    """Without API access: a "Campaign report" CSV export (Day, Campaign, Cost, Impressions,
+    Clicks), or a folder of them; every sync reads them again (re-reading changes nothing)."""
+    start_date: str = "2024-01-01"
+    """First sync: cost from this day (YYYY-MM-DD)."""
+    lookback_days: int = 7
+    """Each sync pulls again the last N days (cost of recent days is still adjusted)."""
+    window_days: int = 31
+    """Days per searchStream request (a committed, resumable step)."""
+
+    @model_validator(mode="after")
+    def _access(self) -> GoogleAdsConfig:
+        self.customer_id = self.customer_id.replace("-", "").strip()
+        self.login_customer_id = self.login_customer_id.replace("-", "").strip()
+        if self.export_path:
+            return self
+        if not self.customer_id or not self.developer_token:
+            raise ValueError("give customer_id and developer_token, or export_path for CSV files")
+        if not self.access_token and not (self.refresh_token and self.client_secret):
+            raise ValueError("give client_id, client_secret and refresh_token, or access_token")
+        return self
