@@ -21,6 +21,8 @@ from kaname.store.appdb import AppDB
 from kaname.store.web_models import DEPARTMENTS, ROLES, ApiToken, AuditEntry, User, WebSession
 
 SESSION_HOURS = 12
+TOKEN_TOUCH = dt.timedelta(minutes=5)
+"""How stale a token's `last_used_at` may be before a request updates it."""
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
@@ -290,7 +292,9 @@ class Accounts:
             user = s.get(User, row.user_id)
             if user is None or not user.active:
                 return None
-            row.last_used_at = _now()
+            now = _now()
+            if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH:
+                row.last_used_at = now  # not on every request: a write per call would cost more
             return _principal(user)
 
     # ------------------------------------------------------------------ audit

@@ -61,16 +61,33 @@ class Dashboard:
             self.ws.__dict__.pop("catalog", None)
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """The value for `key`, built once per generation and refreshed after CACHE_SECONDS.
+
+        Under load, an expired value of the current generation is served while one thread
+        rebuilds it, and threads that waited for the lock take the value it built instead of
+        building it again.
+        """
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and hit[1] == self._generation and now - hit[0] < CACHE_SECONDS:
-            return hit[2]
+        if hit is not None and hit[1] == self._generation:
+            if now - hit[0] < CACHE_SECONDS:
+                return hit[2]
+            if not self.lock.acquire(blocking=False):
+                return hit[2]
+            self.lock.release()
         with self.lock:
+            again = self._cache.get(key)
+            if (
+                again is not None
+                and again[1] == self._generation
+                and time.monotonic() - again[0] < CACHE_SECONDS
+            ):
+                return again[2]
             generation = self._generation
             value = build()
             if len(self._cache) > 2000:
                 self._cache.clear()
-            self._cache[key] = (now, generation, value)
+            self._cache[key] = (time.monotonic(), generation, value)
             return value
 
     # ------------------------------------------------------------------ shared pieces

@@ -11,7 +11,8 @@ import plotly
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import RequestResponseEndpoint
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaname.accounts import AccountError, Accounts
 from kaname.dashboard import Dashboard, FilterError
@@ -86,42 +87,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.throttle = LoginThrottle()
     app.state.secure_cookies = secure_cookies
 
-    @app.middleware("http")
-    async def authenticate(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        accounts: Accounts = request.app.state.accounts
-        caller = None
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            user = accounts.token_user(auth[7:].strip())
-            if user is not None:
-                caller = Caller(user, "token")
-        else:
-            token = request.cookies.get(SESSION_COOKIE)
-            found = accounts.session_user(token) if token else None
-            if found is not None:
-                caller = Caller(found[0], "session", found[1])
-        request.state.caller = caller
-        request.state.language = pick_language(
-            caller.user.language if caller else None,
-            request.query_params.get("lang") if caller is None else None,
-            request.cookies.get("kaname_lang"),
-            ws.config.language,
-        )
-        if caller is None and not is_public(request.url.path):
-            return _not_signed_in(request)
-        if (
-            caller is not None
-            and caller.user.must_change_password
-            and request.url.path not in ("/account", "/account/password", "/logout")
-            and not is_public(request.url.path)
-            and not wants_json(request)
-        ):
-            return RedirectResponse("/account?first=1", status_code=303)
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(AuthMiddleware, ws=ws)
 
     @app.exception_handler(NotSignedIn)
     async def _signed_out(request: Request, exc: NotSignedIn) -> Response:
@@ -184,14 +150,87 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from kaname.web.routes import account, analysis, pages, plans, settings
+    from kaname.web.routes import account, act, analysis, connect, pages, plans, settings
 
     app.include_router(account.router)
+    app.include_router(act.router)
     app.include_router(analysis.router)
+    app.include_router(connect.router)
     app.include_router(pages.router)
     app.include_router(plans.router)
     app.include_router(settings.router)
     return app
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class AuthMiddleware:
+    """Who is asking, for every request: a session cookie or an API token, looked up off the
+    event loop. Anonymous requests reach only the public paths; first-login users must change
+    their password first. Adds the security headers. (A plain ASGI middleware: cheaper than
+    Starlette's BaseHTTPMiddleware on every request.)"""
+
+    def __init__(self, app: ASGIApp, ws: Workspace) -> None:
+        self.app = app
+        self.ws = ws
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        accounts: Accounts = request.app.state.accounts
+        caller = None
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            user = await run_in_threadpool(accounts.token_user, auth[7:].strip())
+            if user is not None:
+                caller = Caller(user, "token")
+        else:
+            token = request.cookies.get(SESSION_COOKIE)
+            found = await run_in_threadpool(accounts.session_user, token) if token else None
+            if found is not None:
+                caller = Caller(found[0], "session", found[1])
+        request.state.caller = caller
+        request.state.language = pick_language(
+            caller.user.language if caller else None,
+            request.query_params.get("lang") if caller is None else None,
+            request.cookies.get("kaname_lang"),
+            self.ws.config.language,
+        )
+        path = request.url.path
+        response: Response | None = None
+        if caller is None and not is_public(path):
+            response = _not_signed_in(request)
+        elif (
+            caller is not None
+            and caller.user.must_change_password
+            and path not in ("/account", "/account/password", "/logout")
+            and not is_public(path)
+            and not wants_json(request)
+        ):
+            response = RedirectResponse("/account?first=1", status_code=303)
+        if response is not None:
+            await response(scope, receive, _with_headers(send))
+            return
+        await self.app(scope, receive, _with_headers(send))
+
+
+def _with_headers(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            names = {k.lower() for k, _ in message.get("headers", [])}
+            message["headers"] = list(message.get("headers", [])) + [
+                (k, v) for k, v in SECURITY_HEADERS if k not in names
+            ]
+        await send(message)
+
+    return wrapped
 
 
 def _not_signed_in(request: Request) -> Response:

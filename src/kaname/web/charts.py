@@ -21,6 +21,7 @@ PALETTE = ["#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a", "#1
 
 def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 320) -> str:
     fig.update_layout(
+        template="none",
         title={"text": title, "x": 0, "font": {"size": 15}},
         height=height,
         margin={"l": 56, "r": 16, "t": 48, "b": 40},
@@ -71,7 +72,7 @@ def gauge(achievement: float | None, status: str, title: str) -> str:
             },
         )
     )
-    fig.update_layout(height=150, margin={"l": 28, "r": 28, "t": 12, "b": 4})
+    fig.update_layout(template="none", height=150, margin={"l": 28, "r": 28, "t": 12, "b": 4})
     return str(fig.to_json())
 
 

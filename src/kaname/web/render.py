@@ -22,6 +22,7 @@ env = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship inside the package; no stat() per request
 )
 
 

@@ -49,10 +49,13 @@ def _page(
 @router.get("/executive", include_in_schema=False)
 def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
     data = dash.executive(f, lang)
-    gauges = {
-        r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"])
-        for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
-    }
+    gauges = dash.cached(
+        ("executive-gauges", f, lang),
+        lambda: {
+            r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"])
+            for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
+        },
+    )
     return _page(request, "executive.html", data, f, dash, gauges=gauges)
 
 
@@ -102,7 +105,7 @@ def funnel(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettex
         if f.view == "cohort"
         else _("Period view: stage events counted in the period")
     )
-    fig = charts.funnel(data["stages"], title)
+    fig = dash.cached(("funnel-figure", f, lang), lambda: charts.funnel(data["stages"], title))
     return _page(request, "funnel.html", data, f, dash, fig=fig, title=title)
 
 
@@ -132,11 +135,14 @@ def channels(
     ws = request.app.state.ws
     from kaname.web.render import channel_label
 
-    fig = charts.bars(
-        [channel_label(r["channel"], lang) for r in rows],
-        [r.get(key) for r in rows],
-        _("{metric} by channel", metric=data["names"].get(key, _("Share of revenue"))),
-        charts.unit_title(data["units"][key], ws.config.currency, _),
+    fig = dash.cached(
+        ("channels-figure", f, lang, model, key),
+        lambda: charts.bars(
+            [channel_label(r["channel"], lang) for r in rows],
+            [r.get(key) for r in rows],
+            _("{metric} by channel", metric=data["names"].get(key, _("Share of revenue"))),
+            charts.unit_title(data["units"][key], ws.config.currency, _),
+        ),
     )
     from kaname.dashboard.analysis import MODELS
     from kaname.web.routes.analysis import model_names
@@ -190,7 +196,10 @@ def trends(
     periods: int = 12,
 ) -> Response:
     data = dash.trends(kpi, f, lang, max(2, min(periods, 60)))
-    fig = charts.trend(data, ws.config.currency, lang, _)
+    fig = dash.cached(
+        ("trend-figure", kpi, f, lang, periods),
+        lambda: charts.trend(data, ws.config.currency, lang, _),
+    )
     kpis = [(k.id, k.name(lang)) for k in ws.catalog]
     return _page(request, "trends.html", data, f, dash, fig=fig, kpis=kpis, periods=periods)
 
@@ -211,7 +220,10 @@ def kpi_page(
     data = dash.kpi(kpi_id, f, lang)
     ws = request.app.state.ws
     trend = dash.trends(kpi_id, f, lang, 12)
-    fig = charts.trend(trend, ws.config.currency, lang, _)
+    fig = dash.cached(
+        ("trend-figure", kpi_id, f, lang, 12),
+        lambda: charts.trend(trend, ws.config.currency, lang, _),
+    )
     return _page(request, "kpi.html", data, f, dash, fig=fig)
 
 
