@@ -72,13 +72,13 @@ class IngestService:
         suggestion from the header words. Keys: table, mapping, headers (header, column,
         confidence, samples), missing_required, columns (the table's), yaml, saved (name or
         None), encoding, rows."""
-        raw = read_file(path, sheet)
+        raw = read_file(path, sheet, self.language)
         return self._suggest(table, raw)
 
     def _suggest(self, table: str, raw: RawFile) -> dict[str, Any]:
         head = raw.table.slice(0, 50).to_pydict()
         samples = {h: [v for v in values if v.strip()][:3] for h, values in head.items()}
-        suggestion = suggest_mapping(table, raw.headers, samples)
+        suggestion = suggest_mapping(table, raw.headers, samples, self.language)
         saved = self._saved_for(table, raw.headers)
         data = suggestion.to_dict()
         data["saved"] = None
@@ -119,7 +119,7 @@ class IngestService:
         """Keep a confirmed mapping; the next file with the same headers gets it suggested.
         Returns {id, name, table, yaml}."""
         mapping = mapping if isinstance(mapping, Mapping) else Mapping.model_validate(mapping)
-        mapping.check()
+        mapping.check(language=self.language)
         headers = list(mapping.columns)
         name = name or f"{mapping.table} {_now():%Y-%m-%d %H:%M}"
         text = dump_mapping(mapping)
@@ -168,7 +168,7 @@ class IngestService:
         (read, validate and load, quarantine, score)."""
         report = progress or (lambda label, done, total: None)
         report("read", 0, 4)
-        raw = read_file(path, sheet)
+        raw = read_file(path, sheet, self.language)
         if mapping is None:
             mapping = Mapping.model_validate(self._suggest(table, raw)["mapping"])
         elif not isinstance(mapping, Mapping):

@@ -76,7 +76,7 @@ def import_raw(
     dry_run: bool = False,
 ) -> ImportSummary:
     """Validate `raw` with `mapping` and upsert its valid rows into the mapping's table."""
-    spec = mapping.check(raw.headers)
+    spec = mapping.check(raw.headers, language)
     parsed = parse_table(raw.table, spec, mapping, language)
     issues = issue_records(parsed.issues, raw.rows, language)
     for bad in raw.malformed:
@@ -118,9 +118,11 @@ def import_file(
 ) -> ImportSummary:
     if mapping.table not in TABLES_BY_NAME:
         raise MappingError(
-            message("unknown_table", table=mapping.table, tables=", ".join(TABLES_BY_NAME))
+            message(
+                "unknown_table", language, table=mapping.table, tables=", ".join(TABLES_BY_NAME)
+            )
         )
-    return import_raw(wh, read_file(path, sheet), mapping, path.name, language, dry_run)
+    return import_raw(wh, read_file(path, sheet, language), mapping, path.name, language, dry_run)
 
 
 def store_quarantine(wh: Warehouse, run_id: int, table: str, issues: list[dict[str, Any]]) -> int:

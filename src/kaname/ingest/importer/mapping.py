@@ -35,13 +35,15 @@ class Mapping(BaseModel):
         """Canonical column → file header, for the headers that are mapped."""
         return {col: header for header, col in self.columns.items() if col}
 
-    def check(self, headers: list[str] | None = None) -> Table:
+    def check(self, headers: list[str] | None = None, language: str = "en") -> Table:
         """The table spec, once the mapping names real columns, maps each at most once and
         covers the key; with `headers`, every mapped header must be in the file."""
         spec = TABLES_BY_NAME.get(self.table)
         if spec is None:
             raise MappingError(
-                message("unknown_table", table=self.table, tables=", ".join(TABLES_BY_NAME))
+                message(
+                    "unknown_table", language, table=self.table, tables=", ".join(TABLES_BY_NAME)
+                )
             )
         allowed = [c for c in spec.column_names if c != "_loaded_at"]
         seen: dict[str, str] = {}
@@ -52,6 +54,7 @@ class Mapping(BaseModel):
                 raise MappingError(
                     message(
                         "mapping_unknown_column",
+                        language,
                         column=column,
                         table=spec.name,
                         columns=", ".join(allowed),
@@ -59,11 +62,13 @@ class Mapping(BaseModel):
                 )
             if column in seen:
                 raise MappingError(
-                    message("mapping_twice", column=column, first=seen[column], second=header)
+                    message(
+                        "mapping_twice", language, column=column, first=seen[column], second=header
+                    )
                 )
             seen[column] = header
             if headers is not None and header not in headers:
-                raise MappingError(message("mapping_missing_header", header=header))
+                raise MappingError(message("mapping_missing_header", language, header=header))
         missing = [
             k
             for k in spec.key
@@ -71,7 +76,9 @@ class Mapping(BaseModel):
         ]
         if missing:
             raise MappingError(
-                message("mapping_missing_key", columns=", ".join(missing), table=spec.name)
+                message(
+                    "mapping_missing_key", language, columns=", ".join(missing), table=spec.name
+                )
             )
         return spec
 
@@ -301,14 +308,17 @@ def _words(table: Table) -> dict[str, set[str]]:
 
 
 def suggest_mapping(
-    table_name: str, headers: list[str], samples: dict[str, list[str]] | None = None
+    table_name: str,
+    headers: list[str],
+    samples: dict[str, list[str]] | None = None,
+    language: str = "en",
 ) -> Suggestion:
     """Suggest which header fills which column: exact words first (table-specific before
     common), then close spellings (difflib ratio ≥ 0.85); each column is used once."""
     spec = TABLES_BY_NAME.get(table_name)
     if spec is None:
         raise MappingError(
-            message("unknown_table", table=table_name, tables=", ".join(TABLES_BY_NAME))
+            message("unknown_table", language, table=table_name, tables=", ".join(TABLES_BY_NAME))
         )
     words = _words(spec)
     specific = {c: {normalise(w) for w in ws} for c, ws in _BY_TABLE.get(spec.name, {}).items()}

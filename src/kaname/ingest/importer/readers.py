@@ -58,19 +58,19 @@ class RawFile:
         return list(self.table.column_names)
 
 
-def read_file(path: Path, sheet: str | None = None) -> RawFile:
+def read_file(path: Path, sheet: str | None = None, language: str = "en") -> RawFile:
     """Read a .csv/.tsv/.txt (UTF-8, UTF-8 with BOM or Shift_JIS/CP932) or .xlsx file."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise FileNotFoundError(f"no file at {path}")
     if suffix in XLSX_SUFFIXES:
-        return _drop_blank(_read_xlsx(path, sheet))
+        return _drop_blank(_read_xlsx(path, sheet, language))
     if suffix in CSV_SUFFIXES:
-        return _drop_blank(_read_csv(path))
-    raise ReadError(message("unsupported_file", path=path))
+        return _drop_blank(_read_csv(path, language))
+    raise ReadError(message("unsupported_file", language, path=path))
 
 
-def detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path, language: str = "en") -> str:
     """utf-8-sig when the file starts with a BOM, utf-8 when its start decodes as UTF-8,
     else cp932 (the superset of Shift_JIS that Japanese Windows and Excel write)."""
     with path.open("rb") as fh:
@@ -86,15 +86,15 @@ def detect_encoding(path: Path) -> str:
         codecs.getincrementaldecoder("cp932")().decode(head, final=False)
         return "cp932"
     except UnicodeDecodeError:
-        raise ReadError(message("unknown_encoding", path=path)) from None
+        raise ReadError(message("unknown_encoding", language, path=path)) from None
 
 
-def _header_line(path: Path, encoding: str) -> tuple[list[str], str]:
+def _header_line(path: Path, encoding: str, language: str) -> tuple[list[str], str]:
     with path.open(encoding=encoding, newline="") as fh:
         sample = fh.read(64 * 1024)
     first = sample.splitlines()[0] if sample.strip() else ""
     if not first.strip():
-        raise ReadError(message("empty_file", path=path))
+        raise ReadError(message("empty_file", language, path=path))
     delimiter = max(("\t", ",", ";"), key=first.count) if first.count(",") == 0 else ","
     header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
     return _clean_headers(header), delimiter
@@ -112,26 +112,28 @@ def _clean_headers(raw: Sequence[object]) -> list[str]:
     return names
 
 
-def _read_csv(path: Path) -> RawFile:
-    encoding = detect_encoding(path)
+def _read_csv(path: Path, language: str) -> RawFile:
+    encoding = detect_encoding(path, language)
     try:
-        return _read_csv_arrow(path, encoding)
+        return _read_csv_arrow(path, encoding, language)
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) and encoding.startswith("utf-8"):
             # Valid UTF-8 in the first megabyte, Shift_JIS later: read it as CP932.
             try:
-                return _read_csv_arrow(path, "cp932")
+                return _read_csv_arrow(path, "cp932", language)
             except (pa.ArrowInvalid, UnicodeDecodeError):
-                raise ReadError(message("unknown_encoding", path=path)) from exc
+                raise ReadError(message("unknown_encoding", language, path=path)) from exc
         raise ReadError(f"{path}: {exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ReadError(message("unknown_encoding", path=path)) from exc
+        raise ReadError(message("unknown_encoding", language, path=path)) from exc
 
 
-def _read_csv_arrow(path: Path, encoding: str, newlines_in_values: bool = False) -> RawFile:
+def _read_csv_arrow(
+    path: Path, encoding: str, language: str = "en", newlines_in_values: bool = False
+) -> RawFile:
     """Parallel Arrow reader; a quoted line break shows up as a short row, so the file is
     read again allowing line breaks in values, and rows still wrong go the exact way."""
-    headers, delimiter = _header_line(path, encoding)
+    headers, delimiter = _header_line(path, encoding, language)
     bad: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -158,7 +160,7 @@ def _read_csv_arrow(path: Path, encoding: str, newlines_in_values: bool = False)
         ),
     )
     if bad and not newlines_in_values:
-        return _read_csv_arrow(path, encoding, newlines_in_values=True)
+        return _read_csv_arrow(path, encoding, language, newlines_in_values=True)
     if bad:
         # Rare: rows with the wrong number of fields. Re-read exactly (record numbers matter
         # for the quarantine report), one row at a time.
@@ -206,7 +208,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> RawFile:
+def _read_xlsx(path: Path, sheet: str | None, language: str) -> RawFile:
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
@@ -215,7 +217,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawFile:
         it = ws.iter_rows(values_only=True)
         header = next(it, None)
         if header is None or not any(v not in (None, "") for v in header):
-            raise ReadError(message("empty_file", path=path))
+            raise ReadError(message("empty_file", language, path=path))
         while header and header[-1] in (None, ""):
             header = header[:-1]
         headers = _clean_headers(list(header))
