@@ -56,6 +56,10 @@ def test_import_quality_and_scoring_on_postgres(pg: Warehouse, tmp_path: Path) -
     assert quarantine_rows(pg, 1)[0]["row"] == 4
     found = {f.id: f for f in check_quality(pg, dt.date(2025, 6, 30))}
     assert found["duplicate_lead_emails"].count == 1
+    assert sorted(found["duplicate_lead_emails"].examples[0]["lead_ids"].split(", ")) == [
+        "L1",
+        "L2",
+    ]
     result = apply_scores(pg, ScoringConfig(), dt.date(2025, 6, 30))
     assert result.scored == 2
     scores = dict(pg.table("leads").select("lead_id", "score").execute().values.tolist())

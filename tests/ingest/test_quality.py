@@ -106,6 +106,8 @@ def test_findings_on_the_crafted_company(ws: Workspace) -> None:
     found = {f["id"]: f for f in result["findings"]}
     assert found["duplicate_lead_emails"]["count"] == 1
     assert found["duplicate_lead_emails"]["examples"][0]["email"] == "a@x.jp"
+    ids = found["duplicate_lead_emails"]["examples"][0]["lead_ids"]
+    assert sorted(ids.split(", ")) == ["L1", "L2"]
     assert found["duplicate_companies"]["count"] == 3
     assert found["lead_stage_skipped"]["count"] == 1  # L4: SQL without MQL
     assert found["lead_stage_order"]["count"] == 1  # L5: MQL before created

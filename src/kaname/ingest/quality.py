@@ -109,7 +109,12 @@ def _duplicate_emails(t: dict[str, ibis.Table]) -> list[QualityFinding]:
     present = leads.filter(leads.email.notnull() & (leads.email.strip() != ""))
     groups = (
         present.group_by(email=present.email.strip().lower())
-        .agg(leads=present.count(), first_id=present.lead_id.min(), last_id=present.lead_id.max())
+        .agg(
+            leads=present.count(),
+            first_id=present.lead_id.min(),
+            last_id=present.lead_id.max(),
+            lead_ids=present.lead_id.group_concat(", "),
+        )
         .filter(lambda g: g.leads > 1)
     )
     extra = groups.agg(n=(groups.leads - 1).sum()).execute()["n"].iloc[0]
