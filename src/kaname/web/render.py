@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from kaname.dashboard import Filters
 from kaname.metrics.calendar import Grain
@@ -106,8 +107,12 @@ def render(
     context: dict[str, Any],
     status_code: int = 200,
     partial: str | None = None,
+    cache_key: tuple[Any, ...] | None = None,
 ) -> HTMLResponse:
-    """Render a page, or only its `_partial` when HTMX asks for it."""
+    """Render a page, or only its `_partial` when HTMX asks for it.
+
+    With `cache_key`, the partial (the page body, which holds nothing about the user) is cached
+    with the page data and only the frame around it is rendered per request."""
     state = request.state
     language = getattr(state, "language", "ja")
     _ = translator(language)
@@ -146,6 +151,15 @@ def render(
         "path": request.url.path,
     }
     base.update(context)
+    if partial and cache_key is not None:
+        dash = request.app.state.dashboard
+        content = dash.cached(
+            ("html", partial, language, *cache_key),
+            lambda: env.get_template(partial).render(base),
+        )
+        if request.headers.get("HX-Request"):
+            return HTMLResponse(content, status_code=status_code)
+        base["content_html"] = Markup(content)
     name = partial if (partial and request.headers.get("HX-Request")) else template
     html = env.get_template(name).render(base)
     return HTMLResponse(html, status_code=status_code)

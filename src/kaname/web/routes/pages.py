@@ -42,7 +42,8 @@ def _page(
     **extra: Any,
 ) -> Response:
     context = {"data": data, "filters_obj": f, "options": dash.options(), **extra}
-    return render(request, template, context, partial="_" + template)
+    key = (request.url.path, str(request.url.query))
+    return render(request, template, context, partial="_" + template, cache_key=key)
 
 
 # ---------------------------------------------------------------------- executive
