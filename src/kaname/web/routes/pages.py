@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -46,6 +48,15 @@ def _page(
     return render(request, template, context, partial="_" + template, cache_key=key)
 
 
+def _json(dash: Dashboard, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
+    """A JSON twin: the page's data encoded once per cache generation."""
+    body = dash.cached(
+        ("json", *key),
+        lambda: json.dumps(build(), ensure_ascii=False, default=str).encode("utf-8"),
+    )
+    return Response(body, media_type="application/json")
+
+
 # ---------------------------------------------------------------------- executive
 @router.get("/executive", include_in_schema=False)
 def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
@@ -61,10 +72,10 @@ def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Get
 
 
 @router.get("/api/executive", tags=["pages"])
-def executive_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def executive_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """KGI and organisation KPIs: actual, target, achievement, projection, status, trend,
     previous year; the top bottleneck from the planner's sensitivity ranking."""
-    return dash.executive(f, lang)
+    return _json(dash, ("executive", f, lang), lambda: dash.executive(f, lang))
 
 
 # ---------------------------------------------------------------------- departments
@@ -80,9 +91,9 @@ def department(request: Request, name: str, who: Who, dash: Dash, f: Flt, lang: 
 
 
 @router.get("/api/department/{name}", tags=["pages"])
-def department_json(name: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def department_json(name: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """A department's KPIs (its 2–3 plan KPIs and the organisation KPIs it owns)."""
-    return dash.department(name, f, lang)
+    return _json(dash, ("department", name, f, lang), lambda: dash.department(name, f, lang))
 
 
 # ---------------------------------------------------------------------- KPI tree
@@ -92,9 +103,9 @@ def tree(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response
 
 
 @router.get("/api/tree", tags=["pages"])
-def tree_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def tree_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """The active plan's KPI tree with actual/target/status per node, gap and bottleneck."""
-    return dash.tree(f, lang)
+    return _json(dash, ("tree", f, lang), lambda: dash.tree(f, lang))
 
 
 # ---------------------------------------------------------------------- funnel
@@ -111,10 +122,10 @@ def funnel(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettex
 
 
 @router.get("/api/funnel", tags=["pages"])
-def funnel_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def funnel_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """Stages with conversion and drop-off (period or cohort view), by channel, median lead
     time per stage."""
-    return dash.funnel(f, lang)
+    return _json(dash, ("funnel", f, lang), lambda: dash.funnel(f, lang))
 
 
 # ---------------------------------------------------------------------- channels
@@ -164,11 +175,11 @@ def channels(
 
 
 @router.get("/api/channels", tags=["pages"])
-def channels_json(who: Who, dash: Dash, f: Flt, lang: Lang, model: str = "") -> dict[str, Any]:
+def channels_json(who: Who, dash: Dash, f: Flt, lang: Lang, model: str = "") -> Response:
     """One row per channel: spend, leads, CPA, MQL, SQL, opportunities, deals, revenue, CAC,
     ROAS, ROMI and share of sourced revenue. With `model` (markov, linear, w_shaped…), also
     attributed_deals/revenue/cac/roas/romi under that model, named in `model_label`."""
-    return dash.channels(f, lang, model or None)
+    return _json(dash, ("channels", f, lang, model), lambda: dash.channels(f, lang, model or None))
 
 
 # ---------------------------------------------------------------------- tactics
@@ -178,9 +189,9 @@ def tactics(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang) -> Respo
 
 
 @router.get("/api/tactics", tags=["pages"])
-def tactics_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def tactics_json(who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """Email, webinar, calls and events KPIs against the seeds' benchmark ranges."""
-    return dash.tactics(f, lang)
+    return _json(dash, ("tactics", f, lang), lambda: dash.tactics(f, lang))
 
 
 # ---------------------------------------------------------------------- trends
@@ -208,9 +219,13 @@ def trends(
 @router.get("/api/trends", tags=["pages"])
 def trends_json(
     who: Who, dash: Dash, f: Flt, lang: Lang, kpi: str = "revenue", periods: int = 12
-) -> dict[str, Any]:
+) -> Response:
     """A KPI by week/month/quarter with target, previous year and annotations."""
-    return dash.trends(kpi, f, lang, max(2, min(periods, 60)))
+    return _json(
+        dash,
+        ("trends", kpi, f, lang, periods),
+        lambda: dash.trends(kpi, f, lang, max(2, min(periods, 60))),
+    )
 
 
 # ---------------------------------------------------------------------- KPI page
@@ -229,10 +244,10 @@ def kpi_page(
 
 
 @router.get("/api/kpi/{kpi_id}", tags=["pages"])
-def kpi_json(kpi_id: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> dict[str, Any]:
+def kpi_json(kpi_id: str, who: Who, dash: Dash, f: Flt, lang: Lang) -> Response:
     """Definition, formula, owner, lead/lag, target history, actual by dimension, data
     freshness and lint findings of one KPI."""
-    return dash.kpi(kpi_id, f, lang)
+    return _json(dash, ("kpi", kpi_id, f, lang), lambda: dash.kpi(kpi_id, f, lang))
 
 
 # ---------------------------------------------------------------------- catalog
@@ -243,6 +258,6 @@ def catalog(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
 
 
 @router.get("/api/catalog", tags=["pages"])
-def catalog_json(who: Who, dash: Dash, lang: Lang) -> dict[str, Any]:
+def catalog_json(who: Who, dash: Dash, lang: Lang) -> Response:
     """The KPI definitions document: name, definition, formula, target, owner."""
-    return dash.catalog(lang)
+    return _json(dash, ("catalog", lang), lambda: dash.catalog(lang))
