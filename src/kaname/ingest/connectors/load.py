@@ -10,11 +10,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.ingest.connectors.base import RawRecord
 from kaname.store.warehouse import Warehouse, _conform
+
+try:  # orjson (when installed) encodes raw records several times faster than json
+    import orjson
+
+    def _dumps(data: Any) -> str:
+        return orjson.dumps(data, default=str).decode()
+
+except ImportError:  # pragma: no cover - depends on the environment
+
+    def _dumps(data: Any) -> str:
+        return json.dumps(data, ensure_ascii=False, default=str)
+
 
 RAW_SCHEMA = {
     "id": "string",
@@ -59,9 +72,7 @@ def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
             "id": pa.array([r.id for r in rows], pa.string()),
             "modified_at": pa.array([_utc_naive(r.modified_at) for r in rows], pa.timestamp("us")),
             "deleted": pa.array([r.deleted for r in rows], pa.bool_()),
-            "data": pa.array(
-                [json.dumps(r.data, ensure_ascii=False, default=str) for r in rows], pa.string()
-            ),
+            "data": pa.array([_dumps(r.data) for r in rows], pa.string()),
             "_loaded_at": pa.repeat(pa.scalar(now, pa.timestamp("us")), len(rows)),
         }
     )
@@ -87,6 +98,30 @@ def upsert(wh: Warehouse, table: str, rows: list[dict[str, Any]]) -> int:
             [(c, _conform_type(spec.schema()[c])) for c in columns if c in spec.schema()]
         ),
     )
+    _merge(wh, table, _conform(spec, arrow), spec.key)
+    return arrow.num_rows
+
+
+def upsert_frame(wh: Warehouse, table: str, frame: pd.DataFrame) -> int:
+    """Insert or replace canonical rows given as a DataFrame (the mapper's batch output) on the
+    table's key (the last duplicate wins)."""
+    if frame.empty:
+        return 0
+    spec = TABLES_BY_NAME[table]
+    frame = frame.copy()
+    if "campaign_id" in spec.key:
+        frame["campaign_id"] = frame["campaign_id"].where(frame["campaign_id"].notna(), "")
+    frame = frame.drop_duplicates(subset=list(spec.key), keep="last")
+    schema = spec.schema()
+    arrays = {}
+    for name in frame.columns:
+        column = frame[name]
+        kind = _conform_type(schema[name])
+        if column.dtype == object:
+            arrays[name] = pa.array(column.tolist(), from_pandas=True).cast(kind)
+        else:
+            arrays[name] = pa.Array.from_pandas(column).cast(kind)
+    arrow = pa.table(arrays)
     _merge(wh, table, _conform(spec, arrow), spec.key)
     return arrow.num_rows
 

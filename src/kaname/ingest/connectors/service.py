@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,7 @@ from kaname.ingest.connectors.load import (
     raw_table_name,
     read_raw,
     upsert,
+    upsert_frame,
 )
 from kaname.ingest.connectors.mapping import Mapper, MappingError, effective_mapping
 from kaname.ingest.connectors.secrets import (
@@ -59,7 +61,7 @@ log = logging.getLogger("kaname.connectors")
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): total is 0 while unknown (paged APIs do not say)."""
 
-FLUSH_ROWS = 5_000
+FLUSH_ROWS = 20_000
 """Records buffered before they are written and the stream state is saved."""
 MAPPING_STREAM = "_mapping"
 """State row holding when raw records were last mapped into the canonical tables."""
@@ -303,28 +305,29 @@ class ConnectorService:
             run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=started)
             session.add(run)
         result = SyncResult(source, "ok", mode, run.id)
+        mapping: dict[str, Any] | None = None
         try:
             config = self._config(source)
             mapping = self.mapping(source)
+            mapper = Mapper(mapping, lookup=self._lookup)
             client = self._client(connector, config)
             try:
                 for stream in connector.streams(config, client):
-                    self._sync_stream(source, stream, full, progress, result)
+                    self._sync_stream(source, stream, full, progress, result, mapping, mapper)
             finally:
                 client.close()
         except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:
             result.status = "failed"
             result.error = redact(f"{connector.title}: {exc}")
             log.warning("sync of %s stopped: %s", source, result.error)
-            mapping = None
         except BaseException as exc:  # interrupted: record it, keep what was committed
             result.status = "failed"
             result.error = redact(f"{connector.title}: interrupted ({type(exc).__name__}: {exc})")
             self._finish(result)
             raise
-        if mapping is not None or result.rows:
+        if mapping is not None:
             try:
-                self._map(source, mapping or self.mapping(source), full, started, progress, result)
+                self._map(source, mapping, progress, result)
             except (MappingError, ValueError, TypeError) as exc:
                 result.status = "failed"
                 result.error = (result.error + "; " if result.error else "") + redact(
@@ -334,85 +337,116 @@ class ConnectorService:
         return result
 
     def _sync_stream(
-        self, source: str, stream: Any, full: bool, progress: Progress, result: SyncResult
-    ) -> None:
-        table = raw_table_name(source, stream.name)
-        state = {} if full else self._state(source, stream.name)
-        buffer: list[RawRecord] = []
-        pending: dict[str, Any] | None = None
-        written = 0
-        for page in stream.fetch(state, full):
-            buffer.extend(page.records)
-            if page.state:
-                pending = page.state
-            if len(buffer) >= FLUSH_ROWS:
-                written += merge_raw(self.ws.warehouse, table, buffer)
-                buffer = []
-                if pending is not None:
-                    self._save_state(source, stream.name, pending)
-                    pending = None
-            progress(f"{source} {stream.name}", written + len(buffer), 0)
-        written += merge_raw(self.ws.warehouse, table, buffer)
-        if pending is not None:
-            self._save_state(source, stream.name, pending)
-        result.tables[table] = result.tables.get(table, 0) + written
-        result.rows += written
-        progress(f"{source} {stream.name}", written, written)
-
-    def _map(
         self,
         source: str,
-        mapping: dict[str, Any],
+        stream: Any,
         full: bool,
-        started: dt.datetime,
         progress: Progress,
         result: SyncResult,
+        mapping: dict[str, Any],
+        mapper: Mapper,
     ) -> None:
-        state = self._state(source, MAPPING_STREAM)
-        since = (
-            None if full or not state.get("since") else dt.datetime.fromisoformat(state["since"])
-        )
+        """Fetch a stream page by page; every FLUSH_ROWS records, a writer thread merges them
+        into the raw table, maps them into the canonical tables in memory and only then saves
+        the stream state, while the next pages are fetched."""
+        table = raw_table_name(source, stream.name)
+        state = {} if full else self._state(source, stream.name)
+        entries = [e for e in mapping.get("tables", []) if e.get("from") == stream.name]
+        label = f"{source} {stream.name}"
+        counts = {"raw": 0}
+
+        def write(batch: list[RawRecord], pending: dict[str, Any] | None) -> None:
+            counts["raw"] += merge_raw(self.ws.warehouse, table, batch)
+            self._map_batch(stream.name, entries, batch, mapper, result)
+            if pending is not None:
+                self._save_state(source, stream.name, pending)
+
+        writer = _Writer(write)
+        buffer: list[RawRecord] = []
+        pending: dict[str, Any] | None = None
+        fetched = 0
+        try:
+            for page in stream.fetch(state, full):
+                buffer.extend(page.records)
+                fetched += len(page.records)
+                if page.state:
+                    pending = page.state
+                if len(buffer) >= FLUSH_ROWS:
+                    writer.submit(buffer, pending)
+                    buffer, pending = [], None
+                progress(label, fetched, 0)
+            if buffer or pending is not None:
+                writer.submit(buffer, pending)
+        finally:
+            writer.close()  # wait for the batches handed over; raises the writer's error
+            result.tables[table] = result.tables.get(table, 0) + counts["raw"]
+            result.rows += counts["raw"]
+        progress(label, counts["raw"], counts["raw"])
+
+    def _map_batch(
+        self,
+        stream: str,
+        entries: list[dict[str, Any]],
+        batch: list[RawRecord],
+        mapper: Mapper,
+        result: SyncResult,
+    ) -> None:
+        """Map one stored batch of raw records into the canonical tables (upsert; records the
+        source reports deleted are removed by key). Summed entries wait for `_map`."""
+        if not batch:
+            return
+        latest: dict[str, RawRecord] = {}
+        for record in batch:
+            latest[record.id] = record
+        live = [r.data for r in latest.values() if not r.deleted]
+        gone = [r.data for r in latest.values() if r.deleted]
+        wh = self.ws.warehouse
+        for entry in entries:
+            if entry.get("aggregate"):
+                continue
+            table = str(entry["table"])
+            key = TABLES_BY_NAME[table].key
+            try:
+                frame, rejected = mapper.frame(entry, live)
+                dead = mapper.frame(entry, gone, keys_only=True)[0] if gone else None
+            except (ValueError, TypeError) as exc:
+                raise MappingError(f"{table} from {stream}: {exc}") from exc
+            written = upsert_frame(wh, table, frame)
+            result.rejected += rejected
+            if dead is not None and not dead.empty:
+                delete_keys(
+                    wh,
+                    table,
+                    [
+                        tuple(
+                            (v if v is not None else "") if k == "campaign_id" else v
+                            for k, v in zip(key, row, strict=True)
+                        )
+                        for row in dead[list(key)].itertuples(index=False, name=None)
+                    ],
+                )
+            if written:
+                result.tables[table] = result.tables.get(table, 0) + written
+
+    def _map(
+        self, source: str, mapping: dict[str, Any], progress: Progress, result: SyncResult
+    ) -> None:
+        """After the streams: entries that sum rows (`aggregate: sum`, e.g. GA4 channel groups
+        onto one channel) from their whole raw table, then lead scoring."""
         wh = self.ws.warehouse
         mapper = Mapper(mapping, lookup=self._lookup)
-        entries = mapping.get("tables", [])
+        entries = [e for e in mapping.get("tables", []) if e.get("aggregate")]
         for done, entry in enumerate(entries):
             table, stream = str(entry["table"]), str(entry["from"])
-            key = TABLES_BY_NAME[table].key
-            written = removed = 0
-            if entry.get("aggregate"):
-                # Summed rows need every source row of a key: map the whole (small) report.
-                every = [d for b in read_raw(wh, raw_table_name(source, stream), None) for d in b]
-                rows, rejected = mapper.rows(
-                    entry, [data for _, deleted, data in every if not deleted]
-                )
-                written += upsert(wh, table, mapper.aggregate(entry, rows))
-                result.rejected += rejected
-                if written:
-                    result.tables[table] = result.tables.get(table, 0) + written
-                progress(f"{source} → canonical", done + 1, len(entries))
-                continue
-            for batch in read_raw(wh, raw_table_name(source, stream), since):
-                live = [data for _, deleted, data in batch if not deleted]
-                gone = [data for _, deleted, data in batch if deleted]
-                rows, rejected = mapper.rows(entry, live)
-                written += upsert(wh, table, rows)
-                result.rejected += rejected
-                if gone:
-                    # Only the key is needed to remove a row (a deleted record may carry no more).
-                    columns = {k: v for k, v in (entry.get("columns") or {}).items() if k in key}
-                    dead, _ = mapper.rows({**entry, "where": None, "columns": columns}, gone)
-                    removed += delete_keys(
-                        wh,
-                        table,
-                        [
-                            tuple(r.get(k) or "" if k == "campaign_id" else r.get(k) for k in key)
-                            for r in dead
-                        ],
-                    )
-            if written or removed:
+            every = [d for b in read_raw(wh, raw_table_name(source, stream), None) for d in b]
+            rows, rejected = mapper.rows(entry, [data for _, deleted, data in every if not deleted])
+            written = upsert(wh, table, mapper.aggregate(entry, rows))
+            result.rejected += rejected
+            if written:
                 result.tables[table] = result.tables.get(table, 0) + written
             progress(f"{source} → canonical", done + 1, len(entries))
-        self._save_state(source, MAPPING_STREAM, {"since": started.isoformat()})
+        if result.rows or entries:
+            self._save_state(source, MAPPING_STREAM, {"since": _now().isoformat()})
         result.scoring = _apply_scoring(self.ws, [t for t in result.tables if t in TABLES_BY_NAME])
 
     def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
@@ -465,6 +499,41 @@ class ConnectorService:
         for source in self.due(now):
             results.extend(self.sync(source, trigger="schedule"))
         return results
+
+
+class _Writer:
+    """One background thread writing batches in order (at most one waiting), so the next pages
+    are fetched while a batch is merged and mapped (DuckDB releases the GIL while it works)."""
+
+    def __init__(self, fn: Callable[..., None]) -> None:
+        self.fn = fn
+        self.error: BaseException | None = None
+        self.jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._loop, name="kaname-sync-writer", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            if self.error is None:
+                try:
+                    self.fn(*job)
+                except BaseException as exc:  # handed to the fetching thread
+                    self.error = exc
+
+    def submit(self, *job: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.jobs.put(job)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 def run_due_syncs(ws: Workspace, now: dt.datetime | None = None) -> list[SyncResult]:
