@@ -150,6 +150,9 @@ def render(
         "filters": filters,
         "path": request.url.path,
     }
+    if caller is not None:
+        dash = request.app.state.dashboard
+        base["warehouse_empty"] = dash.cached(("empty",), lambda: ws.engine().window() is None)
     base.update(context)
     if partial and cache_key is not None:
         dash = request.app.state.dashboard

@@ -1,0 +1,61 @@
+"""A new workspace with no data and no plan: every page says what to do, none crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kaname.accounts import Accounts
+from kaname.web.app import create_app
+from kaname.workspace import Workspace
+from web_helpers import PASSWORD, login
+
+PAGES = ["/executive", "/tree", "/funnel", "/channels", "/tactics", "/trends", "/kpi/leads"]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    ws = Workspace.init(Path(tmp_path_factory.mktemp("empty")) / "ws")
+    return TestClient(create_app(ws))
+
+
+def test_first_run_asks_for_an_admin_then_signs_in(client: TestClient) -> None:
+    assert client.get("/login", follow_redirects=False).headers["location"] == "/setup"
+    page = client.get("/setup")
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    short = client.post(
+        "/setup", data={"username": "boss", "password": "short", "csrf_token": token[1]}
+    )
+    assert short.status_code == 400 and "10" in short.text
+    done = client.post(
+        "/setup",
+        data={"username": "boss", "password": PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    # setup is closed once a user exists
+    assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
+    login(client, "boss")
+    assert Accounts(client.app.state.ws.appdb).users()[0]["role"] == "admin"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_say_what_to_do_without_data(client: TestClient, path: str) -> None:
+    client.cookies.set("kaname_lang", "en")
+    response = client.get(path)
+    assert response.status_code == 200, response.text[:300]
+    text = response.text
+    assert "Traceback" not in text
+    assert 'data-testid="no-data"' in text
+    assert "No data yet: import or connect a source" in text
+
+
+def test_plan_pages_say_how_to_start_a_plan(client: TestClient) -> None:
+    assert "kaname plan new --template" in client.get("/plans").text
+    assert "kaname plan new --template" in client.get("/tree").text
+    assert client.get("/api/plans").status_code == 400
