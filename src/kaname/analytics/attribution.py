@@ -17,12 +17,14 @@ always add up to the total conversions and value of the paths (the tests check i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import factorial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
@@ -108,16 +110,67 @@ def _split(path: Any) -> list[str]:
     return [str(p) for p in path]
 
 
-def normalise_paths(paths: pd.DataFrame) -> pd.DataFrame:
-    """Paths as lists with `conversions`, `nulls` and `value` filled in; empty paths dropped."""
+def _path_key(path: Any) -> Any:
+    """A hashable stand-in for a path (strings as they are, sequences as tuples)."""
+    if isinstance(path, str) or path is None or (isinstance(path, float) and np.isnan(path)):
+        return path
+    return tuple(str(p) for p in path)
+
+
+@dataclass(frozen=True)
+class _DistinctPaths:
+    codes: np.ndarray  # int64 per journey: index into the distinct paths
+    lengths: np.ndarray  # int64 per distinct path
+    tokens: pa.Array  # the distinct paths' channels end to end
+
+    def lists(self) -> np.ndarray:
+        """Each distinct path as a list of channels (object array)."""
+        words = self.tokens.to_pylist()
+        out = np.empty(len(self.lengths), dtype=object)
+        ends, lengths = np.cumsum(self.lengths).tolist(), self.lengths.tolist()
+        for i, (end, n) in enumerate(zip(ends, lengths, strict=True)):
+            out[i] = words[end - n : end]
+        return out
+
+
+def _distinct_paths(column: pd.Series) -> _DistinctPaths:
+    """Each journey's code into the distinct paths, and the distinct paths' channels.
+
+    Journeys repeat the same paths (a million journeys over a dozen channels hold ~10^5 distinct
+    ones); string paths are hashed and split by Arrow, without a Python call per journey.
+    """
+    if pd.api.types.infer_dtype(column, skipna=True) == "string":
+        codes, uniques = pd.factorize(column)
+        parts = pc.split_pattern(pa.array(uniques, type=pa.large_string()), ">")
+        tokens = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+        keep = pc.greater(pc.utf8_length(tokens), 0)
+        tokens = tokens.filter(keep)
+        parent = pc.list_parent_indices(parts).filter(keep).to_numpy()
+        lengths = np.bincount(parent, minlength=len(uniques)).astype(np.int64)
+    else:
+        keys = pd.Series(column.map(_path_key).to_numpy(dtype=object), dtype=object)
+        codes, uniques = pd.factorize(keys)
+        paths = [_split(u) for u in uniques]
+        lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))
+        tokens = pa.array([c for p in paths for c in p], type=pa.large_string())
+    if (codes < 0).any():  # missing paths: one more, empty, distinct path
+        lengths = np.append(lengths, 0)
+        codes = np.where(codes < 0, len(lengths) - 1, codes)
+    return _DistinctPaths(codes.astype(np.int64), lengths, tokens)
+
+
+def _normalise_with_codes(
+    paths: pd.DataFrame, *, path_lists: bool = True
+) -> tuple[pd.DataFrame, _DistinctPaths]:
+    """`normalise_paths` plus each journey's code into the distinct paths (see `flatten`);
+    without `path_lists` the `path` column is left as given."""
     if "path" not in paths.columns:
         raise AttributionError("paths need a `path` column (channels in order, or 'a > b > c')")
     frame = paths.copy()
-    column = frame["path"]
-    if len(column) and isinstance(column.iloc[0], str):
-        frame["path"] = column.str.split(">").map(lambda p: [s.strip() for s in p if s.strip()])
-    else:
-        frame["path"] = column.map(_split)
+    distinct = _distinct_paths(frame["path"])
+    if path_lists:
+        as_lists = distinct.lists()[distinct.codes]
+        frame["path"] = pd.Series(as_lists, index=frame.index, dtype=object)
     if "conversions" not in frame.columns:
         frame["conversions"] = 1.0
     frame["conversions"] = frame["conversions"].fillna(0).astype("float64")
@@ -129,32 +182,47 @@ def normalise_paths(paths: pd.DataFrame) -> pd.DataFrame:
     frame["value"] = frame["value"].fillna(0).astype("float64")
     if (frame[["conversions", "nulls"]] < 0).any().any():
         raise AttributionError("conversions and nulls must not be negative")
-    lengths = frame["path"].map(len)
+    lengths = distinct.lengths[distinct.codes]
     lost = frame.loc[lengths == 0, "conversions"].sum()
     if lost > 0:
         raise AttributionError(
             f"{lost:g} conversions have an empty path; give them a channel (e.g. 'direct')"
         )
-    return frame.loc[lengths > 0].reset_index(drop=True)
+    keep = lengths > 0
+    codes = distinct.codes[keep]
+    return frame.loc[keep].reset_index(drop=True), replace(distinct, codes=codes)
+
+
+def normalise_paths(paths: pd.DataFrame) -> pd.DataFrame:
+    """Paths as lists with `conversions`, `nulls` and `value` filled in; empty paths dropped."""
+    return _normalise_with_codes(paths)[0]
+
+
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    return np.cumsum(lengths) - lengths
 
 
 def flatten(paths: pd.DataFrame) -> Touches:
     """Normalise and flatten paths (vectorised; fine for millions of touches)."""
-    frame = normalise_paths(paths)
-    lengths = frame["path"].map(len).to_numpy(dtype=np.int64)
-    flat = np.fromiter(
-        (c for p in frame["path"] for c in p), dtype=object, count=int(lengths.sum())
-    )
-    codes, uniques = pd.factorize(pd.Series(flat, dtype="string"), sort=True)
+    return _flatten(paths, path_lists=True)
+
+
+def _flatten(paths: pd.DataFrame, *, path_lists: bool) -> Touches:
+    frame, distinct = _normalise_with_codes(paths, path_lists=path_lists)
+    codes, path_lengths = distinct.codes, distinct.lengths
+    uniques = pc.unique(distinct.tokens)
+    uniques = uniques.take(pc.sort_indices(uniques))  # channel codes in sorted order
+    token_codes = pc.index_in(distinct.tokens, value_set=uniques).to_numpy(zero_copy_only=False)
+    lengths = path_lengths[codes]
     journey = np.repeat(np.arange(len(frame), dtype=np.int64), lengths)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
-    position = np.arange(len(journey), dtype=np.int64) - np.repeat(starts, lengths)
+    position = np.arange(len(journey), dtype=np.int64) - np.repeat(_starts(lengths), lengths)
+    channel = token_codes[np.repeat(_starts(path_lengths)[codes], lengths) + position]
     return Touches(
         journey=journey,
         position=position,
         length=np.repeat(lengths, lengths),
-        channel=codes.astype(np.int64),
-        channels=tuple(str(u) for u in uniques),
+        channel=channel.astype(np.int64),
+        channels=tuple(uniques.to_pylist()),
         conversions=frame["conversions"].to_numpy(),
         nulls=frame["nulls"].to_numpy(),
         value=frame["value"].to_numpy(),
@@ -280,6 +348,41 @@ def rule_based(
 
 
 # ---------------------------------------------------------------------------- Markov chains
+def merge_same_paths(paths: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct path with its journeys' conversions, nulls and value added up: all a
+    Markov chain needs from the paths, in far fewer rows (a million journeys over a dozen
+    channels hold ~10^5 distinct paths). Other columns are dropped."""
+    if "path" not in paths.columns:
+        raise AttributionError("paths need a `path` column (channels in order, or 'a > b > c')")
+    n = len(paths)
+
+    def column(name: str, default: np.ndarray) -> np.ndarray:
+        if name not in paths.columns:
+            return default
+        return paths[name].fillna(0).to_numpy(dtype="float64")
+
+    conversions = column("conversions", np.ones(n))
+    nulls = column("nulls", (conversions <= 0).astype("float64"))
+    value = column("value", np.zeros(n))
+    if (conversions < 0).any() or (nulls < 0).any():
+        raise AttributionError("conversions and nulls must not be negative")
+    key = paths["path"]
+    if pd.api.types.infer_dtype(key, skipna=True) != "string":
+        key = pd.Series(key.map(_path_key).to_numpy(dtype=object), dtype=object)
+    codes, uniques = pd.factorize(key)
+    missing = codes < 0  # kept as one empty path, so the usual checks apply to it
+    m = len(uniques) + int(missing.any())
+    codes = np.where(missing, m - 1, codes)
+    return pd.DataFrame(
+        {
+            "path": pd.Series(uniques).reindex(range(m)),
+            "conversions": np.bincount(codes, weights=conversions, minlength=m),
+            "nulls": np.bincount(codes, weights=nulls, minlength=m),
+            "value": np.bincount(codes, weights=value, minlength=m),
+        }
+    )
+
+
 @dataclass(frozen=True)
 class MarkovChain:
     """An absorbing Markov chain over states of the last `order` channels of a path."""
@@ -307,11 +410,31 @@ class MarkovChain:
         return float(solved[0, 0]), float(solved[0, 1])
 
 
+DENSE_LIMIT = 1 << 22  # state codes (or state pairs) below this are ranked with a dense table
+
+
+def _rank(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of `codes` (all in [0, size)) and each code's index among them: what
+    np.unique(return_inverse=True) gives, in linear time when `size` is small."""
+    if size > DENSE_LIMIT:
+        states, inverse = np.unique(codes, return_inverse=True)
+        return states, inverse.ravel()
+    present = np.zeros(size, dtype=bool)
+    present[codes] = True
+    index = np.cumsum(present) - 1
+    return np.flatnonzero(present), index[codes]
+
+
+def _markov_touches(paths: pd.DataFrame) -> Touches:
+    """Touches of the distinct paths (journeys merged): all a Markov chain reads."""
+    return _flatten(merge_same_paths(paths), path_lists=False)
+
+
 def markov_chain(paths: pd.DataFrame | Touches, order: int = 1) -> MarkovChain:
     """Estimate the chain from paths: transition counts weighted by journeys (conversions+nulls)."""
     if order not in (1, 2, 3, 4):
         raise AttributionError("the Markov order must be 1, 2, 3 or 4")
-    touches = paths if isinstance(paths, Touches) else flatten(paths)
+    touches = paths if isinstance(paths, Touches) else _markov_touches(paths)
     n_channels = len(touches.channels)
     base = n_channels + 1
     if base**order >= 2**62:
@@ -334,7 +457,7 @@ def markov_chain(paths: pd.DataFrame | Touches, order: int = 1) -> MarkovChain:
     src = np.concatenate([np.zeros(int(first.sum()), dtype=np.int64), code[:-1][~first[1:]]])
     dst = np.concatenate([code[first], code[1:][~first[1:]]])
     w = np.concatenate([weight[first], weight[1:][~first[1:]]])
-    states, inverse = np.unique(np.concatenate([[0], src, dst, code[last]]), return_inverse=True)
+    states, inverse = _rank(np.concatenate([[0], src, dst, code[last]]), base**order)
     n = len(states)
     src_i = inverse[1 : 1 + len(src)]
     dst_i = inverse[1 + len(src) : 1 + len(src) + len(dst)]
@@ -343,8 +466,12 @@ def markov_chain(paths: pd.DataFrame | Touches, order: int = 1) -> MarkovChain:
     conv_out = np.bincount(end_i, weights=touches.conversions[end_j], minlength=n)
     null_out = np.bincount(end_i, weights=touches.nulls[end_j], minlength=n)
     value_out = np.bincount(end_i, weights=touches.value[end_j], minlength=n)
-    moves = sparse.coo_matrix((w, (src_i, dst_i)), shape=(n, n)).tocsr()
-    moves.sum_duplicates()
+    if n * n <= DENSE_LIMIT:  # few states: count transitions in a dense n × n table
+        counts = np.bincount(src_i * n + dst_i, weights=w, minlength=n * n).reshape(n, n)
+        moves = sparse.csr_matrix(counts)
+    else:
+        moves = sparse.coo_matrix((w, (src_i, dst_i)), shape=(n, n)).tocsr()
+        moves.sum_duplicates()
     out = np.asarray(moves.sum(axis=1)).ravel() + conv_out + null_out
     safe = np.where(out > 0, out, 1.0)
     transitions = sparse.diags(1.0 / safe) @ moves
@@ -386,7 +513,7 @@ def removal_effects(paths: pd.DataFrame | Touches, order: int = 1) -> pd.DataFra
 
 def markov(paths: pd.DataFrame | Touches, order: int = 1) -> pd.DataFrame:
     """Data-driven credit from the removal effects of an order-k Markov chain, solved exactly."""
-    touches = paths if isinstance(paths, Touches) else flatten(paths)
+    touches = paths if isinstance(paths, Touches) else _markov_touches(paths)
     effects = removal_effects(touches, order)
     total_conv = float(touches.conversions.sum())
     total_value = float(touches.value.sum())
@@ -478,9 +605,9 @@ def attribute(
     """
     if model.startswith("markov_") and model[7:].isdigit():
         model, order = "markov", int(model[7:])
-    touches = flatten(paths)
     if model == "markov":
-        return markov(touches, order)
+        return markov(paths, order)  # merges journeys with the same path first
+    touches = flatten(paths)
     if model == "shapley":
         return shapley(touches, worth)
     return rule_based(touches, model, half_life_days=half_life_days, weights=weights)

@@ -1,0 +1,272 @@
+"""Act pages of the dashboard (issue 7): actions with measured effect, the A/B calculator,
+alerts, report downloads and the KPI review. Each JSON twin returns what `ws.act` computes;
+viewers read, editors change, and every change is recorded with who made it."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kaname.accounts import Accounts
+from kaname.dashboard.service import clean
+from kaname.store.act_models import Alert
+from kaname.workspace import Workspace
+from web_helpers import csrf_of
+
+KPI = "mqls"  # leads and webinar_registrations belong to test_scheduler.py
+
+
+def _post(client: TestClient, url: str, body: Any = None) -> Any:
+    return client.post(url, json=body or {}, headers={"X-CSRF-Token": csrf_of(client)})
+
+
+def _audit(ws: Workspace, action: str) -> list[dict[str, Any]]:
+    return [e for e in Accounts(ws.appdb).audit_log(500) if e["action"] == action]
+
+
+@pytest.fixture(scope="module")
+def action_id(clients: dict[str, TestClient]) -> int:
+    response = _post(
+        clients["editor"],
+        "/api/actions",
+        {
+            "title": "Nurture e-mails for stalled MQLs",
+            "hypothesis": "A three-step nurture lifts MQLs from e-mail",
+            "kpis": [KPI],
+            "dimension_pair": "channel=email",
+            "owner": "sato",
+            "start_date": "2026-08-03",
+            "expected_lift": "10%",
+            "status": "do",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return int(response.json()["id"])
+
+
+@pytest.mark.parametrize("path", ["/actions", "/experiments", "/alerts", "/reports", "/review"])
+def test_pages_render_for_a_viewer(clients: dict[str, TestClient], path: str) -> None:
+    response = clients["viewer"].get(path)
+    assert response.status_code == 200, response.text[:500]
+    assert "<h1" in response.text and "Traceback" not in response.text
+    assert clients["anonymous"].get(path, follow_redirects=False).status_code == 303
+
+
+def test_created_action_equals_the_service_and_is_audited(
+    clients: dict[str, TestClient], web_ws: Workspace, action_id: int
+) -> None:
+    item = clients["viewer"].get(f"/api/actions/{action_id}").json()
+    stored = clean(web_ws.act.action(action_id))
+    assert {k: item[k] for k in stored} == stored
+    assert stored["dimension"] == "channel" and stored["dimension_value"] == "email"
+    assert stored["expected_lift"] == pytest.approx(0.1) and stored["created_by"] == "editor"
+    listing = clients["viewer"].get(f"/api/actions?kpi={KPI}").json()
+    assert listing["actions"] == clean(web_ws.act.actions(kpi=KPI))
+    found = clients["viewer"].get("/api/actions?q=nurture stalled").json()["actions"]
+    assert [a["id"] for a in found] == [action_id]
+    assert clients["viewer"].get("/api/actions?q=nothing-like-this").json()["actions"] == []
+    entry = _audit(web_ws, "action.create")[0]
+    assert entry["actor"] == "editor" and entry["target"] == f"action:{action_id}"
+    page = clients["viewer"].get("/actions").text
+    assert "Nurture e-mails for stalled MQLs" in page
+
+
+def test_action_is_an_annotation_on_the_trend(
+    clients: dict[str, TestClient], action_id: int
+) -> None:
+    data = clients["viewer"].get(f"/api/trends?kpi={KPI}&periods=6").json()
+    notes = [a for a in data["annotations"] if a["kind"] == "action"]
+    assert any(a["text"].startswith("Nurture e-mails for stalled MQLs") for a in notes)
+    assert "Nurture e-mails for stalled MQLs" in clients["viewer"].get(f"/trends?kpi={KPI}").text
+
+
+def test_viewer_cannot_change_actions(
+    clients: dict[str, TestClient], web_ws: Workspace, action_id: int
+) -> None:
+    before = web_ws.act.actions()
+    viewer = clients["viewer"]
+    assert _post(viewer, "/api/actions", {"title": "x", "kpis": [KPI]}).status_code == 403
+    assert _post(viewer, f"/api/actions/{action_id}", {"status": "stop"}).status_code == 403
+    response = _post(viewer, f"/api/actions/{action_id}/decision", {"decision": "stop"})
+    assert response.status_code == 403
+    form = viewer.post(
+        f"/actions/{action_id}/status", data={"csrf_token": csrf_of(viewer), "status": "check"}
+    )
+    assert form.status_code == 403
+    assert web_ws.act.actions() == before
+
+
+def test_editor_creates_in_the_page_updates_and_decides(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    editor = clients["editor"]
+    csrf = csrf_of(editor)
+    response = editor.post(
+        "/actions",
+        data={
+            "csrf_token": csrf,
+            "title": "Case-study landing page",
+            "kpis": [KPI, "sqls"],
+            "start_date": "2026-09-01",
+            "status": "plan",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:500]
+    url = response.headers["location"].split("?")[0]
+    new_id = int(url.rsplit("/", 1)[1])
+    bad = editor.post("/actions", data={"csrf_token": csrf, "title": "no KPI", "kpis": []})
+    assert bad.status_code == 400 and 'data-testid="action-error"' in bad.text
+    editor.post(f"{url}/status", data={"csrf_token": csrf, "status": "check"})
+    assert web_ws.act.action(new_id)["status"] == "check"
+    editor.post(
+        f"{url}/decision",
+        data={"csrf_token": csrf, "decision": "expand", "learnings": "Works for mid-market"},
+    )
+    item = web_ws.act.action(new_id)
+    assert (item["decision"], item["status"]) == ("expand", "act")
+    assert "Works for mid-market" in item["learnings"]
+    decided = _audit(web_ws, "action.decide")[0]
+    assert decided["actor"] == "editor" and decided["target"] == f"action:{new_id}"
+    assert json.loads(decided["after"])["decision"] == "expand"
+    page = clients["viewer"].get(url).text
+    assert 'data-testid="action-decision"' in page and "editor" in page
+    history = clients["viewer"].get(f"/api/actions/{new_id}").json()["history"]
+    assert [h["action"] for h in history][:2] == ["action.decide", "action.update"]
+    # the JSON twins change the same way
+    changed = _post(editor, f"/api/actions/{new_id}", {"owner": "tanaka"})
+    assert changed.status_code == 200 and changed.json()["owner"] == "tanaka"
+    wrong = _post(editor, f"/api/actions/{new_id}/decision", {"decision": "maybe"})
+    assert wrong.status_code == 400 and "decision must be" in wrong.json()["error"]
+    assert _post(editor, "/api/actions/999999/decision", {"decision": "stop"}).status_code == 400
+    assert clients["viewer"].get("/actions/999999", follow_redirects=False).status_code == 303
+
+
+def test_effect_twin_equals_the_service_and_the_page_says_it_plainly(
+    clients: dict[str, TestClient], web_ws: Workspace, action_id: int
+) -> None:
+    data = clients["viewer"].get(f"/api/actions/{action_id}/effect").json()
+    assert data == clean(web_ws.act.measure_action(action_id))
+    result = data["results"][0]
+    assert result["kpi"] == KPI and result["method"] == "before_after"
+    assert result["ci_low"] <= result["estimate"] <= result["ci_high"]
+    did = clients["viewer"].get(f"/api/actions/{action_id}/effect?compare_to=webinar").json()
+    assert did == clean(web_ws.act.measure_action(action_id, compare_to="webinar"))
+    assert did["results"][0]["method"] == "diff_in_diff"
+    page = clients["viewer"].get(f"/actions/{action_id}?compare_to=webinar").text
+    assert 'data-testid="effect-verdict"' in page and 'data-testid="effect-chart"' in page
+    verdict = result["verdict_ja"]
+    ja = clients["viewer"].get(f"/actions/{action_id}").text  # viewer's language: ja
+    assert ("有意" in ja) and (verdict.split(":")[0] in ja)
+    assert clients["viewer"].get(f"/api/actions/{action_id}/effect?grain=day").status_code == 400
+    assert clients["anonymous"].get(f"/api/actions/{action_id}").status_code == 401
+
+
+def test_ab_calculator_twin_and_htmx_form(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    body = {
+        "conversions_a": 120,
+        "visitors_a": 2400,
+        "conversions_b": 156,
+        "visitors_b": 2380,
+        "daily_visitors": 400,
+    }
+    data = _post(clients["viewer"], "/api/experiments", body).json()
+    expected = web_ws.act.ab_test(120, 2400, 156, 2380, daily_visitors=400).model_dump()
+    assert data == clean(expected)
+    assert 0 < data["p_value"] < 1 and 0.5 < data["prob_b_beats_a"] < 1
+    viewer = clients["viewer"]
+    form = {k: str(v) for k, v in body.items()} | {"csrf_token": csrf_of(viewer)}
+    partial = viewer.post("/experiments", data=form, headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert f"{data['p_value']:.4f}" in partial.text
+    bad = _post(viewer, "/api/experiments", {"conversions_a": 5, "visitors_a": 0})
+    assert bad.status_code == 400
+
+
+def test_alerts_history_acknowledge_resolve_and_check(
+    clients: dict[str, TestClient], web_ws: Workspace, app: Any
+) -> None:
+    with web_ws.appdb.session() as s:
+        row = Alert(
+            rule_id="test-rule",
+            kind="threshold",
+            dedup_key="test-rule|mqls||2026-10",
+            kpi_id=KPI,
+            period="2026-10",
+            severity="critical",
+            title="MQLs below 50",
+            message_en="MQLs were 42 in 2026-10, below 50.",
+            message_ja="2026年10月のMQLは42で、50を下回りました。",
+        )
+        s.add(row)
+        s.flush()
+        alert_id = row.id
+    app.state.dashboard.invalidate()
+    viewer, editor = clients["viewer"], clients["editor"]
+    data = viewer.get("/api/alerts").json()
+    assert data["alerts"] == clean(web_ws.act.alerts())
+    assert 'data-testid="alert-badge"' in viewer.get("/alerts").text
+    assert _post(viewer, f"/api/alerts/{alert_id}/acknowledge").status_code == 403
+    assert _post(viewer, "/api/alerts/check").status_code == 403
+    acked = _post(editor, f"/api/alerts/{alert_id}/acknowledge", {"note": "looking"}).json()
+    assert acked["status"] == "acknowledged" and acked["acknowledged_by"] == "editor"
+    again = _post(editor, f"/api/alerts/{alert_id}/acknowledge")
+    assert again.status_code == 400
+    csrf = csrf_of(editor)
+    response = editor.post(
+        f"/alerts/{alert_id}/resolve", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    resolved = web_ws.act.alerts(status="resolved")[0]
+    assert resolved["id"] == alert_id and resolved["resolved_by"] == "editor"
+    assert (
+        "resolved by editor" in viewer.get("/alerts").text or "editor" in viewer.get("/alerts").text
+    )
+    assert [e["actor"] for e in _audit(web_ws, "alert.resolve")] == ["editor"]
+    checked = _post(editor, "/api/alerts/check")
+    assert checked.status_code == 200 and set(checked.json()) >= {"new", "errors"}
+    form = editor.post("/alerts/check", data={"csrf_token": csrf}, follow_redirects=False)
+    assert form.status_code == 303 and form.headers["location"].startswith("/alerts?checked=")
+
+
+def test_report_downloads(clients: dict[str, TestClient], web_ws: Workspace) -> None:
+    viewer = clients["viewer"]
+    html = viewer.get("/reports/download?kind=monthly&format=html")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert 'filename="kaname-report-2026-10.html"' in html.headers["content-disposition"]
+    xlsx = viewer.get("/reports/download?period=2026-10&format=xlsx")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert {"Executive", "Funnel", "Channels", "Tactics", "Actions"} <= set(book.sheetnames)
+    pdf = viewer.get("/reports/catalog?format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "kaname-kpi-definitions.pdf" in pdf.headers["content-disposition"]
+    cat = viewer.get("/reports/catalog?format=xlsx")
+    ids = [r[0].value for r in load_workbook(io.BytesIO(cat.content))["KPIs"].iter_rows(min_row=2)]
+    assert KPI in ids
+    assert viewer.get("/reports/download?format=doc").status_code == 400
+    assert viewer.get("/api/reports").json()["periods"]["monthly"] == "2026-10"
+
+
+def test_review_twin_and_decisions(clients: dict[str, TestClient], web_ws: Workspace) -> None:
+    data = clients["viewer"].get("/api/review").json()
+    expected = clean(web_ws.act.review())
+    assert {k: data[k] for k in expected} == expected
+    assert 'data-testid="review-table"' in clients["viewer"].get("/review").text
+    kpi = data["rows"][1]["kpi"]
+    body = {"kpi": kpi, "decision": "change", "note": "target too easy"}
+    assert _post(clients["viewer"], "/api/review/decisions", body).status_code == 403
+    made = _post(clients["editor"], "/api/review/decisions", body).json()
+    assert made["created_by"] == "editor" and made["decision"] == "change"
+    assert made["plan_version"] == data["version"]
+    page = clients["viewer"].get("/review").text
+    assert f'data-testid="decided-{kpi}"' in page
+    assert _audit(web_ws, "review.decide")[0]["actor"] == "editor"
