@@ -5,82 +5,16 @@ Screenshots go to $KANAME_TEST_OUTPUT (default: test-output/) under browser/.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
-from web_helpers import PASSWORD
+from web_helpers import login_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = ["/executive", "/tree", "/funnel", "/channels", "/tactics", "/trends", "/catalog", "/plans"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    out = Path(os.environ.get("KANAME_TEST_OUTPUT", "test-output")) / "browser"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _login(page, base: str, user: str = "admin") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button")
-    page.wait_for_load_state("networkidle")
 
 
 def test_walk_the_dashboard(browser, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +30,7 @@ def test_walk_the_dashboard(browser, server: str, shots: Path) -> None:  # type:
     # Anonymous visitors are sent to the login page.
     page.goto(f"{server}/executive")
     assert "/login" in page.url
-    _login(page, server)
+    login_page(page, server)
     page.goto(f"{server}/executive")
     assert page.locator("[data-testid=actual-revenue]").is_visible()
     assert page.locator("text=全社KPI").is_visible()  # Japanese by default

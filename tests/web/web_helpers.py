@@ -28,3 +28,11 @@ def csrf_of(client: TestClient) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found
     return found[1]
+
+
+def login_page(page, base: str, user: str = "admin") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button")
+    page.wait_for_load_state("networkidle")
