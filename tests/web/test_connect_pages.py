@@ -1,0 +1,315 @@
+"""Connect pages (issue 5): file upload with mapping, dry run, reconciling summary and quarantine
+download; data quality and logged, audited merges; Sources against a local fake HubSpot with a
+background sync, progress and history. Secrets never appear; viewers cannot change anything."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kaname.dashboard import connect as service
+from kaname.workspace import Workspace
+from web_helpers import csrf_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest" / "connectors"))
+
+from connector_fakes import FakeHubSpot
+
+TOKEN = "pat-na1-web-secret-token-7f3a"
+CSV = (
+    "リードID,メールアドレス,流入経路,作成日\n"
+    "WEBT-1,dup@example.jp,paid_ads,2019/4/1\n"
+    "WEBT-2,Dup@Example.jp,event,2019-04-02\n"
+    "WEBT-3,three@example.jp,webinar,not a date\n"
+    "WEBT-4,four@example.jp,,2019/4/4\n"
+).encode()
+
+
+def _upload(client: TestClient, csrf: str, name: str = "展示会リスト.csv") -> str:
+    page = client.post(
+        "/import/upload",
+        data={"csrf_token": csrf, "table": "leads"},
+        files={"file": (name, CSV, "text/csv")},
+    )
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="upload" value="([0-9a-f]+)"', page.text)
+    assert found, page.text
+    assert 'value="lead_id" selected' in page.text and 'value="created_at" selected' in page.text
+    return found[1]
+
+
+def _lead_ids(ws: Workspace, like: str) -> list[str]:
+    t = ws.warehouse.table("leads")
+    return sorted(str(v) for v in t.filter(t.lead_id.like(like)).lead_id.execute())
+
+
+def _numbers(html: str) -> dict[str, int]:
+    out = {}
+    for key in ("rows-read", "inserted", "updated", "unchanged", "quarantined"):
+        found = re.search(rf'data-testid="{key}">([\d,]+)<', html)
+        assert found, key
+        out[key] = int(found[1].replace(",", ""))
+    return out
+
+
+def test_upload_maps_dry_runs_imports_and_reports_quarantine(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    editor = clients["editor"]
+    csrf = csrf_of(editor)
+    assert editor.get("/import").status_code == 200
+    upload = _upload(editor, csrf)
+    form = {"csrf_token": csrf, "upload": upload, "table": "leads"}
+
+    dry = editor.post("/import/run", data={**form, "action": "dry_run"})
+    assert dry.status_code == 200, dry.text
+    assert 'data-testid="reconciles"' in dry.text
+    counts = _numbers(dry.text)
+    assert counts["rows-read"] == 4 and counts["quarantined"] == 1
+    assert _lead_ids(web_ws, "WEBT-%") == []
+
+    done = editor.post("/import/run", data={**form, "action": "import"})
+    assert done.status_code == 200, done.text
+    counts = _numbers(done.text)
+    assert counts == {
+        "rows-read": 4,
+        "inserted": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "quarantined": 1,
+    }
+    link = re.search(r'href="(/import/runs/\d+/quarantine\.csv)"', done.text)
+    assert link, done.text
+    report = editor.get(link[1])
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    text = report.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("row,column,value,reason")
+    assert lines[1].startswith("4,created_at,not a date,")  # spreadsheet row 4, the bad date
+    assert len(lines[1].split(",", 3)[3]) > 3  # a reason is given
+
+    # the same file again changes nothing (through the JSON twin)
+    again = editor.post(
+        "/api/import/leads",
+        files={"file": ("展示会リスト.csv", CSV, "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert again.status_code == 200, again.text
+    summary = again.json()
+    assert (summary["inserted"], summary["updated"], summary["unchanged"]) == (0, 0, 3)
+    assert summary["quarantined"] == 1 and summary["reconciles"]
+    assert summary["rows_read"] == sum(
+        summary[k] for k in ("inserted", "updated", "unchanged", "quarantined")
+    )
+    quarantine = editor.get(f"/api/import/runs/{summary['run_id']}/quarantine").json()
+    assert [(q["row"], q["column"]) for q in quarantine] == [(4, "created_at")]
+    runs = editor.get("/api/import").json()["runs"]
+    assert runs[0]["run_id"] == summary["run_id"]
+    actions = [e["action"] for e in clients["admin"].get("/api/audit").json()]
+    assert actions.count("import.run") >= 2
+
+
+def test_upload_errors_show_in_the_page(clients: dict[str, TestClient]) -> None:
+    editor = clients["editor"]
+    csrf = csrf_of(editor)
+    bad = editor.post(
+        "/import/upload",
+        data={"csrf_token": csrf, "table": "leads"},
+        files={"file": ("notes.pdf", b"%PDF", "application/pdf")},
+    )
+    assert bad.status_code == 400 and 'data-testid="error"' in bad.text
+    assert "Traceback" not in bad.text
+    expired = editor.post(
+        "/import/run",
+        data={"csrf_token": csrf, "upload": "0" * 24, "table": "leads", "action": "import"},
+    )
+    assert expired.status_code == 400 and 'data-testid="error"' in expired.text
+    api = editor.post(
+        "/api/import/nosuchtable",
+        files={"file": ("a.csv", b"a,b\n1,2\n", "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 400 and "nosuchtable" in api.json()["error"]
+
+
+def test_quality_json_equals_the_service_and_merges_are_logged_and_audited(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    editor = clients["editor"]
+    csrf = csrf_of(editor)
+    # duplicates by e-mail (WEBT-1 and WEBT-2 share dup@example.jp, imported above or here)
+    editor.post(
+        "/api/import/leads",
+        files={"file": ("dups.csv", CSV, "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    data = clients["viewer"].get("/api/quality").json()
+    expected = service.safe(web_ws.ingest.quality())
+    assert data["findings"] == expected["findings"]
+    assert any(f["id"] == "duplicate_lead_emails" for f in data["findings"])
+
+    page = clients["viewer"].get("/quality")
+    assert page.status_code == 200
+    assert 'data-testid="finding-duplicate_lead_emails"' in page.text
+    assert "/quality/merge" not in page.text  # viewers see no merge buttons
+    page = editor.get("/quality")
+    assert 'data-testid="merge-WEBT-1"' in page.text
+
+    refused = clients["viewer"].post(
+        "/api/quality/merge",
+        json={"table": "leads", "keep": "WEBT-1", "others": ["WEBT-2"]},
+        headers={"X-CSRF-Token": csrf_of(clients["viewer"])},
+    )
+    assert refused.status_code == 403
+    merged = editor.post(
+        "/quality/merge",
+        data={
+            "csrf_token": csrf,
+            "table": "leads",
+            "keep": "WEBT-1",
+            "others": "WEBT-2",
+            "reason": "duplicate_lead_emails",
+        },
+    )
+    assert merged.status_code == 200 and 'data-testid="merged"' in merged.text
+    assert _lead_ids(web_ws, "WEBT-%") == ["WEBT-1", "WEBT-4"]
+    assert web_ws.ingest.merges(1)[0]["kept"] == "WEBT-1"
+    audit = clients["admin"].get("/api/audit").json()
+    entry = next(e for e in audit if e["action"] == "quality.merge")
+    assert entry["actor"] == "editor" and "WEBT-2" in entry["after"]
+    bad = editor.post(
+        "/api/quality/merge",
+        json={"table": "leads", "keep": "WEBT-1", "others": ["NOPE-9"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert bad.status_code == 400 and "error" in bad.json()
+
+
+@pytest.fixture
+def hubspot() -> Iterator[FakeHubSpot]:
+    fake = FakeHubSpot(TOKEN)
+    for i in range(1, 6):
+        fake.put(
+            "contacts",
+            f"90{i}",
+            email=f"hs{i}@example.jp",
+            hs_analytics_source="ORGANIC_SEARCH",
+            lifecyclestage="lead",
+            hs_lifecyclestage_lead_date="2019-04-01T00:30:00.000Z",
+        )
+    yield fake
+    fake.stop()
+
+
+def test_sources_connect_sync_in_the_background_and_show_history(
+    clients: dict[str, TestClient],
+    app,
+    hubspot: FakeHubSpot,  # type: ignore[no-untyped-def]
+) -> None:
+    admin, editor, viewer = clients["admin"], clients["editor"], clients["viewer"]
+    empty = viewer.get("/sources")
+    assert empty.status_code == 200 and 'data-testid="source-hubspot"' in empty.text
+    assert "/sources/hubspot/connect" not in empty.text  # viewers see no credential forms
+
+    # a viewer and an editor cannot connect; the admin can
+    for who in (viewer, editor):
+        refused = who.post(
+            "/api/sources/hubspot/connect",
+            json={"access_token": TOKEN, "base_url": hubspot.url},
+            headers={"X-CSRF-Token": csrf_of(who)},
+        )
+        assert refused.status_code == 403
+    bad = admin.post(
+        "/sources/hubspot/connect",
+        data={
+            "csrf_token": csrf_of(admin),
+            "access_token": "wrong",
+            "base_url": hubspot.url,
+            "check": "1",
+        },
+    )
+    assert bad.status_code == 400 and 'data-testid="error"' in bad.text
+    ok = admin.post(
+        "/sources/hubspot/connect",
+        data={
+            "csrf_token": csrf_of(admin),
+            "access_token": TOKEN,
+            "base_url": hubspot.url,
+            "page_size": "2",
+            "check": "1",
+        },
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303, ok.text
+
+    # a viewer cannot sync; an editor starts a background sync, polled by HTMX
+    assert (
+        viewer.post(
+            "/api/sources/hubspot/sync", headers={"X-CSRF-Token": csrf_of(viewer)}
+        ).status_code
+        == 403
+    )
+    started = editor.post(
+        "/sources/hubspot/sync",
+        data={"csrf_token": csrf_of(editor)},
+        headers={"HX-Request": "true"},
+    )
+    assert started.status_code == 200
+    assert 'data-testid="job-hubspot"' in started.text
+    job = service.sync_jobs(app.state.dashboard).wait("hubspot", 60)
+    assert job is not None and job.state == "ok", job and job.to_dict()
+    status = viewer.get("/sources/status?polling=1", headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 1s"' not in status.text  # polling stops once it has ended
+    assert 'hx-select="#sources-list"' in status.text  # and the list reloads once
+
+    page = viewer.get("/sources")
+    assert 'data-testid="history"' in page.text and "raw_hubspot_contacts" in page.text
+    history = viewer.get("/api/sources/hubspot/history").json()
+    assert history[0]["status"] == "ok" and history[0]["trigger"] == "web"
+    assert history[0]["tables"]["raw_hubspot_contacts"] == 5
+    listed = {s["source"]: s for s in viewer.get("/api/sources").json()["sources"]}
+    assert listed["hubspot"]["connected"] and listed["hubspot"]["settings"]["access_token"] == "***"
+    assert listed["hubspot"]["last_run"]["rows"] >= 5
+    assert len(_lead_ids(app.state.ws, "90_")) == 5
+
+    # the JSON twin waits when asked; a second run adds nothing
+    again = editor.post(
+        "/api/sources/hubspot/sync?wait=true", headers={"X-CSRF-Token": csrf_of(editor)}
+    )
+    assert again.status_code == 200 and again.json()["state"] == "ok"
+
+    # re-saving settings with the secret left empty keeps it
+    kept = admin.post(
+        "/sources/hubspot/connect",
+        data={
+            "csrf_token": csrf_of(admin),
+            "base_url": hubspot.url,
+            "page_size": "3",
+            "check": "1",
+        },
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
+
+    # the secret never appears in any page or JSON
+    seen = [
+        admin.get("/sources").text,
+        admin.get("/api/sources").text,
+        admin.get("/api/sources/status").text,
+        admin.get("/api/sources/hubspot/history").text,
+        admin.get("/sources/status").text,
+        admin.get("/api/audit").text,
+        admin.get("/settings").text,
+    ]
+    assert all(TOKEN not in text for text in seen)
+    actions = [e["action"] for e in admin.get("/api/audit").json()]
+    assert {"source.connect", "source.sync"} <= set(actions)
+
+    gone = admin.post("/api/sources/hubspot/disconnect", headers={"X-CSRF-Token": csrf_of(admin)})
+    assert gone.status_code == 200 and not gone.json()["connected"]
+    assert "source.disconnect" in [e["action"] for e in admin.get("/api/audit").json()]
