@@ -150,11 +150,12 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from kaname.web.routes import account, act, analysis, pages, plans, settings
+    from kaname.web.routes import account, act, analysis, connect, pages, plans, settings
 
     app.include_router(account.router)
     app.include_router(act.router)
     app.include_router(analysis.router)
+    app.include_router(connect.router)
     app.include_router(pages.router)
     app.include_router(plans.router)
     app.include_router(settings.router)
