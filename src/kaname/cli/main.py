@@ -726,11 +726,6 @@ from kaname.cli import analytics as _analytics  # noqa: E402
 _analytics.register(app, WorkspaceOpt, JsonOpt, _open, _fail, USER_ERRORS)
 
 
-from kaname.cli import analytics as _analytics  # noqa: E402
-
-_analytics.register(app, WorkspaceOpt, JsonOpt, _open, _fail, USER_ERRORS)
-
-
 from kaname.cli import serve as _serve  # noqa: E402
 
 _serve.register(app, WorkspaceOpt, _open, _fail, USER_ERRORS)
