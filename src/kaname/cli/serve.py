@@ -2,7 +2,6 @@
 
 No `from __future__ import annotations` here: typer reads the option types at run time."""
 
-
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Optional
