@@ -93,6 +93,9 @@ def test_actions_knowledge_base_and_decision(demo_ws: Workspace) -> None:
     assert updated["status"] == "check" and updated["owner"] == "ads team"
     decided = act.decide_action(webinar["id"], "expand", "Tuesday slots convert best", by="sato")
     assert decided["status"] == "act" and decided["decision"] == "expand"
+    assert decided["decided_by"] == "sato" and decided["decided_at"] is not None
+    assert act.action(webinar["id"])["decided_by"] == "sato"
+    assert act.action(other["id"])["decided_by"] == ""
     assert [a["id"] for a in act.actions(query="tuesday")] == [webinar["id"]]
     (note,) = act.annotations("leads")
     assert note["start"] == dt.date(2026, 8, 31) and note["decision"] == "expand"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from kaname.accounts import Accounts
 from kaname.dashboard.service import clean
-from kaname.store.act_models import Alert
+from kaname.store.act_models import Alert, Delivery
 from kaname.workspace import Workspace
 from web_helpers import csrf_of
 
@@ -133,8 +133,13 @@ def test_editor_creates_in_the_page_updates_and_decides(
     decided = _audit(web_ws, "action.decide")[0]
     assert decided["actor"] == "editor" and decided["target"] == f"action:{new_id}"
     assert json.loads(decided["after"])["decision"] == "expand"
+    assert item["decided_by"] == "editor"
     page = clients["viewer"].get(url).text
     assert 'data-testid="action-decision"' in page and "editor" in page
+    assert 'data-testid="action-decided-by"' in page
+    # the history names the changes in the viewer's language (ja), not action.decide
+    assert "判断を記録しました" in page and "action.decide" not in page
+    assert clients["viewer"].get(f"/api/actions/{new_id}").json()["decided_by"] == "editor"
     history = clients["viewer"].get(f"/api/actions/{new_id}").json()["history"]
     assert [h["action"] for h in history][:2] == ["action.decide", "action.update"]
     # the JSON twins change the same way
@@ -207,10 +212,26 @@ def test_alerts_history_acknowledge_resolve_and_check(
         s.add(row)
         s.flush()
         alert_id = row.id
+        s.add(
+            Delivery(
+                alert_id=alert_id,
+                subject="MQLs below 50",
+                channel="ops",
+                channel_type="webhook",
+                status="failed",
+                attempts=4,
+                last_error="HTTP 500 from the receiver",
+            )
+        )
     app.state.dashboard.invalidate()
     viewer, editor = clients["viewer"], clients["editor"]
     data = viewer.get("/api/alerts").json()
     assert data["alerts"] == clean(web_ws.act.alerts())
+    (delivery,) = data["deliveries"][str(alert_id)]
+    assert [delivery] == clean(web_ws.act.deliveries(alert_id))
+    assert (delivery["status"], delivery["attempts"], delivery["channel"]) == ("failed", 4, "ops")
+    cell = viewer.get("/alerts").text.split(f'data-testid="deliveries-{alert_id}"')[1][:600]
+    assert "HTTP 500 from the receiver" in cell and "失敗" in cell and "4 回試行" in cell
     assert 'data-testid="alert-badge"' in viewer.get("/alerts").text
     assert _post(viewer, f"/api/alerts/{alert_id}/acknowledge").status_code == 403
     assert _post(viewer, "/api/alerts/check").status_code == 403

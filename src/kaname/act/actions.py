@@ -74,6 +74,8 @@ def action_dict(row: Action) -> dict[str, Any]:
         "status": row.status,
         "decision": row.decision,
         "learnings": row.learnings,
+        "decided_by": row.decided_by,
+        "decided_at": row.decided_at,
         "created_at": row.created_at,
         "created_by": row.created_by,
         "updated_at": row.updated_at,
@@ -105,6 +107,7 @@ def add(ws: Workspace, data: ActionIn, created_by: str = "cli") -> dict[str, Any
             kpis=json.dumps(data.kpis),
             decision="",
             learnings="",
+            decided_by="",
             created_by=created_by,
             updated_at=_now(),
         )
@@ -151,6 +154,7 @@ def decide(
         if row is None:
             raise ActionError(f"no action {action_id}; `kaname actions list` shows them")
         row.decision, row.status, row.updated_at = decision, "act", _now()
+        row.decided_by, row.decided_at = by, row.updated_at
         if learnings:
             row.learnings = (row.learnings + "\n" if row.learnings else "") + learnings
         return action_dict(row)

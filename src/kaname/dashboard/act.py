@@ -264,8 +264,13 @@ def experiment(dash: Dashboard, form: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- alerts
+MAX_DELIVERY_ALERTS = 100
+"""Alerts (newest first) whose delivery attempts the alerts page and /api/alerts list."""
+
+
 def alerts(dash: Dashboard, status: str = "", kpi: str = "") -> dict[str, Any]:
-    """Alert history (newest first), the rules in effect and the latest deliveries."""
+    """Alert history (newest first), the rules in effect, and each alert's delivery attempts
+    (`deliveries`: alert id → [{channel, channel_type, status, attempts, last_error, ...}])."""
     if status and status != "live":
         _choice(status, ALERT_STATES, "status")
     found = dash.cached(
@@ -273,10 +278,18 @@ def alerts(dash: Dashboard, status: str = "", kpi: str = "") -> dict[str, Any]:
         lambda: clean(_call(dash.ws.act.alerts, status or None, kpi or None)),
     )
     rules = [clean(r.model_dump(mode="json")) for r in dash.ws.config.alerts]
+    deliveries = dash.cached(
+        ("act.deliveries", status, kpi),
+        lambda: {
+            str(a["id"]): clean(dash.ws.act.deliveries(a["id"]))
+            for a in found[:MAX_DELIVERY_ALERTS]
+        },
+    )
     return {
         "status": status,
         "kpi": kpi,
         "alerts": found,
+        "deliveries": deliveries,
         "rules": rules,
         "channels": [{"name": c.name, "type": c.type} for c in dash.ws.config.channels],
         "last_check": last_run(dash, "alerts:check"),

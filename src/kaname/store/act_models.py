@@ -1,5 +1,5 @@
 """App-DB tables of the Act stage: alerts and their history, deliveries, PDCA actions, KPI review
-decisions and the scheduler's last runs (migration 0003_act)."""
+decisions and the scheduler's last runs (migrations 0003_act, 0006_act_decided_by)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,9 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(10), default="plan")
     decision: Mapped[str] = mapped_column(String(20), default="")
     learnings: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    """Who recorded the decision (migration 0006)."""
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
@@ -101,6 +104,10 @@ class KpiReviewDecision(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
+    applied_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The plan version the decision was carried into when it was saved (migration 0006)."""
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    applied_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 class ScheduledRun(Base):

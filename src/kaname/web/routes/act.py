@@ -78,11 +78,31 @@ def alert_state_names(_: Translator) -> dict[str, str]:
     }
 
 
+def delivery_state_names(_: Translator) -> dict[str, str]:
+    return {"pending": _("Retrying"), "sent": _("Sent"), "failed": _("Failed")}
+
+
+def history_names(_: Translator) -> dict[str, str]:
+    """The audit log's action names (action.decide, ...) as the change history shows them."""
+    return {
+        "action.create": _("created"),
+        "action.update": _("changed"),
+        "action.decide": _("recorded the decision"),
+        "alert.acknowledge": _("acknowledged"),
+        "alert.resolve": _("resolved"),
+        "alerts.check": _("checked the rules"),
+        "alerts.rules": _("changed the alert rules"),
+        "review.decide": _("recorded a review decision"),
+    }
+
+
 def _names(_: Translator) -> dict[str, Any]:
     return {
         "status_names": status_names(_),
         "decision_names": decision_names(_),
         "alert_state_names": alert_state_names(_),
+        "history_names": history_names(_),
+        "delivery_state_names": delivery_state_names(_),
     }
 
 
@@ -384,7 +404,8 @@ async def alert_resolve_form(request: Request, alert_id: int, who: Editor, dash:
 
 @router.get("/api/alerts", tags=["act"])
 def alerts_json(who: Who, dash: Dash, status: str = "", kpi: str = "") -> dict[str, Any]:
-    """Alert history (status: open, acknowledged, resolved or live), rules in effect, channels."""
+    """Alert history (status: open, acknowledged, resolved or live), each alert's delivery
+    attempts (`deliveries`: alert id → status, attempts, last error, channel), rules, channels."""
     return service.alerts(dash, status, kpi)
 
 
