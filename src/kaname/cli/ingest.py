@@ -13,6 +13,7 @@ from rich.table import Table
 from kaname.cli.render import console, err_console, print_json, progress_bar
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
+from kaname.ingest.scoring import ScoringError
 
 WorkspaceOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -31,7 +32,7 @@ SheetOpt = Annotated[
 
 mapping_app = typer.Typer(help="Column mappings for file import: suggest, save, list.")
 quality_app = typer.Typer(help="Data quality findings and explicit duplicate merges.")
-INGEST_ERRORS: tuple[type[BaseException], ...] = (MappingError, ReadError, ValueError)
+INGEST_ERRORS: tuple[type[BaseException], ...] = (MappingError, ReadError, ScoringError, ValueError)
 
 
 def _errors() -> tuple[type[BaseException], ...]:

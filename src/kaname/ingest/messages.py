@@ -214,6 +214,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "予測スコアに必要な履歴が足りません: 結果のあるリード {n} 件、転換 {positives} 件"
         "（200 件と 20 件が必要）",
     ),
+    "predictive_needs_sklearn": (
+        "the predictive score needs scikit-learn: pip install 'kaname[predictive]'",
+        "予測スコアには scikit-learn が必要です: pip install 'kaname[predictive]'",
+    ),
     "predictive_offered": (
         "The predictive model beats the rules on the holdout (AUC {model:.3f} vs {rules:.3f})",
         "予測モデルはホールドアウトでルールを上回ります（AUC {model:.3f} 対 {rules:.3f}）",

@@ -354,6 +354,10 @@ def evaluate_predictive(
     validation slice, and compare it with the rules on the newest 30% (time split). Returns
     {offered, model, auc_model, auc_rules, brier, calibration [{predicted, observed, leads}],
     holdout, message}."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise ScoringError(message("predictive_needs_sklearn", language)) from None
     from sklearn.calibration import calibration_curve
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
