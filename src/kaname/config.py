@@ -81,3 +81,26 @@ def write_config(root: Path, config: WorkspaceConfig) -> Path:
     header = "# Kaname workspace settings. See docs/configuration.md for every field.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     return path
+
+
+def update_config(root: Path, changes: dict[str, object]) -> WorkspaceConfig:
+    """Change top-level settings of kaname.yaml (e.g. {"alerts": [...]}) and keep every other
+    setting as the file writes it, and its leading comment lines; an empty list removes the key.
+    The whole file is validated before it is written; returns the new configuration."""
+    path = root / CONFIG_FILE
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the settings must be a mapping")
+    for key, value in changes.items():
+        if value == [] or value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    config = WorkspaceConfig.model_validate(data)
+    lines = text.splitlines()
+    lead = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header = "".join(line + "\n" for line in lines[:lead])
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True) if data else ""
+    path.write_text(header + body, "utf-8")
+    return config

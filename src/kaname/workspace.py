@@ -611,4 +611,8 @@ class Workspace:
             )
             session.add(version)
         count = self.targets.set(values, effective_from or self.today(), version.id, created_by)
+        # the quarterly review's keep / change / retire decisions are carried into this version
+        from kaname.act.review import apply_decisions
+
+        apply_decisions(self, plan.name, version.version, created_by)
         return version, count

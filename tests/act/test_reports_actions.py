@@ -164,3 +164,28 @@ def test_report_schedule_slots() -> None:
     assert last_slot(weekly, dt.datetime(2026, 11, 22, 22, 0)) == dt.datetime(2026, 11, 15, 23)
     monthly = ReportSchedule(name="m", frequency="monthly", day=1, hour=9)
     assert last_slot(monthly, dt.datetime(2026, 11, 20)) == dt.datetime(2026, 11, 1, 0)
+
+
+def test_review_decisions_are_carried_into_the_next_plan_version(demo_ws: Workspace) -> None:
+    act = demo_ws.act
+    review = act.review()
+    plan = review["plan"]
+    act.record_review_decision(plan, "cpa", "change", "use CAC", by="sato")
+    act.record_review_decision(plan, "cpa", "retire", "CAC replaces it", by="sato")
+    act.record_review_decision(plan, "mqls", "keep", by="tanaka")
+    pending = act.pending_review_decisions(plan)
+    assert {d["kpi"]: d["decision"] for d in pending} == {"cpa": "retire", "mqls": "keep"}
+    found = demo_ws.active_plan()
+    assert found is not None
+    version, _ = demo_ws.apply_plan_object(found[0], found[1].content, created_by="suzuki")
+    assert version.version == review["version"] + 1
+    assert act.pending_review_decisions(plan) == []
+    carried = act.applied_review_decisions(plan)[version.version]
+    assert [(d["kpi"], d["decision"], d["applied_by"]) for d in carried] == [
+        ("cpa", "retire", "suzuki"),
+        ("mqls", "keep", "suzuki"),
+    ]
+    assert all(d["applied_at"] is not None for d in act.review_decisions(plan))
+    # a later decision waits for the version after
+    act.record_review_decision(plan, "mqls", "change", by="sato")
+    assert [d["decision"] for d in act.pending_review_decisions(plan)] == ["change"]

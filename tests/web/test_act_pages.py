@@ -291,3 +291,121 @@ def test_review_twin_and_decisions(clients: dict[str, TestClient], web_ws: Works
     page = clients["viewer"].get("/review").text
     assert f'data-testid="decided-{kpi}"' in page
     assert _audit(web_ws, "review.decide")[0]["actor"] == "editor"
+
+
+def _settings_file(ws: Workspace) -> dict[str, Any]:
+    import yaml
+
+    return dict(yaml.safe_load((ws.root / "kaname.yaml").read_text(encoding="utf-8")))
+
+
+def test_admin_edits_alert_rules_in_the_page_and_the_yaml_editor(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    admin, editor, viewer = clients["admin"], clients["editor"], clients["viewer"]
+    original = viewer.get("/api/alerts/rules").json()
+    assert set(original["types"]) >= {"target_miss", "change", "anomaly", "freshness", "quality"}
+    others = {k: v for k, v in _settings_file(web_ws).items() if k != "alerts"}
+    assert _post(editor, "/api/alerts/rules", {"delete": "x"}).status_code == 403
+    page = admin.get("/alerts?rule_type=change").text
+    assert 'data-testid="rule-form"' in page and 'name="o__min_change"' in page
+    assert 'data-testid="rule-form"' not in editor.get("/alerts").text
+    csrf = csrf_of(admin)
+    form = {
+        "csrf_token": csrf,
+        "type": "change",
+        "id": "mql-drop",
+        "kpi": KPI,
+        "o__compare": "previous_year",
+        "o__min_change": "0.3",
+        "enabled": "1",
+    }
+    response = admin.post("/alerts/rules", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text[:800]
+    (rule,) = [r for r in web_ws.config.alerts if r.id == "mql-drop"]
+    assert (rule.type, rule.kpi, rule.min_change, rule.compare) == (  # type: ignore[union-attr]
+        "change",
+        KPI,
+        0.3,
+        "previous_year",
+    )
+    saved = _settings_file(web_ws)
+    assert {k: v for k, v in saved.items() if k != "alerts"} == others  # other settings kept
+    assert {"type": "change", "id": "mql-drop", "kpi": KPI}.items() <= saved["alerts"][-1].items()
+    entry = _audit(web_ws, "alerts.rules")[0]
+    assert entry["actor"] == "admin" and entry["target"] == "kaname.yaml:alerts"
+    assert "mql-drop" not in entry["before"] and "mql-drop" in entry["after"]
+    # edit in place (the form names the rule it replaces)
+    edit = form | {"original_id": "mql-drop", "o__min_change": "0.5", "severity": "critical"}
+    assert admin.post("/alerts/rules", data=edit, follow_redirects=False).status_code == 303
+    (rule,) = [r for r in web_ws.config.alerts if r.id == "mql-drop"]
+    assert rule.min_change == 0.5 and rule.severity == "critical"  # type: ignore[union-attr]
+    assert 'data-testid="edit-mql-drop"' in admin.get("/alerts").text
+    # validation errors in the user's language (ja), nothing saved
+    before = web_ws.config.model_dump()
+    bad = admin.post("/alerts/rules", data=form | {"id": "bad", "o__min_change": "-1"})
+    assert bad.status_code == 400 and 'data-testid="rules-errors"' in bad.text
+    assert "0 より大きくしてください" in bad.text
+    unknown = admin.post("/alerts/rules", data=form | {"id": "bad", "kpi": "no_such_kpi"})
+    assert unknown.status_code == 400 and "カタログにありません" in unknown.text
+    broken = admin.post("/alerts/rules/yaml", data={"csrf_token": csrf, "yaml": "alerts: [x"})
+    assert broken.status_code == 400 and "YAMLとして読めません" in broken.text
+    assert "alerts: [x" in broken.text  # the text is kept for fixing
+    assert web_ws.config.model_dump() == before
+    # the YAML editor replaces the list
+    text = (
+        "alerts:\n  - {type: threshold, id: mql-floor, kpi: mqls, below: 10}\n"
+        "  - {type: freshness, id: stale, hours: 30}\n"
+    )
+    ok = admin.post(
+        "/alerts/rules/yaml", data={"csrf_token": csrf, "yaml": text}, follow_redirects=False
+    )
+    assert ok.status_code == 303
+    assert [r.id for r in web_ws.config.alerts] == ["mql-floor", "stale"]
+    # JSON twin: one rule, a delete, and problems with their translation
+    added = _post(admin, "/api/alerts/rules", {"rule": {"type": "anomaly", "id": "a1", "kpi": KPI}})
+    assert added.status_code == 200 and [r["id"] for r in added.json()["rules"]][-1] == "a1"
+    assert added.json() == viewer.get("/api/alerts/rules").json()
+    gone = _post(admin, "/api/alerts/rules", {"delete": "stale"}).json()
+    assert [r["id"] for r in gone["rules"]] == ["mql-floor", "a1"]
+    wrong = _post(admin, "/api/alerts/rules", {"rules": [{"type": "bogus", "id": "x"}]})
+    assert wrong.status_code == 400 and wrong.json()["problems"][0]["field"] == "type"
+    twice = _post(admin, "/api/alerts/rules", {"rules": [{"type": "freshness", "id": "s"}] * 2})
+    assert twice.status_code == 400 and "名前は一意に" in twice.json()["problems"][0]["text"]
+    deleted = admin.post("/alerts/rules/a1/delete", data={"csrf_token": csrf})
+    assert deleted.status_code == 200 and [r.id for r in web_ws.config.alerts] == ["mql-floor"]
+    # put the workspace back as it was
+    restored = _post(admin, "/api/alerts/rules", {"rules": original["rules"]})
+    assert restored.status_code == 200 and restored.json()["rules"] == original["rules"]
+
+
+def test_review_decisions_are_carried_into_the_next_plan_version(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    editor, viewer = clients["editor"], clients["viewer"]
+    review = viewer.get("/api/review").json()
+    kpis = [r["kpi"] for r in review["rows"] if not r["is_kgi"]]
+    keep, retire = kpis[0], kpis[-1]
+    for kpi, decision in ((keep, "change"), (keep, "keep"), (retire, "retire")):
+        body = {"kpi": kpi, "decision": decision, "note": f"{decision} it"}
+        assert _post(editor, "/api/review/decisions", body).status_code == 200
+    pending = viewer.get("/api/plans").json()["review_decisions"]["pending"]
+    assert {d["kpi"]: d["decision"] for d in pending}.items() >= {
+        keep: "keep",
+        retire: "retire",
+    }.items()
+    page = viewer.get("/plans").text
+    assert 'data-testid="review-pending"' in page and f'data-testid="review-{keep}"' in page
+    assert 'data-testid="retired-in-plan"' in page and "レビュー: 継続" in page
+    saved = _post(editor, "/api/plans", {}).json()
+    carried = {d["kpi"]: d for d in saved["review_decisions"]}
+    assert carried[keep]["decision"] == "keep" and carried[retire]["decision"] == "retire"
+    assert carried[keep]["applied_version"] == saved["version"]
+    assert carried[keep]["applied_by"] == "editor" and carried[keep]["applied_at"]
+    assert web_ws.act.pending_review_decisions(review["plan"]) == []
+    entry = next(e for e in _audit(web_ws, "plan.save") if e["actor"] == "editor")
+    assert json.loads(entry["after"])["review_decisions"][retire] == "retire"
+    page = viewer.get("/plans").text
+    assert 'data-testid="review-pending"' not in page
+    applied = page.split(f'data-testid="applied-{saved["version"]}"')[1][:300]
+    assert keep in applied and retire in applied

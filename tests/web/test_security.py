@@ -74,6 +74,7 @@ READS = {
     "/review": "viewer",
     "/api/actions": "viewer",
     "/api/alerts": "viewer",
+    "/api/alerts/rules": "viewer",
     "/api/reports": "viewer",
     "/api/review": "viewer",
 }
@@ -121,6 +122,10 @@ WRITES = {
     "/api/alerts/check": "editor",
     "/api/alerts/{alert_id}/acknowledge": "editor",
     "/api/alerts/{alert_id}/resolve": "editor",
+    "/alerts/rules": "admin",
+    "/alerts/rules/yaml": "admin",
+    "/alerts/rules/{rule_id}/delete": "admin",
+    "/api/alerts/rules": "admin",
     "/review/decision": "editor",
     "/api/review/decisions": "editor",
 }
@@ -135,6 +140,7 @@ EXAMPLES = {
     "{run_id}": "999999",
     "{action_id}": "1",
     "{alert_id}": "999999",
+    "{rule_id}": "no-such-rule",
 }
 
 

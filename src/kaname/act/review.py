@@ -235,6 +235,9 @@ def _decision_dict(row: KpiReviewDecision) -> dict[str, Any]:
         "note": row.note,
         "created_at": row.created_at,
         "created_by": row.created_by,
+        "applied_version": row.applied_version,
+        "applied_at": row.applied_at,
+        "applied_by": row.applied_by,
     }
 
 
@@ -244,3 +247,58 @@ def decisions(ws: Workspace, plan_name: str | None = None) -> list[dict[str, Any
         stmt = stmt.where(KpiReviewDecision.plan_name == plan_name)
     with ws.appdb.session() as session:
         return [_decision_dict(r) for r in session.execute(stmt).scalars()]
+
+
+def pending_decisions(ws: Workspace, plan_name: str) -> list[dict[str, Any]]:
+    """The decisions not yet carried into a new version of the plan: the latest per KPI."""
+    stmt = (
+        select(KpiReviewDecision)
+        .where(
+            KpiReviewDecision.plan_name == plan_name, KpiReviewDecision.applied_version.is_(None)
+        )
+        .order_by(KpiReviewDecision.id.desc())
+    )
+    out: dict[str, dict[str, Any]] = {}
+    with ws.appdb.session() as session:
+        for row in session.execute(stmt).scalars():
+            out.setdefault(row.kpi_id, _decision_dict(row))
+    return list(out.values())
+
+
+def apply_decisions(ws: Workspace, plan_name: str, version: int, by: str) -> list[dict[str, Any]]:
+    """Carry the pending decisions on earlier versions into `version` of the plan: each is marked
+    applied (version, when, who). Returns the latest decision per KPI that was carried."""
+    import datetime as dt
+
+    latest = {d["id"] for d in pending_decisions(ws, plan_name)}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stmt = select(KpiReviewDecision).where(
+        KpiReviewDecision.plan_name == plan_name,
+        KpiReviewDecision.applied_version.is_(None),
+        KpiReviewDecision.plan_version < version,
+    )
+    carried = []
+    with ws.appdb.session() as session:
+        for row in session.execute(stmt).scalars():
+            row.applied_version, row.applied_at, row.applied_by = version, now, by
+            if row.id in latest:
+                carried.append(_decision_dict(row))
+    return sorted(carried, key=lambda d: d["kpi"])
+
+
+def applied_decisions(ws: Workspace, plan_name: str) -> dict[int, list[dict[str, Any]]]:
+    """Plan version → the review decisions carried into it (the latest per KPI)."""
+    stmt = (
+        select(KpiReviewDecision)
+        .where(
+            KpiReviewDecision.plan_name == plan_name,
+            KpiReviewDecision.applied_version.is_not(None),
+        )
+        .order_by(KpiReviewDecision.id.desc())
+    )
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    with ws.appdb.session() as session:
+        for row in session.execute(stmt).scalars():
+            assert row.applied_version is not None
+            out.setdefault(row.applied_version, {}).setdefault(row.kpi_id, _decision_dict(row))
+    return {v: sorted(d.values(), key=lambda x: x["kpi"]) for v, d in out.items()}

@@ -155,3 +155,11 @@ class ActService:
 
     def review_decisions(self, plan: str | None = None) -> list[dict[str, Any]]:
         return review.decisions(self.ws, plan)
+
+    def pending_review_decisions(self, plan: str) -> list[dict[str, Any]]:
+        """Review decisions not yet carried into a new version of the plan (latest per KPI)."""
+        return review.pending_decisions(self.ws, plan)
+
+    def applied_review_decisions(self, plan: str) -> dict[int, list[dict[str, Any]]]:
+        """Plan version → the review decisions carried into it."""
+        return review.applied_decisions(self.ws, plan)

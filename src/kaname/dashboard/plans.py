@@ -168,12 +168,40 @@ def save(dash: Dashboard, plan: Plan, username: str) -> dict[str, Any]:
     old = before[0].model_dump(mode="json") if before else {}
     new = plan.model_dump(mode="json")
     changed = sorted(k for k in new if old.get(k) != new.get(k))
+    # the review decisions apply_plan_object carried into this version (who and when)
+    carried = clean(ws.act.applied_review_decisions(plan.name).get(version.version, []))
+    after = {k: new.get(k) for k in changed}
+    if carried:
+        after["review_decisions"] = {d["kpi"]: d["decision"] for d in carried}
     Accounts(ws.appdb).audit(
         username,
         "plan.save",
         f"{plan.name} v{version.version}",
         {k: old.get(k) for k in changed},
-        {k: new.get(k) for k in changed},
+        after,
     )
     dash.invalidate()
-    return {"plan": plan.name, "version": version.version, "targets": count, "changed": changed}
+    return {
+        "plan": plan.name,
+        "version": version.version,
+        "targets": count,
+        "changed": changed,
+        "review_decisions": carried,
+    }
+
+
+def review_decisions(dash: Dashboard, plan: Plan) -> dict[str, Any]:
+    """The quarterly review's decisions for the plan editor: `pending` (latest per KPI, not yet
+    in a saved version; `by_kpi` for the targets grid; `retired_in_plan`: KPIs the review
+    retires that the plan still has) and `applied` (version → decisions carried into it)."""
+    act = dash.ws.act
+    pending = clean(act.pending_review_decisions(plan.name))
+    kpis = {k.kpi for k in plan.kpis}
+    return {
+        "pending": pending,
+        "by_kpi": {d["kpi"]: d for d in pending},
+        "retired_in_plan": sorted(
+            d["kpi"] for d in pending if d["decision"] == "retire" and d["kpi"] in kpis
+        ),
+        "applied": {str(v): ds for v, ds in clean(act.applied_review_decisions(plan.name)).items()},
+    }

@@ -11,8 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from kaname.dashboard import Dashboard
 from kaname.dashboard import plans as service
 from kaname.design.plan import Plan, PlanError
-from kaname.web.deps import dashboard, editor, language, viewer
+from kaname.web.deps import dashboard, editor, gettext, language, viewer
+from kaname.web.i18n import Translator
 from kaname.web.render import render
+from kaname.web.routes.act import decision_names
 from kaname.web.security import Caller
 
 router = APIRouter()
@@ -20,6 +22,7 @@ Who = Annotated[Caller, Depends(viewer)]
 Editor = Annotated[Caller, Depends(editor)]
 Dash = Annotated[Dashboard, Depends(dashboard)]
 Lang = Annotated[str, Depends(language)]
+Gettext = Annotated[Translator, Depends(gettext)]
 
 
 def _active(dash: Dashboard) -> Plan:
@@ -38,7 +41,9 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("/plans", include_in_schema=False)
-def editor_page(request: Request, who: Who, dash: Dash, lang: Lang, saved: int = 0) -> Response:
+def editor_page(
+    request: Request, who: Who, dash: Dash, lang: Lang, _: Gettext, saved: int = 0
+) -> Response:
     found = dash.plan()
     if found is None:
         return render(request, "plans.html", {"plan": None, "check": None, "versions": []})
@@ -54,6 +59,8 @@ def editor_page(request: Request, who: Who, dash: Dash, lang: Lang, saved: int =
             "check": service.check(dash, plan, lang),
             "versions": ws.plan_versions(plan.name)[:20],
             "saved": saved,
+            "review": service.review_decisions(dash, plan),
+            "decision_names": decision_names(_),
             "rate_fields": service.RATE_FIELDS,
             "assumption_fields": service.ASSUMPTION_FIELDS,
         },
@@ -119,6 +126,7 @@ def plan_json(who: Who, dash: Dash, lang: Lang) -> dict[str, Any]:
         "plan": service.plan_data(plan, lang, dash.ws.catalog),
         "version": found[1].version,
         "check": service.check(dash, plan, lang),
+        "review_decisions": service.review_decisions(dash, plan),
         "versions": [
             {
                 "version": v.version,
