@@ -15,13 +15,22 @@ from web_helpers import PASSWORD, login
 PAGES = ["/executive", "/tree", "/funnel", "/channels", "/tactics", "/trends", "/kpi/leads"]
 
 
+@pytest.fixture()
+def fresh(tmp_path: Path) -> TestClient:
+    """A new workspace without users."""
+    return TestClient(create_app(Workspace.init(tmp_path / "ws")))
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """A new workspace without data, with a signed-in admin."""
     ws = Workspace.init(Path(tmp_path_factory.mktemp("empty")) / "ws")
-    return TestClient(create_app(ws))
+    Accounts(ws.appdb).create_user("boss", PASSWORD, role="admin")
+    return login(TestClient(create_app(ws)), "boss")
 
 
-def test_first_run_asks_for_an_admin_then_signs_in(client: TestClient) -> None:
+def test_first_run_asks_for_an_admin_then_signs_in(fresh: TestClient) -> None:
+    client = fresh
     assert client.get("/login", follow_redirects=False).headers["location"] == "/setup"
     page = client.get("/setup")
     import re
