@@ -84,6 +84,9 @@ def _check_password(password: str) -> None:
 class Accounts:
     def __init__(self, db: AppDB) -> None:
         self.db = db
+        self.generation = 0
+        """Bumped by every change to users, sessions or tokens made through this object, so a
+        caller may cache lookups until it moves."""
 
     # ------------------------------------------------------------------ users
     def has_users(self) -> bool:
@@ -189,6 +192,7 @@ class Accounts:
                 s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             after = {k: getattr(user, k) for k in before}
             principal = _principal(user)
+        self.generation += 1
         if after != before:
             self.audit(actor, "user.update", username, before, after)
         return principal
@@ -202,6 +206,7 @@ class Accounts:
             user.password_hash = _hasher.hash(password)
             user.must_change_password = False
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        self.generation += 1
         self.audit(actor, "user.password", username, None, None)
 
     def authenticate(self, username: str, password: str) -> Principal | None:
@@ -249,6 +254,7 @@ class Accounts:
     def end_session(self, token: str) -> None:
         with self.db.session() as s:
             s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+        self.generation += 1
 
     # ------------------------------------------------------------------ API tokens
     def create_token(self, user: Principal, name: str) -> str:
@@ -282,6 +288,7 @@ class Accounts:
                 raise AccountError("no such token of yours")
             name = row.name
             s.delete(row)
+        self.generation += 1
         self.audit(user.username, "token.revoke", name, None, None)
 
     def token_user(self, token: str) -> Principal | None:

@@ -4,6 +4,7 @@ files and the health check; roles and CSRF are enforced here, on the server."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -162,6 +163,8 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     return app
 
 
+CALLER_SECONDS = 5.0
+"""How long a session or token lookup is reused (any account change forgets it at once)."""
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -178,6 +181,27 @@ class AuthMiddleware:
     def __init__(self, app: ASGIApp, ws: Workspace) -> None:
         self.app = app
         self.ws = ws
+        self._seen: dict[tuple[str, int], tuple[float, Caller | None]] = {}
+
+    async def _lookup(self, accounts: Accounts, kind: str, token: str) -> Caller | None:
+        """The caller of a session or token, remembered for a few seconds (and forgotten at
+        once when users, sessions or tokens change), so a page view costs no database query."""
+        key = (kind + token, accounts.generation)
+        hit = self._seen.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < CALLER_SECONDS:
+            return hit[1]
+        caller: Caller | None = None
+        if kind == "token:":
+            user = await run_in_threadpool(accounts.token_user, token)
+            caller = Caller(user, "token") if user is not None else None
+        else:
+            found = await run_in_threadpool(accounts.session_user, token)
+            caller = Caller(found[0], "session", found[1]) if found is not None else None
+        if len(self._seen) > 5000:
+            self._seen.clear()
+        self._seen[key] = (now, caller)
+        return caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,14 +212,11 @@ class AuthMiddleware:
         caller = None
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
-            user = await run_in_threadpool(accounts.token_user, auth[7:].strip())
-            if user is not None:
-                caller = Caller(user, "token")
+            caller = await self._lookup(accounts, "token:", auth[7:].strip())
         else:
             token = request.cookies.get(SESSION_COOKIE)
-            found = await run_in_threadpool(accounts.session_user, token) if token else None
-            if found is not None:
-                caller = Caller(found[0], "session", found[1])
+            if token:
+                caller = await self._lookup(accounts, "session:", token)
         request.state.caller = caller
         request.state.language = pick_language(
             caller.user.language if caller else None,

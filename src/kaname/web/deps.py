@@ -1,8 +1,12 @@
-"""Route dependencies: the caller, role checks, filters from the URL."""
+"""Route dependencies: the caller, role checks, filters from the URL.
+
+They are `async def` on purpose: none of them blocks, and FastAPI runs plain `def` dependencies
+in its thread pool, a hop per dependency per request.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -12,18 +16,22 @@ from kaname.web.security import Caller, Forbidden, NotSignedIn
 from kaname.workspace import Workspace
 
 
-def caller(request: Request) -> Caller:
+def current_caller(request: Request) -> Caller:
     found: Caller | None = getattr(request.state, "caller", None)
     if found is None:
         raise NotSignedIn()
     return found
 
 
-def role(needed: str) -> Callable[[Request], Caller]:
+async def caller(request: Request) -> Caller:
+    return current_caller(request)
+
+
+def role(needed: str) -> Callable[[Request], Awaitable[Caller]]:
     """A dependency that lets through callers whose role is `needed` or higher."""
 
-    def check(request: Request) -> Caller:
-        who = caller(request)
+    async def check(request: Request) -> Caller:
+        who = current_caller(request)
         if not who.user.can(needed):
             raise Forbidden(needed)
         return who
@@ -37,21 +45,25 @@ editor = role("editor")
 admin = role("admin")
 
 
-def filters(request: Request) -> Filters:
+async def filters(request: Request) -> Filters:
     return Filters.parse(request.query_params)
 
 
-def dashboard(request: Request) -> Dashboard:
+async def dashboard(request: Request) -> Dashboard:
     return request.app.state.dashboard
 
 
-def workspace(request: Request) -> Workspace:
+async def workspace(request: Request) -> Workspace:
     return request.app.state.ws
 
 
-def language(request: Request) -> str:
+def current_language(request: Request) -> str:
     return str(request.state.language)
 
 
-def gettext(request: Request) -> Translator:
-    return translator(language(request))
+async def language(request: Request) -> str:
+    return current_language(request)
+
+
+async def gettext(request: Request) -> Translator:
+    return translator(current_language(request))

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from kaname.dashboard import Dashboard, alert_rules
 from kaname.dashboard import act as service
 from kaname.web import charts
-from kaname.web.deps import admin, dashboard, editor, gettext, language, viewer
+from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer
 from kaname.web.i18n import Translator
 from kaname.web.render import env, render
 from kaname.web.security import Caller
@@ -468,7 +468,7 @@ def _alerts_page(
         "saved": saved,
         "problems": problems or [],
         "yaml_text": editor_data["yaml"] if yaml_text is None else yaml_text,
-        "kpi_choices": service.kpi_choices(dash, language(request)),
+        "kpi_choices": service.kpi_choices(dash, current_language(request)),
         "option_labels": option_labels(_),
         "rule_type_names": rule_type_names(_),
         **_names(_),
