@@ -226,3 +226,17 @@ def test_openapi_lists_every_json_twin(clients: dict[str, TestClient]) -> None:
         "/api/settings",
     ):
         assert twin in paths, twin
+
+
+def test_executive_pacing_carries_the_ets_forecast(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    kgi = clients["viewer"].get("/api/executive").json()["kgi"]
+    period = web_ws.period(None)
+    expected = web_ws.analytics.forecast("revenue", horizon=1, grain="month").frame
+    row = expected[expected["period"] == period.label].iloc[0]
+    assert kgi["forecast"] == pytest.approx(float(row["forecast"]))
+    assert kgi["forecast_lower"] <= kgi["forecast"] <= kgi["forecast_upper"]
+    # a filtered view has no forecast rather than the unfiltered one
+    filtered = clients["viewer"].get("/api/executive?channel=webinar").json()["kgi"]
+    assert "forecast" not in filtered

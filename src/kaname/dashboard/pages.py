@@ -64,10 +64,37 @@ def _trend(now: float | None, before: float | None) -> str:
     return "up" if change > 0 else "down"
 
 
+def period_forecast(dash: Dashboard, kpi_id: str, period: Period, f: Filters) -> dict[str, Any]:
+    """The ETS forecast of the current period (fitted on the complete periods before it), the
+    second pacing view beside the run-rate projection; empty where it does not apply."""
+    ws = dash.ws
+    if f.pairs() or f.view != "period" or period.grain.value not in ("month", "quarter"):
+        return {}
+    if not period.contains(ws.today()):
+        return {}
+    try:
+        result = ws.analytics.forecast(kpi_id, horizon=1, grain=period.grain, level=0.8)
+    except Exception:  # too little history, a KPI without a series: no forecast, never an error
+        return {}
+    rows = result.frame[result.frame["period"] == period.label]
+    if rows.empty:
+        return {}
+    first = rows.iloc[0]
+    return clean(
+        {
+            "forecast": float(first["forecast"]),
+            "forecast_lower": float(first["lower"]),
+            "forecast_upper": float(first["upper"]),
+            "forecast_model": result.model,
+        }
+    )
+
+
 def kpi_rows(
     dash: Dashboard, ids: list[str], period: Period, f: Filters, language: str
 ) -> list[dict[str, Any]]:
-    """Report rows with previous-year value, change and a trend arrow against the last period."""
+    """Report rows with previous-year value, change, a trend arrow against the last period and
+    the ETS forecast of the period."""
     report = dash.report(ids, period, f, language)
     history = _history(dash, list(report["kpi"]), period, f)
     catalog = dash.ws.catalog
@@ -96,6 +123,7 @@ def kpi_rows(
                 ),
             }
         )
+        rec.update(period_forecast(dash, rec["kpi"], period, f))
         rows.append(rec)
     return rows
 
