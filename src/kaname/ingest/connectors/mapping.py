@@ -125,6 +125,25 @@ def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | (values == "")
 
 
+def _all_str(values: pd.Series) -> bool:
+    """Every present value is a str (checked in C, not one Python call per value)."""
+    return bool(pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"))
+
+
+def _map_unique(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """`values.map(fn)` calling fn once per distinct value (None for missing ones): mapped
+    columns (channels, value tables, lookups) hold few distinct values in many rows."""
+    array = values.to_numpy(dtype=object)
+    try:
+        codes, uniques = pd.factorize(array)
+    except TypeError:  # unhashable values (lists): one call per value
+        return values.map(fn)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(u) for u in uniques]
+    mapped[-1] = fn(None)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def parse_timestamp(value: Any, zone: dt.tzinfo) -> dt.datetime | None:
     """ISO 8601 (with Z or +0000), epoch milliseconds, or a date → naive local time."""
     if value is None or value == "":
@@ -292,22 +311,20 @@ class Mapper:
             table = {str(k): v for k, v in spec["values"].items()}
             default = spec.get("default", _KEEP)
             present = raw.notna().to_numpy()
-            mapped = raw.map(lambda v: _KEEP if v is None else table.get(str(v), _KEEP))
-            if default is _KEEP:
-                mapped = mapped.where(mapped.map(lambda v: v is not _KEEP), raw)
-            else:
-                mapped = mapped.map(lambda v: default if v is _KEEP else v)
+            mapped = _map_unique(raw, lambda v: _KEEP if v is None else table.get(str(v), _KEEP))
+            kept = mapped.to_numpy() == _KEEP
+            mapped = mapped.where(~kept, raw if default is _KEEP else default)
             raw = mapped.where(present, None)
         if "default" in spec:
             raw = raw.where(~_blank(raw), spec["default"])
         if spec.get("channel"):
-            raw = raw.map(self.channel)
+            raw = _map_unique(raw, self.channel)
         if "lookup" in spec:
             ref = spec["lookup"]
             found = self._lookup_table(str(ref["table"]), str(ref["by"]), str(ref["take"]))
             lower = ref.get("lower", True)
-            raw = raw.map(
-                lambda v: None if v is None else found.get(str(v).lower() if lower else str(v))
+            raw = _map_unique(
+                raw, lambda v: None if v is None else found.get(str(v).lower() if lower else str(v))
             )
         if "scale" in spec:
             raw = pd.to_numeric(raw, errors="coerce") * float(spec["scale"])
@@ -319,14 +336,14 @@ class Mapper:
     def _convert_series(self, values: pd.Series, kind: str) -> pd.Series:
         values = values.astype(object).where(~_blank(values), None)
         if kind == "string":
-            if all(isinstance(v, str) or v is None for v in values.array):
+            if _all_str(values):
                 return values
             return values.map(lambda v: v if v is None else _convert(v, kind, self.zone))
         if kind == "timestamp":
             return self._timestamps(values)
         if kind == "date":
             present = values[values.notna()]
-            if len(present) and all(_zoned_iso(v) for v in present.array):
+            if len(present) and all(_zoned_iso(v) for v in present.to_numpy()):
                 return self._timestamps(values).map(lambda v: None if pd.isna(v) else v.date())
             return values.map(lambda v: None if v is None else _convert(v, kind, self.zone))
         if kind in ("int32", "int64"):
@@ -349,7 +366,7 @@ class Mapper:
         present = values.notna()
         if not present.any():
             return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-        if all(_zoned_iso(v) for v in values[present].array):
+        if all(_zoned_iso(v) for v in values[present].to_numpy()):
             try:
                 stamps = pd.to_datetime(values, utc=True, format="ISO8601")
                 local = stamps.dt.tz_convert(self.zone).dt.tz_localize(None)

@@ -35,6 +35,7 @@ from kaname.ingest.connectors.base import (
 )
 from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
 from kaname.ingest.connectors.load import (
+    bulk_writes,
     delete_keys,
     merge_raw,
     raw_count,
@@ -312,8 +313,9 @@ class ConnectorService:
             mapper = Mapper(mapping, lookup=self._lookup)
             client = self._client(connector, config)
             try:
-                for stream in connector.streams(config, client):
-                    self._sync_stream(source, stream, full, progress, result, mapping, mapper)
+                with bulk_writes(self.ws.warehouse):
+                    for stream in connector.streams(config, client):
+                        self._sync_stream(source, stream, full, progress, result, mapping, mapper)
             finally:
                 client.close()
         except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:

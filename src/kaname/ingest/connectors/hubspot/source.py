@@ -96,6 +96,17 @@ def _from_iso(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _utc(value: Any) -> dt.datetime | None:
+    """A HubSpot time as naive UTC: its usual `2025-04-01T09:00:00.000Z` in one C call, anything
+    else (offsets, epoch milliseconds) through parse_timestamp."""
+    if isinstance(value, str) and value.endswith("Z"):
+        try:
+            return dt.datetime.fromisoformat(value[:-1])
+        except ValueError:
+            pass
+    return parse_timestamp(value, UTC)
+
+
 def _record(obj: dict[str, Any], modified: str, deleted: bool = False) -> RawRecord:
     """A CRM object (SimplePublicObject shape) flattened: id, properties, associations, history."""
     data: dict[str, Any] = {"id": str(obj["id"]), **(obj.get("properties") or {})}
@@ -111,7 +122,7 @@ def _record(obj: dict[str, Any], modified: str, deleted: bool = False) -> RawRec
             ({"value": c.get("value"), "timestamp": c.get("timestamp")} for c in changes),
             key=lambda c: str(c["timestamp"]),
         )
-    stamp = parse_timestamp(data.get(modified) or obj.get("updatedAt"), dt.UTC)
+    stamp = _utc(data.get(modified) or obj.get("updatedAt"))
     return RawRecord(str(obj["id"]), stamp, data, deleted or bool(obj.get("archived")))
 
 
