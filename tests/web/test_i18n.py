@@ -65,3 +65,20 @@ def test_money_and_dates_follow_the_language() -> None:
     assert format_value(12_650_000, "currency", "JPY", "en") == "¥12,650,000"
     assert when(dt.date(2026, 4, 1), "ja") == "2026/04/01"
     assert when("2026-04-01", "en") == "Apr 1, 2026"
+
+
+def test_engine_explanations_read_in_japanese() -> None:
+    from kaname.web.notes import explain
+
+    _ = translator("ja")
+    assert explain("closed_opportunities is 0, so the ratio is undefined", _) == (
+        "closed_opportunities が 0 のため、比率を計算できません"
+    )
+    assert explain(
+        "deals is 0 in 2026-11, so the funnel's rates are undefined and the gap cannot be split",
+        _,
+    ).startswith("2026-11 は deals が 0 のため")
+    assert explain("something new", _) == "something new"  # unknown forms pass through
+    assert explain("leads is 0, so the ratio is undefined", translator("en")) == (
+        "leads is 0, so the ratio is undefined"
+    )

@@ -15,6 +15,7 @@ from kaname.dashboard import Filters
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
 from kaname.web.i18n import translator
+from kaname.web.notes import explain
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -132,6 +133,7 @@ def render(
         "pct": display.format_percent,
         "plain": plain,
         "stage_names": stage_names(ws, language),
+        "note": lambda text: explain(text, _),
         "num": display.number,
         "when": lambda v: display.when(v, language),
         "period_name": lambda label: display.period_name(
