@@ -421,7 +421,7 @@ class FakeSalesforce(FakeApi):
         import re
 
         version = path.split("/")[3]
-        if path.endswith("/queryAll"):
+        if path.rstrip("/").endswith("/queryAll"):  # simple-salesforce adds a slash
             soql = query["q"]
             m = re.match(
                 r"SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))? ORDER BY", soql
