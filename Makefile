@@ -2,7 +2,7 @@
 PYTHON ?= python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-fast lint format docs bench bench-attribution bench-web clean
+.PHONY: help install demo test test-fast lint format docs bench bench-attribution bench-web messages clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench-attribution: ## Markov attribution vs ChannelAttribution, BG/NBD fit (1M e
 
 bench-web: ## the dashboard under load vs a static file, scale 10 (docs/benchmarks.md)
 	$(PYTHON) benchmarks/web_load.py --scale 10 --clients 50 --seconds 30
+
+messages: ## extract the UI strings (check the Japanese catalogs in src/kaname/web/locales/)
+	mkdir -p build && pybabel extract -F babel.cfg -k _ --no-location -o build/messages.pot .
 
 clean: ## remove build and benchmark leftovers
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache benchmarks/.work kaname-demo
