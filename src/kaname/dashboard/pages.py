@@ -90,6 +90,27 @@ def period_forecast(dash: Dashboard, kpi_id: str, period: Period, f: Filters) ->
     )
 
 
+def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: Dashboard) -> dict[str, Any]:
+    """For a KPI that adds up over the period (leads, revenue …), what is already done counts:
+    the period's forecast is the actual so far plus the ETS forecast of the part still to come
+    (the same business-day share the run-rate projection uses)."""
+    from kaname.metrics.report import _additive
+
+    actual, projection = rec.get("actual"), rec.get("projection")
+    if not forecast or actual is None or not projection:
+        return forecast
+    if not _additive(dash.ws.engine(), rec["kpi"]):
+        return forecast
+    remaining = max(0.0, 1.0 - actual / projection)
+    return {
+        **forecast,
+        **{
+            k: actual + forecast[k] * remaining
+            for k in ("forecast", "forecast_lower", "forecast_upper")
+        },
+    }
+
+
 def kpi_rows(
     dash: Dashboard, ids: list[str], period: Period, f: Filters, language: str
 ) -> list[dict[str, Any]]:
@@ -123,7 +144,7 @@ def kpi_rows(
                 ),
             }
         )
-        rec.update(period_forecast(dash, rec["kpi"], period, f))
+        rec.update(_blend(period_forecast(dash, rec["kpi"], period, f), rec, dash))
         rows.append(rec)
     return rows
 
