@@ -56,6 +56,9 @@ class Stream:
     name: str
     """Raw table is `raw_<source>_<name>`."""
     fetch: Callable[[dict[str, Any], bool], Iterator[Page]]
+    strings: bool = False
+    """Every scalar field of its records is a string (HubSpot CRM properties): the mapping can
+    run in SQL on the raw JSON (sqlmap)."""
 
 
 class SourceConfig(BaseModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 log = logging.getLogger("kaname.connectors.http")
 
@@ -114,7 +115,7 @@ class HttpClient:
                     body.decode("utf-8", "replace"),
                 )
             try:
-                return json.loads(body) if body else None
+                return _loads(body) if body else None
             except ValueError:
                 # A response cut mid-body: retry like a network error.
                 self._wait_or_raise(
@@ -132,6 +133,15 @@ class HttpClient:
         wait = min(wait, self.retry.max_wait)
         log.info("%s; retrying in %.2fs (try %d)", message, wait, attempt + 1)
         self.sleep(wait)
+
+
+def _loads(body: bytes) -> Any:
+    """orjson (a few times faster, and it holds the interpreter lock that much shorter) with
+    json for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def retry_after(response: httpx.Response, default: float) -> float:

@@ -90,8 +90,23 @@ def ensure_raw_table(wh: Warehouse, name: str) -> None:
 
 def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
     """Insert or replace records by id (the last of duplicate ids wins); return rows written."""
-    if not records:
+    arrow = raw_batch(records)
+    if arrow is None:
         return 0
+    merge_raw_arrow(wh, name, arrow)
+    return arrow.num_rows
+
+
+def merge_raw_arrow(wh: Warehouse, name: str, arrow: pa.Table) -> None:
+    """Insert or replace a `raw_batch` by id."""
+    ensure_raw_table(wh, name)
+    _merge(wh, name, arrow, ("id",))
+
+
+def raw_batch(records: list[RawRecord]) -> pa.Table | None:
+    """Records as raw table rows (the last of duplicate ids wins); None when there are none."""
+    if not records:
+        return None
     latest: dict[str, RawRecord] = {}
     for record in records:
         latest[record.id] = record
@@ -106,9 +121,7 @@ def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
             "_loaded_at": pa.repeat(pa.scalar(now, pa.timestamp("us")), len(rows)),
         }
     )
-    ensure_raw_table(wh, name)
-    _merge(wh, name, arrow, ("id",))
-    return len(rows)
+    return arrow
 
 
 def upsert(wh: Warehouse, table: str, rows: list[dict[str, Any]]) -> int:

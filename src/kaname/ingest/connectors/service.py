@@ -16,15 +16,17 @@ import logging
 import os
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pydantic
 from sqlalchemy import delete, select
 
 from kaname.canonical.tables import TABLES_BY_NAME
-from kaname.ingest.connectors import SOURCES, get_connector
+from kaname.ingest.connectors import SOURCES, get_connector, sqlmap
 from kaname.ingest.connectors.auth import TokenError
 from kaname.ingest.connectors.base import (
     Connector,
@@ -37,7 +39,8 @@ from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
 from kaname.ingest.connectors.load import (
     bulk_writes,
     delete_keys,
-    merge_raw,
+    merge_raw_arrow,
+    raw_batch,
     raw_count,
     raw_table_name,
     read_raw,
@@ -357,9 +360,25 @@ class ConnectorService:
         label = f"{source} {stream.name}"
         counts = {"raw": 0}
 
+        wh = self.ws.warehouse
+        compiled: list[sqlmap.Compiled] = []
+        if getattr(stream, "strings", False) and wh.backend == "duckdb":
+            for entry in entries:
+                done = sqlmap.compile_entry(entry, {"archived"})
+                if done is not None:
+                    compiled.append(done)
+        in_sql = {c.table for c in compiled}
+        rest = [e for e in entries if str(e.get("table")) not in in_sql]
+
         def write(batch: list[RawRecord], pending: dict[str, Any] | None) -> None:
-            counts["raw"] += merge_raw(self.ws.warehouse, table, batch)
-            self._map_batch(stream.name, entries, batch, mapper, result)
+            arrow = raw_batch(batch)
+            if arrow is not None:
+                merge_raw_arrow(wh, table, arrow)
+                counts["raw"] += arrow.num_rows
+                if compiled:
+                    self._map_sql(arrow, compiled, mapper, result)
+            if rest:
+                self._map_batch(stream.name, rest, batch, mapper, result)
             if pending is not None:
                 self._save_state(source, stream.name, pending)
 
@@ -384,6 +403,25 @@ class ConnectorService:
             result.tables[table] = result.tables.get(table, 0) + counts["raw"]
             result.rows += counts["raw"]
         progress(label, counts["raw"], counts["raw"])
+
+    def _map_sql(
+        self, arrow: Any, compiled: list[sqlmap.Compiled], mapper: Mapper, result: SyncResult
+    ) -> None:
+        """Map one stored batch inside DuckDB (sqlmap): no per-record Python."""
+        raw = self.ws.warehouse.con.con
+        stage = f"_kaname_batch_{uuid.uuid4().hex[:12]}"
+        raw.register(stage, arrow.append_column("_rn", pa.array(range(arrow.num_rows))))
+        try:
+            for done in compiled:
+                try:
+                    written, rejected = sqlmap.apply(raw, mapper, done, stage)
+                except (ValueError, TypeError) as exc:
+                    raise MappingError(f"{done.table}: {exc}") from exc
+                result.rejected += rejected
+                if written:
+                    result.tables[done.table] = result.tables.get(done.table, 0) + written
+        finally:
+            raw.unregister(stage)
 
     def _map_batch(
         self,

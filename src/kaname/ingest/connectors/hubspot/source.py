@@ -252,7 +252,7 @@ def object_stream(name: str, config: HubSpotConfig, client: HttpClient) -> Strea
                 o.setdefault("associations", {})[target] = {"results": by_id.get(str(o["id"]), [])}
         return list(results)
 
-    return Stream(name, fetch)
+    return Stream(name, fetch, strings=True)
 
 
 def owners_stream(config: HubSpotConfig, client: HttpClient) -> Stream:
