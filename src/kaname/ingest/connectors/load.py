@@ -3,10 +3,12 @@ their key. One code path for every Ibis backend (DuckDB file, PostgreSQL)."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -56,17 +58,33 @@ def bulk_writes(wh: Warehouse) -> Iterator[None]:
         yield
         return
     raw = wh.con.con
-    before = raw.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
-    raw.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
+    with _BULK_LOCK:
+        # Syncs can overlap (the web page and the scheduler): the first one in raises the
+        # threshold and remembers the setting, the last one out restores it.
+        if _BULK_USERS[id(raw)] == 0:
+            before = raw.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+            _BULK_SAVED[id(raw)] = str(before[0]) if before else "16MB"
+            raw.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
+        _BULK_USERS[id(raw)] += 1
     try:
         yield
     finally:
-        previous = str(before[0]) if before else "16MB"
-        raw.execute(f"SET checkpoint_threshold = '{previous.replace(chr(39), '')}'")
-        try:
-            raw.execute("CHECKPOINT")
-        except Exception as exc:  # another transaction is open: DuckDB checkpoints later
-            log.info("checkpoint after sync postponed: %s", exc)
+        with _BULK_LOCK:
+            _BULK_USERS[id(raw)] -= 1
+            last = _BULK_USERS[id(raw)] == 0
+            if last:
+                previous = _BULK_SAVED.pop(id(raw), "16MB")
+                raw.execute(f"SET checkpoint_threshold = '{previous.replace(chr(39), '')}'")
+        if last:
+            try:
+                raw.execute("CHECKPOINT")
+            except Exception as exc:  # another transaction is open: DuckDB checkpoints later
+                log.info("checkpoint after sync postponed: %s", exc)
+
+
+_BULK_LOCK = threading.Lock()
+_BULK_USERS: collections.Counter[int] = collections.Counter()
+_BULK_SAVED: dict[int, str] = {}
 
 
 def raw_table_name(source: str, stream: str) -> str:
