@@ -150,7 +150,14 @@ def kpi_rows(
 
 
 def bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]:
-    """The driver whose improvement moves the KGI most (the planner's sensitivity ranking)."""
+    """The driver whose improvement moves the KGI most (the planner's sensitivity ranking);
+    computed once per period and language for the executive page and the tree."""
+    return dash.cached(
+        ("bottleneck", period, language), lambda: _bottleneck(dash, period, language)
+    )
+
+
+def _bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]:
     found = dash.plan()
     if found is None:
         return {"available": False, "reason": "no_plan"}
@@ -406,12 +413,7 @@ def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[
     freshness = [
         clean({"table": t, "last": (engine.coverage(t) or (None, None))[1]}) for t in tables
     ]
-    findings = []
-    if found is not None:
-        try:
-            findings = [x.as_dict() for x in ws.lint_plan(found[0]) if x.kpi in (kpi_id, "", None)]
-        except (PlanError, MetricError):
-            findings = []
+    findings = [x for x in plan_findings(dash) if x["kpi"] in (kpi_id, "", None)]
     history = [
         clean(
             {
@@ -450,6 +452,23 @@ def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[
         "freshness": freshness,
         "findings": findings,
     }
+
+
+def plan_findings(dash: Dashboard) -> list[dict[str, Any]]:
+    """The active plan's lint findings, linted once per plan version (every KPI page shows its
+    own share of them)."""
+    found = dash.plan()
+    if found is None:
+        return []
+    plan, version = found
+
+    def build() -> list[dict[str, Any]]:
+        try:
+            return [x.as_dict() for x in dash.ws.lint_plan(plan)]
+        except (PlanError, MetricError):
+            return []
+
+    return dash.cached(("plan-findings", version.id), build)
 
 
 def _table(measure: str) -> str:

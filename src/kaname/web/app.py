@@ -22,6 +22,7 @@ from kaname.metrics.calendar import PeriodError
 from kaname.metrics.catalog import CatalogError
 from kaname.metrics.engine import MetricError
 from kaname.web.i18n import pick_language, translator
+from kaname.web.notes import explain
 from kaname.web.render import render
 from kaname.web.security import (
     CSRF_FIELD,
@@ -110,18 +111,15 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
             return JSONResponse({"error": message}, status_code=403)
         return render(request, "error.html", {"message": message, "code": 403}, 403)
 
-    @app.exception_handler(USER_ERRORS[0])
-    @app.exception_handler(USER_ERRORS[1])
-    @app.exception_handler(USER_ERRORS[2])
-    @app.exception_handler(USER_ERRORS[3])
-    @app.exception_handler(USER_ERRORS[4])
-    @app.exception_handler(USER_ERRORS[5])
     async def _user_error(request: Request, exc: Exception) -> Response:
         _ = translator(request.state.language)
-        message = _("This cannot be shown: {reason}", reason=str(exc))
+        message = _("This cannot be shown: {reason}", reason=explain(str(exc), _))
         if wants_json(request):
             return JSONResponse({"error": str(exc)}, status_code=400)
         return render(request, "error.html", {"message": message, "code": 400}, 400)
+
+    for error in USER_ERRORS:
+        app.add_exception_handler(error, _user_error)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,6 @@ env = Environment(
     auto_reload=False,  # templates ship inside the package; no stat() per request
 )
 
-
-def _tojson(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-env.filters["tojson_attr"] = _tojson
 
 STATUS_CLASS = {
     "on_track": "ok",
