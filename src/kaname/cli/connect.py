@@ -53,7 +53,11 @@ def connect(
     ],
     setting: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--set", help="A setting as name=value (repeatable); secrets are prompted."),
+        typer.Option(
+            "--set",
+            help="A setting as name=value (repeatable); secrets are prompted. A key file by its "
+            "path: --set service_account_json=@key.json (GA4, Google Ads).",
+        ),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Make one request to test the credentials.")

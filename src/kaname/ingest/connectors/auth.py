@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +26,18 @@ class BearerToken:
         return False
 
 
+def _now() -> float:
+    """Clock of token lifetimes (monotonic seconds)."""
+    return time.monotonic()
+
+
 class OAuthToken:
     """An access token obtained from a token endpoint and obtained again once when it expires.
 
     `grant` posts to the token endpoint and returns the token response (access_token and, for
-    Salesforce, instance_url); `on_token` sees every response (to move the API base URL)."""
+    Salesforce, instance_url); `on_token` sees every response (to move the API base URL).
+    With `renew_early` (seconds), a token whose `expires_in` runs out within that margin is
+    obtained again before the next request, not only after a 401."""
 
     def __init__(
         self,
@@ -38,19 +46,26 @@ class OAuthToken:
         header: str = "Authorization",
         scheme: str = "Bearer ",
         extra_headers: dict[str, str] | None = None,
+        renew_early: float | None = None,
     ) -> None:
         self.grant = grant
         self.on_token = on_token
         self.header = header
         self.scheme = scheme
         self.extra_headers = extra_headers or {}
+        self.renew_early = renew_early
         self.token: str | None = None
+        self.expires_at: float | None = None
+        """When the token must be renewed (`_now()` seconds), if the endpoint said."""
         self._lock = threading.Lock()
 
+    def _stale(self) -> bool:
+        return self.token is None or (self.expires_at is not None and _now() >= self.expires_at)
+
     def apply(self, request: httpx.Request) -> None:
-        if self.token is None:
+        if self._stale():
             with self._lock:
-                if self.token is None:
+                if self._stale():
                     self._fetch(None)
         request.headers[self.header] = f"{self.scheme}{self.token}"
         for key, value in self.extra_headers.items():
@@ -69,6 +84,16 @@ class OAuthToken:
             raise TokenError("the token endpoint returned no access_token")
         register_secret(token)
         self.token = token
+        self.expires_at = None
+        lifetime = body.get("expires_in")
+        if self.renew_early is not None and isinstance(lifetime, int | float | str):
+            try:
+                seconds = float(lifetime)
+            except ValueError:
+                seconds = 0.0
+            if seconds > 0:
+                # A short-lived token is renewed at half its life rather than on every request.
+                self.expires_at = _now() + seconds - min(self.renew_early, seconds / 2)
         if self.on_token:
             self.on_token(body)
 
@@ -79,8 +104,9 @@ class TokenError(Exception):
 
 def post_token(client: httpx.Client, url: str, data: dict[str, str]) -> dict[str, Any]:
     """POST a form to an OAuth token endpoint; a refusal raises TokenError with the reason."""
-    for value in data.values():
-        register_secret(value)
+    for name, value in data.items():
+        if name != "grant_type":  # a grant type is a public name, not a credential
+            register_secret(value)
     response = client.post(url, data=data, timeout=60)
     if response.status_code >= 400:
         try:
@@ -105,8 +131,8 @@ def google_auth(
     extra_headers: dict[str, str] | None = None,
 ) -> Any:
     """Google APIs (GA4, Google Ads): an OAuth refresh token (client id + secret), refreshed on
-    401, or a ready access token (e.g. from `gcloud auth print-access-token` for a service
-    account), which cannot be refreshed."""
+    401, or a ready access token (e.g. from `gcloud auth print-access-token`), which cannot be
+    refreshed. Service-account keys: `google_service_account.service_account_auth`."""
     if refresh_token and client_secret:
 
         def grant(client: httpx.Client) -> dict[str, Any]:

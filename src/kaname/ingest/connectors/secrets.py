@@ -85,6 +85,10 @@ _PATTERNS = [
         r"(?i)((?:access_token|refresh_token|client_secret|password)[\"']?\s*[=:]\s*[\"']?)"
         r"[^&\s\"',}]+"
     ),
+    # A PEM private key (a service-account key file pasted or echoed whole, or cut short).
+    re.compile(
+        r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ from kaname.ingest.connectors.base import Connector
 from kaname.ingest.connectors.google_ads.configuration import API_URL, GoogleAdsConfig
 from kaname.ingest.connectors.google_ads.mapping import DEFAULT_MAPPING
 from kaname.ingest.connectors.google_ads.source import streams
+from kaname.ingest.connectors.google_service_account import ADS_SCOPE, service_account_auth
 from kaname.ingest.connectors.secrets import register_secret
 
 
@@ -19,6 +20,13 @@ def _auth(config: GoogleAdsConfig) -> object:
     headers = {"developer-token": developer}
     if config.login_customer_id:
         headers["login-customer-id"] = config.login_customer_id
+    if config.service_account_json:
+        return service_account_auth(
+            config.service_account_json.get_secret_value(),
+            ADS_SCOPE,
+            subject=config.delegated_user,
+            extra_headers=headers,
+        )
     return google_auth(
         config.access_token.get_secret_value() if config.access_token else None,
         config.client_id,

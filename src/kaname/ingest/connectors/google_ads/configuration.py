@@ -1,4 +1,5 @@
-"""Google Ads settings: API credentials (developer token, OAuth), or a folder of CSV exports."""
+"""Google Ads settings: API credentials (developer token; a service-account key or OAuth), or a
+folder of CSV exports."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pydantic import SecretStr, model_validator
 
 from kaname.ingest.connectors.auth import GOOGLE_TOKEN_URL
 from kaname.ingest.connectors.base import SourceConfig
+from kaname.ingest.connectors.google_service_account import ServiceAccountJson
 
 API_URL = "https://googleads.googleapis.com"
 
@@ -17,6 +19,13 @@ class GoogleAdsConfig(SourceConfig):
     """Developer token (API Center of the manager account)."""
     login_customer_id: str = ""
     """Manager account id when access goes through a manager (MCC) account."""
+    service_account_json: ServiceAccountJson = None
+    """A service-account key (Google Cloud console → IAM & Admin → Service accounts → Keys →
+    Add key → JSON): the file's path (`@key.json` or a plain path) or its contents. Add the
+    account's e-mail as a user of the Ads account (Admin → Access and security)."""
+    delegated_user: str = ""
+    """With a service account under domain-wide delegation: the Google Workspace user it acts
+    as (who has access to the Ads account). Empty when the account itself is an Ads user."""
     client_id: str = ""
     """OAuth client id with the adwords scope."""
     client_secret: SecretStr | None = None
@@ -24,9 +33,10 @@ class GoogleAdsConfig(SourceConfig):
     refresh_token: SecretStr | None = None
     """Refresh token of a user with access to the account."""
     access_token: SecretStr | None = None
-    """Instead of client id/secret/refresh token: a ready access token (not refreshed)."""
+    """Instead of a key or client id/secret/refresh token: a ready access token (not
+    refreshed)."""
     token_url: str = GOOGLE_TOKEN_URL
-    """OAuth token endpoint."""
+    """OAuth token endpoint of the refresh token (a service-account key names its own)."""
     api_version: str = "v18"
     """Google Ads API version."""
     export_path: str = ""
@@ -47,6 +57,13 @@ class GoogleAdsConfig(SourceConfig):
             return self
         if not self.customer_id or not self.developer_token:
             raise ValueError("give customer_id and developer_token, or export_path for CSV files")
-        if not self.access_token and not (self.refresh_token and self.client_secret):
-            raise ValueError("give client_id, client_secret and refresh_token, or access_token")
+        if not (
+            self.service_account_json
+            or self.access_token
+            or (self.refresh_token and self.client_secret)
+        ):
+            raise ValueError(
+                "give service_account_json (a service-account key file), or client_id, "
+                "client_secret and refresh_token, or access_token"
+            )
         return self
