@@ -65,6 +65,8 @@ def connect(ws: Workspace, fake: FakeMarketo, secret: str = SECRET, check: bool 
             "client_id": "mkto-client",
             "client_secret": secret,
             "start_date": "2025-01-01",
+            # The REST path on its own; the bulk export is covered by test_marketo_bulk.py.
+            "bulk_export": False,
         },
         check=check,
     )

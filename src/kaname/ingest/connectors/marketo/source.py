@@ -1,14 +1,17 @@
-"""Marketo streams: leads (through lead-change activities and `leads.json`), activities, programs.
+"""Marketo streams: leads (a bulk export, then lead-change activities and `leads.json`),
+activities, programs.
 
 Marketo's incremental cursor is its paging token: `activities/pagingtoken.json?sinceDatetime=`
 gives a token for a point in time, every activity page returns the token that follows it, and the
 token after the last page is where the next sync starts. Each page's token is committed once its
 records are stored, so a sync killed half-way resumes from the last stored page.
 
-- `leads`: lead ids from New Lead / Change Data Value activities (`activities/leadchanges.json`),
-  the leads themselves from `leads.json?filterType=id` (≤ 300 ids per request, following
-  `nextPageToken`), then deleted leads (`activities/deletedleads.json`) and leads merged away
-  (Merge Leads activities) marked deleted.
+- `leads`: on a first or full sync, every lead through the Bulk Extract API (`bulk.py`: createdAt
+  windows, each a committed step), then lead ids from New Lead / Change Data Value activities
+  (`activities/leadchanges.json`), the leads themselves from `leads.json?filterType=id` (≤ 300
+  ids per request, following `nextPageToken`), then deleted leads (`activities/deletedleads.json`)
+  and leads merged away (Merge Leads activities) marked deleted. After a bulk export the lead
+  changes start where the export started, so nothing created or changed in between is missed.
 - `activities`: web visits, form fills, e-mail send/delivered/open/click and program status
   changes (`activities.json?activityTypeIds=`).
 - `programs`: the asset API's program list (offset paging), for `campaigns`.
@@ -31,6 +34,7 @@ import httpx
 from kaname.ingest.connectors.base import Page, PermanentSourceError, RawRecord, Stream
 from kaname.ingest.connectors.http import HttpClient
 from kaname.ingest.connectors.mapping import parse_timestamp
+from kaname.ingest.connectors.marketo.bulk import backfill
 from kaname.ingest.connectors.marketo.configuration import MarketoConfig
 
 UTC = dt.UTC
@@ -49,7 +53,8 @@ NEW_LEAD, MERGE_LEADS = 12, 32
 
 TOKEN_CODES = {"601", "602"}
 RATE_CODES = {"606", "615"}
-TRANSIENT_CODES = {"604", "608", "611", "713", "1029"}
+TRANSIENT_CODES = {"604", "608", "611", "713"}
+# 1029 (bulk export quota or queue full) is not retried here: bulk.py waits or stops with a reason.
 
 
 def envelope_status(response: httpx.Response) -> int:
@@ -90,8 +95,8 @@ def _since(config: MarketoConfig) -> str:
     return dt.date.fromisoformat(config.start_date).isoformat() + "T00:00:00Z"
 
 
-def _paging_token(client: HttpClient, config: MarketoConfig) -> str:
-    body = _get(client, "/rest/v1/activities/pagingtoken.json", {"sinceDatetime": _since(config)})
+def _paging_token(client: HttpClient, since: str) -> str:
+    body = _get(client, "/rest/v1/activities/pagingtoken.json", {"sinceDatetime": since})
     return str(body["nextPageToken"])
 
 
@@ -130,7 +135,8 @@ def leads_stream(config: MarketoConfig, client: HttpClient) -> Stream:
             while True:
                 body = _get(client, "/rest/v1/leads.json", params)
                 for lead in body.get("result") or []:
-                    data = {k: v for k, v in lead.items()}
+                    # Empty values left out, as the bulk export's CSV has them (empty cells).
+                    data = {k: v for k, v in lead.items() if v is not None and v != ""}
                     data["id"] = str(lead["id"])
                     stamp = parse_timestamp(lead.get("updatedAt"), UTC)
                     out.append(RawRecord(data["id"], stamp, data))
@@ -141,8 +147,15 @@ def leads_stream(config: MarketoConfig, client: HttpClient) -> Stream:
 
     def fetch(state: dict[str, Any], full: bool) -> Iterator[Page]:
         state = {} if full else dict(state)
+        bulk = state.get("bulk") or {}
+        if config.bulk_export and not bulk.get("done") and (bulk or not state.get("changes")):
+            state = yield from backfill(config, client, fields, state)
+            bulk = state["bulk"]
         for phase in ("changes", "deletes", "merges"):
-            start = state.get(phase) or _paging_token(client, config)
+            # Lead changes continue from the bulk export's start: the export holds every lead
+            # as it was then. Deletes and merges still start at start_date.
+            since = bulk["until"] if phase == "changes" and bulk.get("done") else _since(config)
+            start = state.get(phase) or _paging_token(client, since)
             if phase == "changes":
                 path = "/rest/v1/activities/leadchanges.json"
                 extra: dict[str, Any] = {"fields": ",".join(fields)}
@@ -184,7 +197,7 @@ def activities_stream(config: MarketoConfig, client: HttpClient) -> Stream:
     types = ",".join(str(t) for t in ACTIVITY_TYPES)
 
     def fetch(state: dict[str, Any], full: bool) -> Iterator[Page]:
-        start = (None if full else state.get("next")) or _paging_token(client, config)
+        start = (None if full else state.get("next")) or _paging_token(client, _since(config))
         extra = {"activityTypeIds": types}
         for activities, token in _activity_pages(
             client, "/rest/v1/activities.json", start, extra, config.batch_size
