@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kaname.canonical.tables import LEADS, TABLES_BY_NAME, TOUCHPOINT_TYPES
@@ -219,10 +221,17 @@ def _days(stamp: Any) -> Any:
     return (stamp.epoch_seconds() - offset) / 86400.0
 
 
-def score_expression(wh: Warehouse, config: ScoringConfig, today: dt.date) -> ir.Table:
+def score_expression(
+    wh: Warehouse, config: ScoringConfig, today: dt.date, only: str | None = None
+) -> ir.Table:
     """lead_id, score (0–100) and crossed_at (when the running score first reached the MQL
-    threshold, for leads the threshold may qualify) — one expression for the warehouse."""
+    threshold, for leads the threshold may qualify) — one expression for the warehouse. With
+    `only` (a table of `lead_id`s), just those leads."""
     leads, tp, accounts = wh.table("leads"), wh.table("touchpoints"), wh.table("accounts")
+    if only is not None:
+        ids = wh.con.table(only).select("lead_id")
+        leads = leads.semi_join(ids, leads.lead_id == ids.lead_id)
+        tp = tp.semi_join(ids, tp.lead_id == ids.lead_id)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
     lam = math.log(2) / config.half_life_days
     end_days = (end - EPOCH).total_seconds() / 86400
@@ -268,19 +277,19 @@ def score_expression(wh: Warehouse, config: ScoringConfig, today: dt.date) -> ir
     return out
 
 
-def apply_scores(wh: Warehouse, config: ScoringConfig, today: dt.date) -> ScoreResult:
-    """Compute every lead's score and write back the ones that changed; eligible leads whose
-    running score reached the threshold become MQLs at the moment it did."""
+def _new_scores(wh: Warehouse, config: ScoringConfig, today: dt.date, only: str | None) -> Any:
     leads = wh.table("leads")
-    expr = score_expression(wh, config, today)
-    new = expr.join(leads, expr.lead_id == leads.lead_id).select(
+    expr = score_expression(wh, config, today, only)
+    return expr.join(leads, expr.lead_id == leads.lead_id).select(
         lead_id=leads.lead_id,
         score=expr.score,
         mql_at=ibis.coalesce(leads.mql_at, expr.crossed_at),
         status=ibis.ifelse(leads.mql_at.isnull() & expr.crossed_at.notnull(), "mql", leads.status),
         _new=(leads.mql_at.isnull() & expr.crossed_at.notnull()),
     )
-    arrow = new.to_pyarrow()
+
+
+def _write_scores(wh: Warehouse, config: ScoringConfig, arrow: pa.Table) -> ScoreResult:
     new_mqls = int(np.count_nonzero(np.asarray(arrow.column("_new").fill_null(False))))
     arrow = arrow.drop_columns(["_new"])
     arrow = arrow.set_column(
@@ -290,6 +299,34 @@ def apply_scores(wh: Warehouse, config: ScoringConfig, today: dt.date) -> ScoreR
     )
     counts = wh.upsert("leads", arrow)
     return ScoreResult(arrow.num_rows, counts.updated, new_mqls, config.mql_threshold)
+
+
+def apply_scores(
+    wh: Warehouse, config: ScoringConfig, today: dt.date, only: str | None = None
+) -> ScoreResult:
+    """Compute every lead's score (or those of the `lead_id`s in table `only`) and write back
+    the ones that changed; eligible leads whose running score reached the threshold become MQLs
+    at the moment it did."""
+    return _write_scores(wh, config, _new_scores(wh, config, today, only).to_pyarrow())
+
+
+class BatchScorer:
+    """Scores batches of leads as a sync writes them (DuckDB): the scoring query is compiled
+    once, over a name each batch's lead ids are registered under."""
+
+    def __init__(self, wh: Warehouse, config: ScoringConfig, today: dt.date) -> None:
+        self.wh, self.config = wh, config
+        self.raw = wh.con.con
+        self.name = f"_kaname_score_ids_{uuid.uuid4().hex[:12]}"
+        self.raw.register(self.name, pa.table({"lead_id": pa.array([], pa.string())}))
+        self.sql = str(wh.con.compile(_new_scores(wh, config, today, self.name)))
+
+    def score(self, lead_ids: pa.Table) -> ScoreResult:
+        self.raw.register(self.name, lead_ids.select(["lead_id"]))
+        return _write_scores(self.wh, self.config, self.raw.execute(self.sql).to_arrow_table())
+
+    def close(self) -> None:
+        self.raw.unregister(self.name)
 
 
 # ---------------------------------------------------------------------- predictive score

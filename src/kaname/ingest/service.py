@@ -31,12 +31,15 @@ from kaname.ingest.importer.mapping import (
 from kaname.ingest.importer.readers import RawFile, read_file
 from kaname.ingest.messages import message
 from kaname.metrics.refresh import Progress
+from kaname.store.connector_models import SyncState
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
 
 if TYPE_CHECKING:
     from kaname.workspace import Workspace
 
 SCORED_TABLES = frozenset({"leads", "touchpoints", "accounts"})
+SCORED_STATE = ("_scoring", "all_leads")
+"""sync_states row recording the day every lead's score was last computed."""
 
 
 def headers_signature(headers: list[str]) -> str:
@@ -347,6 +350,7 @@ class IngestService:
         if not config.enabled:
             raise ValueError(message("scoring_disabled", self.language))
         result = apply_scores(self.ws.warehouse, config, self.ws.today())
+        self.mark_scored(self.ws.today())
         out: dict[str, Any] = result.to_dict()
         out["predictive"] = None
         if predictive:
@@ -355,13 +359,55 @@ class IngestService:
             )
         return out
 
-    def after_load(self, tables: list[str]) -> dict[str, Any] | None:
+    def after_load(
+        self, tables: list[str], leads_scored: bool = False, fresh: bool = False
+    ) -> dict[str, Any] | None:
         """What runs after every import or sync: the lead score, when leads, touchpoints or
-        accounts changed. The sync runner calls this with the tables it wrote."""
+        accounts changed. The sync runner calls this with the tables it wrote, and
+        `leads_scored` when every lead it wrote was scored batch by batch (`batch_scorer`): then
+        only changed touchpoints or accounts, or a new day (behaviour points decay by day), make
+        every lead's score be computed again. `fresh`: the leads table was empty before the
+        load, so the leads scored batch by batch are all there are."""
         if not SCORED_TABLES.intersection(tables) or not self.scoring_config().enabled:
             return None
         from kaname.ingest.scoring import apply_scores
 
+        today = self.ws.today()
+        if leads_scored and not {"touchpoints", "accounts"}.intersection(tables):
+            if fresh:  # every lead there is came with this load and has its score
+                self.mark_scored(today)
+            if self._scored_on() == today:
+                return None
         if self.ws.warehouse.table("leads").count().execute() == 0:
             return None
-        return apply_scores(self.ws.warehouse, self.scoring_config(), self.ws.today()).to_dict()
+        result = apply_scores(self.ws.warehouse, self.scoring_config(), today).to_dict()
+        self.mark_scored(today)
+        return result
+
+    def batch_scorer(self) -> Any:
+        """A `BatchScorer` for a sync to score leads batch by batch as it writes them (DuckDB
+        warehouses, scoring on); None otherwise."""
+        config = self.scoring_config()
+        wh = self.ws.warehouse
+        if not config.enabled or wh.backend != "duckdb":
+            return None
+        from kaname.ingest.scoring import BatchScorer
+
+        return BatchScorer(wh, config, self.ws.today())
+
+    def _scored_on(self) -> dt.date | None:
+        """The day every lead's score was last computed (app DB)."""
+        with self.ws.appdb.session() as session:
+            row = session.get(SyncState, SCORED_STATE)
+            day = json.loads(row.state).get("day") if row else None
+        return dt.date.fromisoformat(day) if day else None
+
+    def mark_scored(self, day: dt.date) -> None:
+        """Record that every lead's score is current as of `day`."""
+        with self.ws.appdb.session() as session:
+            row = session.get(SyncState, SCORED_STATE)
+            if row is None:
+                row = SyncState(source=SCORED_STATE[0], stream=SCORED_STATE[1])
+                session.add(row)
+            row.state = json.dumps({"day": day.isoformat()})
+            row.updated_at = _now()

@@ -59,9 +59,11 @@ def test_sql_mapping_matches_the_general_mapper(
         applied: list[str] = []
         apply = sqlmap.apply
 
-        def spy(raw: Any, mapper: Any, compiled: sqlmap.Compiled, stage: str) -> tuple[int, int]:
+        def spy(
+            raw: Any, mapper: Any, compiled: sqlmap.Compiled, stage: str, **kw: Any
+        ) -> tuple[int, int]:
             applied.append(compiled.table)
-            return apply(raw, mapper, compiled, stage)
+            return apply(raw, mapper, compiled, stage, **kw)
 
         monkeypatch.setattr(sqlmap, "apply", spy)
         in_sql = _canonical(tmp_path / "sql", fake)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from kaname.ingest.connectors.columnar import ColumnarSpec
 from kaname.ingest.connectors.http import HttpClient
 
 
@@ -47,6 +48,11 @@ class Page:
     records: list[RawRecord]
     state: dict[str, Any]
     """The whole stream state after this page (cursor, resume token); saved only after the data."""
+    body: bytes | None = None
+    """A columnar stream's page as the API sent it (JSON): its records are read from it in
+    bulk by the writer (`Stream.columnar`) instead of one RawRecord each."""
+    count: int = 0
+    """Records in `body`."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,14 @@ class Stream:
 
     name: str
     """Raw table is `raw_<source>_<name>`."""
-    fetch: Callable[[dict[str, Any], bool], Iterator[Page]]
+    fetch: Callable[..., Iterator[Page]]
+    """fetch(state, full) — and fetch(state, full, bodies=True) for a columnar stream."""
     strings: bool = False
     """Every scalar field of its records is a string (HubSpot CRM properties): the mapping can
     run in SQL on the raw JSON (sqlmap)."""
+    columnar: ColumnarSpec | None = None
+    """How to read its records from page bodies in bulk; such a stream's `fetch` also takes
+    `bodies=True`, and then yields `Page.body` instead of RawRecords (connectors/columnar.py)."""
 
 
 class SourceConfig(BaseModel):

@@ -80,6 +80,10 @@ class HttpClient:
 
     def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
         """Send a request and decode its JSON body, retrying what can be retried."""
+        return self.request_body(method, url, **kwargs)[1]
+
+    def request_body(self, method: str, url: str, **kwargs: Any) -> tuple[bytes, Any]:
+        """Like `request_json`, and the body as it came: (bytes, decoded JSON)."""
         refreshed = False
         attempt = 0
         while True:
@@ -115,7 +119,7 @@ class HttpClient:
                     body.decode("utf-8", "replace"),
                 )
             try:
-                return _loads(body) if body else None
+                return body, (_loads(body) if body else None)
             except ValueError:
                 # A response cut mid-body: retry like a network error.
                 self._wait_or_raise(

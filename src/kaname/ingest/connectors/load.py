@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.ingest.connectors.base import RawRecord
+from kaname.ingest.connectors.columnar import META, ColumnarSpec, raw_columns
 from kaname.store.warehouse import Warehouse, _conform
 
 try:  # orjson (when installed) encodes raw records several times faster than json
@@ -104,6 +105,63 @@ def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
 def ensure_raw_table(wh: Warehouse, name: str) -> None:
     if name not in wh.con.list_tables():
         wh.con.create_table(name, schema=ibis.schema(RAW_SCHEMA))
+
+
+def ensure_columnar_raw_table(wh: Warehouse, name: str, spec: ColumnarSpec) -> None:
+    """Create a columnar stream's raw table (DuckDB: META columns, then one column per field),
+    add fields a newer connector version requests, and convert a table an earlier version
+    stored with the record as JSON in `data`."""
+    raw = wh.con.con
+    wanted = raw_columns(spec)
+    found = {
+        str(r[0]): str(r[1])
+        for r in raw.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
+            [name],
+        ).fetchall()
+    }
+    if not found:
+        columns = ", ".join(f"{_q(c)} {t}" for c, t in wanted.items())
+        raw.execute(f"CREATE TABLE {_q(name)} ({columns})")
+        return
+    if "data" in found:
+        _convert_json_raw(raw, name, wanted)
+        return
+    for column, kind in wanted.items():
+        if column not in found:
+            raw.execute(f"ALTER TABLE {_q(name)} ADD COLUMN {_q(column)} {kind}")
+
+
+def _convert_json_raw(raw: Any, name: str, wanted: dict[str, str]) -> None:
+    """One-time conversion of a JSON raw table (`data`) into the columnar layout."""
+    select = ["id", "modified_at", "deleted", "_loaded_at"]
+    for column, kind in wanted.items():
+        if column in select:
+            continue
+        path = "'$.\"" + column.replace("'", "''").replace('"', '\\"') + "\"'"
+        value = f"json_extract_string(data, {path})"
+        select.append(
+            f"TRY_CAST({value} AS BOOLEAN) AS {_q(column)}"
+            if kind == "BOOLEAN"
+            else f"{value} AS {_q(column)}"
+        )
+    converted = f"{name}__columnar"
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        raw.execute(f"DROP TABLE IF EXISTS {_q(converted)}")
+        raw.execute(f"CREATE TABLE {_q(converted)} AS SELECT {', '.join(select)} FROM {_q(name)}")
+        raw.execute(f"DROP TABLE {_q(name)}")
+        raw.execute(f"ALTER TABLE {_q(converted)} RENAME TO {_q(name)}")
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    log.info("%s converted to one column per field", name)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
@@ -206,12 +264,23 @@ def delete_keys(wh: Warehouse, table: str, keys: list[tuple[Any, ...]]) -> int:
 def read_raw(
     wh: Warehouse, name: str, since: dt.datetime | None, batch: int = 50_000
 ) -> Iterator[list[tuple[str, bool, dict[str, Any]]]]:
-    """Raw records loaded at or after `since` (all when None), in batches of (id, deleted, data)."""
+    """Raw records loaded at or after `since` (all when None), in batches of (id, deleted, data);
+    a columnar raw table's rows come back as the same flattened dicts."""
     if name not in wh.con.list_tables():
         return
     expr = wh.con.table(name)
     if since is not None:
         expr = expr.filter(expr["_loaded_at"] >= since)
+    if "data" not in expr.columns:  # a columnar raw table: one column per field
+        fields = [c for c in expr.columns if c not in META]
+        arrow = expr.select("id", "deleted", *fields).to_pyarrow()
+        for chunk in arrow.to_batches(batch):
+            rows = chunk.to_pylist()
+            yield [
+                (row["id"], bool(row["deleted"]), {"id": row["id"], **{f: row[f] for f in fields}})
+                for row in rows
+            ]
+        return
     arrow = expr.select("id", "deleted", "data").to_pyarrow()
     ids = arrow.column("id").to_pylist()
     deleted = arrow.column("deleted").to_pylist()

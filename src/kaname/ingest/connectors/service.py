@@ -26,7 +26,7 @@ import pydantic
 from sqlalchemy import delete, select
 
 from kaname.canonical.tables import TABLES_BY_NAME
-from kaname.ingest.connectors import SOURCES, get_connector, sqlmap
+from kaname.ingest.connectors import SOURCES, columnar, get_connector, sqlmap
 from kaname.ingest.connectors.auth import TokenError
 from kaname.ingest.connectors.base import (
     Connector,
@@ -39,6 +39,7 @@ from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
 from kaname.ingest.connectors.load import (
     bulk_writes,
     delete_keys,
+    ensure_columnar_raw_table,
     merge_raw_arrow,
     raw_batch,
     raw_count,
@@ -112,6 +113,8 @@ class ConnectorService:
     def __init__(self, ws: Workspace, retry: RetryPolicy | None = None) -> None:
         self.ws = ws
         self.retry = retry or RetryPolicy()
+        self._columnar_ready: set[str] = set()
+        """Columnar raw tables created or brought up to date during the current sync."""
         os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
         install_log_redaction()
 
@@ -310,6 +313,8 @@ class ConnectorService:
             session.add(run)
         result = SyncResult(source, "ok", mode, run.id)
         mapping: dict[str, Any] | None = None
+        scores = _BatchScores(self.ws)
+        self._columnar_ready = set()
         try:
             config = self._config(source)
             mapping = self.mapping(source)
@@ -318,9 +323,12 @@ class ConnectorService:
             try:
                 with bulk_writes(self.ws.warehouse):
                     for stream in connector.streams(config, client):
-                        self._sync_stream(source, stream, full, progress, result, mapping, mapper)
+                        self._sync_stream(
+                            source, stream, full, progress, result, mapping, mapper, scores
+                        )
             finally:
                 client.close()
+                scores.close()
         except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:
             result.status = "failed"
             result.error = redact(f"{connector.title}: {exc}")
@@ -332,7 +340,7 @@ class ConnectorService:
             raise
         if mapping is not None:
             try:
-                self._map(source, mapping, progress, result)
+                self._map(source, mapping, progress, result, scores)
             except (MappingError, ValueError, TypeError) as exc:
                 result.status = "failed"
                 result.error = (result.error + "; " if result.error else "") + redact(
@@ -350,6 +358,7 @@ class ConnectorService:
         result: SyncResult,
         mapping: dict[str, Any],
         mapper: Mapper,
+        scores: _BatchScores,
     ) -> None:
         """Fetch a stream page by page; every FLUSH_ROWS records, a writer thread merges them
         into the raw table, maps them into the canonical tables in memory and only then saves
@@ -369,59 +378,152 @@ class ConnectorService:
                     compiled.append(done)
         in_sql = {c.table for c in compiled}
         rest = [e for e in entries if str(e.get("table")) not in in_sql]
+        # A columnar stream keeps one raw column per field (DuckDB); its pages go to the writer
+        # as bodies, read in bulk, when every mapping entry of the stream runs in SQL.
+        spec = stream.columnar if wh.backend == "duckdb" else None
+        as_bodies = spec is not None and not rest
 
-        def write(batch: list[RawRecord], pending: dict[str, Any] | None) -> None:
-            arrow = raw_batch(batch)
-            if arrow is not None:
-                merge_raw_arrow(wh, table, arrow)
-                counts["raw"] += arrow.num_rows
-                if compiled:
-                    self._map_sql(arrow, compiled, mapper, result)
+        def write(
+            batch: list[RawRecord], bodies: list[bytes], pending: dict[str, Any] | None
+        ) -> None:
+            if spec is not None:
+                flats = []
+                if bodies:
+                    try:
+                        flats.append(columnar.read_pages(spec, bodies))
+                    except columnar.ColumnarError as exc:
+                        log.info("%s: pages read one record at a time (%s)", label, exc)
+                        batch = columnar.decode_pages(spec, bodies) + batch
+                if batch:
+                    flats.append(columnar.records_table(spec, batch))
+                for flat in flats:
+                    counts["raw"] += self._write_columnar(
+                        table, spec, flat, compiled, mapper, result, scores
+                    )
+            else:
+                arrow = raw_batch(batch)
+                if arrow is not None:
+                    merge_raw_arrow(wh, table, arrow)
+                    counts["raw"] += arrow.num_rows
+                    if compiled:
+                        self._map_sql(arrow, compiled, mapper, result, scores)
             if rest:
-                self._map_batch(stream.name, rest, batch, mapper, result)
+                self._map_batch(stream.name, rest, batch, mapper, result, scores)
             if pending is not None:
                 self._save_state(source, stream.name, pending)
 
         writer = _Writer(write)
         buffer: list[RawRecord] = []
+        bodies: list[bytes] = []
+        buffered = 0
         pending: dict[str, Any] | None = None
         fetched = 0
+        pages = stream.fetch(state, full, True) if as_bodies else stream.fetch(state, full)
         try:
-            for page in stream.fetch(state, full):
-                buffer.extend(page.records)
-                fetched += len(page.records)
+            for page in pages:
+                if page.body is not None:
+                    bodies.append(page.body)
+                    size = page.count
+                else:
+                    buffer.extend(page.records)
+                    size = len(page.records)
+                fetched += size
+                buffered += size
                 if page.state:
                     pending = page.state
-                if len(buffer) >= FLUSH_ROWS:
-                    writer.submit(buffer, pending)
-                    buffer, pending = [], None
+                if buffered >= FLUSH_ROWS:
+                    writer.submit(buffer, bodies, pending)
+                    buffer, bodies, buffered, pending = [], [], 0, None
                 progress(label, fetched, 0)
-            if buffer or pending is not None:
-                writer.submit(buffer, pending)
+            if buffer or bodies or pending is not None:
+                writer.submit(buffer, bodies, pending)
         finally:
             writer.close()  # wait for the batches handed over; raises the writer's error
             result.tables[table] = result.tables.get(table, 0) + counts["raw"]
             result.rows += counts["raw"]
         progress(label, counts["raw"], counts["raw"])
 
+    def _write_columnar(
+        self,
+        table: str,
+        spec: columnar.ColumnarSpec,
+        flat: pa.Table,
+        compiled: list[sqlmap.Compiled],
+        mapper: Mapper,
+        result: SyncResult,
+        scores: _BatchScores,
+    ) -> int:
+        """Merge a columnar batch into the raw table on `id` and map it, all inside DuckDB;
+        returns the raw rows written."""
+        if flat.num_rows == 0:
+            return 0
+        wh = self.ws.warehouse
+        raw = wh.con.con
+        if table not in self._columnar_ready:
+            ensure_columnar_raw_table(wh, table, spec)
+            self._columnar_ready.add(table)
+        stage = f"_kaname_stage_{uuid.uuid4().hex[:12]}"
+        raw.register(stage, columnar.stage_table(spec, flat))
+        try:
+            rows = columnar.raw_rows_select(spec, stage, "CAST(now() AS TIMESTAMP)")
+            names = ", ".join(f'"{c}"' for c in columnar.raw_columns(spec))
+            raw.execute("BEGIN TRANSACTION")
+            try:
+                raw.execute(
+                    f'DELETE FROM "{table}" AS t WHERE EXISTS '
+                    f"(SELECT 1 FROM {stage} AS s WHERE t.id = s._id)"
+                )
+                inserted = raw.execute(f'INSERT INTO "{table}" ({names}) {rows}').fetchone()
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            self._apply_compiled(compiled, mapper, stage, result, scores, spec.flat_fields)
+            return int(inserted[0]) if inserted else 0
+        finally:
+            raw.unregister(stage)
+
     def _map_sql(
-        self, arrow: Any, compiled: list[sqlmap.Compiled], mapper: Mapper, result: SyncResult
+        self,
+        arrow: Any,
+        compiled: list[sqlmap.Compiled],
+        mapper: Mapper,
+        result: SyncResult,
+        scores: _BatchScores,
     ) -> None:
         """Map one stored batch inside DuckDB (sqlmap): no per-record Python."""
         raw = self.ws.warehouse.con.con
         stage = f"_kaname_batch_{uuid.uuid4().hex[:12]}"
         raw.register(stage, arrow.append_column("_rn", pa.array(range(arrow.num_rows))))
         try:
-            for done in compiled:
-                try:
-                    written, rejected = sqlmap.apply(raw, mapper, done, stage)
-                except (ValueError, TypeError) as exc:
-                    raise MappingError(f"{done.table}: {exc}") from exc
-                result.rejected += rejected
-                if written:
-                    result.tables[done.table] = result.tables.get(done.table, 0) + written
+            self._apply_compiled(compiled, mapper, stage, result, scores)
         finally:
             raw.unregister(stage)
+
+    def _apply_compiled(
+        self,
+        compiled: list[sqlmap.Compiled],
+        mapper: Mapper,
+        stage: str,
+        result: SyncResult,
+        scores: _BatchScores,
+        columns: list[str] | None = None,
+    ) -> None:
+        """The SQL-mapped entries on a staged batch; the leads written are scored."""
+        raw = self.ws.warehouse.con.con
+        for done in compiled:
+            keys: list[pa.Table] = []
+            try:
+                written, rejected = sqlmap.apply(
+                    raw, mapper, done, stage, columns=columns, keys=keys
+                )
+            except (ValueError, TypeError) as exc:
+                raise MappingError(f"{done.table}: {exc}") from exc
+            result.rejected += rejected
+            if written:
+                result.tables[done.table] = result.tables.get(done.table, 0) + written
+                if done.table == "leads":
+                    scores.add(keys[0])
 
     def _map_batch(
         self,
@@ -430,6 +532,7 @@ class ConnectorService:
         batch: list[RawRecord],
         mapper: Mapper,
         result: SyncResult,
+        scores: _BatchScores,
     ) -> None:
         """Map one stored batch of raw records into the canonical tables (upsert; records the
         source reports deleted are removed by key). Summed entries wait for `_map`."""
@@ -467,9 +570,18 @@ class ConnectorService:
                 )
             if written:
                 result.tables[table] = result.tables.get(table, 0) + written
+                if table == "leads":
+                    scores.add(
+                        pa.table({"lead_id": pa.array(frame["lead_id"].tolist(), pa.string())})
+                    )
 
     def _map(
-        self, source: str, mapping: dict[str, Any], progress: Progress, result: SyncResult
+        self,
+        source: str,
+        mapping: dict[str, Any],
+        progress: Progress,
+        result: SyncResult,
+        scores: _BatchScores,
     ) -> None:
         """After the streams: entries that sum rows (`aggregate: sum`, e.g. GA4 channel groups
         onto one channel) from their whole raw table, then lead scoring."""
@@ -484,10 +596,13 @@ class ConnectorService:
             result.rejected += rejected
             if written:
                 result.tables[table] = result.tables.get(table, 0) + written
+                if table == "leads":
+                    scores.complete = False  # summed leads are not scored batch by batch
             progress(f"{source} → canonical", done + 1, len(entries))
         if result.rows or entries:
             self._save_state(source, MAPPING_STREAM, {"since": _now().isoformat()})
-        result.scoring = _apply_scoring(self.ws, [t for t in result.tables if t in TABLES_BY_NAME])
+        tables = [t for t in result.tables if t in TABLES_BY_NAME]
+        result.scoring = _apply_scoring(self.ws, tables, scores) or scores.totals
 
     def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
         expr = self.ws.warehouse.table(table)
@@ -649,15 +764,60 @@ def _revealed(config: SourceConfig) -> dict[str, Any]:
     return data
 
 
-def _apply_scoring(ws: Workspace, tables: list[str]) -> Any:
+def _apply_scoring(ws: Workspace, tables: list[str], scores: _BatchScores) -> Any:
     """Lead scoring after a sync, through the import service's hook when it is installed
-    (`ws.ingest.after_load(tables)`); a scoring failure is reported, not fatal to the sync."""
+    (`ws.ingest.after_load`): every lead's score again unless the batches scored what changed;
+    a scoring failure is reported, not fatal to the sync."""
     ingest = getattr(ws, "ingest", None)
     after_load = getattr(ingest, "after_load", None)
     if not callable(after_load):
         return None
     try:
-        return after_load(tables)
+        return after_load(tables, leads_scored=scores.complete, fresh=scores.fresh)
     except Exception as exc:  # scoring is optional after a sync; say why it did not run
         log.warning("lead scoring after sync failed: %s", exc)
         return {"error": str(exc)}
+
+
+class _BatchScores:
+    """Lead scores computed batch by batch as a sync writes leads (`ws.ingest.batch_scorer`),
+    so the end of the sync need not score every lead again (the writer thread does it while
+    the next pages are fetched)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.scorer: Any = None
+        self.complete = True
+        """Every lead written so far was scored."""
+        self.started = False
+        self.totals: dict[str, Any] | None = None
+        leads = ws.warehouse.table("leads") if "leads" in ws.warehouse.con.list_tables() else None
+        self.fresh = leads is not None and int(leads.count().execute()) == 0
+        """The leads table was empty when the sync started."""
+
+    def add(self, lead_ids: pa.Table) -> None:
+        if not self.complete:
+            return
+        try:
+            if not self.started:
+                self.started = True
+                make = getattr(getattr(self.ws, "ingest", None), "batch_scorer", None)
+                self.scorer = make() if callable(make) else None
+                if self.scorer is None:
+                    self.complete = False  # the end of the sync scores every lead
+                    return
+            out = self.scorer.score(lead_ids).to_dict()
+        except Exception as exc:  # the end of the sync scores every lead instead
+            log.warning("lead scoring of a batch failed: %s", exc)
+            self.complete = False
+            return
+        if self.totals is None:
+            self.totals = dict(out)
+        else:
+            for key in ("scored", "changed", "new_mqls"):
+                self.totals[key] = self.totals.get(key, 0) + out.get(key, 0)
+
+    def close(self) -> None:
+        if self.scorer is not None:
+            self.scorer.close()
+            self.scorer = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,18 +96,37 @@ def _raw_expr(column: Column) -> str:
     return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
 
 
-def apply(raw: Any, mapper: Mapper, compiled: Compiled, stage: str) -> tuple[int, int]:
+def apply(
+    raw: Any,
+    mapper: Mapper,
+    compiled: Compiled,
+    stage: str,
+    columns: Collection[str] | None = None,
+    keys: list[pa.Table] | None = None,
+) -> tuple[int, int]:
     """Upsert the live records of `stage` (id, deleted, data, _rn) into the canonical table and
-    delete the keys of its deleted ones; returns (rows written, rows rejected)."""
+    delete the keys of its deleted ones; returns (rows written, rows rejected). With `columns`,
+    the stage already holds the records' fields as string columns of those names (a columnar
+    batch) instead of a JSON `data` column. `keys` receives the table's keys of the rows
+    written (an Arrow table)."""
     spec = TABLES_BY_NAME[compiled.table]
     zone = str(mapper.zone)
-    struct = json.dumps(dict.fromkeys(compiled.fields, "VARCHAR"))
     parsed = f"_kaname_parsed_{uuid.uuid4().hex[:12]}"
     registered: list[str] = []
-    raw.execute(
-        f"CREATE TEMP TABLE {parsed} AS SELECT _rn, deleted, "
-        f"unnest(json_transform(data, {_lit(struct)})) FROM {_q(stage)}"
-    )
+    if columns is None:
+        struct = json.dumps(dict.fromkeys(compiled.fields, "VARCHAR"))
+        raw.execute(
+            f"CREATE TEMP TABLE {parsed} AS SELECT _rn, deleted, "
+            f"unnest(json_transform(data, {_lit(struct)})) FROM {_q(stage)}"
+        )
+        drop = f"DROP TABLE IF EXISTS {parsed}"
+    else:
+        known = set(columns)
+        fields = ", ".join(
+            _q(f) if f in known else f"CAST(NULL AS VARCHAR) AS {_q(f)}" for f in compiled.fields
+        )
+        raw.execute(f"CREATE TEMP VIEW {parsed} AS SELECT _rn, deleted, {fields} FROM {_q(stage)}")
+        drop = f"DROP VIEW IF EXISTS {parsed}"
     try:
         exprs: dict[str, str] = {}
         joins: list[str] = []
@@ -182,9 +201,11 @@ def apply(raw: Any, mapper: Mapper, compiled: Compiled, stage: str) -> tuple[int
                 or "TRUE"
             )
             counts = raw.execute(
-                f"SELECT count(*) FILTER (WHERE NOT deleted AND NOT ({ok})) FROM {mapped}"
+                f"SELECT count(*) FILTER (WHERE NOT deleted AND NOT ({ok})), "
+                f"count(*) FILTER (WHERE deleted) FROM {mapped}"
             ).fetchone()
             rejected = int(counts[0]) if counts else 0
+            dead = int(counts[1]) if counts else 0
             cols = [c.name for c in spec.columns if c.name in exprs or c.name == "_loaded_at"]
             values = [
                 "COALESCE(" + _q(c) + ", '')" if c == "campaign_id" and c in key else _q(c)
@@ -204,6 +225,8 @@ def apply(raw: Any, mapper: Mapper, compiled: Compiled, stage: str) -> tuple[int
             registered_tables.append(live)
             written_row = raw.execute(f"SELECT count(*) FROM {live}").fetchone()
             written = int(written_row[0]) if written_row else 0
+            if keys is not None:
+                keys.append(raw.execute(f"SELECT {part} FROM {live}").to_arrow_table())
             dead_keys = ", ".join(
                 "COALESCE(" + _q(k) + ", '')" if k == "campaign_id" else _q(k) for k in key
             )
@@ -215,7 +238,7 @@ def apply(raw: Any, mapper: Mapper, compiled: Compiled, stage: str) -> tuple[int
                     f"WHERE {cond})"
                 )
                 raw.execute(f"INSERT INTO {table} ({target}) SELECT * FROM {live}")
-                if all(k in exprs for k in key):
+                if dead and all(k in exprs for k in key):
                     raw.execute(
                         f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM "
                         f"(SELECT {dead_keys} FROM {mapped} WHERE deleted) AS s WHERE {cond})"
@@ -229,6 +252,6 @@ def apply(raw: Any, mapper: Mapper, compiled: Compiled, stage: str) -> tuple[int
                 raw.execute(f"DROP TABLE IF EXISTS {name}")
         return written, rejected
     finally:
-        raw.execute(f"DROP TABLE IF EXISTS {parsed}")
+        raw.execute(drop)
         for name in registered:
             raw.unregister(name)

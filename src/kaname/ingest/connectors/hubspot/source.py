@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kaname.ingest.connectors.base import Page, RawRecord, Stream
+from kaname.ingest.connectors.columnar import ColumnarSpec
 from kaname.ingest.connectors.http import HttpClient, HttpError
 from kaname.ingest.connectors.hubspot.configuration import HubSpotConfig
 from kaname.ingest.connectors.mapping import parse_timestamp
@@ -126,6 +127,41 @@ def _record(obj: dict[str, Any], modified: str, deleted: bool = False) -> RawRec
     return RawRecord(str(obj["id"]), stamp, data, deleted or bool(obj.get("archived")))
 
 
+def _high(results: list[dict[str, Any]], modified: str) -> dt.datetime | None:
+    """The newest modified time of a page, as `_record` reads it, without a record each: the
+    newest string when all are HubSpot's usual fixed-width `…Z` form, else every one parsed."""
+    stamps = [(o.get("properties") or {}).get(modified) or o.get("updatedAt") for o in results]
+    texts = [t for t in stamps if t]
+    if not texts:
+        return None
+    if len({len(t) for t in texts if isinstance(t, str)}) == 1 and all(
+        isinstance(t, str) and t.endswith("Z") for t in texts
+    ):
+        return _utc(max(texts))
+    parsed = [p for p in (_utc(t) for t in texts) if p is not None]
+    return max(parsed) if parsed else None
+
+
+def columnar_spec(name: str) -> ColumnarSpec | None:
+    """How the writer reads an object's pages in bulk; None for objects fetched with history
+    or associations (deals), whose records keep the per-record path."""
+    spec = OBJECTS[name]
+    if spec.get("history") or spec.get("associations"):
+        return None
+    modified = spec["modified"]
+    return ColumnarSpec(
+        records="results",
+        key="id",
+        nested="properties",
+        nested_fields=tuple(spec["properties"]),
+        fields=("createdAt", "updatedAt"),
+        flags=("archived",),
+        modified=(modified, "updatedAt"),
+        deleted="archived",
+        record=lambda obj: _record(obj, modified),
+    )
+
+
 def _params(spec: dict[str, Any], page_size: int, archived: bool) -> dict[str, Any]:
     params: dict[str, Any] = {
         "limit": page_size,
@@ -145,34 +181,47 @@ def object_stream(name: str, config: HubSpotConfig, client: HttpClient) -> Strea
     modified = spec["modified"]
     path = f"/crm/v3/objects/{name}"
 
-    def fetch(state: dict[str, Any], full: bool) -> Iterator[Page]:
+    columnar = columnar_spec(name)
+
+    def fetch(state: dict[str, Any], full: bool, bodies: bool = False) -> Iterator[Page]:
+        """Pages of records; with `bodies` (a columnar object), pages of bodies instead."""
+        bodies = bodies and columnar is not None
         cursor = None if full else _from_iso(state.get("cursor"))
         if cursor is None:
-            yield from _full(state if state.get("phase") == "full" and not full else {})
+            yield from _full(state if state.get("phase") == "full" and not full else {}, bodies)
         else:
-            yield from _incremental(cursor)
+            yield from _incremental(cursor, bodies)
         yield from _archived(state)
 
-    def _full(resume: dict[str, Any]) -> Iterator[Page]:
+    def _page(
+        raw: bytes, results: list[dict[str, Any]], bodies: bool, state: dict[str, Any]
+    ) -> Page:
+        if bodies:
+            return Page([], state, body=raw, count=len(results))
+        return Page([_record(o, modified) for o in results], state)
+
+    def _full(resume: dict[str, Any], bodies: bool) -> Iterator[Page]:
         after = resume.get("after")
         high = _from_iso(resume.get("high"))
         while True:
             params = _params(spec, config.page_size, archived=False)
             if after:
                 params["after"] = after
-            body = client.request_json("GET", path, params=params)
-            records = [_record(o, modified) for o in body.get("results", [])]
-            for r in records:
-                if r.modified_at and (high is None or r.modified_at > high):
-                    high = r.modified_at
+            raw, body = client.request_body("GET", path, params=params)
+            results = body.get("results", [])
+            newest = _high(results, modified)
+            if newest and (high is None or newest > high):
+                high = newest
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if after:
-                yield Page(records, {"phase": "full", "after": after, "high": _iso(high)})
+                state = {"phase": "full", "after": after, "high": _iso(high)}
+                yield _page(raw, results, bodies, state)
             else:
-                yield Page(records, {"cursor": _iso(high or dt.datetime(1970, 1, 1))})
+                state = {"cursor": _iso(high or dt.datetime(1970, 1, 1))}
+                yield _page(raw, results, bodies, state)
                 return
 
-    def _incremental(cursor: dt.datetime) -> Iterator[Page]:
+    def _incremental(cursor: dt.datetime, bodies: bool) -> Iterator[Page]:
         high = start = cursor
         after: str | None = None
         while True:
@@ -190,16 +239,15 @@ def object_stream(name: str, config: HubSpotConfig, client: HttpClient) -> Strea
             }
             if after:
                 payload["after"] = after
-            body = client.request_json("POST", f"{path}/search", json=payload)
+            raw, body = client.request_body("POST", f"{path}/search", json=payload)
             results = body.get("results", [])
             if spec.get("history") and results:
                 results = _batch_read(name, spec, [str(o["id"]) for o in results])
-            records = [_record(o, modified) for o in results]
-            for r in records:
-                if r.modified_at and r.modified_at > high:
-                    high = r.modified_at
+            newest = _high(results, modified)
+            if newest and newest > high:
+                high = newest
             # Results come oldest first, so everything before `high` is in: commit it as cursor.
-            yield Page(records, {"cursor": _iso(high)})
+            yield _page(raw, results, bodies, {"cursor": _iso(high)})
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return
@@ -252,7 +300,7 @@ def object_stream(name: str, config: HubSpotConfig, client: HttpClient) -> Strea
                 o.setdefault("associations", {})[target] = {"results": by_id.get(str(o["id"]), [])}
         return list(results)
 
-    return Stream(name, fetch, strings=True)
+    return Stream(name, fetch, strings=True, columnar=columnar)
 
 
 def owners_stream(config: HubSpotConfig, client: HttpClient) -> Stream:
