@@ -284,3 +284,21 @@ def test_meta_ads_csv_export(ws: Workspace, tmp_path: Path) -> None:
     [result] = ws.connectors.sync("meta_ads")
     assert result.status == "failed" and "By time → Day" in result.error
     assert len(table(ws, "spend")) == 3
+
+
+def test_ad_rows_gone_from_a_repulled_window_are_removed(
+    ws: Workspace, gads: FakeGoogle, meta: FakeMeta
+) -> None:
+    connect_gads(ws, gads)
+    connect_meta(ws, meta)
+    ws.connectors.sync()
+    # Cost moved off a day after the fact (invalid clicks credited back, a campaign removed).
+    del gads.ads[("2025-04-08", "222")]
+    del meta.rows[("2025-04-09", "2385001")]
+    results = ws.connectors.sync()
+    assert all(r.status == "ok" for r in results), [r.error for r in results]
+    assert sorted(r.deleted for r in results) == [1, 1]
+    rows = spend(ws)
+    assert ("2025-04-08", "222") not in rows and ("2025-04-09", "2385001") not in rows
+    assert ("2025-04-08", "111") in rows and ("2025-04-09", "2385002") in rows
+    assert len(rows) == 38

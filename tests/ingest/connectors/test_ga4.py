@@ -158,3 +158,30 @@ def test_sync_killed_half_way_resumes(
     # Resumed at the last committed day (pulled again: look-back 0 still re-pulls that day).
     assert google.report_ranges[0][0] == through > "2025-04-01"
     assert len(table(ws, "web_traffic")) == 40 and len(table(ws, "raw_ga4_traffic")) == 50
+
+
+def test_rows_gone_from_a_repulled_window_leave_the_canonical_table(
+    ws: Workspace, google: FakeGoogle
+) -> None:
+    connect(ws, google)
+    ws.connectors.sync("ga4")
+    # GA4 re-processed 04-09: the Email and Display rows are gone (Display summed with Paid
+    # Search onto paid_ads), and a row outside the re-pulled days vanishes too.
+    del google.traffic[("20250409", "Email")]
+    del google.traffic[("20250409", "Display")]
+    del google.traffic[("20250402", "Direct")]
+    [result] = ws.connectors.sync("ga4")
+    assert result.status == "ok", result.error
+    assert result.deleted == 2
+    rows = by_key(ws)
+    assert ("2025-04-09", "email") not in rows
+    assert rows[("2025-04-09", "paid_ads")]["sessions"] == 20 + 9  # Paid Search alone
+    assert ("2025-04-02", "direct") in rows  # outside the window: not pulled again, kept
+    raw = {r["id"]: r for r in table(ws, "raw_ga4_traffic")}
+    assert raw["20250409|Email"]["deleted"] and not raw["20250409|Organic Search"]["deleted"]
+    # The row comes back: it is live again, and a re-run changes nothing more.
+    google.traffic[("20250409", "Email")] = {"sessions": 3, "totalUsers": 3}
+    ws.connectors.sync("ga4")
+    ws.connectors.sync("ga4")
+    assert by_key(ws)[("2025-04-09", "email")]["sessions"] == 3
+    assert len(table(ws, "web_traffic")) == 40

@@ -249,6 +249,28 @@ def test_permanent_error_stops_the_source_and_keeps_what_loaded(
     assert table(ws, "opportunities") == []
 
 
+def test_pages_fetched_before_a_permanent_error_are_kept_and_not_fetched_again(
+    ws: Workspace, hubspot: FakeHubSpot
+) -> None:
+    # contacts are paged 3 at a time; the third page is refused for good.
+    hubspot.faults = [
+        Fault("/crm/v3/objects/contacts", status=403, skip=2, times=99, body=b'{"x": 1}')
+    ]
+    connect(ws, hubspot)
+    [result] = ws.connectors.sync("hubspot")
+    assert result.status == "failed" and "403" in result.error
+    assert ids(ws, "leads", "lead_id") == ["1", "2", "3", "4", "5", "6"]
+    resume = ws.connectors._state("hubspot", "contacts")
+    assert resume["phase"] == "full" and resume["after"] == "6"
+    hubspot.faults = []
+    before = hubspot.count("/crm/v3/objects/contacts")
+    [result] = ws.connectors.sync("hubspot")
+    assert result.status == "ok", result.error
+    assert len(table(ws, "leads")) == 7
+    # The first sync continued from the seventh contact: one list page, then archived records.
+    assert hubspot.count("/crm/v3/objects/contacts") - before == 2
+
+
 def test_workspace_mapping_yaml_overrides_the_default(ws: Workspace, hubspot: FakeHubSpot) -> None:
     (ws.root / "connectors").mkdir()
     (ws.root / "connectors" / "hubspot.mapping.yaml").write_text(

@@ -268,8 +268,8 @@ def test_failed_job_stops_with_a_clear_error_and_keeps_earlier_data(
     assert f"leads created {start} to {end}" in result.error
     assert canonical_leads(ws) == before
 
-    # On a first sync, the windows before the failure are stored and the next sync resumes.
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 1)
+    # On a first sync, the windows before the failure are stored and the next sync resumes
+    # (each finished window is committed, and what was fetched before an error is kept).
     fresh = Workspace.init(ws.root.parent / "fresh")
     try:
         fresh.__dict__["connectors"] = ConnectorService(
@@ -290,7 +290,6 @@ def test_failed_job_stops_with_a_clear_error_and_keeps_earlier_data(
 def test_daily_quota_stops_the_backfill_and_the_next_sync_continues(
     ws: Workspace, mkto: FakeMarketoBulk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 1)
     connect(ws, mkto)
     mkto.quota_jobs = 4
     [result] = ws.connectors.sync("marketo")

@@ -42,6 +42,18 @@ class RawRecord:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """Ends a report window pulled again: the stream's raw rows dated within [first, last]
+    (their `modified_at`: a report row's day) whose ids were not in the window are gone from the
+    source, so they are marked deleted and their canonical rows removed."""
+
+    first: dt.date
+    last: dt.date
+    seen: frozenset[str]
+    """Ids of every row the window returned."""
+
+
+@dataclass(frozen=True)
 class Page:
     """Records fetched in one request, and the stream state to commit once they are stored."""
 
@@ -53,6 +65,11 @@ class Page:
     bulk by the writer (`Stream.columnar`) instead of one RawRecord each."""
     count: int = 0
     """Records in `body`."""
+    commit: bool = False
+    """Write what is buffered and save `state` now (a completed step worth keeping, such as an
+    export window), however few records it holds."""
+    sweep: Sweep | None = None
+    """This page ends a report window: rows of the window not seen any more are removed."""
 
 
 @dataclass(frozen=True)

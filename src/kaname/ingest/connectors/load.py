@@ -292,6 +292,27 @@ def read_raw(
         ]
 
 
+def raw_window(wh: Warehouse, name: str, first: dt.date, last: dt.date) -> list[RawRecord]:
+    """Live raw records whose modified time falls on a day in [first, last] (report rows: their
+    date), as RawRecords marked deleted — what a sweep removes when a window lacks them."""
+    if name not in wh.con.list_tables():
+        return []
+    expr = wh.con.table(name)
+    low = dt.datetime.combine(first, dt.time())
+    high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+    expr = expr.filter(~expr.deleted, expr.modified_at >= low, expr.modified_at < high)
+    fields = [c for c in expr.columns if c not in META] if "data" not in expr.columns else []
+    arrow = expr.select("id", "modified_at", *(fields or ["data"])).to_pyarrow()
+    out = []
+    for row in arrow.to_pylist():
+        if fields:
+            data = {"id": row["id"], **{f: row[f] for f in fields}}
+        else:
+            data = json.loads(row["data"])
+        out.append(RawRecord(row["id"], row["modified_at"], data, deleted=True))
+    return out
+
+
 def raw_count(wh: Warehouse, name: str) -> int:
     if name not in wh.con.list_tables():
         return 0

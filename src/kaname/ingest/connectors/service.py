@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from kaname.ingest.connectors.base import (
     PermanentSourceError,
     RawRecord,
     SourceConfig,
+    Sweep,
 )
 from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
 from kaname.ingest.connectors.load import (
@@ -44,6 +45,7 @@ from kaname.ingest.connectors.load import (
     raw_batch,
     raw_count,
     raw_table_name,
+    raw_window,
     read_raw,
     upsert,
     upsert_frame,
@@ -99,6 +101,8 @@ class SyncResult:
     """Rows written per raw table (raw_<source>_<stream>) and canonical table."""
     rejected: int = 0
     """Records left out of the canonical tables for a missing key or required value."""
+    deleted: int = 0
+    """Report rows a re-pulled window no longer has (removed from the canonical tables)."""
     error: str = ""
     scoring: Any = None
     """What lead scoring reported after the sync (None when it did not run)."""
@@ -384,7 +388,10 @@ class ConnectorService:
         as_bodies = spec is not None and not rest
 
         def write(
-            batch: list[RawRecord], bodies: list[bytes], pending: dict[str, Any] | None
+            batch: list[RawRecord],
+            bodies: list[bytes],
+            pending: dict[str, Any] | None,
+            sweep: Sweep | None = None,
         ) -> None:
             if spec is not None:
                 flats = []
@@ -409,6 +416,13 @@ class ConnectorService:
                         self._map_sql(arrow, compiled, mapper, result, scores)
             if rest:
                 self._map_batch(stream.name, rest, batch, mapper, result, scores)
+            if sweep is not None:
+                window = raw_window(wh, table, sweep.first, sweep.last)
+                gone = [r for r in window if r.id not in sweep.seen]
+                if gone:
+                    log.info("%s: %d rows gone from %s – %s", label, len(gone), *_days(sweep))
+                    write(gone, [], None)
+                    result.deleted += len(gone)
             if pending is not None:
                 self._save_state(source, stream.name, pending)
 
@@ -420,21 +434,28 @@ class ConnectorService:
         fetched = 0
         pages = stream.fetch(state, full, True) if as_bodies else stream.fetch(state, full)
         try:
-            for page in pages:
-                if page.body is not None:
-                    bodies.append(page.body)
-                    size = page.count
-                else:
-                    buffer.extend(page.records)
-                    size = len(page.records)
-                fetched += size
-                buffered += size
-                if page.state:
-                    pending = page.state
-                if buffered >= FLUSH_ROWS:
+            try:
+                for page in pages:
+                    if page.body is not None:
+                        bodies.append(page.body)
+                        size = page.count
+                    else:
+                        buffer.extend(page.records)
+                        size = len(page.records)
+                    fetched += size
+                    buffered += size
+                    if page.state:
+                        pending = page.state
+                    if buffered >= FLUSH_ROWS or page.commit or page.sweep is not None:
+                        writer.submit(buffer, bodies, pending, page.sweep)
+                        buffer, bodies, buffered, pending = [], [], 0, None
+                    progress(label, fetched, 0)
+            except (HttpError, TokenError, PermanentSourceError, ConnectorError):
+                # The source stopped answering: keep the pages fetched before the error (with
+                # the state they reach), so the next sync starts after them.
+                if (buffer or bodies or pending is not None) and writer.error is None:
                     writer.submit(buffer, bodies, pending)
-                    buffer, bodies, buffered, pending = [], [], 0, None
-                progress(label, fetched, 0)
+                raise
             if buffer or bodies or pending is not None:
                 writer.submit(buffer, bodies, pending)
         finally:
@@ -592,8 +613,21 @@ class ConnectorService:
             table, stream = str(entry["table"]), str(entry["from"])
             every = [d for b in read_raw(wh, raw_table_name(source, stream), None) for d in b]
             rows, rejected = mapper.rows(entry, [data for _, deleted, data in every if not deleted])
-            written = upsert(wh, table, mapper.aggregate(entry, rows))
+            summed = mapper.aggregate(entry, rows)
+            written = upsert(wh, table, summed)
             result.rejected += rejected
+            # Keys only deleted rows (gone from a re-pulled report window) still sum onto.
+            key = TABLES_BY_NAME[table].key
+            dead: list[Mapping[str, Any]] = [data for _, deleted, data in every if deleted]
+            if dead:
+                frame = mapper.frame(entry, dead, keys_only=True)[0]
+                live = {tuple(r.get(k) for k in key) for r in summed}
+                stale = {
+                    tuple(row)
+                    for row in frame[list(key)].itertuples(index=False, name=None)
+                    if tuple(row) not in live
+                }
+                delete_keys(wh, table, sorted(stale, key=str))
             if written:
                 result.tables[table] = result.tables.get(table, 0) + written
                 if table == "leads":
@@ -703,6 +737,10 @@ def _next_due(row: ConnectorConfig, last: dict[str, Any] | None) -> dt.datetime 
         return row.created_at
     started = dt.datetime.fromisoformat(last["started_at"])
     return started + dt.timedelta(minutes=row.schedule_minutes)
+
+
+def _days(sweep: Sweep) -> tuple[str, str]:
+    return sweep.first.isoformat(), sweep.last.isoformat()
 
 
 def _run_dict(run: SyncRun) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from kaname.ingest.connectors.base import Page, RawRecord, Stream
+from kaname.ingest.connectors.base import Page, RawRecord, Stream, Sweep
 from kaname.ingest.connectors.ga4.configuration import GA4Config
 from kaname.ingest.connectors.http import HttpClient
 from kaname.ingest.connectors.reports import date_windows
@@ -30,6 +30,7 @@ def traffic_stream(config: GA4Config, client: HttpClient) -> Stream:
         )
         for first, last in windows:
             offset = 0
+            seen: set[str] = set()
             while True:
                 body = client.request_json(
                     "POST",
@@ -61,8 +62,13 @@ def traffic_stream(config: GA4Config, client: HttpClient) -> Stream:
                     data["id"] = key
                     records.append(RawRecord(key, _day(data.get("date")), data))
                 offset += len(rows)
+                seen.update(r.id for r in records)
                 done = not rows or offset >= int(body.get("rowCount") or 0)
-                yield Page(records, {"through": last.isoformat()} if done else {})
+                if done:
+                    sweep = Sweep(first, last, frozenset(seen))
+                    yield Page(records, {"through": last.isoformat()}, sweep=sweep)
+                else:
+                    yield Page(records, {})
                 if done:
                     break
 

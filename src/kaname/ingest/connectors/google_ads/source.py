@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from kaname.ingest.connectors.base import Page, RawRecord, Stream
+from kaname.ingest.connectors.base import Page, RawRecord, Stream, Sweep
 from kaname.ingest.connectors.google_ads.configuration import GoogleAdsConfig
 from kaname.ingest.connectors.http import HttpClient
 from kaname.ingest.connectors.reports import (
@@ -79,7 +79,8 @@ def api_stream(config: GoogleAdsConfig, client: HttpClient) -> Stream:
                             }
                         )
                     )
-            yield Page(records, {"through": last.isoformat()})
+            sweep = Sweep(first, last, frozenset(r.id for r in records))
+            yield Page(records, {"through": last.isoformat()}, sweep=sweep)
 
     return Stream("campaign_days", fetch)
 

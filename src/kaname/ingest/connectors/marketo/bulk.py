@@ -411,5 +411,5 @@ def backfill(
         log.info("bulk export %s to %s: %d leads", job["startAt"], job["endAt"], count)
         state = {**state, "bulk": after}
         bulk = after
-        yield Page(page, state)
+        yield Page(page, state, commit=True)  # a finished window is a step worth keeping
     return state

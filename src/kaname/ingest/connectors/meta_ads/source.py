@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from kaname.ingest.connectors.base import Page, RawRecord, Stream
+from kaname.ingest.connectors.base import Page, RawRecord, Stream, Sweep
 from kaname.ingest.connectors.http import HttpClient
 from kaname.ingest.connectors.meta_ads.configuration import MetaAdsConfig
 from kaname.ingest.connectors.reports import (
@@ -82,6 +82,7 @@ def api_stream(config: MetaAdsConfig, client: HttpClient) -> Stream:
                 "time_range": json.dumps({"since": first.isoformat(), "until": last.isoformat()}),
                 "limit": config.page_size,
             }
+            seen: set[str] = set()
             while True:
                 body = client.request_json("GET", path, params=params)
                 records = [
@@ -101,7 +102,12 @@ def api_stream(config: MetaAdsConfig, client: HttpClient) -> Stream:
                 paging = body.get("paging") or {}
                 after = (paging.get("cursors") or {}).get("after")
                 more = bool(paging.get("next")) and bool(after)
-                yield Page(records, {} if more else {"through": last.isoformat()})
+                seen.update(r.id for r in records)
+                if more:
+                    yield Page(records, {})
+                else:
+                    sweep = Sweep(first, last, frozenset(seen))
+                    yield Page(records, {"through": last.isoformat()}, sweep=sweep)
                 if not more:
                     break
                 params = {**params, "after": after}
