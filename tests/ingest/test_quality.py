@@ -128,6 +128,13 @@ def test_findings_on_the_crafted_company(ws: Workspace) -> None:
     assert "stale_leads" not in found
 
 
+def test_stage_order_says_which_dates_are_out_of_order_in_each_language(ws: Workspace) -> None:
+    found = {f["id"]: f for f in ws.ingest.quality()["findings"]}
+    title = found["lead_stage_order"]["title"]
+    assert title["ja"] == "ステージの日付の順序がおかしいリード（MQL 日が作成日より前: 1 件）"
+    assert title["en"] == "Leads whose stage dates are out of order (MQL before created: 1)"
+
+
 def test_stale_tables_are_reported(ws: Workspace) -> None:
     found = {f["id"] for f in ws.ingest.quality(stale_days=0)["findings"]}
     assert "stale_leads" in found

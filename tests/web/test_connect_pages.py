@@ -313,3 +313,65 @@ def test_sources_connect_sync_in_the_background_and_show_history(
     gone = admin.post("/api/sources/hubspot/disconnect", headers={"X-CSRF-Token": csrf_of(admin)})
     assert gone.status_code == 200 and not gone.json()["connected"]
     assert "source.disconnect" in [e["action"] for e in admin.get("/api/audit").json()]
+
+
+def _set_language(client: TestClient, language: str) -> None:
+    done = client.post(
+        "/account/language",
+        data={"language": language, "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert done.status_code in (200, 303), done.text
+
+
+def test_connect_forms_and_their_errors_follow_the_users_language(
+    clients: dict[str, TestClient],
+    app,  # type: ignore[no-untyped-def]
+) -> None:
+    from markupsafe import escape
+
+    from kaname.web.i18n import catalog
+
+    admin = clients["admin"]
+    ja = catalog("ja")
+    available = app.state.ws.connectors.available()
+    try:
+        _set_language(admin, "ja")
+        page = admin.get("/sources").text
+        for spec in available:
+            assert str(escape(ja[" ".join(spec["doc"].split())])) in page, spec["source"]
+            for f in spec["fields"]:
+                label = re.search(
+                    rf'data-testid="field-{spec["source"]}-{f["name"]}">([^<]*)<code>', page
+                )
+                assert label and label[1].strip() == ja[f["name"]], (spec["source"], f["name"])
+                assert str(escape(ja[f["help"]])) in page, (spec["source"], f["name"])
+        assert "サービスアカウントのキー（JSON）" in page and "一括エクスポートの開始日" in page
+        refused = admin.post(
+            "/sources/meta_ads/connect", data={"csrf_token": csrf_of(admin), "page_size": "x"}
+        )
+        assert refused.status_code == 400
+        assert "Meta Ads の設定に誤りがあります: 設定項目 page_size: 整数を入力してください" in (
+            refused.text
+        )
+        api = admin.post(
+            "/api/sources/salesforce/disconnect", headers={"X-CSRF-Token": csrf_of(admin)}
+        )
+        assert api.json()["error"] == "salesforce は接続されていないため、切断するものはありません"
+
+        _set_language(admin, "en")
+        page = admin.get("/sources").text
+        assert 'data-testid="field-marketo-bulk_start_date">bulk_start_date' in page
+        assert str(escape("Bulk export: leads created since this date (YYYY-MM-DD)")) in page
+        refused = admin.post(
+            "/sources/meta_ads/connect", data={"csrf_token": csrf_of(admin), "page_size": "x"}
+        )
+        assert "Meta Ads settings: page_size: Input should be a valid integer" in refused.text
+        api = admin.post(
+            "/api/sources/salesforce/disconnect", headers={"X-CSRF-Token": csrf_of(admin)}
+        )
+        assert api.json()["error"] == (
+            "salesforce is not connected, so there is nothing to disconnect"
+        )
+    finally:
+        _set_language(admin, "workspace")  # not ja/en: back to the workspace language

@@ -173,7 +173,7 @@ def start_sync(dash: Dashboard, source: str, full: bool = False, actor: str = "w
     """Start a sync of a connected source in a background thread (refused while one runs)."""
     if source not in dash.ws.connectors.connected():
         _known_source(dash, source)
-        raise ConnectError(f"{source} is not connected")
+        raise ConnectorError.of("c_not_connected_run", dash.ws.config.language, source=source)
     jobs = sync_jobs(dash)
     with jobs._guard:
         current = jobs._jobs.get(source)
@@ -207,7 +207,7 @@ def _known_source(dash: Dashboard, source: str) -> dict[str, Any]:
         if item["source"] == source:
             return item
     names = ", ".join(a["source"] for a in dash.ws.connectors.available())
-    raise ConnectError(f"unknown source {source!r}: one of {names}")
+    raise ConnectorError.of("c_unknown_source", dash.ws.config.language, name=source, sources=names)
 
 
 def sources(dash: Dashboard, wait: float = 2.0) -> dict[str, Any]:
@@ -230,7 +230,7 @@ def sources(dash: Dashboard, wait: float = 2.0) -> dict[str, Any]:
         out.append(
             {
                 **item,
-                "doc": spec.get("doc", ""),
+                "doc": " ".join(spec.get("doc", "").split()),  # one line: the catalog's msgid
                 "fields": spec.get("fields", []),
                 "job": job.to_dict() if job else None,
             }
@@ -302,7 +302,7 @@ def connect(
 def disconnect(dash: Dashboard, source: str) -> dict[str, Any]:
     _known_source(dash, source)
     if sync_jobs(dash).running(source):
-        raise ConnectError(f"{source} is syncing; disconnect it when the sync has ended")
+        raise ConnectorError.of("c_syncing", dash.ws.config.language, source=source)
     dash.ws.connectors.disconnect(source)
     return {"source": source, "connected": False}
 
@@ -465,6 +465,11 @@ def merge(
         dash.ws.refresh()
     dash.invalidate()
     return safe(result)
+
+
+def error_text(exc: Exception, language: str) -> str:
+    """A user error in `language` when it was written in each (ConnectorError), else as raised."""
+    return exc.text(language) if isinstance(exc, ConnectorError) else str(exc)
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (

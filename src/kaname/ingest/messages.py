@@ -1,4 +1,5 @@
-"""Every user-facing message of import, data quality and scoring, in English and Japanese.
+"""Every user-facing message of import, data quality, scoring and connectors, in English and
+Japanese.
 
 Kept in one table so the web release's Babel catalogs can extract them: the English text is the
 message id, the Japanese text its translation.
@@ -69,6 +70,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the mapping {path}is for table {mapped!r}, not {table!r}",
         "マッピング {path}はテーブル {mapped!r} 用です（{table!r} ではありません）",
     ),
+    "file_not_found": (
+        "no file at {path}; check the path (relative paths start in the current folder)",
+        "{path} にファイルがありません。パスを確認してください（相対パスは現在のフォルダーから）",
+    ),
+    "unreadable_csv": (
+        "{path}: the file cannot be read as CSV ({error}); save it again as CSV from Excel or "
+        "the source system",
+        "{path}: CSV として読めません（{error}）。Excel または元のシステムから CSV で保存し直して"
+        "ください",
+    ),
+    "mapping_invalid": (
+        "{source}: not a valid mapping ({error}); it needs table: and columns: {{header: column}}",
+        "{source}: マッピングとして読めません（{error}）。table: と columns: {{見出し: 列}} が"
+        "必要です",
+    ),
+    "saved_mapping": ("saved mapping {name}", "保存済みマッピング {name}"),
     "server_owns_warehouse": (
         "the warehouse is in use by another process (probably `kaname serve`); "
         "import through the web app's upload page or stop the server",
@@ -112,6 +129,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "q_stage_order": (
         "Leads whose stage dates are out of order ({detail})",
         "ステージの日付の順序がおかしいリード（{detail}）",
+    ),
+    "q_rule_mql_before_created": ("MQL before created: {n}", "MQL 日が作成日より前: {n} 件"),
+    "q_rule_sql_before_mql": ("SQL before MQL: {n}", "SQL 日が MQL 日より前: {n} 件"),
+    "q_rule_sql_before_created": ("SQL before created: {n}", "SQL 日が作成日より前: {n} 件"),
+    "q_rule_disqualified_before_created": (
+        "disqualified before created: {n}",
+        "失注・対象外の日が作成日より前: {n} 件",
     ),
     "q_stage_order_fix": (
         "Correct the dates in the source; the funnel counts each stage in the month of its date",
@@ -227,6 +251,74 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(AUC {rules:.3f} vs {model:.3f}); keep the rules",
         "ホールドアウトではルールが予測モデルと同等以上です"
         "（AUC {rules:.3f} 対 {model:.3f}）。ルールを使い続けてください",
+    ),
+    # ---------------------------------------------------------------- connectors
+    "c_unknown_source": (
+        "unknown source {name!r}; sources: {sources}",
+        "データソース {name!r} はありません。データソース: {sources}",
+    ),
+    "c_not_connected": (
+        "{source} is not connected, so there is nothing to disconnect",
+        "{source} は接続されていないため、切断するものはありません",
+    ),
+    "c_not_connected_run": (
+        "{source} is not connected; run `kaname connect {source}`",
+        "{source} は接続されていません。`kaname connect {source}` で接続してください",
+    ),
+    "c_syncing": (
+        "{source} is syncing; disconnect it when the sync has ended",
+        "{source} は同期中です。同期が終わってから接続を解除してください",
+    ),
+    "c_refused": (
+        "{title}: {error}",
+        "{title} に接続できませんでした。認証情報と設定を確認してください"
+        "（{title} の応答: {error}）",
+    ),
+    "c_interrupted": (
+        "{title}: interrupted ({error}); the data loaded before stays and the next sync "
+        "continues from there",
+        "{title}: 同期が中断されました（{error}）。それまでに取り込んだデータは残り、"
+        "次の同期はその続きから再開します",
+    ),
+    "c_settings_invalid": (
+        "{title} settings: {problems}",
+        "{title} の設定に誤りがあります: {problems}",
+    ),
+    "c_setting": ("{field}: {problem}", "設定項目 {field}: {problem}"),
+    "c_required": ("Field required", "必須です。値を入力してください"),
+    "c_not_integer": (
+        "Input should be a valid integer",
+        "整数を入力してください",
+    ),
+    "c_not_number": ("Input should be a valid number", "数値を入力してください"),
+    "c_not_boolean": (
+        "Input should be a valid boolean (true or false)",
+        "true か false を入力してください",
+    ),
+    "c_not_text": ("Input should be a valid string", "文字列を入力してください"),
+    "c_unknown_setting": (
+        "not a setting of this source; settings: {fields}",
+        "このデータソースの設定項目ではありません。設定項目: {fields}",
+    ),
+    "c_not_date": (
+        "not a date; write it as YYYY-MM-DD (e.g. 2024-04-01)",
+        "日付として読めません。YYYY-MM-DD（例: 2024-04-01）の形式で入力してください",
+    ),
+    "c_google_credentials": (
+        "give service_account_json (a service-account key file), or client_id, "
+        "client_secret and refresh_token, or access_token",
+        "service_account_json（サービスアカウントのキーファイル）、または client_id・"
+        "client_secret・refresh_token の組、または access_token のいずれかを入力してください",
+    ),
+    "c_google_ads_account": (
+        "give customer_id and developer_token, or export_path for CSV files",
+        "customer_id と developer_token を入力するか、CSV ファイルを使う場合は export_path を"
+        "入力してください",
+    ),
+    "c_meta_ads_account": (
+        "give ad_account_id and access_token, or export_path for CSV files",
+        "ad_account_id と access_token を入力するか、CSV ファイルを使う場合は export_path を"
+        "入力してください",
     ),
 }
 

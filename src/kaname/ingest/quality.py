@@ -242,7 +242,13 @@ def _stage_order(t: dict[str, ibis.Table]) -> list[QualityFinding]:
     cols = ["lead_id", "created_at", "mql_at", "sql_at", "disqualified_at"]
     bad = int(row["bad"] or 0)
     if bad:
-        detail = ", ".join(f"{k} {int(row[k] or 0):,}" for k in rules if row[k])
+        joiners = {"en": ", ", "ja": "、"}
+        detail = {
+            lang: joiner.join(
+                message(f"q_rule_{k}", lang, n=f"{int(row[k] or 0):,}") for k in rules if row[k]
+            )
+            for lang, joiner in joiners.items()
+        }
         sample = leads.filter(any_bad.fill_null(False)).select(cols).limit(EXAMPLES).execute()
         out.append(
             QualityFinding(
@@ -250,7 +256,7 @@ def _stage_order(t: dict[str, ibis.Table]) -> list[QualityFinding]:
                 "warning",
                 "leads",
                 bad,
-                both("q_stage_order", detail=detail),
+                {lang: message("q_stage_order", lang, detail=detail[lang]) for lang in detail},
                 both("q_stage_order_fix"),
                 _records(sample),
             )

@@ -114,7 +114,8 @@ class IngestService:
             ).scalar_one_or_none()
             if row is None:
                 return None
-            return row.name, load_mapping(row.content, f"saved mapping {row.name}")
+            source = message("saved_mapping", self.language, name=row.name)
+            return row.name, load_mapping(row.content, source, self.language)
 
     def save_mapping(
         self, mapping: Mapping | dict[str, Any], name: str | None = None, created_by: str = "cli"
@@ -147,9 +148,11 @@ class IngestService:
                 for r in rows
             ]
 
-    @staticmethod
-    def read_mapping(path: Path) -> Mapping:
-        return load_mapping(path.read_text(encoding="utf-8"), str(path))
+    def read_mapping(self, path: Path) -> Mapping:
+        """A mapping YAML file (`kaname import --mapping`)."""
+        if not path.is_file():
+            raise FileNotFoundError(message("file_not_found", self.language, path=path))
+        return load_mapping(path.read_text(encoding="utf-8"), str(path), self.language)
 
     # ------------------------------------------------------------------ import
     def import_file(

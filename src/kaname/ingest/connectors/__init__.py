@@ -13,7 +13,7 @@ SOURCES = ("hubspot", "salesforce", "marketo", "ga4", "google_ads", "meta_ads")
 def get_connector(name: str) -> Connector:
     """The connector called `name`; ConnectorError lists the valid names."""
     if name not in SOURCES:
-        raise ConnectorError(f"unknown source {name!r}; sources: {', '.join(SOURCES)}")
+        raise ConnectorError.of("c_unknown_source", "en", name=name, sources=", ".join(SOURCES))
     module = importlib.import_module(f"kaname.ingest.connectors.{name}")
     connector: Connector = module.CONNECTOR
     return connector

@@ -17,10 +17,27 @@ from pydantic import BaseModel, ConfigDict
 
 from kaname.ingest.connectors.columnar import ColumnarSpec
 from kaname.ingest.connectors.http import HttpClient
+from kaname.ingest.messages import both, message
 
 
 class ConnectorError(Exception):
-    """A source cannot be connected or synced; the message says what to do."""
+    """A source cannot be connected or synced; the message says what to do.
+
+    `str(exc)` is the message in the workspace's language; `texts` holds it in each language
+    when it is one of ours (ingest/messages.py), so the web can show it in the user's."""
+
+    def __init__(self, *args: object, texts: Mapping[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.texts: dict[str, str] = dict(texts or {})
+
+    @classmethod
+    def of(cls, key: str, language: str, /, **values: Any) -> ConnectorError:
+        """The error for message `key` (ingest/messages.py) in `language`, with both texts."""
+        return cls(message(key, language, **values), texts=both(key, **values))
+
+    def text(self, language: str) -> str:
+        """The message in `language` when we wrote it in that language, else as raised."""
+        return self.texts.get(language) or str(self)
 
 
 class PermanentSourceError(ConnectorError):

@@ -375,9 +375,10 @@ def dump_mapping(mapping: Mapping) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def load_mapping(text: str, source: str = "mapping") -> Mapping:
+def load_mapping(text: str, source: str = "mapping", language: str = "en") -> Mapping:
+    """A mapping from its YAML text; MappingError names `source` and what is wrong."""
     try:
         data = yaml.safe_load(text) or {}
         return Mapping.model_validate(data)
     except (yaml.YAMLError, ValueError) as exc:
-        raise MappingError(f"{source}: {exc}") from exc
+        raise MappingError(message("mapping_invalid", language, source=source, error=exc)) from exc

@@ -62,7 +62,7 @@ def read_file(path: Path, sheet: str | None = None, language: str = "en") -> Raw
     """Read a .csv/.tsv/.txt (UTF-8, UTF-8 with BOM or Shift_JIS/CP932) or .xlsx file."""
     suffix = path.suffix.lower()
     if not path.exists():
-        raise FileNotFoundError(f"no file at {path}")
+        raise FileNotFoundError(message("file_not_found", language, path=path))
     if suffix in XLSX_SUFFIXES:
         return _drop_blank(_read_xlsx(path, sheet, language))
     if suffix in CSV_SUFFIXES:
@@ -123,7 +123,7 @@ def _read_csv(path: Path, language: str) -> RawFile:
                 return _read_csv_arrow(path, "cp932", language)
             except (pa.ArrowInvalid, UnicodeDecodeError):
                 raise ReadError(message("unknown_encoding", language, path=path)) from exc
-        raise ReadError(f"{path}: {exc}") from exc
+        raise ReadError(message("unreadable_csv", language, path=path, error=exc)) from exc
     except UnicodeDecodeError as exc:
         raise ReadError(message("unknown_encoding", language, path=path)) from exc
 

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from kaname.accounts import Accounts
 from kaname.dashboard import Dashboard
 from kaname.dashboard import connect as service
-from kaname.web.deps import admin, dashboard, editor, gettext, language, viewer
+from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer
 from kaname.web.i18n import Translator
 from kaname.web.render import render
 from kaname.web.security import Caller
@@ -41,8 +41,13 @@ async def _form(request: Request) -> dict[str, Any]:
     return {k: v for k, v in form.items()}
 
 
-def _error(exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=400)
+def _error(exc: Exception, lang: str = "") -> JSONResponse:
+    """A 400 with the error in the caller's language when the service wrote it in each."""
+    return JSONResponse({"error": _said(exc, lang)}, status_code=400)
+
+
+def _said(exc: Exception, lang: str) -> str:
+    return service.error_text(exc, lang) if lang else str(exc)
 
 
 def severity_names(_: Translator) -> dict[str, str]:
@@ -109,7 +114,8 @@ async def connect_form(
     try:
         result = service.connect(dash, source, form, check=check)
     except ERRORS as exc:
-        return _sources_page(request, dash, _, 400, error=str(exc), open_source=source)
+        error = _said(exc, current_language(request))
+        return _sources_page(request, dash, _, 400, error=error, open_source=source)
     _audit(request, who, "source.connect", source, result["settings"])
     return RedirectResponse(f"/sources?done=connected&source={source}", status_code=303)
 
@@ -119,7 +125,7 @@ def disconnect_form(request: Request, source: str, who: Admin, dash: Dash, _: Ge
     try:
         result = service.disconnect(dash, source)
     except ERRORS as exc:
-        return _sources_page(request, dash, _, 400, error=str(exc))
+        return _sources_page(request, dash, _, 400, error=_said(exc, current_language(request)))
     _audit(request, who, "source.disconnect", source, result)
     return RedirectResponse(f"/sources?done=disconnected&source={source}", status_code=303)
 
@@ -131,9 +137,10 @@ async def sync_form(request: Request, source: str, who: Editor, dash: Dash, _: G
     try:
         job = service.start_sync(dash, source, full, who.user.username)
     except ERRORS as exc:
+        error = _said(exc, current_language(request))
         if request.headers.get("HX-Request"):
-            return render(request, "_sync_status.html", {"jobs": [], "error": str(exc)}, 400)
-        return _sources_page(request, dash, _, 400, error=str(exc))
+            return render(request, "_sync_status.html", {"jobs": [], "error": error}, 400)
+        return _sources_page(request, dash, _, 400, error=error)
     _audit(request, who, "source.sync", source, {"mode": job.to_dict()["mode"]})
     if request.headers.get("HX-Request"):
         return render(
@@ -160,12 +167,12 @@ def sync_status_json(who: Who, dash: Dash) -> list[dict[str, Any]]:
 
 
 @router.get("/api/sources/{source}/history", tags=["connect"], response_model=None)
-def history_json(who: Who, dash: Dash, source: str, limit: int = 50) -> Any:
+def history_json(who: Who, dash: Dash, lang: Lang, source: str, limit: int = 50) -> Any:
     """Sync runs of a source, newest first: mode, trigger, status, rows per table, error."""
     try:
         return service.history(dash, source, limit)
     except ERRORS as exc:
-        return _error(exc)
+        return _error(exc, lang)
 
 
 @router.post("/api/sources/{source}/connect", tags=["connect"], response_model=None)
@@ -173,6 +180,7 @@ def connect_json(
     request: Request,
     who: Admin,
     dash: Dash,
+    lang: Lang,
     source: str,
     settings: Annotated[dict[str, Any], Body()],
     check: bool = True,
@@ -182,25 +190,31 @@ def connect_json(
     try:
         result = service.connect(dash, source, settings, check=check)
     except ERRORS as exc:
-        return _error(exc)
+        return _error(exc, lang)
     _audit(request, who, "source.connect", source, result["settings"])
     return result
 
 
 @router.post("/api/sources/{source}/disconnect", tags=["connect"], response_model=None)
-def disconnect_json(request: Request, who: Admin, dash: Dash, source: str) -> Any:
+def disconnect_json(request: Request, who: Admin, dash: Dash, lang: Lang, source: str) -> Any:
     """Forget a source's credentials and sync state (admin); its data stays."""
     try:
         result = service.disconnect(dash, source)
     except ERRORS as exc:
-        return _error(exc)
+        return _error(exc, lang)
     _audit(request, who, "source.disconnect", source, result)
     return result
 
 
 @router.post("/api/sources/{source}/sync", tags=["connect"], response_model=None)
 def sync_json(
-    request: Request, who: Editor, dash: Dash, source: str, full: bool = False, wait: bool = False
+    request: Request,
+    who: Editor,
+    dash: Dash,
+    lang: Lang,
+    source: str,
+    full: bool = False,
+    wait: bool = False,
 ) -> Any:
     """Start a sync (editor) in the background and return its job (poll /api/sources/status);
     with `wait`, return when it has ended with its results (status ok|failed|busy)."""
@@ -210,7 +224,7 @@ def sync_json(
         else:
             job = service.start_sync(dash, source, full, who.user.username)
     except ERRORS as exc:
-        return _error(exc)
+        return _error(exc, lang)
     data = job.to_dict()
     _audit(request, who, "source.sync", source, {"mode": data["mode"]})
     return JSONResponse(data, status_code=200 if wait else 202)

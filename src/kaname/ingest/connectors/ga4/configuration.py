@@ -4,10 +4,12 @@ token, or a ready access token)."""
 from __future__ import annotations
 
 from pydantic import SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from kaname.ingest.connectors.auth import GOOGLE_TOKEN_URL
 from kaname.ingest.connectors.base import SourceConfig
 from kaname.ingest.connectors.google_service_account import ServiceAccountJson
+from kaname.ingest.messages import message
 
 API_URL = "https://analyticsdata.googleapis.com"
 
@@ -48,9 +50,6 @@ class GA4Config(SourceConfig):
             or self.access_token
             or (self.refresh_token and self.client_secret)
         ):
-            raise ValueError(
-                "give service_account_json (a service-account key file), or client_id, "
-                "client_secret and refresh_token, or access_token"
-            )
+            raise PydanticCustomError("c_google_credentials", message("c_google_credentials"))
         self.property_id = self.property_id.removeprefix("properties/").strip()
         return self

@@ -4,10 +4,12 @@ folder of CSV exports."""
 from __future__ import annotations
 
 from pydantic import SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from kaname.ingest.connectors.auth import GOOGLE_TOKEN_URL
 from kaname.ingest.connectors.base import SourceConfig
 from kaname.ingest.connectors.google_service_account import ServiceAccountJson
+from kaname.ingest.messages import message
 
 API_URL = "https://googleads.googleapis.com"
 
@@ -56,14 +58,11 @@ class GoogleAdsConfig(SourceConfig):
         if self.export_path:
             return self
         if not self.customer_id or not self.developer_token:
-            raise ValueError("give customer_id and developer_token, or export_path for CSV files")
+            raise PydanticCustomError("c_google_ads_account", message("c_google_ads_account"))
         if not (
             self.service_account_json
             or self.access_token
             or (self.refresh_token and self.client_secret)
         ):
-            raise ValueError(
-                "give service_account_json (a service-account key file), or client_id, "
-                "client_secret and refresh_token, or access_token"
-            )
+            raise PydanticCustomError("c_google_credentials", message("c_google_credentials"))
         return self

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kaname.ingest.connectors.base import SourceConfig
+from kaname.ingest.messages import message
 
 
 class MarketoConfig(SourceConfig):
@@ -40,8 +42,11 @@ class MarketoConfig(SourceConfig):
     @field_validator("bulk_start_date")
     @classmethod
     def _date_or_empty(cls, value: str) -> str:
-        if value:
-            dt.date.fromisoformat(value)  # ValueError: pydantic reports the field
+        try:
+            if value:
+                dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("c_not_date", message("c_not_date")) from None
         return value
 
     @model_validator(mode="after")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pydantic import SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from kaname.ingest.connectors.base import SourceConfig
+from kaname.ingest.messages import message
 
 API_URL = "https://graph.facebook.com"
 
@@ -32,5 +34,5 @@ class MetaAdsConfig(SourceConfig):
     def _access(self) -> MetaAdsConfig:
         self.ad_account_id = self.ad_account_id.removeprefix("act_").strip()
         if not self.export_path and not (self.ad_account_id and self.access_token):
-            raise ValueError("give ad_account_id and access_token, or export_path for CSV files")
+            raise PydanticCustomError("c_meta_ads_account", message("c_meta_ads_account"))
         return self
