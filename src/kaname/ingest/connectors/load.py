@@ -51,21 +51,29 @@ RAW_SCHEMA = {
 
 @contextlib.contextmanager
 def bulk_writes(wh: Warehouse) -> Iterator[None]:
-    """While a sync writes its batches, DuckDB checkpoints once at the end instead of at every
-    16MB of WAL (each checkpoint rewrites the table's last, partly filled row group, so a 200k
-    record sync spent most of its commit time there). Committed batches stay durable in the WAL
-    meanwhile. No effect on PostgreSQL."""
+    """While a sync writes its batches (DuckDB; no effect on PostgreSQL):
+
+    - DuckDB checkpoints once at the end instead of at every 16MB of WAL (each checkpoint
+      rewrites the table's last, partly filled row group, so a 200k record sync spent most of
+      its commit time there). Committed batches stay durable in the WAL meanwhile.
+    - DuckDB runs its statements on one thread. A sync's statements work on one batch at a time
+      (20,000 records), where extra threads cost more CPU than they save, and the fetch loop and
+      the interpreter need the other cores. The setting is global to the DuckDB instance; in the
+      server a sync holds the warehouse lock, so no dashboard query runs meanwhile.
+    """
     if wh.backend != "duckdb":
         yield
         return
     raw = wh.con.con
     with _BULK_LOCK:
-        # Syncs can overlap (the web page and the scheduler): the first one in raises the
-        # threshold and remembers the setting, the last one out restores it.
+        # Syncs can overlap (the web page and the scheduler): the first one in changes the
+        # settings and remembers them, the last one out restores them.
         if _BULK_USERS[id(raw)] == 0:
-            before = raw.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
-            _BULK_SAVED[id(raw)] = str(before[0]) if before else "16MB"
-            raw.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
+            _BULK_SAVED[id(raw)] = {
+                name: _setting(raw, name, default) for name, (_, default) in _BULK.items()
+            }
+            for name, (value, _) in _BULK.items():
+                raw.execute(f"SET {name} = '{value}'")
         _BULK_USERS[id(raw)] += 1
     try:
         yield
@@ -74,8 +82,8 @@ def bulk_writes(wh: Warehouse) -> Iterator[None]:
             _BULK_USERS[id(raw)] -= 1
             last = _BULK_USERS[id(raw)] == 0
             if last:
-                previous = _BULK_SAVED.pop(id(raw), "16MB")
-                raw.execute(f"SET checkpoint_threshold = '{previous.replace(chr(39), '')}'")
+                for name, value in _BULK_SAVED.pop(id(raw), {}).items():
+                    raw.execute(f"SET {name} = '{value.replace(chr(39), '')}'")
         if last:
             try:
                 raw.execute("CHECKPOINT")
@@ -83,9 +91,16 @@ def bulk_writes(wh: Warehouse) -> Iterator[None]:
                 log.info("checkpoint after sync postponed: %s", exc)
 
 
+def _setting(raw: Any, name: str, default: str) -> str:
+    row = raw.execute(f"SELECT current_setting('{name}')").fetchone()
+    return str(row[0]) if row and row[0] is not None else default
+
+
+_BULK = {"checkpoint_threshold": (BULK_CHECKPOINT, "16MB"), "threads": ("1", "1")}
+"""DuckDB settings while a sync writes: (value, fallback when the current one is unknown)."""
 _BULK_LOCK = threading.Lock()
 _BULK_USERS: collections.Counter[int] = collections.Counter()
-_BULK_SAVED: dict[int, str] = {}
+_BULK_SAVED: dict[int, dict[str, str]] = {}
 
 
 def raw_table_name(source: str, stream: str) -> str:

@@ -169,7 +169,7 @@ class ConnectorService:
         with self.ws.appdb.session() as session:
             row = session.get(ConnectorConfig, source)
             if row is None:
-                raise ConnectorError(f"{source} is not connected")
+                raise ConnectorError.of("c_not_connected", self.ws.config.language, source=source)
             session.delete(row)
             session.execute(delete(SyncState).where(SyncState.source == source))
 
@@ -182,7 +182,9 @@ class ConnectorService:
             stream = connector.streams(config, client)[0]
             next(iter(stream.fetch({}, True)), None)
         except (HttpError, TokenError, PermanentSourceError) as exc:
-            raise ConnectorError(f"{connector.title}: {redact(str(exc))}") from exc
+            raise ConnectorError.of(
+                "c_refused", self.ws.config.language, title=connector.title, error=redact(str(exc))
+            ) from exc
         finally:
             client.close()
 
@@ -190,10 +192,10 @@ class ConnectorService:
         try:
             config = connector.config_model.model_validate(settings)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConnectorError(f"{connector.title} settings: {problems}") from None
+            from kaname.ingest.connectors.problems import settings_error
+
+            language = self.ws.config.language
+            raise settings_error(connector.title, exc, connector.config_model, language) from None
         for name in secret_field_names(connector.config_model):
             value = getattr(config, name, None)
             if value is not None:
@@ -205,7 +207,9 @@ class ConnectorService:
         with self.ws.appdb.session() as session:
             row = session.get(ConnectorConfig, source)
             if row is None:
-                raise ConnectorError(f"{source} is not connected; run `kaname connect {source}`")
+                raise ConnectorError.of(
+                    "c_not_connected_run", self.ws.config.language, source=source
+                )
             token = row.config_encrypted
         return self._validate(connector, json.loads(self._box.decrypt(token)))
 
@@ -293,7 +297,7 @@ class ConnectorService:
         names = [source] if source else self.connected()
         if source and source not in self.connected():
             get_connector(source)  # unknown names fail with the list of sources
-            raise ConnectorError(f"{source} is not connected; run `kaname connect {source}`")
+            raise ConnectorError.of("c_not_connected_run", self.ws.config.language, source=source)
         return [self._sync_one(name, full, progress, trigger) for name in names]
 
     def _sync_one(
@@ -339,7 +343,16 @@ class ConnectorService:
             log.warning("sync of %s stopped: %s", source, result.error)
         except BaseException as exc:  # interrupted: record it, keep what was committed
             result.status = "failed"
-            result.error = redact(f"{connector.title}: interrupted ({type(exc).__name__}: {exc})")
+            result.error = redact(
+                str(
+                    ConnectorError.of(
+                        "c_interrupted",
+                        self.ws.config.language,
+                        title=connector.title,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                )
+            )
             self._finish(result)
             raise
         if mapping is not None:
@@ -485,6 +498,8 @@ class ConnectorService:
             self._columnar_ready.add(table)
         stage = f"_kaname_stage_{uuid.uuid4().hex[:12]}"
         raw.register(stage, columnar.stage_table(spec, flat))
+        # The raw rows and their canonical rows commit together (one transaction per batch).
+        keys: dict[str, list[pa.Table]] = {}
         try:
             rows = columnar.raw_rows_select(spec, stage, "CAST(now() AS TIMESTAMP)")
             names = ", ".join(f'"{c}"' for c in columnar.raw_columns(spec))
@@ -495,14 +510,32 @@ class ConnectorService:
                     f"(SELECT 1 FROM {stage} AS s WHERE t.id = s._id)"
                 )
                 inserted = raw.execute(f'INSERT INTO "{table}" ({names}) {rows}').fetchone()
+                for done in compiled:
+                    keys[done.table] = []
+                    try:
+                        written, rejected = sqlmap.apply(
+                            raw,
+                            mapper,
+                            done,
+                            stage,
+                            columns=spec.flat_fields,
+                            keys=keys[done.table],
+                            transaction=False,
+                        )
+                    except (ValueError, TypeError) as exc:
+                        raise MappingError(f"{done.table}: {exc}") from exc
+                    result.rejected += rejected
+                    if written:
+                        result.tables[done.table] = result.tables.get(done.table, 0) + written
                 raw.execute("COMMIT")
             except BaseException:
                 raw.execute("ROLLBACK")
                 raise
-            self._apply_compiled(compiled, mapper, stage, result, scores, spec.flat_fields)
-            return int(inserted[0]) if inserted else 0
         finally:
             raw.unregister(stage)
+        if keys.get("leads"):
+            scores.add(keys["leads"][0])
+        return int(inserted[0]) if inserted else 0
 
     def _map_sql(
         self,
@@ -768,7 +801,8 @@ def secret_field_names(model: type[SourceConfig]) -> list[str]:
 
 
 def config_fields(model: type[SourceConfig]) -> list[dict[str, Any]]:
-    """Form fields of a config model: name, type, secret, required, default, help."""
+    """Form fields of a config model: name, type, secret, required, default, help (the field's
+    docstring on one line: the web's Japanese catalog translates it by that text)."""
     secrets = set(secret_field_names(model))
     out = []
     for name, info in model.model_fields.items():
@@ -781,7 +815,7 @@ def config_fields(model: type[SourceConfig]) -> list[dict[str, Any]]:
                 "secret": name in secrets,
                 "required": info.is_required(),
                 "default": None if info.is_required() or name in secrets else info.default,
-                "help": (info.description or "").strip(),
+                "help": " ".join((info.description or "").split()),
             }
         )
     return out
@@ -834,7 +868,7 @@ class _BatchScores:
         """The leads table was empty when the sync started."""
 
     def add(self, lead_ids: pa.Table) -> None:
-        if not self.complete:
+        if not self.complete or lead_ids.num_rows == 0:
             return
         try:
             if not self.started:

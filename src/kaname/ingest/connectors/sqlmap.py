@@ -103,12 +103,13 @@ def apply(
     stage: str,
     columns: Collection[str] | None = None,
     keys: list[pa.Table] | None = None,
+    transaction: bool = True,
 ) -> tuple[int, int]:
     """Upsert the live records of `stage` (id, deleted, data, _rn) into the canonical table and
     delete the keys of its deleted ones; returns (rows written, rows rejected). With `columns`,
     the stage already holds the records' fields as string columns of those names (a columnar
     batch) instead of a JSON `data` column. `keys` receives the table's keys of the rows
-    written (an Arrow table)."""
+    written (an Arrow table). Without `transaction`, the caller has one open around it."""
     spec = TABLES_BY_NAME[compiled.table]
     zone = str(mapper.zone)
     parsed = f"_kaname_parsed_{uuid.uuid4().hex[:12]}"
@@ -130,14 +131,21 @@ def apply(
     try:
         exprs: dict[str, str] = {}
         joins: list[str] = []
+        # Time columns in SQL when every value is a zoned ISO time (one scan for all of them).
+        times = [c for c in compiled.columns if c.how == "time"]
+        not_iso = {}
+        if times:
+            checks = ", ".join(
+                f"count(*) FILTER (WHERE {_raw_expr(c)} IS NOT NULL "
+                f"AND NOT regexp_full_match({_raw_expr(c)}, {_lit(_ZONED_ISO)}))"
+                for c in times
+            )
+            found = raw.execute(f"SELECT {checks} FROM {parsed} AS d").fetchone() or ()
+            not_iso = {c.name: int(n or 0) for c, n in zip(times, found, strict=False)}
         for i, column in enumerate(compiled.columns):
             value = _raw_expr(column)
             if column.how == "time":
-                bad = raw.execute(
-                    f"SELECT count(*) FROM {parsed} AS d WHERE {value} IS NOT NULL "
-                    f"AND NOT regexp_full_match({value}, {_lit(_ZONED_ISO)})"
-                ).fetchone()
-                if bad and bad[0]:
+                if not_iso.get(column.name):
                     column = Column(column.name, column.kind, column.fields, column.spec, "map")
                 else:
                     exprs[column.name] = f"timezone({_lit(zone)}, CAST({value} AS TIMESTAMPTZ))"
@@ -231,7 +239,8 @@ def apply(
                 "COALESCE(" + _q(k) + ", '')" if k == "campaign_id" else _q(k) for k in key
             )
             table = _q(compiled.table)
-            raw.execute("BEGIN TRANSACTION")
+            if transaction:
+                raw.execute("BEGIN TRANSACTION")
             try:
                 raw.execute(
                     f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM {live} AS s "
@@ -243,9 +252,11 @@ def apply(
                         f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM "
                         f"(SELECT {dead_keys} FROM {mapped} WHERE deleted) AS s WHERE {cond})"
                     )
-                raw.execute("COMMIT")
+                if transaction:
+                    raw.execute("COMMIT")
             except BaseException:
-                raw.execute("ROLLBACK")
+                if transaction:
+                    raw.execute("ROLLBACK")
                 raise
         finally:
             for name in registered_tables:
