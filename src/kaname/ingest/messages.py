@@ -280,6 +280,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{title}: 同期が中断されました（{error}）。それまでに取り込んだデータは残り、"
         "次の同期はその続きから再開します",
     ),
+    "c_busy": (
+        "a sync of {source} is already running; this one was skipped (try again when it ends)",
+        "{source} は別の同期が実行中のため、今回の同期は行いませんでした（終了後にもう一度"
+        "実行してください）",
+    ),
+    "c_mapping_failed": (
+        "mapping into the canonical tables failed: {error}; the raw data is kept — fix the "
+        "mapping (kaname sources, connectors/{source}.mapping.yaml) and sync again",
+        "標準テーブルへのマッピングに失敗しました: {error}。取り込んだ元データは残っています。"
+        "マッピング（connectors/{source}.mapping.yaml）を直して再度同期してください",
+    ),
     "c_settings_invalid": (
         "{title} settings: {problems}",
         "{title} の設定に誤りがあります: {problems}",

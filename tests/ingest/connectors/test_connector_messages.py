@@ -208,3 +208,31 @@ def test_an_unknown_source_lists_the_sources_in_both_languages() -> None:
         "データソース 'hubspt' はありません。データソース: hubspot"
     )
     assert caught.value.text("en").startswith("unknown source 'hubspt'; sources: hubspot")
+
+
+def test_a_second_sync_of_a_busy_source_says_so(lang_ws: Workspace, hubspot: FakeHubSpot) -> None:
+    lang_ws.connectors.connect(
+        "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
+    )
+    lock = service_module._source_lock(f"{lang_ws.root}:hubspot")
+    with lock:  # another sync of this source holds it
+        [result] = lang_ws.connectors.sync("hubspot")
+    assert result.status == "busy"
+    assert said(lang_ws, "already running", "別の同期が実行中") in result.error
+
+
+def test_a_mapping_that_fails_keeps_the_raw_data_and_says_what_to_fix(
+    lang_ws: Workspace, hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang_ws.connectors.connect(
+        "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
+    )
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("unknown channel 'X'")
+
+    monkeypatch.setattr(service_module.ConnectorService, "_map", broken)
+    [result] = lang_ws.connectors.sync("hubspot")
+    assert result.status == "failed" and "unknown channel 'X'" in result.error
+    assert said(lang_ws, "fix the mapping", "マッピング") in result.error
+    assert lang_ws.connectors.raw_rows("hubspot")["raw_hubspot_contacts"] == 5

@@ -58,6 +58,7 @@ from kaname.ingest.connectors.secrets import (
     redact,
     register_secret,
 )
+from kaname.ingest.messages import message
 from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
 
 if TYPE_CHECKING:
@@ -306,7 +307,8 @@ class ConnectorService:
         lock = _source_lock(f"{self.ws.root}:{source}")
         mode = "full" if full else "incremental"
         if not lock.acquire(blocking=False):
-            return SyncResult(source, "busy", mode, error="a sync of this source is running")
+            busy = message("c_busy", self.ws.config.language, source=source)
+            return SyncResult(source, "busy", mode, error=busy)
         try:
             return self._run(source, full, progress or (lambda *_: None), trigger)
         finally:
@@ -360,9 +362,10 @@ class ConnectorService:
                 self._map(source, mapping, progress, result, scores)
             except (MappingError, ValueError, TypeError) as exc:
                 result.status = "failed"
-                result.error = (result.error + "; " if result.error else "") + redact(
-                    f"mapping: {exc}"
+                failed = message(
+                    "c_mapping_failed", self.ws.config.language, source=source, error=str(exc)
                 )
+                result.error = (result.error + "; " if result.error else "") + redact(failed)
         self._finish(result)
         return result
 
