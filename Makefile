@@ -2,7 +2,7 @@
 PYTHON ?= python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-fast lint format docs bench bench-attribution bench-web messages clean
+.PHONY: help install demo test test-fast lint format docs bench bench-attribution bench-web bench-connect messages clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ bench-attribution: ## Markov attribution vs ChannelAttribution, BG/NBD fit (1M e
 
 bench-web: ## the dashboard under load vs a static file, scale 10 (docs/benchmarks.md)
 	$(PYTHON) benchmarks/web_load.py --scale 10 --clients 50 --seconds 30
+
+bench-connect: ## HubSpot sync vs plain paging (200k), CSV import vs read_csv (1M)
+	$(PYTHON) benchmarks/sync_hubspot.py --contacts 200000
+	$(PYTHON) benchmarks/import_csv.py --rows 1000000 --repeat 3
 
 messages: ## extract the UI strings (check the Japanese catalogs in src/kaname/web/locales/)
 	mkdir -p build && pybabel extract -F babel.cfg -k _ --no-location -o build/messages.pot .
