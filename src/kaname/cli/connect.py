@@ -121,6 +121,7 @@ def sync(
             console.print(
                 f"[{style}]{r.source}: {r.status}[/] ({r.mode}) {r.rows:,} raw records"
                 + (f", {r.rejected:,} left out of the canonical tables" if r.rejected else "")
+                + (f", {r.deleted:,} report rows no longer reported, removed" if r.deleted else "")
             )
             for name, count in sorted(r.tables.items()):
                 console.print(f"  {name:<34} {count:>10,}")

@@ -94,12 +94,12 @@ def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: Dashboard) -> di
     """For a KPI that adds up over the period (leads, revenue …), what is already done counts:
     the period's forecast is the actual so far plus the ETS forecast of the part still to come
     (the same business-day share the run-rate projection uses)."""
-    from kaname.metrics.report import _additive
+    from kaname.metrics.report import is_additive
 
     actual, projection = rec.get("actual"), rec.get("projection")
     if not forecast or actual is None or not projection:
         return forecast
-    if not _additive(dash.ws.engine(), rec["kpi"]):
+    if not is_additive(dash.ws.engine(), rec["kpi"]):
         return forecast
     remaining = max(0.0, 1.0 - actual / projection)
     return {
@@ -472,9 +472,9 @@ def plan_findings(dash: Dashboard) -> list[dict[str, Any]]:
 
 
 def _table(measure: str) -> str:
-    from kaname.metrics.engine import _table_of
+    from kaname.metrics.engine import table_of
 
-    return _table_of(measure)
+    return table_of(measure)
 
 
 def tree(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:

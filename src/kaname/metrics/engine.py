@@ -385,9 +385,7 @@ class MetricEngine:
 
     def has_data(self, kpi_id: str) -> bool:
         """True when every table the KPI reads holds at least one row."""
-        return all(
-            self.coverage(_table_of(m)) is not None for m in self.catalog.measures_of(kpi_id)
-        )
+        return all(self.coverage(table_of(m)) is not None for m in self.catalog.measures_of(kpi_id))
 
     def window(self) -> tuple[dt.date, dt.date] | None:
         """First and last day any canonical table holds data for."""
@@ -406,7 +404,7 @@ class MetricEngine:
             mask = frame["kpi"] == kpi_id
             empty = sorted(
                 t
-                for t in {_table_of(n) for n in self.catalog.measures_of(kpi_id)}
+                for t in {table_of(n) for n in self.catalog.measures_of(kpi_id)}
                 if self.coverage(t) is None
             )
             if empty:
@@ -449,7 +447,8 @@ _TIME_OF_TABLE: dict[str, tuple[str, ...]] = {
 }
 
 
-def _table_of(measure: str) -> str:
+def table_of(measure: str) -> str:
+    """The canonical table a measure counts or sums."""
     m = MEASURES[measure]
     if isinstance(m, EventMeasure):
         return m.table

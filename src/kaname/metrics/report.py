@@ -98,7 +98,7 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
             math.isnan(target)
             and not request.dimension
             and not request.filters
-            and _additive(engine, rec.kpi)
+            and is_additive(engine, rec.kpi)
         ):
             target = targets.rolled_up(rec.kpi, period, request.as_of, engine.fy_start_month)
         value = float(rec.value)
@@ -126,7 +126,7 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 
-def _additive(engine: MetricEngine, kpi_id: str) -> bool:
+def is_additive(engine: MetricEngine, kpi_id: str) -> bool:
     """True when the KPI is one additive measure, so monthly targets add up to longer periods."""
     names = engine.catalog.resolve(kpi_id).names
     return len(names) == 1 and isinstance(MEASURES.get(names[0]), EventMeasure)

@@ -173,6 +173,7 @@ def test_rows_gone_from_a_repulled_window_leave_the_canonical_table(
     [result] = ws.connectors.sync("ga4")
     assert result.status == "ok", result.error
     assert result.deleted == 2
+    assert ws.connectors.history("ga4")[0]["deleted"] == 2
     rows = by_key(ws)
     assert ("2025-04-09", "email") not in rows
     assert rows[("2025-04-09", "paid_ads")]["sessions"] == 20 + 9  # Paid Search alone

@@ -274,7 +274,7 @@ class ConnectorService:
 
     def history(self, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Sync runs, newest first: id, source, mode, trigger, status, started_at, finished_at,
-        rows, tables (rows per table), error."""
+        rows, tables (rows per table), rejected, deleted (report rows gone), error."""
         with self.ws.appdb.session() as session:
             query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
             if source:
@@ -686,7 +686,9 @@ class ConnectorService:
                 return
             run.status = result.status
             run.rows = result.rows
-            run.table_rows = json.dumps({**result.tables, "_rejected": result.rejected})
+            run.table_rows = json.dumps(
+                {**result.tables, "_rejected": result.rejected, "_deleted": result.deleted}
+            )
             run.error = result.error
             run.finished_at = _now()
 
@@ -782,6 +784,7 @@ def _days(sweep: Sweep) -> tuple[str, str]:
 def _run_dict(run: SyncRun) -> dict[str, Any]:
     tables = json.loads(run.table_rows or "{}")
     rejected = int(tables.pop("_rejected", 0))
+    deleted = int(tables.pop("_deleted", 0))
     return {
         "id": run.id,
         "source": run.source,
@@ -793,6 +796,7 @@ def _run_dict(run: SyncRun) -> dict[str, Any]:
         "rows": run.rows,
         "tables": tables,
         "rejected": rejected,
+        "deleted": deleted,
         "error": run.error,
     }
 
