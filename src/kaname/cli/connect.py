@@ -55,8 +55,10 @@ def connect(
         Optional[list[str]],  # noqa: UP045
         typer.Option(
             "--set",
-            help="A setting as name=value (repeatable); secrets are prompted. A key file by its "
-            "path: --set service_account_json=@key.json (GA4, Google Ads).",
+            help="A setting as name=value (repeatable). Required settings not given are "
+            "prompted (secrets without echo); optional ones, such as one of two kinds of "
+            "credentials, are given here. A key file by its path: --set "
+            "service_account_json=@key.json (GA4, Google Ads).",
         ),
     ] = None,
     check: Annotated[
