@@ -1,7 +1,8 @@
 """HubSpot contacts and companies are read from their page bodies in bulk (columnar.py) into raw
 tables with one column per field: the records are the ones the per-record path builds, pages that
-do not fit the declared shape fall back to that path, and a raw table an earlier version stored
-as JSON is converted in place."""
+do not fit the declared shape fall back to that path, a raw table an earlier version stored as
+JSON is converted in place, and custom properties asked for in the settings are fetched, stored
+and mapped."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from connector_fakes import FakeHubSpot
 
 from kaname.ingest.connectors import columnar
+from kaname.ingest.connectors.hubspot.mapping import DEFAULT_MAPPING
 from kaname.ingest.connectors.hubspot.source import _record, columnar_spec
 from kaname.ingest.connectors.load import read_raw
 from kaname.workspace import Workspace
@@ -161,3 +164,46 @@ def test_read_pages_takes_bodies_with_line_breaks_and_unknown_fields() -> None:
     assert len(rows) == 1
     assert rows[0]["name"] == "改行\nあり" and rows[0]["updatedAt"] == "2025-04-02T00:00:00.000Z"
     assert "hs_object_id" not in rows[0]
+
+
+def test_a_custom_property_is_fetched_stored_and_mapped(tmp_path: Path) -> None:
+    fake = _fake()
+    try:
+        for i in range(1, 26):
+            fake.put("contacts", str(i), size_band="大企業" if i % 2 else "中小企業")
+        root = tmp_path / "ws"
+        ws = Workspace.init(root)
+        (root / "connectors").mkdir()
+        # The default leads entry, with segment from the custom property.
+        [leads] = [e for e in DEFAULT_MAPPING["tables"] if e["table"] == "leads"]
+        entry = {
+            **leads,
+            "columns": {
+                **leads["columns"],
+                "segment": {
+                    "field": "size_band",
+                    "values": {"大企業": "enterprise", "中小企業": "smb"},
+                },
+            },
+        }
+        (root / "connectors" / "hubspot.mapping.yaml").write_text(
+            yaml.safe_dump({"tables": [entry]}, allow_unicode=True), encoding="utf-8"
+        )
+        ws.connectors.connect(
+            "hubspot",
+            {
+                "access_token": TOKEN,
+                "base_url": fake.url,
+                "page_size": 10,
+                "contact_properties": "size_band, jobtitle",
+            },
+            check=False,
+        )
+        [result] = ws.connectors.sync("hubspot")
+        assert result.status == "ok", result.error
+        assert _raw(ws, "raw_hubspot_contacts")["1"]["size_band"] == "大企業"
+        segments = {r["lead_id"]: r["segment"] for r in _leads(ws)}
+        assert segments["1"] == "enterprise" and segments["2"] == "smb"
+        ws.close()
+    finally:
+        fake.stop()

@@ -142,10 +142,17 @@ def _high(results: list[dict[str, Any]], modified: str) -> dt.datetime | None:
     return max(parsed) if parsed else None
 
 
-def columnar_spec(name: str) -> ColumnarSpec | None:
+def object_spec(name: str, extra: list[str] | None = None) -> dict[str, Any]:
+    """An object's request spec (OBJECTS) with `extra` properties requested too."""
+    spec = dict(OBJECTS[name])
+    spec["properties"] = list(dict.fromkeys([*spec["properties"], *(extra or [])]))
+    return spec
+
+
+def columnar_spec(name: str, extra: list[str] | None = None) -> ColumnarSpec | None:
     """How the writer reads an object's pages in bulk; None for objects fetched with history
     or associations (deals), whose records keep the per-record path."""
-    spec = OBJECTS[name]
+    spec = object_spec(name, extra)
     if spec.get("history") or spec.get("associations"):
         return None
     modified = spec["modified"]
@@ -177,11 +184,12 @@ def _params(spec: dict[str, Any], page_size: int, archived: bool) -> dict[str, A
 
 
 def object_stream(name: str, config: HubSpotConfig, client: HttpClient) -> Stream:
-    spec = OBJECTS[name]
+    extra = config.extra_properties(name)
+    spec = object_spec(name, extra)
     modified = spec["modified"]
     path = f"/crm/v3/objects/{name}"
 
-    columnar = columnar_spec(name)
+    columnar = columnar_spec(name, extra)
 
     def fetch(state: dict[str, Any], full: bool, bodies: bool = False) -> Iterator[Page]:
         """Pages of records; with `bodies` (a columnar object), pages of bodies instead."""
