@@ -261,6 +261,7 @@ def test_sources_connect_sync_in_the_background_and_show_history(
     )
     assert started.status_code == 200
     assert 'data-testid="job-hubspot"' in started.text
+    assert "<strong>HubSpot</strong>" in started.text  # the product's name, not its id
     job = service.sync_jobs(app.state.dashboard).wait("hubspot", 60)
     assert job is not None and job.state == "ok", job and job.to_dict()
     status = viewer.get("/sources/status?polling=1", headers={"HX-Request": "true"})
@@ -331,6 +332,7 @@ def test_connect_forms_and_their_errors_follow_the_users_language(
     from markupsafe import escape
 
     from kaname.web.i18n import catalog
+    from kaname.web.routes.connect import code_spans
 
     admin = clients["admin"]
     ja = catalog("ja")
@@ -342,10 +344,12 @@ def test_connect_forms_and_their_errors_follow_the_users_language(
             assert str(escape(ja[" ".join(spec["doc"].split())])) in page, spec["source"]
             for f in spec["fields"]:
                 label = re.search(
-                    rf'data-testid="field-{spec["source"]}-{f["name"]}">([^<]*)<code>', page
+                    rf'data-testid="field-{spec["source"]}-{f["name"]}"><span class="name">'
+                    r"([^<]*)<code>",
+                    page,
                 )
                 assert label and label[1].strip() == ja[f["name"]], (spec["source"], f["name"])
-                assert str(escape(ja[f["help"]])) in page, (spec["source"], f["name"])
+                assert str(code_spans(ja[f["help"]])) in page, (spec["source"], f["name"])
         assert "サービスアカウントのキー（JSON）" in page and "一括エクスポートの開始日" in page
         refused = admin.post(
             "/sources/meta_ads/connect", data={"csrf_token": csrf_of(admin), "page_size": "x"}
@@ -361,7 +365,9 @@ def test_connect_forms_and_their_errors_follow_the_users_language(
 
         _set_language(admin, "en")
         page = admin.get("/sources").text
-        assert 'data-testid="field-marketo-bulk_start_date">bulk_start_date' in page
+        assert (
+            'data-testid="field-marketo-bulk_start_date"><span class="name">bulk_start_date' in page
+        )
         assert str(escape("Bulk export: leads created since this date (YYYY-MM-DD)")) in page
         refused = admin.post(
             "/sources/meta_ads/connect", data={"csrf_token": csrf_of(admin), "page_size": "x"}
@@ -375,3 +381,73 @@ def test_connect_forms_and_their_errors_follow_the_users_language(
         )
     finally:
         _set_language(admin, "workspace")  # not ja/en: back to the workspace language
+
+
+def test_data_pages_speak_the_users_language_and_show_each_error_once(
+    clients: dict[str, TestClient],
+) -> None:
+    admin = clients["admin"]
+    try:
+        _set_language(admin, "ja")
+        empty = admin.post(
+            "/import/upload",
+            data={"csrf_token": csrf_of(admin), "table": "leads"},
+            files={"file": ("空.csv", b"", "text/csv")},
+        )
+        assert empty.status_code == 400 and "アップロードしたファイルが空です" in empty.text
+        assert "リード (leads)" in admin.get("/import").text  # tables by name, id beside it
+        merge = admin.post(
+            "/quality/merge",
+            data={"csrf_token": csrf_of(admin), "table": "leads", "keep": "X-1", "others": ""},
+        )
+        assert merge.status_code == 400
+        assert "残すレコードと、そこへ統合するレコードを 1 件以上指定してください" in merge.text
+        notice = admin.get("/sources?done=connected&source=hubspot").text
+        assert "HubSpot を接続しました。" in notice
+
+        # a refused connect form shows its error once, in its own card beside the form
+        refused = admin.post(
+            "/sources/meta_ads/connect", data={"csrf_token": csrf_of(admin), "page_size": "x"}
+        )
+        assert refused.status_code == 400
+        assert refused.text.count('data-testid="error"') == 1
+        card = refused.text.split('data-testid="source-meta_ads"')[1].split("</section>")[0]
+        assert 'data-testid="error"' in card and "<details open>" in card
+
+        page = admin.get("/sources").text
+        # a yes/no setting is a choice, not a text field holding "True"
+        marketo = page.split('data-testid="connect-marketo"')[1].split("</form>")[0]
+        assert '<select name="bulk_export">' in marketo and 'value="True"' not in marketo
+        # commands in help texts read as code, not with their backticks
+        assert "<code>gcloud auth print-access-token</code>" in page
+        assert "`gcloud" not in page
+
+        _set_language(admin, "en")
+        empty = admin.post(
+            "/import/upload",
+            data={"csrf_token": csrf_of(admin), "table": "leads"},
+            files={"file": ("empty.csv", b"", "text/csv")},
+        )
+        assert "the uploaded file is empty" in empty.text
+        assert "HubSpot is connected." in admin.get("/sources?done=connected&source=hubspot").text
+    finally:
+        _set_language(admin, "workspace")
+
+
+def test_sync_steps_and_finding_examples_read_as_people_say_them() -> None:
+    from kaname.web.i18n import translator
+    from kaname.web.routes.connect import code_spans, example_cell, progress_step
+
+    ja = translator("ja")
+    job = {"source": "hubspot", "label": ""}
+    assert progress_step(job, ja) == "開始しています…"
+    assert progress_step({**job, "label": "hubspot contacts"}, ja) == "contacts を読み込んでいます…"
+    assert progress_step({**job, "label": "hubspot → canonical"}, ja) == (
+        "標準テーブルに変換しています…"
+    )
+    assert progress_step({**job, "label": "refresh"}, ja) == "KPI を再計算しています…"
+    assert example_cell("2026-06-12T00:00:00") == "2026-06-12"
+    assert example_cell("2026-06-12T10:30:00") == "2026-06-12 10:30"
+    assert example_cell(4829.0) == "4,829" and example_cell(12.345) == "12.35"
+    assert example_cell("DUP-1") == "DUP-1" and example_cell(None) == ""
+    assert str(code_spans("run `kaname <x>` & go")) == "run <code>kaname &lt;x&gt;</code> &amp; go"

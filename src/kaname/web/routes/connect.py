@@ -7,17 +7,20 @@ audited. Secrets never come back: the service stores them encrypted and shows "*
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from kaname.accounts import Accounts
 from kaname.dashboard import Dashboard
 from kaname.dashboard import connect as service
 from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer
-from kaname.web.i18n import Translator
+from kaname.web.display import number
+from kaname.web.i18n import Translator, translator
 from kaname.web.render import render
 from kaname.web.security import Caller
 
@@ -47,7 +50,77 @@ def _error(exc: Exception, lang: str = "") -> JSONResponse:
 
 
 def _said(exc: Exception, lang: str) -> str:
-    return service.error_text(exc, lang) if lang else str(exc)
+    if not lang:
+        return str(exc)
+    if isinstance(exc, service.ConnectError):
+        return service_errors(translator(lang)).get(str(exc), str(exc))
+    return service.error_text(exc, lang)
+
+
+def service_errors(_: Translator) -> dict[str, str]:
+    """The Connect service's fixed messages (it raises them in English) in the user's language."""
+    return {
+        "choose a CSV or Excel file to upload": _("choose a CSV or Excel file to upload"),
+        "the uploaded file is empty": _("the uploaded file is empty"),
+        "the upload has expired: upload the file again": _(
+            "the upload has expired: upload the file again"
+        ),
+        "name the record to keep and at least one other to merge into it": _(
+            "name the record to keep and at least one other to merge into it"
+        ),
+        "only leads and accounts can be merged": _("only leads and accounts can be merged"),
+    }
+
+
+def table_names(_: Translator) -> dict[str, str]:
+    """Canonical tables as users call them (the table name itself stays beside it)."""
+    return {
+        "accounts": _("Accounts"),
+        "leads": _("Leads"),
+        "touchpoints": _("Touchpoints"),
+        "campaigns": _("Campaigns"),
+        "spend": _("Spend"),
+        "web_traffic": _("Web traffic"),
+        "opportunities": _("Opportunities"),
+        "subscriptions": _("Subscriptions"),
+        "nps_responses": _("NPS responses"),
+    }
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> Markup:
+    """Help and fix texts mark commands and setting names with backticks: show them as code."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text))))
+
+
+def breakable(name: str) -> Markup:
+    """A long table name (raw_hubspot_email_events) that may wrap after its underscores."""
+    return Markup(escape(name).replace("_", Markup("_<wbr>")))
+
+
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})[\d:.]*")
+
+
+def example_cell(value: Any) -> str:
+    """A finding's example value as people read it: a date without a midnight time, an amount
+    without a trailing .0 and with thousands separators; IDs and text as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return number(value, 0 if value.is_integer() else 2)
+    text = str(value)
+    stamp = _STAMP.fullmatch(text)
+    if stamp:
+        midnight = not text[11:].strip("0:.")
+        return stamp[1] if midnight else f"{stamp[1]} {stamp[2]}"
+    return text
+
+
+def source_titles(dash: Dashboard) -> dict[str, str]:
+    """source id → its product name (HubSpot, Google Ads...), for notices, progress and history."""
+    return {a["source"]: a["title"] for a in dash.ws.connectors.available()}
 
 
 def severity_names(_: Translator) -> dict[str, str]:
@@ -64,6 +137,32 @@ def run_states(_: Translator) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------- sources
+def _status(dash: Dashboard, _: Translator, polling: bool) -> dict[str, Any]:
+    """What the sync progress partial shows: the jobs, their states and steps in words."""
+    return {
+        "jobs": service.jobs(dash),
+        "states": run_states(_),
+        "titles": source_titles(dash),
+        "step": lambda job: progress_step(job, _),
+        "polling": polling,
+    }
+
+
+def progress_step(job: dict[str, Any], _: Translator) -> str:
+    """A running sync's step in the user's language. The service labels its steps
+    "<source> <stream>", "<source> → canonical" and "refresh"."""
+    label, source = job.get("label") or "", job.get("source", "")
+    if not label:
+        return _("Starting…")
+    if label == "refresh":
+        return _("Refreshing the KPIs…")
+    if label == f"{source} → canonical":
+        return _("Mapping into the canonical tables…")
+    if label.startswith(f"{source} "):
+        return _("Reading {stream}…", stream=label.removeprefix(f"{source} "))
+    return label
+
+
 def _sources_page(
     request: Request, dash: Dashboard, _: Translator, status: int = 200, **extra: Any
 ) -> Response:
@@ -73,9 +172,9 @@ def _sources_page(
         "sources.html",
         {
             "data": data,
-            "jobs": service.jobs(dash),
-            "states": run_states(_),
-            "polling": False,
+            **_status(dash, _, polling=False),
+            "code_spans": code_spans,
+            "breakable": breakable,
             **extra,
         },
         status,
@@ -87,10 +186,11 @@ def _sources_page(
 def sources_page(
     request: Request, who: Who, dash: Dash, _: Gettext, done: str = "", source: str = ""
 ) -> Response:
+    title = source_titles(dash).get(source, source)
     notices = {
-        "connected": _("{source} is connected.", source=source),
-        "disconnected": _("{source} is disconnected; its data stays.", source=source),
-        "started": _("The sync of {source} has started.", source=source),
+        "connected": _("{source} is connected.", source=title),
+        "disconnected": _("{source} is disconnected; its data stays.", source=title),
+        "started": _("The sync of {source} has started.", source=title),
     }
     return _sources_page(request, dash, _, notice=notices.get(done, ""))
 
@@ -101,7 +201,7 @@ def sync_status(request: Request, who: Who, dash: Dash, _: Gettext, polling: int
     return render(
         request,
         "_sync_status.html",
-        {"jobs": service.jobs(dash), "states": run_states(_), "polling": bool(polling)},
+        _status(dash, _, bool(polling)),
     )
 
 
@@ -139,14 +239,15 @@ async def sync_form(request: Request, source: str, who: Editor, dash: Dash, _: G
     except ERRORS as exc:
         error = _said(exc, current_language(request))
         if request.headers.get("HX-Request"):
-            return render(request, "_sync_status.html", {"jobs": [], "error": error}, 400)
+            context = {**_status(dash, _, polling=False), "jobs": [], "sync_error": error}
+            return render(request, "_sync_status.html", context, 400)
         return _sources_page(request, dash, _, 400, error=error)
     _audit(request, who, "source.sync", source, {"mode": job.to_dict()["mode"]})
     if request.headers.get("HX-Request"):
         return render(
             request,
             "_sync_status.html",
-            {"jobs": service.jobs(dash), "states": run_states(_), "polling": True},
+            _status(dash, _, polling=True),
         )
     return RedirectResponse(f"/sources?done=started&source={source}", status_code=303)
 
@@ -234,6 +335,7 @@ def sync_json(
 def _import_page(request: Request, dash: Dashboard, status: int = 200, **extra: Any) -> Response:
     context = {
         "data": service.import_page(dash),
+        "table_names": table_names(translator(current_language(request))),
         "suggestion": None,
         "summary": None,
         "error": "",
@@ -259,7 +361,8 @@ async def upload_form(request: Request, who: Editor, dash: Dash) -> Response:
         token = service.store_upload(dash, upload.filename or "", await upload.read())
         suggestion = service.suggest(dash, table, token)
     except ERRORS as exc:
-        return _import_page(request, dash, 400, error=str(exc), table=table)
+        error = _said(exc, current_language(request))
+        return _import_page(request, dash, 400, error=error, table=table)
     return _import_page(request, dash, suggestion=suggestion, table=table)
 
 
@@ -283,7 +386,8 @@ async def run_form(request: Request, who: Editor, dash: Dash, _: Gettext) -> Res
         path = service.upload_path(dash, upload)
         summary = service.run_import(dash, table, path, mapping, dry_run, who.user.username)
     except ERRORS as exc:
-        return _import_page(request, dash, 400, error=str(exc), table=table, suggestion=suggestion)
+        error = _said(exc, current_language(request))
+        return _import_page(request, dash, 400, error=error, table=table, suggestion=suggestion)
     if not dry_run:
         _audit(request, who, "import.run", f"{table} ← {summary['file']}", _counts(summary))
         service.drop_upload(dash, upload)
@@ -391,7 +495,16 @@ def _quality_page(
     return render(
         request,
         "quality.html",
-        {"data": data, "severities": severity_names(_), "error": "", "merged": None, **extra},
+        {
+            "data": data,
+            "severities": severity_names(_),
+            "table_names": table_names(_),
+            "code_spans": code_spans,
+            "cell": example_cell,
+            "error": "",
+            "merged": None,
+            **extra,
+        },
         status,
         partial="_quality.html",
     )
@@ -416,7 +529,7 @@ async def merge_form(request: Request, who: Editor, dash: Dash, lang: Lang, _: G
             who.user.username,
         )
     except ERRORS as exc:
-        return _quality_page(request, dash, lang, _, 400, error=str(exc))
+        return _quality_page(request, dash, lang, _, 400, error=_said(exc, lang))
     _audit(request, who, "quality.merge", f"{result['table']}:{result['kept']}", result)
     return _quality_page(request, dash, lang, _, merged=result)
 
