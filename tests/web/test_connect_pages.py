@@ -4,6 +4,8 @@ background sync, progress and history. Secrets never appear; viewers cannot chan
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kaname.dashboard import connect as service
+from kaname.store.connector_models import SyncRun
 from kaname.workspace import Workspace
 from web_helpers import csrf_of
 
@@ -451,3 +454,44 @@ def test_sync_steps_and_finding_examples_read_as_people_say_them() -> None:
     assert example_cell(4829.0) == "4,829" and example_cell(12.345) == "12.35"
     assert example_cell("DUP-1") == "DUP-1" and example_cell(None) == ""
     assert str(code_spans("run `kaname <x>` & go")) == "run <code>kaname &lt;x&gt;</code> &amp; go"
+
+
+def test_sources_say_how_many_report_rows_a_sync_removed(
+    clients: dict[str, TestClient],
+    app,
+    hubspot: FakeHubSpot,  # type: ignore[no-untyped-def]
+) -> None:
+    ws = app.state.ws
+    if "hubspot" not in ws.connectors.connected():
+        ws.connectors.connect(
+            "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
+        )
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with ws.appdb.session() as session:
+        session.add(
+            SyncRun(
+                source="hubspot",
+                mode="incremental",
+                trigger="schedule",
+                started_at=now,
+                finished_at=now,
+                status="ok",
+                rows=12,
+                table_rows=json.dumps({"raw_hubspot_contacts": 12, "_deleted": 3}),
+                error="",
+            )
+        )
+    history = clients["viewer"].get("/api/sources/hubspot/history").json()
+    assert history[0]["deleted"] == 3
+    page = clients["viewer"].get("/sources").text
+    assert "3 件はソースに無くなったため削除" in page or "3 no longer reported, removed" in page
+
+
+def test_connect_service_errors_read_in_each_language() -> None:
+    error = service.ConnectError("w_not_a_column", column="会社", table="leads")
+    assert str(error) == service.error_text(error, "en")
+    assert "'会社' is not a column of leads" in service.error_text(error, "en")
+    assert "'会社' は leads の列ではありません" in service.error_text(error, "ja")
+    with pytest.raises(service.ConnectError) as caught:
+        service.check_table("deals")
+    assert "テーブル 'deals' はありません" in service.error_text(caught.value, "ja")

@@ -31,6 +31,7 @@ from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.secrets import SecretKeyError
 from kaname.ingest.importer.mapping import MappingError as ImportMappingError
 from kaname.ingest.importer.readers import ReadError
+from kaname.ingest.messages import both
 from kaname.ingest.scoring import ScoringError
 
 if TYPE_CHECKING:
@@ -45,7 +46,12 @@ IMPORT_TABLES = tuple(TABLES_BY_NAME)
 
 
 class ConnectError(Exception):
-    """A request the Connect pages refuse with a message for the user (bad upload, form...)."""
+    """A request the Connect pages refuse with a message for the user (bad upload, form...):
+    `str()` in English, `texts` in each language (ingest/messages.py)."""
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        self.texts = both(key, **values)
+        super().__init__(self.texts["en"])
 
 
 def _now() -> dt.datetime:
@@ -317,7 +323,7 @@ def _upload_root(dash: Dashboard) -> Path:
 
 def check_table(table: str) -> str:
     if table not in TABLES_BY_NAME:
-        raise ConnectError(f"unknown table {table!r}: one of {', '.join(IMPORT_TABLES)}")
+        raise ConnectError("w_unknown_table", table=table, tables=", ".join(IMPORT_TABLES))
     return table
 
 
@@ -326,9 +332,9 @@ def store_upload(dash: Dashboard, filename: str, data: bytes) -> str:
     name = Path(filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise ConnectError(f"upload a CSV or Excel file ({', '.join(UPLOAD_SUFFIXES)})")
+        raise ConnectError("w_upload_type", suffixes=", ".join(UPLOAD_SUFFIXES))
     if not data:
-        raise ConnectError("the uploaded file is empty")
+        raise ConnectError("w_empty_upload")
     upload = secrets.token_hex(12)
     folder = _upload_root(dash) / upload
     folder.mkdir(parents=True, exist_ok=True)
@@ -339,11 +345,11 @@ def store_upload(dash: Dashboard, filename: str, data: bytes) -> str:
 
 def upload_path(dash: Dashboard, upload: str) -> Path:
     if not re.fullmatch(r"[0-9a-f]{24}", upload or ""):
-        raise ConnectError("the upload has expired: upload the file again")
+        raise ConnectError("w_upload_expired")
     folder = _upload_root(dash) / upload
     files = sorted(folder.glob("*")) if folder.is_dir() else []
     if not files:
-        raise ConnectError("the upload has expired: upload the file again")
+        raise ConnectError("w_upload_expired")
     return files[0]
 
 
@@ -372,7 +378,7 @@ def edited_mapping(suggestion: dict[str, Any], form: dict[str, Any]) -> dict[str
         chosen = form.get(key, row.get("column") or "") if key in form else row.get("column")
         chosen = (chosen or "").strip() or None
         if chosen is not None and chosen not in allowed:
-            raise ConnectError(f"{chosen!r} is not a column of {suggestion['table']}")
+            raise ConnectError("w_not_a_column", column=chosen, table=suggestion["table"])
         columns[row["header"]] = chosen
     mapping["columns"] = columns
     return mapping
@@ -455,11 +461,11 @@ def merge(
 ) -> dict[str, Any]:
     """Merge duplicates into `keep` (logged by the service), then refresh and invalidate."""
     if table not in MERGE_TABLES:
-        raise ConnectError(f"only {' and '.join(MERGE_TABLES)} can be merged")
+        raise ConnectError("w_merge_tables")
     keep = keep.strip()
     others = [o.strip() for o in others if o.strip() and o.strip() != keep]
     if not keep or not others:
-        raise ConnectError("name the record to keep and at least one other to merge into it")
+        raise ConnectError("w_merge_what")
     with dash.lock:
         result = dash.ws.ingest.merge(table, keep, others, reason, created_by=actor)
         dash.ws.refresh()
@@ -468,7 +474,10 @@ def merge(
 
 
 def error_text(exc: Exception, language: str) -> str:
-    """A user error in `language` when it was written in each (ConnectorError), else as raised."""
+    """A user error in `language` when it was written in each (ConnectorError, ConnectError),
+    else as raised."""
+    if isinstance(exc, ConnectError):
+        return exc.texts.get(language) or str(exc)
     return exc.text(language) if isinstance(exc, ConnectorError) else str(exc)
 
 

@@ -270,7 +270,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{source} は同期中です。同期が終わってから接続を解除してください",
     ),
     "c_refused": (
-        "{title}: {error}",
+        "{title}: could not connect; check the credentials and settings ({title} replied: "
+        "{error})",
         "{title} に接続できませんでした。認証情報と設定を確認してください"
         "（{title} の応答: {error}）",
     ),
@@ -279,6 +280,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "continues from there",
         "{title}: 同期が中断されました（{error}）。それまでに取り込んだデータは残り、"
         "次の同期はその続きから再開します",
+    ),
+    "w_unknown_table": (
+        "unknown table {table!r}: one of {tables}",
+        "テーブル {table!r} はありません。次のいずれかです: {tables}",
+    ),
+    "w_upload_type": (
+        "upload a CSV or Excel file ({suffixes})",
+        "CSV または Excel ファイル（{suffixes}）をアップロードしてください",
+    ),
+    "w_choose_file": (
+        "choose a CSV or Excel file to upload",
+        "取り込む CSV または Excel ファイルを選んでください",
+    ),
+    "w_empty_upload": ("the uploaded file is empty", "アップロードしたファイルが空です"),
+    "w_upload_expired": (
+        "the upload has expired: upload the file again",
+        "アップロードの有効期限が切れました。もう一度ファイルをアップロードしてください",
+    ),
+    "w_not_a_column": (
+        "{column!r} is not a column of {table}; choose one of its columns or leave it empty",
+        "{column!r} は {table} の列ではありません。列を選び直すか、空欄にしてください",
+    ),
+    "w_merge_tables": (
+        "only leads and accounts can be merged",
+        "統合できるのはリード（leads）と取引先企業（accounts）だけです",
+    ),
+    "w_merge_what": (
+        "name the record to keep and at least one other to merge into it",
+        "残すレコードと、そこへ統合するレコードを 1 件以上指定してください",
+    ),
+    "w_mapping_yaml": (
+        "mapping: {error}",
+        "マッピングの YAML を読めません: {error}",
+    ),
+    "w_mapping_shape": (
+        "mapping: give {{table, columns: {{header: column}}}}",
+        "マッピングは {{table, columns: {{見出し: 列}}}} の形で書いてください",
     ),
     "c_busy": (
         "a sync of {source} is already running; this one was skipped (try again when it ends)",

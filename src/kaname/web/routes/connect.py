@@ -52,24 +52,7 @@ def _error(exc: Exception, lang: str = "") -> JSONResponse:
 def _said(exc: Exception, lang: str) -> str:
     if not lang:
         return str(exc)
-    if isinstance(exc, service.ConnectError):
-        return service_errors(translator(lang)).get(str(exc), str(exc))
     return service.error_text(exc, lang)
-
-
-def service_errors(_: Translator) -> dict[str, str]:
-    """The Connect service's fixed messages (it raises them in English) in the user's language."""
-    return {
-        "choose a CSV or Excel file to upload": _("choose a CSV or Excel file to upload"),
-        "the uploaded file is empty": _("the uploaded file is empty"),
-        "the upload has expired: upload the file again": _(
-            "the upload has expired: upload the file again"
-        ),
-        "name the record to keep and at least one other to merge into it": _(
-            "name the record to keep and at least one other to merge into it"
-        ),
-        "only leads and accounts can be merged": _("only leads and accounts can be merged"),
-    }
 
 
 def table_names(_: Translator) -> dict[str, str]:
@@ -357,7 +340,7 @@ async def upload_form(request: Request, who: Editor, dash: Dash) -> Response:
     upload = form.get("file")
     try:
         if not isinstance(upload, StarletteUpload):
-            raise service.ConnectError("choose a CSV or Excel file to upload")
+            raise service.ConnectError("w_choose_file")
         token = service.store_upload(dash, upload.filename or "", await upload.read())
         suggestion = service.suggest(dash, table, token)
     except ERRORS as exc:
@@ -479,9 +462,9 @@ def _parse_mapping(text: str) -> dict[str, Any]:
     try:
         found = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise service.ConnectError(f"mapping: {exc}") from None
+        raise service.ConnectError("w_mapping_yaml", error=str(exc)) from None
     if not isinstance(found, dict):
-        raise service.ConnectError("mapping: give {table, columns: {header: column}}")
+        raise service.ConnectError("w_mapping_shape")
     return found
 
 
