@@ -495,3 +495,16 @@ def test_connect_service_errors_read_in_each_language() -> None:
     with pytest.raises(service.ConnectError) as caught:
         service.check_table("deals")
     assert "テーブル 'deals' はありません" in service.error_text(caught.value, "ja")
+
+
+def test_a_duplicate_email_proposes_merging_every_duplicate_into_the_first() -> None:
+    finding = {
+        "id": "duplicate_lead_emails",
+        "examples": [
+            {"email": "a@example.jp", "first_id": "L1", "last_id": "L9", "lead_ids": "L1, L4, L9"},
+            {"email": "b@example.jp", "first_id": "L2", "last_id": "L3", "lead_ids": None},
+        ],
+    }
+    three, two = service.merge_choices(finding)
+    assert three["keep"] == "L1" and three["others"] == ["L4", "L9"]
+    assert two["keep"] == "L2" and two["others"] == ["L3"]

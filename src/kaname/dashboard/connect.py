@@ -448,7 +448,10 @@ def merge_choices(finding: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for ex in finding.get("examples", []):
         if finding["id"] == "duplicate_lead_emails" and ex.get("first_id"):
-            others = [ex["last_id"]] if ex.get("last_id") != ex["first_id"] else []
+            # Every duplicate of the address into the first one (lead_ids lists them all).
+            listed = [i.strip() for i in str(ex.get("lead_ids") or "").split(",") if i.strip()]
+            others = [i for i in dict.fromkeys([*listed, ex.get("last_id")]) if i]
+            others = [i for i in others if i != ex["first_id"]]
             out.append({"table": "leads", "keep": ex["first_id"], "others": others, **ex})
         elif finding["id"] == "duplicate_companies" and ex.get("account_ids"):
             ids = [i.strip() for i in str(ex["account_ids"]).split(",") if i.strip()]
