@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,18 +299,21 @@ def _fast_dates(text: pa.Array, present: np.ndarray) -> tuple[np.ndarray, np.nda
     stamps = pc.strptime(text, format=best, unit="us", error_is_null=True)
     ok = np.asarray(pc.is_valid(stamps), dtype=bool)
     if ok.any():
-        # strptime rolls 2025/2/30 over to 3/2: the month written must be the month read.
-        idx = pa.array(np.flatnonzero(ok))
-        written = pc.cast(
-            pc.list_element(pc.split_pattern(text.take(idx), best[2], max_splits=2), 1), pa.int64()
-        )
-        read = stamps.take(idx)
-        years = pc.year(read)
-        good = pc.and_(
-            pc.equal(written, pc.month(read)),
-            pc.and_(pc.greater_equal(years, 1900), pc.less_equal(years, 2100)),
-        )
-        ok[np.flatnonzero(ok)] = np.asarray(good, dtype=bool)
+        years = pc.year(stamps)
+        in_range = pc.and_(pc.greater_equal(years, 1900), pc.less_equal(years, 2100))
+        ok &= np.asarray(pc.fill_null(in_range, False), dtype=bool)
+        # strptime rolls 2025/2/30 over to 3/2: the month written must be the month read. A
+        # rolled-over date lands on the 1st–3rd (31 days at most on 28), so only those rows
+        # need their written month read back.
+        early = ok & np.asarray(pc.fill_null(pc.less_equal(pc.day(stamps), 3), False), dtype=bool)
+        if early.any():
+            idx = pa.array(np.flatnonzero(early))
+            written = pc.cast(
+                pc.list_element(pc.split_pattern(text.take(idx), best[2], max_splits=2), 1),
+                pa.int64(),
+            )
+            same = pc.equal(written, pc.month(stamps.take(idx)))
+            ok[np.flatnonzero(early)] = np.asarray(pc.fill_null(same, False), dtype=bool)
     values = np.asarray(pc.fill_null(stamps, 0).cast(pa.int64())).astype("datetime64[us]")
     return values, ok
 
@@ -418,8 +422,67 @@ def enum_lookup(
     return lookup, allowed
 
 
+PARSE_THREADS = 2
+"""Threads parsing the columns of an import."""
+
+
+def _parse_column(
+    raw: pa.Table, spec: Table, mapping: Mapping, col: Any, language: str
+) -> tuple[pa.Array, list[tuple[np.ndarray, pa.Array, str]]]:
+    """One mapped column typed for `col`: its values and its findings (mask, source, reason)."""
+    mapped = mapping.mapped()
+    source = raw.column(mapped[col.name]).combine_chunks()
+    found: list[tuple[np.ndarray, pa.Array, str]] = []
+    values: pa.Array
+    if col.type in ("date", "timestamp"):
+        values, wrong = parse_dates(source, col.type == "timestamp")
+        found.append((wrong, source, message("not_date", language)))
+    elif col.type == "float64":
+        values, wrong = parse_amounts(source)
+        found.append((wrong, source, message("not_amount", language)))
+    elif col.type in ("int32", "int64"):
+        low, high = RANGES.get(
+            (spec.name, col.name), _INT32 if col.type == "int32" else (-(2**63), 2**63 - 1)
+        )
+        if col.name in NON_NEGATIVE:
+            low = max(low, 0)
+        values, not_int, outside = parse_integers(source, low, high)
+        found.append((not_int, source, message("not_integer", language)))
+        found.append((outside, source, message("out_of_range", language, low=low, high=high)))
+        values = values.cast(pa.int32() if col.type == "int32" else pa.int64())
+    elif col.type == "boolean":
+        values, wrong = parse_booleans(source)
+        found.append((wrong, source, message("not_boolean", language)))
+    elif col.name in CHANNEL_COLUMNS or (spec.name, col.name) in ENUMS:
+        lookup, allowed = enum_lookup(spec.name, col.name, mapping.values.get(col.name, {}))
+        values, wrong = map_values(source, lookup)
+        found.append(
+            (wrong, source, message("unknown_value", language, allowed=", ".join(allowed)))
+        )
+    elif col.name == "email":
+        values = pc.utf8_lower(_clean(source))
+        wrong = np.asarray(pc.is_valid(values), dtype=bool) & ~_mask(
+            pc.match_substring_regex(values, _EMAIL)
+        )
+        found.append((wrong, source, message("not_email", language)))
+    else:
+        values = _trimmed(source)
+    if not col.nullable:
+        if spec.name == "spend" and col.name == "campaign_id":
+            values = pc.fill_null(values, "")
+        missing = ~np.asarray(pc.is_valid(values), dtype=bool)
+        # Cells that failed to parse already have their reason; flag the empty ones.
+        empty = missing & ~np.asarray(pc.is_valid(_trimmed(source)), dtype=bool)
+        found.append((empty, source, message("required", language)))
+    return values, found
+
+
 def parse_table(raw: pa.Table, spec: Table, mapping: Mapping, language: str = "en") -> Parsed:
-    """Type the mapped columns of `raw` for `spec`; rows with an invalid cell are left out."""
+    """Type the mapped columns of `raw` for `spec`; rows with an invalid cell are left out.
+
+    Columns are parsed on two threads (Arrow's compute functions run without the interpreter
+    lock); their findings are gathered in the table's column order, so the report does not
+    depend on which finished first."""
     n = raw.num_rows
     mapped = mapping.mapped()
     bad = np.zeros(n, dtype=bool)
@@ -433,54 +496,14 @@ def parse_table(raw: pa.Table, spec: Table, mapping: Mapping, language: str = "e
             issues.append(Issue(idx, column, source.take(pa.array(idx)), reason))
             bad |= mask
 
-    for col in spec.columns:
-        if col.name == "_loaded_at" or col.name not in mapped:
-            continue
-        source = raw.column(mapped[col.name]).combine_chunks()
-        values: pa.Array
-        if col.type in ("date", "timestamp"):
-            values, wrong = parse_dates(source, col.type == "timestamp")
-            flag(wrong, col.name, source, message("not_date", language))
-        elif col.type == "float64":
-            values, wrong = parse_amounts(source)
-            flag(wrong, col.name, source, message("not_amount", language))
-        elif col.type in ("int32", "int64"):
-            low, high = RANGES.get(
-                (spec.name, col.name), _INT32 if col.type == "int32" else (-(2**63), 2**63 - 1)
-            )
-            if col.name in NON_NEGATIVE:
-                low = max(low, 0)
-            values, not_int, outside = parse_integers(source, low, high)
-            flag(not_int, col.name, source, message("not_integer", language))
-            flag(outside, col.name, source, message("out_of_range", language, low=low, high=high))
-            values = values.cast(pa.int32() if col.type == "int32" else pa.int64())
-        elif col.type == "boolean":
-            values, wrong = parse_booleans(source)
-            flag(wrong, col.name, source, message("not_boolean", language))
-        elif col.name in CHANNEL_COLUMNS or (spec.name, col.name) in ENUMS:
-            lookup, allowed = enum_lookup(spec.name, col.name, mapping.values.get(col.name, {}))
-            values, wrong = map_values(source, lookup)
-            flag(
-                wrong,
-                col.name,
-                source,
-                message("unknown_value", language, allowed=", ".join(allowed)),
-            )
-        elif col.name == "email":
-            values = pc.utf8_lower(_clean(source))
-            wrong = np.asarray(pc.is_valid(values), dtype=bool) & ~_mask(
-                pc.match_substring_regex(values, _EMAIL)
-            )
-            flag(wrong, col.name, source, message("not_email", language))
-        else:
-            values = _trimmed(source)
-        if not col.nullable:
-            if spec.name == "spend" and col.name == "campaign_id":
-                values = pc.fill_null(values, "")
-            missing = ~np.asarray(pc.is_valid(values), dtype=bool)
-            # Cells that failed to parse already have their reason; flag the empty ones.
-            empty = missing & ~np.asarray(pc.is_valid(_trimmed(source)), dtype=bool)
-            flag(empty, col.name, source, message("required", language))
+    wanted = [c for c in spec.columns if c.name != "_loaded_at" and c.name in mapped]
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+        results = list(
+            pool.map(lambda col: _parse_column(raw, spec, mapping, col, language), wanted)
+        )
+    for col, (values, findings) in zip(wanted, results, strict=True):
+        for mask, source, reason in findings:
+            flag(mask, col.name, source, reason)
         columns[col.name] = values
     if spec.name == "spend" and "campaign_id" not in columns:
         columns["campaign_id"] = pa.array([""] * n, type=pa.string())

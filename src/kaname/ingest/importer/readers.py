@@ -248,13 +248,17 @@ def _drop_blank(raw: RawFile) -> RawFile:
     """Drop records whose every cell is empty (Excel leaves such rows at the end of a sheet)."""
     if raw.table.num_rows == 0 or raw.table.num_columns == 0:
         return raw
-    blank = None
+    # Narrow the candidates column by column: a row stays one while each cell so far is
+    # empty, null or whitespace, so after the first well-filled column almost none are left.
+    candidates = np.arange(raw.table.num_rows)
     for column in raw.table.columns:
-        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
-        blank = empty if blank is None else pc.and_(blank, empty)
-    mask = np.asarray(blank, dtype=bool) if blank is not None else None
-    if mask is None or not mask.any():
-        return raw
+        cells = column if len(candidates) == raw.table.num_rows else column.take(candidates)
+        blank = pc.or_kleene(pc.equal(pc.utf8_length(cells), 0), pc.utf8_is_space(cells))
+        candidates = candidates[np.asarray(pc.fill_null(blank, True), dtype=bool)]
+        if len(candidates) == 0:
+            return raw
+    mask = np.zeros(raw.table.num_rows, dtype=bool)
+    mask[candidates] = True
     keep = ~mask
     raw.table = raw.table.filter(pa.array(keep))
     raw.rows = raw.rows[keep]
