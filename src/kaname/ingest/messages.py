@@ -270,8 +270,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{source} は同期中です。同期が終わってから接続を解除してください",
     ),
     "c_refused": (
-        "{title}: could not connect; check the credentials and settings ({title} replied: "
-        "{error})",
+        "{title}: could not connect; check the credentials and settings ({title} replied: {error})",
         "{title} に接続できませんでした。認証情報と設定を確認してください"
         "（{title} の応答: {error}）",
     ),
