@@ -22,6 +22,7 @@ from web_helpers import csrf_of
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest" / "connectors"))
 
 from connector_fakes import FakeHubSpot
+from fake_google_sa import make_account
 
 TOKEN = "pat-na1-web-secret-token-7f3a"
 CSV = (
@@ -508,3 +509,19 @@ def test_a_duplicate_email_proposes_merging_every_duplicate_into_the_first() -> 
     three, two = service.merge_choices(finding)
     assert three["keep"] == "L1" and three["others"] == ["L4", "L9"]
     assert two["keep"] == "L2" and two["others"] == ["L3"]
+
+
+def test_a_stored_service_account_key_names_its_account_not_its_contents(
+    clients: dict[str, TestClient],
+    app,  # type: ignore[no-untyped-def]
+) -> None:
+    account = make_account("https://oauth2.googleapis.com/token", bits=1024)
+    app.state.ws.connectors.connect(
+        "ga4",
+        {"property_id": "123456", "service_account_json": account.key_json()},
+        check=False,
+    )
+    page = clients["admin"].get("/sources").text
+    assert 'data-testid="service-account-ga4"' in page and account.email in page
+    assert "PRIVATE KEY" not in page
+    app.state.ws.connectors.disconnect("ga4")

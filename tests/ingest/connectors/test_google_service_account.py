@@ -369,3 +369,4 @@ def test_key_never_in_logs_settings_or_app_db(
         assert line.encode() not in stored
     [ga4] = [s for s in ws.connectors.list_sources() if s["source"] == "ga4"]
     assert ga4["settings"]["service_account_json"] == "***"
+    assert ga4["settings"]["service_account"] == account.email  # which key, not the key

@@ -10,6 +10,7 @@ records removed) and applies lead scoring when that module is installed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -36,6 +37,7 @@ from kaname.ingest.connectors.base import (
     SourceConfig,
     Sweep,
 )
+from kaname.ingest.connectors.google_service_account import parse_key
 from kaname.ingest.connectors.http import HttpClient, HttpError, RetryPolicy
 from kaname.ingest.connectors.load import (
     bulk_writes,
@@ -829,9 +831,16 @@ def config_fields(model: type[SourceConfig]) -> list[dict[str, Any]]:
 
 
 def _public_settings(config: SourceConfig) -> dict[str, Any]:
+    """The settings to show back: secrets as ***, and for a service-account key the account it
+    belongs to (its e-mail is not secret, and says which key is stored)."""
     secrets = set(secret_field_names(type(config)))
     data = config.model_dump(mode="json")
-    return {k: ("***" if k in secrets else v) for k, v in data.items()}
+    out = {k: ("***" if k in secrets else v) for k, v in data.items()}
+    key = getattr(config, "service_account_json", None)
+    if key is not None:
+        with contextlib.suppress(ValueError):
+            out["service_account"] = parse_key(key.get_secret_value()).client_email
+    return out
 
 
 def _revealed(config: SourceConfig) -> dict[str, Any]:
