@@ -105,6 +105,8 @@ def test_quarantine_report_names_row_column_and_reason(ws: Workspace, tmp_path: 
     assert [(r["row"], r["column"]) for r in stored] == sorted(issues)
     report = ws.ingest.quarantine_csv(summary["run_id"]).decode("utf-8-sig").splitlines()
     assert report[0] == "row,column,value,reason"
+    japanese = ws.ingest.quarantine_csv(summary["run_id"], "ja").decode("utf-8-sig").splitlines()
+    assert japanese[0] == "行番号,列,値,理由" and japanese[1:] == report[1:]
     assert report[1].startswith('4,amount,たくさん,"not an amount')
     opps = ws.warehouse.table("opportunities").order_by("opportunity_id").execute()
     assert opps["amount"].tolist() == [1_200_000.0, 1_200_000.0]

@@ -93,7 +93,7 @@ def test_upload_maps_dry_runs_imports_and_reports_quarantine(
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     text = report.content.decode("utf-8-sig")
     lines = text.strip().splitlines()
-    assert lines[0].startswith("row,column,value,reason")
+    assert lines[0].startswith("行番号,列,値,理由")  # the header in the user's language
     assert lines[1].startswith("4,created_at,not a date,")  # spreadsheet row 4, the bad date
     assert len(lines[1].split(",", 3)[3]) > 3  # a reason is given
 

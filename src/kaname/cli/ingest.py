@@ -95,7 +95,7 @@ def import_file(
     if report is not None:
         from kaname.ingest.importer.load import report_csv
 
-        report.write_bytes(report_csv(summary["issues"]))
+        report.write_bytes(report_csv(summary["issues"], ws.ingest.language))
     if as_json:
         print_json(_jsonable(summary))
         return

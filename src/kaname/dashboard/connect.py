@@ -429,9 +429,9 @@ def quarantine(dash: Dashboard, run_id: int) -> list[dict[str, Any]]:
         return safe(dash.ws.ingest.quarantine(run_id))
 
 
-def quarantine_csv(dash: Dashboard, run_id: int) -> bytes:
+def quarantine_csv(dash: Dashboard, run_id: int, language: str | None = None) -> bytes:
     with dash.lock:
-        return dash.ws.ingest.quarantine_csv(run_id)
+        return dash.ws.ingest.quarantine_csv(run_id, language)
 
 
 # ---------------------------------------------------------------------- quality

@@ -270,9 +270,10 @@ class IngestService:
         """The quarantine report of a run: row, column, value, reason."""
         return quarantine_rows(self.ws.warehouse, run_id)
 
-    def quarantine_csv(self, run_id: int) -> bytes:
-        """The quarantine report of a run as a CSV download (UTF-8 with BOM for Excel)."""
-        return report_csv(self.quarantine(run_id))
+    def quarantine_csv(self, run_id: int, language: str | None = None) -> bytes:
+        """The quarantine report of a run as a CSV download (UTF-8 with BOM for Excel), its
+        header in `language` (default: the workspace's)."""
+        return report_csv(self.quarantine(run_id), language or self.language)
 
     # ------------------------------------------------------------------ quality
     def quality(self, stale_days: int = 7) -> dict[str, Any]:

@@ -158,11 +158,16 @@ def quarantine_rows(wh: Warehouse, run_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def report_csv(issues: list[dict[str, Any]]) -> bytes:
-    """The quarantine report as CSV in UTF-8 with a BOM, so Excel shows Japanese correctly."""
+REPORT_HEADERS = {"en": REPORT_COLUMNS, "ja": ("行番号", "列", "値", "理由")}
+"""The report's header row in each language (its columns stay in this order)."""
+
+
+def report_csv(issues: list[dict[str, Any]], language: str = "en") -> bytes:
+    """The quarantine report as CSV in UTF-8 with a BOM, so Excel shows Japanese correctly;
+    the header row in `language`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
+    writer.writerow(REPORT_HEADERS.get(language, REPORT_COLUMNS))
     for rec in issues:
         writer.writerow([rec[c] for c in REPORT_COLUMNS])
     return out.getvalue().encode("utf-8-sig")

@@ -386,10 +386,11 @@ def _counts(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/import/runs/{run_id}/quarantine.csv", include_in_schema=False)
-def quarantine_download(who: Editor, dash: Dash, run_id: int) -> Response:
-    """The quarantine report of a run: row, column, value, reason (UTF-8 with BOM for Excel)."""
+def quarantine_download(who: Editor, dash: Dash, lang: Lang, run_id: int) -> Response:
+    """The quarantine report of a run: row, column, value, reason (UTF-8 with BOM for Excel;
+    the header in the user's language)."""
     return Response(
-        service.quarantine_csv(dash, run_id),
+        service.quarantine_csv(dash, run_id, lang),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="quarantine-{run_id}.csv"'},
     )
