@@ -372,7 +372,8 @@ class IngestService:
         only changed touchpoints or accounts, or a new day (behaviour points decay by day), make
         every lead's score be computed again. `fresh`: the leads table was empty before the
         load, so the leads scored batch by batch are all there are."""
-        if not SCORED_TABLES.intersection(tables) or not self.scoring_config().enabled:
+        config = self.scoring_config()
+        if not SCORED_TABLES.intersection(tables) or not config.enabled:
             return None
         from kaname.ingest.scoring import apply_scores
 
@@ -384,7 +385,7 @@ class IngestService:
                 return None
         if self.ws.warehouse.table("leads").count().execute() == 0:
             return None
-        result = apply_scores(self.ws.warehouse, self.scoring_config(), today).to_dict()
+        result = apply_scores(self.ws.warehouse, config, today).to_dict()
         self.mark_scored(today)
         return result
 

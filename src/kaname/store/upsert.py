@@ -30,8 +30,12 @@ class UpsertCounts:
     unchanged: int
 
 
-def _q(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A table or column name as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+_q = quote_ident
 
 
 def execute(wh: Warehouse, sql: str) -> list[tuple[Any, ...]]:
@@ -46,16 +50,22 @@ def execute(wh: Warehouse, sql: str) -> list[tuple[Any, ...]]:
 
 
 @contextmanager
+def duckdb_transaction(raw: Any) -> Iterator[None]:
+    """One transaction on a DuckDB connection: committed at the end, rolled back on error."""
+    raw.begin()
+    try:
+        yield
+    except BaseException:
+        raw.rollback()
+        raise
+    raw.commit()
+
+
+@contextmanager
 def transaction(wh: Warehouse) -> Iterator[None]:
     if wh.backend == "duckdb":
-        raw = wh.con.con
-        raw.begin()
-        try:
+        with duckdb_transaction(wh.con.con):
             yield
-        except BaseException:
-            raw.rollback()
-            raise
-        raw.commit()
     elif wh.backend == "postgres":
         with wh.con.con.transaction():
             yield

@@ -3,9 +3,9 @@ one known shape (HubSpot CRM objects).
 
 The fetch loop only keeps each page's body (it decodes it once for the paging cursor, as any
 client must); the writer thread hands a batch of bodies to Arrow's JSON reader, which parses them
-without holding the interpreter lock, and DuckDB builds the raw rows (the record flattened to one
-JSON object, as `RawRecord.data` would be) and the mapped columns from the parsed columns. No
-per-record Python runs, so fetching continues at the pace of the network while a batch is written.
+without holding the interpreter lock, and DuckDB writes the raw rows (one column per flattened
+field, see `raw_columns`) and the mapped canonical columns from the parsed columns. No per-record
+Python runs, so fetching continues at the pace of the network while a batch is written.
 
 When the bodies do not fit the declared shape (a value of another type, a body that is not an
 object per page) `read_pages` raises `ColumnarError`, and the caller falls back to decoding the
@@ -23,6 +23,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
+
+from kaname.store.upsert import quote_ident as _q
 
 
 class ColumnarError(ValueError):
@@ -127,10 +129,6 @@ def _empty(spec: ColumnarSpec) -> pa.Table:
     for name in spec.flat_fields:
         columns[name] = pa.array([], pa.bool_() if name in flags else pa.string())
     return pa.table(columns)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def stage_table(spec: ColumnarSpec, flat: pa.Table) -> pa.Table:

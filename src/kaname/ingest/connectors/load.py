@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +19,8 @@ import pyarrow as pa
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.ingest.connectors.base import RawRecord
 from kaname.ingest.connectors.columnar import META, ColumnarSpec, raw_columns
+from kaname.store.upsert import duckdb_transaction, execute, staged, transaction
+from kaname.store.upsert import quote_ident as _q
 from kaname.store.warehouse import Warehouse, _conform
 
 try:  # orjson (when installed) encodes raw records several times faster than json
@@ -162,21 +163,12 @@ def _convert_json_raw(raw: Any, name: str, wanted: dict[str, str]) -> None:
             else f"{value} AS {_q(column)}"
         )
     converted = f"{name}__columnar"
-    raw.execute("BEGIN TRANSACTION")
-    try:
+    with duckdb_transaction(raw):
         raw.execute(f"DROP TABLE IF EXISTS {_q(converted)}")
         raw.execute(f"CREATE TABLE {_q(converted)} AS SELECT {', '.join(select)} FROM {_q(name)}")
         raw.execute(f"DROP TABLE {_q(name)}")
         raw.execute(f"ALTER TABLE {_q(converted)} RENAME TO {_q(name)}")
-        raw.execute("COMMIT")
-    except BaseException:
-        raw.execute("ROLLBACK")
-        raise
     log.info("%s converted to one column per field", name)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def merge_raw(wh: Warehouse, name: str, records: list[RawRecord]) -> int:
@@ -271,7 +263,7 @@ def delete_keys(wh: Warehouse, table: str, keys: list[tuple[Any, ...]]) -> int:
             for i, k in enumerate(spec.key)
         }
     )
-    with _staged(wh, arrow) as tmp:
+    with staged(wh, arrow) as tmp:
         _delete_matching(wh, table, tmp, spec.key)
     return len(keys)
 
@@ -286,25 +278,8 @@ def read_raw(
     expr = wh.con.table(name)
     if since is not None:
         expr = expr.filter(expr["_loaded_at"] >= since)
-    if "data" not in expr.columns:  # a columnar raw table: one column per field
-        fields = [c for c in expr.columns if c not in META]
-        arrow = expr.select("id", "deleted", *fields).to_pyarrow()
-        for chunk in arrow.to_batches(batch):
-            rows = chunk.to_pylist()
-            yield [
-                (row["id"], bool(row["deleted"]), {"id": row["id"], **{f: row[f] for f in fields}})
-                for row in rows
-            ]
-        return
-    arrow = expr.select("id", "deleted", "data").to_pyarrow()
-    ids = arrow.column("id").to_pylist()
-    deleted = arrow.column("deleted").to_pylist()
-    data = arrow.column("data").to_pylist()
-    for start in range(0, len(ids), batch):
-        yield [
-            (ids[i], bool(deleted[i]), json.loads(data[i]))
-            for i in range(start, min(start + batch, len(ids)))
-        ]
+    for rows in _raw_records(expr, batch):
+        yield [(r.id, r.deleted, dict(r.data)) for r in rows]
 
 
 def raw_window(wh: Warehouse, name: str, first: dt.date, last: dt.date) -> list[RawRecord]:
@@ -316,16 +291,30 @@ def raw_window(wh: Warehouse, name: str, first: dt.date, last: dt.date) -> list[
     low = dt.datetime.combine(first, dt.time())
     high = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     expr = expr.filter(~expr.deleted, expr.modified_at >= low, expr.modified_at < high)
+    return [
+        RawRecord(r.id, r.modified_at, r.data, deleted=True)
+        for rows in _raw_records(expr, 50_000)
+        for r in rows
+    ]
+
+
+def _raw_records(expr: Any, batch: int) -> Iterator[list[RawRecord]]:
+    """The rows of a raw table expression as RawRecords, in batches: `data` decoded from JSON,
+    or gathered from a columnar table's field columns."""
     fields = [c for c in expr.columns if c not in META] if "data" not in expr.columns else []
-    arrow = expr.select("id", "modified_at", *(fields or ["data"])).to_pyarrow()
-    out = []
-    for row in arrow.to_pylist():
-        if fields:
-            data = {"id": row["id"], **{f: row[f] for f in fields}}
-        else:
-            data = json.loads(row["data"])
-        out.append(RawRecord(row["id"], row["modified_at"], data, deleted=True))
-    return out
+    arrow = expr.select("id", "modified_at", "deleted", *(fields or ["data"])).to_pyarrow()
+    for chunk in arrow.to_batches(batch):
+        yield [
+            RawRecord(
+                row["id"],
+                row["modified_at"],
+                {"id": row["id"], **{f: row[f] for f in fields}}
+                if fields
+                else json.loads(row["data"]),
+                bool(row["deleted"]),
+            )
+            for row in chunk.to_pylist()
+        ]
 
 
 def raw_count(wh: Warehouse, name: str) -> int:
@@ -349,62 +338,24 @@ def _conform_type(kind: str) -> pa.DataType:
     return _TYPES[kind]
 
 
-class _staged:
-    """A temporary table holding `arrow`, dropped on exit."""
-
-    def __init__(self, wh: Warehouse, arrow: pa.Table) -> None:
-        self.wh, self.arrow = wh, arrow
-        self.name = f"_kaname_stage_{uuid.uuid4().hex[:12]}"
-
-    def __enter__(self) -> str:
-        if self.wh.backend == "duckdb":
-            self.wh.con.con.register(self.name, self.arrow)
-        else:
-            self.wh.con.create_table(self.name, self.arrow, temp=True)
-        return self.name
-
-    def __exit__(self, *exc: object) -> None:
-        if self.wh.backend == "duckdb":
-            self.wh.con.con.unregister(self.name)
-        else:
-            self.wh.con.drop_table(self.name, force=True)
-
-
 def _delete_matching(wh: Warehouse, table: str, tmp: str, key: tuple[str, ...]) -> None:
     cond = " AND ".join(f't."{k}" = s."{k}"' for k in key)
-    _execute(
-        wh, f'DELETE FROM "{table}" AS t WHERE EXISTS (SELECT 1 FROM "{tmp}" AS s WHERE {cond})'
-    )
+    with transaction(wh):
+        execute(
+            wh,
+            f'DELETE FROM "{table}" AS t WHERE EXISTS (SELECT 1 FROM "{tmp}" AS s WHERE {cond})',
+        )
 
 
 def _merge(wh: Warehouse, table: str, arrow: pa.Table, key: tuple[str, ...]) -> None:
     """Delete the rows with the incoming keys and insert the incoming rows, in one transaction."""
     names = ", ".join(f'"{c}"' for c in arrow.column_names)
-    with _staged(wh, arrow) as tmp:
+    with staged(wh, arrow) as tmp:
         cond = " AND ".join(f't."{k}" = s."{k}"' for k in key)
         statements = [
             f'DELETE FROM "{table}" AS t WHERE EXISTS (SELECT 1 FROM "{tmp}" AS s WHERE {cond})',
             f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{tmp}"',
         ]
-        if wh.backend == "duckdb":
-            raw = wh.con.con
-            raw.execute("BEGIN TRANSACTION")
-            try:
-                for sql in statements:
-                    raw.execute(sql)
-                raw.execute("COMMIT")
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-        else:
-            with wh.con.begin() as cur:
-                for sql in statements:
-                    cur.execute(sql)
-
-
-def _execute(wh: Warehouse, sql: str) -> None:
-    if wh.backend == "duckdb":
-        wh.con.con.execute(sql)
-    else:
-        with wh.con.begin() as cur:
-            cur.execute(sql)
+        with transaction(wh):
+            for sql in statements:
+                execute(wh, sql)

@@ -62,6 +62,7 @@ from kaname.ingest.connectors.secrets import (
 )
 from kaname.ingest.messages import message
 from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
+from kaname.store.upsert import duckdb_transaction
 
 if TYPE_CHECKING:
     from kaname.workspace import Workspace
@@ -120,8 +121,6 @@ class ConnectorService:
     def __init__(self, ws: Workspace, retry: RetryPolicy | None = None) -> None:
         self.ws = ws
         self.retry = retry or RetryPolicy()
-        self._columnar_ready: set[str] = set()
-        """Columnar raw tables created or brought up to date during the current sync."""
         os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
         install_log_redaction()
 
@@ -326,7 +325,6 @@ class ConnectorService:
         result = SyncResult(source, "ok", mode, run.id)
         mapping: dict[str, Any] | None = None
         scores = _BatchScores(self.ws)
-        self._columnar_ready = set()
         try:
             config = self._config(source)
             mapping = self.mapping(source)
@@ -404,6 +402,8 @@ class ConnectorService:
         # as bodies, read in bulk, when every mapping entry of the stream runs in SQL.
         spec = stream.columnar if wh.backend == "duckdb" else None
         as_bodies = spec is not None and not rest
+        if spec is not None:
+            ensure_columnar_raw_table(wh, table, spec)
 
         def write(
             batch: list[RawRecord],
@@ -498,48 +498,25 @@ class ConnectorService:
             return 0
         wh = self.ws.warehouse
         raw = wh.con.con
-        if table not in self._columnar_ready:
-            ensure_columnar_raw_table(wh, table, spec)
-            self._columnar_ready.add(table)
         stage = f"_kaname_stage_{uuid.uuid4().hex[:12]}"
         raw.register(stage, columnar.stage_table(spec, flat))
         # The raw rows and their canonical rows commit together (one transaction per batch).
-        keys: dict[str, list[pa.Table]] = {}
         try:
             rows = columnar.raw_rows_select(spec, stage, "CAST(now() AS TIMESTAMP)")
             names = ", ".join(f'"{c}"' for c in columnar.raw_columns(spec))
-            raw.execute("BEGIN TRANSACTION")
-            try:
+            with duckdb_transaction(raw):
                 raw.execute(
                     f'DELETE FROM "{table}" AS t WHERE EXISTS '
                     f"(SELECT 1 FROM {stage} AS s WHERE t.id = s._id)"
                 )
                 inserted = raw.execute(f'INSERT INTO "{table}" ({names}) {rows}').fetchone()
-                for done in compiled:
-                    keys[done.table] = []
-                    try:
-                        written, rejected = sqlmap.apply(
-                            raw,
-                            mapper,
-                            done,
-                            stage,
-                            columns=spec.flat_fields,
-                            keys=keys[done.table],
-                            transaction=False,
-                        )
-                    except (ValueError, TypeError) as exc:
-                        raise MappingError(f"{done.table}: {exc}") from exc
-                    result.rejected += rejected
-                    if written:
-                        result.tables[done.table] = result.tables.get(done.table, 0) + written
-                raw.execute("COMMIT")
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
+                leads = self._apply_compiled(
+                    compiled, mapper, stage, result, spec.flat_fields, transaction=False
+                )
         finally:
             raw.unregister(stage)
-        if keys.get("leads"):
-            scores.add(keys["leads"][0])
+        if leads is not None:
+            scores.add(leads)
         return int(inserted[0]) if inserted else 0
 
     def _map_sql(
@@ -555,9 +532,11 @@ class ConnectorService:
         stage = f"_kaname_batch_{uuid.uuid4().hex[:12]}"
         raw.register(stage, arrow.append_column("_rn", pa.array(range(arrow.num_rows))))
         try:
-            self._apply_compiled(compiled, mapper, stage, result, scores)
+            leads = self._apply_compiled(compiled, mapper, stage, result)
         finally:
             raw.unregister(stage)
+        if leads is not None:
+            scores.add(leads)
 
     def _apply_compiled(
         self,
@@ -565,16 +544,18 @@ class ConnectorService:
         mapper: Mapper,
         stage: str,
         result: SyncResult,
-        scores: _BatchScores,
         columns: list[str] | None = None,
-    ) -> None:
-        """The SQL-mapped entries on a staged batch; the leads written are scored."""
+        transaction: bool = True,
+    ) -> pa.Table | None:
+        """The SQL-mapped entries on a staged batch (sqlmap.apply); returns the keys of the
+        leads written, for the caller to score once they are committed."""
         raw = self.ws.warehouse.con.con
+        leads = None
         for done in compiled:
             keys: list[pa.Table] = []
             try:
                 written, rejected = sqlmap.apply(
-                    raw, mapper, done, stage, columns=columns, keys=keys
+                    raw, mapper, done, stage, columns=columns, keys=keys, transaction=transaction
                 )
             except (ValueError, TypeError) as exc:
                 raise MappingError(f"{done.table}: {exc}") from exc
@@ -582,7 +563,8 @@ class ConnectorService:
             if written:
                 result.tables[done.table] = result.tables.get(done.table, 0) + written
                 if done.table == "leads":
-                    scores.add(keys[0])
+                    leads = keys[0]
+        return leads
 
     def _map_batch(
         self,

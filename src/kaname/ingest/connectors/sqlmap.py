@@ -10,6 +10,7 @@ Entries this cannot express (explode, where, if, non-string fields, other backen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Collection, Mapping
@@ -20,6 +21,8 @@ import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.ingest.connectors.mapping import Mapper
+from kaname.store.upsert import duckdb_transaction
+from kaname.store.upsert import quote_ident as _q
 
 _ZONED_ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$"
 _TYPES = {
@@ -31,10 +34,6 @@ _TYPES = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
 }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lit(text: str) -> str:
@@ -239,9 +238,7 @@ def apply(
                 "COALESCE(" + _q(k) + ", '')" if k == "campaign_id" else _q(k) for k in key
             )
             table = _q(compiled.table)
-            if transaction:
-                raw.execute("BEGIN TRANSACTION")
-            try:
+            with duckdb_transaction(raw) if transaction else contextlib.nullcontext():
                 raw.execute(
                     f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM {live} AS s "
                     f"WHERE {cond})"
@@ -252,12 +249,6 @@ def apply(
                         f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM "
                         f"(SELECT {dead_keys} FROM {mapped} WHERE deleted) AS s WHERE {cond})"
                     )
-                if transaction:
-                    raw.execute("COMMIT")
-            except BaseException:
-                if transaction:
-                    raw.execute("ROLLBACK")
-                raise
         finally:
             for name in registered_tables:
                 raw.execute(f"DROP TABLE IF EXISTS {name}")
