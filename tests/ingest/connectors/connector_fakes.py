@@ -656,6 +656,26 @@ class FakeGoogle(FakeApi):
         self.report_ranges: list[tuple[str, str]] = []
         super().__init__()
 
+    TRAFFIC_GROUPS: ClassVar[dict[str, int]] = {
+        "Organic Search": 50,
+        "Paid Search": 20,
+        "Display": 5,
+        "Email": 7,
+        "Direct": 9,
+    }
+    """Sessions per channel group before the day of the month is added (`fill_traffic`)."""
+
+    def fill_traffic(self, days: int = 10) -> None:
+        """GA4 rows for 2025-04-01 … days, one per TRAFFIC_GROUPS channel group."""
+        for day in range(1, days + 1):
+            for group, sessions in self.TRAFFIC_GROUPS.items():
+                self.traffic[(f"202504{day:02d}", group)] = {
+                    "sessions": sessions + day,
+                    "totalUsers": sessions,
+                    "newUsers": sessions // 2,
+                    "screenPageViews": sessions * 3,
+                }
+
     def expire_token(self) -> None:
         self.valid_token = "expired"
 

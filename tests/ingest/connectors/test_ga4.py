@@ -17,21 +17,13 @@ from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
 REFRESH = "1//ga4-refresh-token"
-GROUPS = {"Organic Search": 50, "Paid Search": 20, "Display": 5, "Email": 7, "Direct": 9}
 
 
 @pytest.fixture
 def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGoogle]:
     monkeypatch.setattr(reports, "today", lambda: dt.date(2025, 4, 10))
     fake = FakeGoogle(REFRESH)
-    for day in range(1, 11):
-        for group, sessions in GROUPS.items():
-            fake.traffic[(f"202504{day:02d}", group)] = {
-                "sessions": sessions + day,
-                "totalUsers": sessions,
-                "newUsers": sessions // 2,
-                "screenPageViews": sessions * 3,
-            }
+    fake.fill_traffic()
     yield fake
     fake.stop()
 

@@ -25,7 +25,6 @@ from kaname.ingest.connectors import auth, reports
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
-GROUPS = {"Organic Search": 50, "Paid Search": 20, "Display": 5, "Email": 7, "Direct": 9}
 DEV = "dev-token-sa"
 
 app = typer.Typer()
@@ -39,14 +38,8 @@ def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGoogleServiceAccount
     fake.developer_token = DEV
     # The client's token lifetimes run on the fake's clock, so a test can let an hour pass.
     monkeypatch.setattr(auth, "_now", fake.clock)
+    fake.fill_traffic()
     for day in range(1, 11):
-        for group, sessions in GROUPS.items():
-            fake.traffic[(f"202504{day:02d}", group)] = {
-                "sessions": sessions + day,
-                "totalUsers": sessions,
-                "newUsers": sessions // 2,
-                "screenPageViews": sessions * 3,
-            }
         for cid, name in [("111", "検索_指名"), ("222", "Display_RT")]:
             date = f"2025-04-{day:02d}"
             fake.ads[(date, cid)] = {
