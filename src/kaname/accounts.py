@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
+from kaname.clock import utcnow
 from kaname.store.appdb import AppDB
 from kaname.store.web_models import DEPARTMENTS, ROLES, ApiToken, AuditEntry, User, WebSession
 
@@ -45,10 +46,6 @@ class Principal:
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _digest(token: str) -> str:
@@ -229,13 +226,13 @@ class Accounts:
         """A new session: (cookie token, CSRF token)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.db.session() as s:
-            s.execute(delete(WebSession).where(WebSession.expires_at < _now()))
+            s.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
             s.add(
                 WebSession(
                     token_hash=_digest(token),
                     user_id=user.id,
                     csrf_token=csrf,
-                    expires_at=_now() + dt.timedelta(hours=SESSION_HOURS),
+                    expires_at=utcnow() + dt.timedelta(hours=SESSION_HOURS),
                 )
             )
         return token, csrf
@@ -244,7 +241,7 @@ class Accounts:
         """The signed-in user and the session's CSRF token, or None when expired or unknown."""
         with self.db.session() as s:
             row = s.get(WebSession, _digest(token))
-            if row is None or row.expires_at < _now():
+            if row is None or row.expires_at < utcnow():
                 return None
             user = s.get(User, row.user_id)
             if user is None or not user.active:
@@ -299,7 +296,7 @@ class Accounts:
             user = s.get(User, row.user_id)
             if user is None or not user.active:
                 return None
-            now = _now()
+            now = utcnow()
             if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH:
                 row.last_used_at = now  # not on every request: a write per call would cost more
             return _principal(user)

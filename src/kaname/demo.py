@@ -6,7 +6,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from kaname.config import WorkspaceConfig
+from kaname.clock import real_today
+from kaname.config import WorkspaceConfig, write_config
 from kaname.design.funnel import STANDARD_RATES
 from kaname.design.plan import Assumptions, Kgi, Ksf, Plan, PlanKpi, TreeEdge, dump_plan
 from kaname.metrics.calendar import Grain, fiscal_year, parse_period, periods_between
@@ -60,12 +61,19 @@ def build_demo(
 ) -> Workspace:
     from kaname.ingest.synthetic import estimate_rows, generate
 
-    as_of = as_of or dt.date.today()
+    pin = as_of is not None
+    as_of = as_of or real_today()
     if (root / "kaname.yaml").exists():
         ws = Workspace.open(root)
         ws.warehouse.truncate_all()
     else:
         ws = Workspace.init(root, WorkspaceConfig(name="Kaname Demo 株式会社"))
+    # The data ends on `as_of`: an explicit date pins the workspace clock to it (reproducible
+    # pages, reports and tests); a demo built up to today follows the real date.
+    wanted = as_of if pin else None
+    if ws.config.as_of != wanted:
+        ws.config = ws.config.model_copy(update={"as_of": wanted})
+        write_config(ws.root, ws.config)
     expected = max(1, sum(estimate_rows(scale).values()))
     loaded = 0
     for table, chunk in generate(scale=scale, seed=seed, as_of=as_of):

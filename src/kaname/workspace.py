@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import func, select
 
 from kaname.analytics_service import AnalyticsService
+from kaname.clock import Clock, utcnow
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import sensitivity, shapley_product
@@ -132,8 +133,13 @@ class Workspace:
 
         return ActService(self)
 
+    @property
+    def clock(self) -> Clock:
+        """The workspace clock (kaname.clock): the one source of "today"."""
+        return Clock(self.config.as_of)
+
     def today(self) -> dt.date:
-        return self.config.as_of or dt.date.today()
+        return self.clock.today()
 
     @cached_property
     def analytics(self) -> AnalyticsService:
@@ -258,19 +264,19 @@ class Workspace:
                 stored = session.get(RefreshRun, run.id)
                 assert stored is not None
                 stored.status, stored.message = "failed", str(exc)
-                stored.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                stored.finished_at = utcnow()
             raise
         with self.appdb.session() as session:
             stored = session.get(RefreshRun, run.id)
             assert stored is not None
             stored.status, stored.rows = "ok", result.rows
-            stored.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            stored.finished_at = utcnow()
         return result
 
     def _record_refresh(
         self, mode: str, from_date: dt.date | None, result: RefreshResult
     ) -> RefreshResult:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = utcnow()
         with self.appdb.session() as session:
             session.add(
                 RefreshRun(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
 
+from kaname.clock import utcnow
 from kaname.store.act_models import ACTION_DECISIONS, ACTION_STATUSES, Action
 
 if TYPE_CHECKING:
@@ -82,10 +83,6 @@ def action_dict(row: Action) -> dict[str, Any]:
     }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _check_kpis(ws: Workspace, data: ActionIn) -> None:
     for kpi in data.kpis:
         if kpi not in ws.catalog:
@@ -109,7 +106,7 @@ def add(ws: Workspace, data: ActionIn, created_by: str = "cli") -> dict[str, Any
             learnings="",
             decided_by="",
             created_by=created_by,
-            updated_at=_now(),
+            updated_at=utcnow(),
         )
         session.add(row)
         session.flush()
@@ -139,7 +136,7 @@ def update(ws: Workspace, action_id: int, changes: dict[str, Any]) -> dict[str, 
         assert row is not None
         for key, value in data.model_dump().items():
             setattr(row, key, json.dumps(value) if key == "kpis" else value)
-        row.updated_at = _now()
+        row.updated_at = utcnow()
         return action_dict(row)
 
 
@@ -153,7 +150,7 @@ def decide(
         row = session.get(Action, action_id)
         if row is None:
             raise ActionError(f"no action {action_id}; `kaname actions list` shows them")
-        row.decision, row.status, row.updated_at = decision, "act", _now()
+        row.decision, row.status, row.updated_at = decision, "act", utcnow()
         row.decided_by, row.decided_at = by, row.updated_at
         if learnings:
             row.learnings = (row.learnings + "\n" if row.learnings else "") + learnings

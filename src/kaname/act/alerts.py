@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kaname.act.notifiers import Message, deliver
 from kaname.act.rules import AlertCandidate, RuleError, evaluate
+from kaname.clock import utcnow
 from kaname.store.act_models import ALERT_STATES, Alert
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ def set_state(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Acknowledge or resolve an alert, recording who did it and when."""
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utcnow()
     with ws.appdb.session() as session:
         row = session.get(Alert, alert_id)
         if row is None:

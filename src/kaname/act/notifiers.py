@@ -5,7 +5,6 @@ type. Delivery retries with exponential backoff and records every outcome in the
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kaname.clock import utcnow
 
 if TYPE_CHECKING:
     from kaname.store.appdb import AppDB
@@ -257,10 +258,6 @@ def notifier_for(channel: Any, language: str) -> Notifier:
     return InAppNotifier(channel)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def deliver(
     db: AppDB,
     channel: Any,
@@ -317,7 +314,7 @@ def _record(
         assert row is not None
         row.status, row.attempts, row.last_error = status, attempts, error
         if sent:
-            row.sent_at = _now()
+            row.sent_at = utcnow()
 
 
 def delivery_dict(db: AppDB, delivery_id: int) -> dict[str, Any]:

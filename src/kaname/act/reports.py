@@ -11,6 +11,7 @@ import math
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from kaname.clock import utcnow
 from kaname.formatting import format_percent, format_value
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def build_report(ws: Workspace, period: Period, language: str) -> dict[str, Any]
         "period": period.label,
         "grain": str(period.grain),
         "as_of": ws.today().isoformat(),
-        "generated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="minutes"),
+        "generated_at": utcnow().isoformat(timespec="minutes"),
         "headline": headline,
         "status_counts": counts,
         "changes": changes,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
+from kaname.clock import utcnow
 from kaname.store.act_models import REVIEW_DECISIONS, KpiReviewDecision
 from kaname.store.appdb import PlanVersion
 
@@ -268,10 +269,9 @@ def pending_decisions(ws: Workspace, plan_name: str) -> list[dict[str, Any]]:
 def apply_decisions(ws: Workspace, plan_name: str, version: int, by: str) -> list[dict[str, Any]]:
     """Carry the pending decisions on earlier versions into `version` of the plan: each is marked
     applied (version, when, who). Returns the latest decision per KPI that was carried."""
-    import datetime as dt
 
     latest = {d["id"] for d in pending_decisions(ws, plan_name)}
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     stmt = select(KpiReviewDecision).where(
         KpiReviewDecision.plan_name == plan_name,
         KpiReviewDecision.applied_version.is_(None),

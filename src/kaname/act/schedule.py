@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaname.clock import utcnow
+
 if TYPE_CHECKING:
     from kaname.workspace import Workspace
 
@@ -127,7 +129,7 @@ def run_scheduled(ws: Workspace, now: dt.datetime | None = None) -> dict[str, An
     from kaname.act import alerts
     from kaname.act.reports import send_report
 
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utcnow()
     done: dict[str, Any] = {"alerts": None, "reports": [], "errors": []}
     last = _last_run(ws, ALERT_JOB)
     refreshed = _last_refresh(ws)

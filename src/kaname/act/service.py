@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from kaname.act import actions, alerts, effect, review
 from kaname.act.actions import ActionIn
+from kaname.clock import utcnow
 
 if TYPE_CHECKING:
     from kaname.workspace import Workspace
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class ActService:
@@ -26,7 +23,7 @@ class ActService:
         self, dry_run: bool = False, rules: list[str] | None = None, now: dt.datetime | None = None
     ) -> dict[str, Any]:
         """Evaluate the alert rules of kaname.yaml (see alerts.check for the result's keys)."""
-        return alerts.check(self.ws, now or _utcnow(), dry_run, rules)
+        return alerts.check(self.ws, now or utcnow(), dry_run, rules)
 
     def alerts(
         self, status: str | None = None, kpi: str | None = None, rule: str | None = None

@@ -144,11 +144,6 @@ def demo(
     try:
         with progress_bar("Generating demo company") as update:
             ws = build_demo(directory, scale=scale, seed=seed, as_of=day, progress=update)
-            if day is not None and ws.config.as_of != day:
-                ws.config = ws.config.model_copy(update={"as_of": day})
-                from kaname.config import write_config
-
-                write_config(ws.root, ws.config)
         with progress_bar("Refreshing KPIs") as update:
             ws.refresh(full=True, progress=update)
         report = ws.kpi_report(list(EXECUTIVE_KPIS))

@@ -9,11 +9,11 @@ annotations on the trend charts and alerts are counted in the header.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from kaname.clock import utcnow
 from kaname.dashboard.filters import FilterError
 from kaname.dashboard.service import clean
 from kaname.store.act_models import (
@@ -333,7 +333,7 @@ def check_alerts(dash: Dashboard, by: str, dry_run: bool = False) -> dict[str, A
     with dash.lock:
         result = clean(_call(dash.ws.act.check_alerts, dry_run))
         if not dry_run:
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            now = utcnow()
             _mark(dash.ws, ALERT_JOB, now, "ok", f"{len(result['new'])} new alerts (by {by})")
             summary = {k: len(v) for k, v in result.items() if isinstance(v, list)}
             _audit(dash, by, "alerts.check", "alerts", None, summary)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.clock import utcnow
 from kaname.dashboard.service import clean
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.secrets import SecretKeyError
@@ -52,10 +53,6 @@ class ConnectError(Exception):
     def __init__(self, key: str, /, **values: Any) -> None:
         self.texts = both(key, **values)
         super().__init__(self.texts["en"])
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _iso(value: Any) -> Any:
@@ -86,7 +83,7 @@ class SyncJob:
     label: str = ""
     done: int = 0
     total: int = 0
-    started_at: str = field(default_factory=lambda: _now().isoformat())
+    started_at: str = field(default_factory=lambda: utcnow().isoformat())
     finished_at: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     refreshed: bool = False
@@ -171,7 +168,7 @@ def _run_sync(dash: Dashboard, job: SyncJob) -> None:
         log.exception("web sync of %s failed", job.source)
         job.state, job.error = "failed", str(exc)
     finally:
-        job.finished_at = _now().isoformat()
+        job.finished_at = utcnow().isoformat()
         dash.invalidate()
 
 

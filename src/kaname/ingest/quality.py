@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from kaname.canonical.channels import CHANNEL_IDS
 from kaname.canonical.tables import TABLES, TABLES_BY_NAME
+from kaname.clock import utcnow
 from kaname.ingest.messages import both, message
 from kaname.store.upsert import delete_keys, repoint
 from kaname.store.warehouse import Warehouse
@@ -447,7 +448,7 @@ def _staleness(
     t: dict[str, ibis.Table], counts: dict[str, int], stale_days: int
 ) -> list[QualityFinding]:
     out: list[QualityFinding] = []
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     for spec in TABLES:
         if not counts[spec.name]:
             out.append(

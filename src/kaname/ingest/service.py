@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from kaname.clock import utcnow
 from kaname.ingest.importer.load import (
     ImportSummary,
     import_raw,
@@ -53,10 +54,6 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class IngestService:
@@ -125,7 +122,7 @@ class IngestService:
         mapping = mapping if isinstance(mapping, Mapping) else Mapping.model_validate(mapping)
         mapping.check(language=self.language)
         headers = list(mapping.columns)
-        name = name or f"{mapping.table} {_now():%Y-%m-%d %H:%M}"
+        name = name or f"{mapping.table} {utcnow():%Y-%m-%d %H:%M}"
         text = dump_mapping(mapping)
         with self.ws.appdb.session() as session:
             row = SavedMapping(
@@ -233,7 +230,7 @@ class IngestService:
         with self.ws.appdb.session() as session:
             run = session.get(ImportRun, run_id)
             assert run is not None
-            run.status, run.message, run.finished_at = status, text, _now()
+            run.status, run.message, run.finished_at = status, text, utcnow()
             if summary is not None:
                 run.rows_read, run.inserted = summary.rows_read, summary.inserted
                 run.updated, run.unchanged = summary.updated, summary.unchanged
@@ -282,7 +279,7 @@ class IngestService:
         from kaname.ingest.quality import check_quality
 
         findings = check_quality(self.ws.warehouse, self.ws.today(), stale_days)
-        return {"checked_at": _now(), "findings": [f.to_dict() for f in findings]}
+        return {"checked_at": utcnow(), "findings": [f.to_dict() for f in findings]}
 
     def merge(
         self,
@@ -415,4 +412,4 @@ class IngestService:
                 row = SyncState(source=SCORED_STATE[0], stream=SCORED_STATE[1])
                 session.add(row)
             row.state = json.dumps({"day": day.isoformat()})
-            row.updated_at = _now()
+            row.updated_at = utcnow()

@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 
 from kaname.canonical.tables import TABLES
+from kaname.clock import utcnow
 from kaname.metrics.calendar import Grain, bucket_start
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
 
@@ -84,7 +85,7 @@ def refresh(
     first = window[0] if from_date is None else max(from_date, window[0])
     last = min(window[1], as_of)
     jobs = [(g, d, v) for g in plan.grains for d in plan.dimensions for v in plan.views]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     total = 0
     for done, (grain, dim, view) in enumerate(jobs, start=1):
         kpis = tuple(

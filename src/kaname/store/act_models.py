@@ -8,7 +8,8 @@ import datetime as dt
 from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kaname.store.appdb import Base, _utcnow
+from kaname.clock import utcnow
+from kaname.store.appdb import Base
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
 ACTION_STATUSES = ("plan", "do", "check", "act")
@@ -37,8 +38,8 @@ class Alert(Base):
     """JSON: the numbers behind the alert and the planner's explanation of the gap."""
     status: Mapped[str] = mapped_column(String(20), default="open")
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     acknowledged_by: Mapped[str] = mapped_column(String(200), default="")
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -59,7 +60,7 @@ class Delivery(Base):
     """pending, sent or failed (every retry used up)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
@@ -85,9 +86,9 @@ class Action(Base):
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     """Who recorded the decision (migration 0006)."""
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class KpiReviewDecision(Base):
@@ -102,7 +103,7 @@ class KpiReviewDecision(Base):
     kpi_id: Mapped[str] = mapped_column(String(100))
     decision: Mapped[str] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
     applied_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The plan version the decision was carried into when it was saved (migration 0006)."""

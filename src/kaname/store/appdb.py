@@ -26,11 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from kaname.clock import utcnow
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -45,7 +43,7 @@ class PlanVersion(Base):
     plan_name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
 
@@ -64,7 +62,7 @@ class Target(Base):
     plan_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_versions.id"), nullable=True
     )
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
 
@@ -74,7 +72,7 @@ class CustomKpi(Base):
     __tablename__ = "custom_kpis"
     kpi_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     definition: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
 
@@ -84,7 +82,7 @@ class RefreshRun(Base):
     __tablename__ = "refresh_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mode: Mapped[str] = mapped_column(String(20))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     from_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     rows: Mapped[int] = mapped_column(Integer, default=0)

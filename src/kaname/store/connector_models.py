@@ -8,7 +8,8 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kaname.store.appdb import Base, _utcnow
+from kaname.clock import utcnow
+from kaname.store.appdb import Base
 
 
 class ConnectorConfig(Base):
@@ -20,8 +21,8 @@ class ConnectorConfig(Base):
     settings_public: Mapped[str] = mapped_column(Text, default="{}")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     schedule_minutes: Mapped[int] = mapped_column(Integer, default=60)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SyncState(Base):
@@ -31,7 +32,7 @@ class SyncState(Base):
     source: Mapped[str] = mapped_column(String(50), primary_key=True)
     stream: Mapped[str] = mapped_column(String(100), primary_key=True)
     state: Mapped[str] = mapped_column(Text, default="{}")
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SyncRun(Base):
@@ -42,7 +43,7 @@ class SyncRun(Base):
     source: Mapped[str] = mapped_column(String(50), index=True)
     mode: Mapped[str] = mapped_column(String(20))
     trigger: Mapped[str] = mapped_column(String(20), default="cli")
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
     rows: Mapped[int] = mapped_column(Integer, default=0)

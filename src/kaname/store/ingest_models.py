@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kaname.store.appdb import Base, _utcnow
+from kaname.clock import utcnow
+from kaname.store.appdb import Base
 
 
 class ImportRun(Base):
@@ -28,7 +29,7 @@ class ImportRun(Base):
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="running")
     message: Mapped[str] = mapped_column(Text, default="")
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
@@ -42,7 +43,7 @@ class SavedMapping(Base):
     table_name: Mapped[str] = mapped_column(String(100), index=True)
     headers_signature: Mapped[str] = mapped_column(String(64), index=True)
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
 
@@ -60,5 +61,5 @@ class MergeLog(Base):
     repointed: Mapped[str] = mapped_column(Text, default="{}")
     """JSON {table.column: rows re-pointed}."""
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")

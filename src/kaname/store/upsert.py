@@ -8,7 +8,6 @@ rows that changed and a re-import changes nothing. Both writes run in one transa
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.clock import utcnow
 
 if TYPE_CHECKING:
     from kaname.store.warehouse import Warehouse
@@ -100,7 +100,7 @@ def upsert(wh: Warehouse, table: str, arrow: pa.Table, dry_run: bool = False) ->
     total = arrow.num_rows
     if total == 0:
         return UpsertCounts(0, 0, 0)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    now = utcnow().isoformat(sep=" ")
     stamp = f"TIMESTAMP '{now}'"
     target = _q(table)
     with staged(wh, arrow) as stage:
@@ -162,7 +162,7 @@ def repoint(wh: Warehouse, table: str, column: str, old: list[str], new: str) ->
             f"SELECT count(*) FROM {_q(table)} WHERE {_q(column)} IN (SELECT k FROM {_q(stage)})",
         )[0][0]
         if count:
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+            now = utcnow().isoformat(sep=" ")
             literal = "'" + new.replace("'", "''") + "'"
             execute(
                 wh,

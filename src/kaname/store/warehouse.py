@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES, TABLES_BY_NAME, Table
+from kaname.clock import utcnow
 from kaname.store.upsert import UpsertCounts, upsert
 
 
@@ -134,7 +134,7 @@ def _conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
         raise WarehouseError(
             f"{spec.name}: columns not in the canonical model: {', '.join(sorted(unknown))}"
         )
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     arrays = []
     for col in spec.columns:
         typ = _ARROW_TYPES[col.type]

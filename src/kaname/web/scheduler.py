@@ -9,6 +9,7 @@ import logging
 import threading
 from typing import Any
 
+from kaname.clock import utcnow
 from kaname.dashboard import Dashboard
 from kaname.workspace import Workspace
 
@@ -35,7 +36,7 @@ class Scheduler:
         from kaname.act.schedule import run_scheduled
         from kaname.ingest.connectors.service import run_due_syncs
 
-        now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = now or utcnow()
         done: dict[str, Any] = {"synced": [], "refreshed": False, "act": None}
         with self.dashboard.lock:
             try:

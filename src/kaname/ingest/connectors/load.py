@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.clock import utcnow
 from kaname.ingest.connectors.base import RawRecord
 from kaname.ingest.connectors.columnar import META, ColumnarSpec, raw_columns
 from kaname.store.upsert import duckdb_transaction, execute, staged, transaction
@@ -108,10 +109,6 @@ def raw_table_name(source: str, stream: str) -> str:
     return f"raw_{source}_{stream}"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is None:
         return value
@@ -193,7 +190,7 @@ def raw_batch(records: list[RawRecord]) -> pa.Table | None:
     latest: dict[str, RawRecord] = {}
     for record in records:
         latest[record.id] = record
-    now = _now()
+    now = utcnow()
     rows = list(latest.values())
     arrow = pa.table(
         {

@@ -17,11 +17,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kaname.clock import real_today
 from kaname.ingest.connectors.base import ConnectorError
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return real_today()
 
 
 def date_windows(

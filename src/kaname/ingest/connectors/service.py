@@ -27,6 +27,7 @@ import pydantic
 from sqlalchemy import delete, select
 
 from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.clock import utcnow
 from kaname.ingest.connectors import SOURCES, columnar, get_connector, sqlmap
 from kaname.ingest.connectors.auth import TokenError
 from kaname.ingest.connectors.base import (
@@ -79,10 +80,6 @@ MAPPING_STREAM = "_mapping"
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _source_lock(key: str) -> threading.Lock:
@@ -163,7 +160,7 @@ class ConnectorService:
             row.settings_public = json.dumps(public, ensure_ascii=False)
             row.schedule_minutes = config.schedule_minutes
             row.enabled = True
-            row.updated_at = _now()
+            row.updated_at = utcnow()
         return {"source": source, "title": connector.title, "settings": public}
 
     def disconnect(self, source: str) -> None:
@@ -318,7 +315,7 @@ class ConnectorService:
     def _run(self, source: str, full: bool, progress: Progress, trigger: str) -> SyncResult:
         connector = get_connector(source)
         mode = "full" if full else "incremental"
-        started = _now()
+        started = utcnow()
         with self.ws.appdb.session() as session:
             run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=started)
             session.add(run)
@@ -654,7 +651,7 @@ class ConnectorService:
                     scores.complete = False  # summed leads are not scored batch by batch
             progress(f"{source} → canonical", done + 1, len(entries))
         if result.rows or entries:
-            self._save_state(source, MAPPING_STREAM, {"since": _now().isoformat()})
+            self._save_state(source, MAPPING_STREAM, {"since": utcnow().isoformat()})
         tables = [t for t in result.tables if t in TABLES_BY_NAME]
         result.scoring = _apply_scoring(self.ws, tables, scores) or scores.totals
 
@@ -674,7 +671,7 @@ class ConnectorService:
                 {**result.tables, "_rejected": result.rejected, "_deleted": result.deleted}
             )
             run.error = result.error
-            run.finished_at = _now()
+            run.finished_at = utcnow()
 
     def _state(self, source: str, stream: str) -> dict[str, Any]:
         with self.ws.appdb.session() as session:
@@ -688,7 +685,7 @@ class ConnectorService:
                 row = SyncState(source=source, stream=stream)
                 session.add(row)
             row.state = json.dumps(state, default=str)
-            row.updated_at = _now()
+            row.updated_at = utcnow()
 
     # ------------------------------------------------------------------ schedule
     def due(self, now: dt.datetime) -> list[str]:
@@ -705,7 +702,7 @@ class ConnectorService:
     def run_due_syncs(self, now: dt.datetime | None = None) -> list[SyncResult]:
         """One scheduler tick: sync every source that is due (the server calls this every
         minute or so from its scheduler thread)."""
-        now = now or _now()
+        now = now or utcnow()
         results = []
         for source in self.due(now):
             results.extend(self.sync(source, trigger="schedule"))

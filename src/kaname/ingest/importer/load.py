@@ -8,7 +8,6 @@ rows are skipped and counted apart). Quarantined rows are kept in the warehouse 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
+from kaname.clock import utcnow
 from kaname.ingest.importer.mapping import Mapping, MappingError
 from kaname.ingest.importer.parse import issue_records, parse_table
 from kaname.ingest.importer.readers import RawFile, read_file
@@ -131,7 +131,7 @@ def store_quarantine(wh: Warehouse, run_id: int, table: str, issues: list[dict[s
         wh.con.create_table(QUARANTINE_TABLE, schema=ibis.schema(QUARANTINE_SCHEMA))
     if not issues:
         return 0
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     arrow = pa.table(
         {
             "run_id": pa.array([run_id] * len(issues), pa.int64()),

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kaname.clock import real_today
 from kaname.ingest.synthetic import profile as P
 
 I64 = npt.NDArray[np.int64]
@@ -44,7 +45,7 @@ def generate(
     scale: float = 1.0, seed: int = 42, as_of: dt.date | None = None, months: int = 24
 ) -> Iterator[Chunk]:
     """Yield (canonical table, chunk) pairs for the demo company."""
-    yield from _Company(scale, seed, as_of or dt.date.today(), months).chunks()
+    yield from _Company(scale, seed, as_of or real_today(), months).chunks()
 
 
 def _ids(prefix: str, numbers: npt.ArrayLike, width: int) -> pa.Array:
