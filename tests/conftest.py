@@ -15,9 +15,9 @@ from kaname.clock import ENV_TODAY
 from kaname.store.warehouse import Warehouse
 from pg_settings import PG_DB, PG_HOST, PG_USER
 
-# One clock for the whole suite: a workspace without its own `as_of` reads this day, never the real
-# date (tests/web/test_calendar_turns.py is the one test that reads the real clock). Set KANAME_TODAY
-# to run the suite as of another day.
+# One clock for the whole suite: a workspace without its own `as_of` reads this day, never the
+# real date (tests/web/test_calendar_turns.py is the one test that reads the real clock). Set
+# KANAME_TODAY to run the suite as of another day.
 SUITE_TODAY = "2026-11-20"
 os.environ.setdefault(ENV_TODAY, SUITE_TODAY)
 
