@@ -30,7 +30,7 @@ format: ## apply ruff's formatting and safe fixes
 	ruff format src tests benchmarks
 
 docs: ## regenerate docs/kpis.md and docs/data-model.md from the code
-	$(PYTHON) -m kaname.docs_gen docs
+	$(PYTHON) -m kaname.cli.docs_gen docs
 
 bench: ## engine vs hand-written SQL at scale 10 (see docs/benchmarks.md)
 	$(PYTHON) benchmarks/refresh.py --scale 10

@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kaname.bench import run_refresh_benchmark
+from kaname.demo.bench import run_refresh_benchmark
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)

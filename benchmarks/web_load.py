@@ -98,7 +98,7 @@ def prepare_workspace(
 
 def bench_user(root: Path) -> tuple[str, str]:
     """(password, API token) of the benchmark's viewer, made afresh on every run."""
-    from kaname.accounts import Accounts
+    from kaname.auth.accounts import Accounts
     from kaname.workspace import Workspace
 
     ws = Workspace.open(root)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kaname.cli.docs_gen import DOCS
 from kaname.cli.main import app
-from kaname.docs_gen import DOCS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from sqlalchemy import func, select
 
-from kaname.analytics_service import AnalyticsService
+from kaname.analytics.service import AnalyticsService
 from kaname.clock import Clock, utcnow
 from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
@@ -143,7 +143,7 @@ class Workspace:
 
     @cached_property
     def analytics(self) -> AnalyticsService:
-        """Attribution, cohorts, RFM, lifetime value and forecasts (kaname.analytics_service)."""
+        """Attribution, cohorts, RFM, lifetime value and forecasts (kaname.analytics.service)."""
         return AnalyticsService(self)
 
     # ------------------------------------------------------------------ catalog

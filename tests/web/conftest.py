@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.demo import build_demo
 from kaname.web.app import create_app
 from kaname.workspace import Workspace

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.dashboard.service import clean
 from kaname.store.act_models import Alert, Delivery
 from kaname.workspace import Workspace

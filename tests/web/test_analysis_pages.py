@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from kaname.accounts import Accounts
 from kaname.analytics import cohorts as cohort_maths
-from kaname.analytics_service import DEFAULT_COMPARE
+from kaname.analytics.service import DEFAULT_COMPARE
+from kaname.auth.accounts import Accounts
 from kaname.demo import build_demo
 from kaname.web.app import create_app
 from kaname.workspace import Workspace

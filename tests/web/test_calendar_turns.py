@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.clock import ENV_TODAY, Clock, real_today
 from kaname.demo import EXECUTIVE_KPIS, build_demo
 from kaname.metrics.calendar import Grain, period_of

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.web.app import create_app
 from kaname.workspace import Workspace
 from web_helpers import PASSWORD, login

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.store.web_models import ApiToken, User
 from kaname.web.app import is_public
 from kaname.workspace import Workspace

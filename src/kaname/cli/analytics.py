@@ -115,7 +115,7 @@ def register(
         if as_json:
             print_json(to_jsonable(frame))
             return
-        from kaname.analytics_service import model_label
+        from kaname.analytics.service import model_label
 
         names = ", ".join(model_label(m, order) for m in model)
         title = f"Attribution — {names} — {level} level, {period or 'all periods'}"

@@ -560,7 +560,7 @@ def plan_new(
 @plan_app.command("schema")
 def plan_schema() -> None:
     """Print the JSON Schema of plan files (also in docs/plan.schema.json), for editors."""
-    from kaname.docs_gen import render_plan_schema
+    from kaname.cli.docs_gen import render_plan_schema
 
     console.out(render_plan_schema(), highlight=False, end="")
 
@@ -694,7 +694,7 @@ def bench_refresh(
     as_json: JsonOpt = False,
 ) -> None:
     """Time a refresh of funnel and channel KPIs against hand-written DuckDB SQL."""
-    from kaname.bench import run_refresh_benchmark
+    from kaname.demo.bench import run_refresh_benchmark
 
     result = run_refresh_benchmark(
         scale=scale, seed=seed, workdir=workdir, log=lambda m: err_console.print(f"[dim]{m}[/]")

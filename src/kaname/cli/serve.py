@@ -22,7 +22,7 @@ def serve_workspace(
     """Run the dashboard; this process owns the warehouse while it runs."""
     import uvicorn
 
-    from kaname.accounts import Accounts
+    from kaname.auth.accounts import Accounts
     from kaname.web.app import create_app
     from kaname.web.scheduler import Scheduler
 
@@ -44,7 +44,7 @@ def serve_workspace(
 
 def demo_admin(ws: Workspace) -> str:
     """Create (or reset) the demo's admin with a one-time password that must be changed."""
-    from kaname.accounts import Accounts
+    from kaname.auth.accounts import Accounts
 
     accounts = Accounts(ws.appdb)
     password = secrets.token_urlsafe(12)
@@ -91,7 +91,7 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
     @users_app.command("list")
     def users_list(workspace: workspace_opt = None) -> None:
         """List the users with role and department."""
-        from kaname.accounts import Accounts
+        from kaname.auth.accounts import Accounts
 
         for u in Accounts(open_ws(workspace).appdb).users():
             state = "" if u["active"] else " (disabled)"
@@ -112,7 +112,7 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
         ] = None,
     ) -> None:
         """Add a user (the CLI needs no login: it runs with the workspace owner's rights)."""
-        from kaname.accounts import AccountError, Accounts
+        from kaname.auth.accounts import AccountError, Accounts
 
         secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
@@ -126,7 +126,7 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
     @users_app.command("password")
     def users_password(username: str, workspace: workspace_opt = None) -> None:
         """Set a user's password (asked without echo); signs the user out everywhere."""
-        from kaname.accounts import AccountError, Accounts
+        from kaname.auth.accounts import AccountError, Accounts
 
         secret = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
         try:

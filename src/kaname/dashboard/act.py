@@ -68,7 +68,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _audit(dash: Dashboard, actor: str, action: str, target: str, before: Any, after: Any) -> None:
-    from kaname.accounts import Accounts
+    from kaname.auth.accounts import Accounts
 
     Accounts(dash.ws.appdb).audit(actor, action, target, clean(before), clean(after))
 

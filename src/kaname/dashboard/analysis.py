@@ -16,7 +16,7 @@ import pandas as pd
 
 from kaname.analytics import cohorts as cohort_maths
 from kaname.analytics.forecast import ForecastError
-from kaname.analytics_service import DEFAULT_COMPARE, model_label
+from kaname.analytics.service import DEFAULT_COMPARE, model_label
 from kaname.dashboard.filters import FilterError, Filters
 from kaname.dashboard.service import clean, records
 from kaname.metrics.calendar import Grain, Period

@@ -163,7 +163,7 @@ def save(dash: Dashboard, plan: Plan, username: str) -> dict[str, Any]:
     path = ws.root / "plans" / f"{plan.name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    from kaname.accounts import Accounts
+    from kaname.auth.accounts import Accounts
 
     old = before[0].model_dump(mode="json") if before else {}
     new = plan.model_dump(mode="json")

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kaname.accounts import AccountError, Accounts
+from kaname.auth.accounts import AccountError, Accounts
 from kaname.dashboard import Dashboard, FilterError
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import PeriodError

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from kaname.accounts import Principal
+from kaname.auth.accounts import Principal
 
 SESSION_COOKIE = "kaname_session"
 LOGIN_CSRF_COOKIE = "kaname_login_csrf"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kaname.accounts import AccountError, Accounts
+from kaname.auth.accounts import AccountError, Accounts
 from kaname.web.app import login_csrf
 from kaname.web.deps import caller, gettext, viewer
 from kaname.web.i18n import LANGUAGES, Translator

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kaname.analytics_service import DEFAULT_COMPARE
+from kaname.analytics.service import DEFAULT_COMPARE
 from kaname.dashboard import Dashboard, FilterError
 from kaname.dashboard import analysis as an
 from kaname.web import charts

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from kaname.accounts import Accounts
+from kaname.auth.accounts import Accounts
 from kaname.dashboard import Dashboard
 from kaname.dashboard import connect as service
 from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kaname.accounts import AccountError, Accounts
+from kaname.auth.accounts import AccountError, Accounts
 from kaname.config import WorkspaceConfig, write_config
 from kaname.dashboard import Dashboard
 from kaname.store.web_models import DEPARTMENTS, ROLES
