@@ -12,7 +12,8 @@ from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Grain, parse_period
 from kaname.metrics.catalog import CatalogError, Kpi
 from kaname.metrics.refresh import RefreshPlan, read_values
-from kaname.workspace import Workspace, WorkspaceError
+from kaname.context import WorkspaceError
+from kaname.workspace import Workspace
 
 PLAN = """
 name: fy2025

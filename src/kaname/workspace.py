@@ -1,113 +1,40 @@
-"""The workspace facade: configuration, the two stores and the services, behind one entry point.
-
-CLI commands and (later) web pages call these methods and only render what they return.
+"""The workspace facade: the context (configuration, clock, stores, metrics) plus the feature
+services and the plan operations, behind one entry point. CLI commands and web pages call these
+methods and only render what they return.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import yaml
 from sqlalchemy import func, select
 
 from kaname.analytics.service import AnalyticsService
-from kaname.clock import Clock, utcnow
-from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
+from kaname.context import WorkspaceContext
 from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
 from kaname.design.planner import Solution, solve
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
-from kaname.metrics.catalog import (
-    Benchmark,
-    Catalog,
-    CatalogError,
-    Kpi,
-    apply_benchmarks,
-    builtin_catalog,
-    custom_kpi_from_json,
-)
-from kaname.metrics.engine import MetricEngine, MetricQuery, View
-from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
-from kaname.metrics.report import ReportRequest, kpi_report
-from kaname.metrics.targets import TargetStore, TargetValue
-from kaname.store.appdb import AppDB, CustomKpi, PlanVersion, RefreshRun
-from kaname.store.warehouse import Warehouse
+from kaname.metrics.engine import MetricQuery
+from kaname.metrics.targets import TargetValue
+from kaname.store.appdb import PlanVersion
 
 if TYPE_CHECKING:
     from kaname.act.service import ActService
     from kaname.ingest.connectors.service import ConnectorService
     from kaname.ingest.service import IngestService
 
-ENV_WORKSPACE = "KANAME_WORKSPACE"
-BENCHMARKS_FILE = "benchmarks.yaml"
 
+class Workspace(WorkspaceContext):
+    """The facade the CLI and the web app call: the context plus the feature services and the
+    plan operations (build, solve, lint, explain, what-if, gap, apply)."""
 
-class WorkspaceError(Exception):
-    """A workspace operation cannot be done; the message says how to fix it."""
-
-
-def default_root(explicit: Path | None = None) -> Path:
-    if explicit is not None:
-        return explicit
-    env = os.environ.get(ENV_WORKSPACE)
-    return Path(env) if env else Path.cwd()
-
-
-class Workspace:
-    def __init__(self, root: Path, config: WorkspaceConfig) -> None:
-        self.root = root.resolve()
-        self.config = config
-
-    # ------------------------------------------------------------------ lifecycle
-    @classmethod
-    def init(
-        cls, root: Path, config: WorkspaceConfig | None = None, exist_ok: bool = False
-    ) -> Workspace:
-        root.mkdir(parents=True, exist_ok=True)
-        if (root / CONFIG_FILE).exists() and not exist_ok:
-            raise WorkspaceError(f"{root} is already a Kaname workspace ({CONFIG_FILE} exists)")
-        config = config or WorkspaceConfig()
-        write_config(root, config)
-        (root / "plans").mkdir(exist_ok=True)
-        ws = cls(root, config)
-        ws.warehouse.ensure_schema()
-        ws.appdb.upgrade()
-        return ws
-
-    @classmethod
-    def open(cls, root: Path | None = None) -> Workspace:
-        path = default_root(root)
-        return cls(path, load_config(path))
-
-    def close(self) -> None:
-        if "warehouse" in self.__dict__:
-            self.warehouse.close()
-            del self.__dict__["warehouse"]
-        if "appdb" in self.__dict__:
-            self.appdb.dispose()
-            del self.__dict__["appdb"]
-
-    # ------------------------------------------------------------------ stores
-    @cached_property
-    def warehouse(self) -> Warehouse:
-        wh = Warehouse.connect(self.config.warehouse_url, self.root)
-        wh.ensure_schema()
-        return wh
-
-    @cached_property
-    def appdb(self) -> AppDB:
-        db = AppDB.for_workspace(self.config.app_db_url, self.root)
-        db.upgrade()
-        return db
-
+    # ------------------------------------------------------------------ services
     @cached_property
     def connectors(self) -> ConnectorService:
         """Sources: connect, sync, history (kaname.ingest.connectors.service)."""
@@ -122,179 +49,17 @@ class Workspace:
 
         return IngestService(self)
 
-    @property
-    def targets(self) -> TargetStore:
-        return TargetStore(self.appdb)
-
     @cached_property
     def act(self) -> ActService:
         """Alerts, notifications, reports, PDCA actions and KPI review (kaname.act.service)."""
         from kaname.act.service import ActService
 
-        return ActService(self)
-
-    @property
-    def clock(self) -> Clock:
-        """The workspace clock (kaname.clock): the one source of "today"."""
-        return Clock(self.config.as_of)
-
-    def today(self) -> dt.date:
-        return self.clock.today()
+        return ActService(self, self.lint_plan)
 
     @cached_property
     def analytics(self) -> AnalyticsService:
         """Attribution, cohorts, RFM, lifetime value and forecasts (kaname.analytics.service)."""
         return AnalyticsService(self)
-
-    # ------------------------------------------------------------------ catalog
-    @cached_property
-    def catalog(self) -> Catalog:
-        with self.appdb.session() as session:
-            custom = [
-                custom_kpi_from_json(row.definition)
-                for row in session.execute(select(CustomKpi)).scalars()
-            ]
-        return apply_benchmarks(builtin_catalog().with_custom(custom), self.benchmark_overrides())
-
-    def benchmark_overrides(self) -> dict[str, Benchmark]:
-        """The workspace's own benchmark ranges (benchmarks.yaml), replacing the shipped ones."""
-        path = self.root / BENCHMARKS_FILE
-        if not path.exists():
-            return {}
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            return {str(k): Benchmark.model_validate(v) for k, v in dict(data).items()}
-        except (yaml.YAMLError, ValueError, TypeError) as exc:
-            raise WorkspaceError(
-                f"{path}: {exc}. Write one entry per KPI, e.g. "
-                "win_rate: {low: 0.2, high: 0.3, source: 'our FY2025 average'}"
-            ) from exc
-
-    def add_custom_kpi(self, kpi: Kpi, created_by: str = "cli") -> Kpi:
-        kpi = kpi.model_copy(update={"custom": True})
-        self.catalog.with_custom([kpi])  # validates the formula against measures and KPIs
-        with self.appdb.session() as session:
-            if session.get(CustomKpi, kpi.id) is not None:
-                raise CatalogError(f"custom KPI {kpi.id!r} exists; remove it first")
-            payload = kpi.model_dump(mode="json", exclude={"custom"})
-            session.add(
-                CustomKpi(
-                    kpi_id=kpi.id,
-                    definition=json.dumps(payload, ensure_ascii=False),
-                    created_by=created_by,
-                )
-            )
-        self.__dict__.pop("catalog", None)
-        return kpi
-
-    def remove_custom_kpi(self, kpi_id: str) -> None:
-        with self.appdb.session() as session:
-            row = session.get(CustomKpi, kpi_id)
-            if row is None:
-                raise CatalogError(f"{kpi_id!r} is not a custom KPI of this workspace")
-            session.delete(row)
-        self.__dict__.pop("catalog", None)
-
-    # ------------------------------------------------------------------ metrics
-    def engine(self) -> MetricEngine:
-        return MetricEngine(
-            self.warehouse.tables(),
-            self.catalog,
-            self.config.fiscal_year_start_month,
-            self.config.gross_margin,
-        )
-
-    def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:
-        from kaname.metrics.calendar import parse_period
-
-        if label:
-            return parse_period(label, self.config.fiscal_year_start_month)
-        return period_of(self.today(), grain, self.config.fiscal_year_start_month)
-
-    def compute(self, query: MetricQuery) -> pd.DataFrame:
-        return self.engine().compute(query)
-
-    def kpi_report(
-        self,
-        kpis: list[str] | None = None,
-        period: Period | None = None,
-        dimension: str | None = None,
-        view: View = "period",
-        filters: tuple[tuple[str, str], ...] = (),
-        language: str | None = None,
-    ) -> pd.DataFrame:
-        engine = self.engine()
-        period = period or self.period(None)
-        request = ReportRequest(
-            kpis=kpis or list(engine.catalog.ids),
-            period=period,
-            as_of=self.today(),
-            dimension=dimension,
-            view=view,
-            language=language or self.config.language,
-            at_risk_ratio=self.config.at_risk_ratio,
-            filters=filters,
-        )
-        for kpi_id in request.kpis:
-            engine.catalog.get(kpi_id)
-        return kpi_report(engine, self.targets, request)
-
-    def refresh(
-        self, full: bool = False, plan: RefreshPlan | None = None, progress: Progress | None = None
-    ) -> RefreshResult:
-        """Materialise KPI values; incremental unless `full` or no refresh has succeeded yet."""
-        engine = self.engine()
-        since = None if full else self._last_refresh_start()
-        from_date = None
-        if since is not None:
-            from_date = changed_since(engine, self.warehouse.con, since)
-            if from_date is None:
-                return self._record_refresh(
-                    "incremental", None, RefreshResult("incremental", None, 0, 0)
-                )
-        with self.appdb.session() as session:
-            run = RefreshRun(mode="full" if since is None else "incremental", from_date=from_date)
-            session.add(run)
-        try:
-            result = refresh(
-                engine, self.warehouse.con, plan or RefreshPlan(), self.today(), from_date, progress
-            )
-        except Exception as exc:
-            with self.appdb.session() as session:
-                stored = session.get(RefreshRun, run.id)
-                assert stored is not None
-                stored.status, stored.message = "failed", str(exc)
-                stored.finished_at = utcnow()
-            raise
-        with self.appdb.session() as session:
-            stored = session.get(RefreshRun, run.id)
-            assert stored is not None
-            stored.status, stored.rows = "ok", result.rows
-            stored.finished_at = utcnow()
-        return result
-
-    def _record_refresh(
-        self, mode: str, from_date: dt.date | None, result: RefreshResult
-    ) -> RefreshResult:
-        now = utcnow()
-        with self.appdb.session() as session:
-            session.add(
-                RefreshRun(
-                    mode=mode,
-                    from_date=from_date,
-                    status="ok",
-                    rows=0,
-                    finished_at=now,
-                    message="nothing changed",
-                )
-            )
-        return result
-
-    def _last_refresh_start(self) -> dt.datetime | None:
-        with self.appdb.session() as session:
-            return session.execute(
-                select(func.max(RefreshRun.started_at)).where(RefreshRun.status == "ok")
-            ).scalar()
 
     # ------------------------------------------------------------------ planner
     def load_plan(self, path: Path) -> Plan:

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kaname.act.actions import ActionError
-from kaname.act.schedule import ReportSchedule, last_slot
+from kaname.act.schedule import last_slot
+from kaname.config.act import ReportSchedule
 from kaname.workspace import Workspace
 
 WEBINAR = {

@@ -14,7 +14,7 @@ from kaname.clock import utcnow
 from kaname.store.act_models import ACTION_DECISIONS, ACTION_STATUSES, Action
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 Status = Literal["plan", "do", "check", "act"]
 Decision = Literal["standardise", "expand", "modify", "stop"]
@@ -83,7 +83,7 @@ def action_dict(row: Action) -> dict[str, Any]:
     }
 
 
-def _check_kpis(ws: Workspace, data: ActionIn) -> None:
+def _check_kpis(ws: WorkspaceContext, data: ActionIn) -> None:
     for kpi in data.kpis:
         if kpi not in ws.catalog:
             raise ActionError(f"KPI {kpi!r} is not in the catalog; `kaname catalog` lists them")
@@ -96,7 +96,7 @@ def _check_kpis(ws: Workspace, data: ActionIn) -> None:
         raise ActionError("give both dimension and dimension_value (e.g. channel = webinar)")
 
 
-def add(ws: Workspace, data: ActionIn, created_by: str = "cli") -> dict[str, Any]:
+def add(ws: WorkspaceContext, data: ActionIn, created_by: str = "cli") -> dict[str, Any]:
     _check_kpis(ws, data)
     with ws.appdb.session() as session:
         row = Action(
@@ -113,7 +113,7 @@ def add(ws: Workspace, data: ActionIn, created_by: str = "cli") -> dict[str, Any
         return action_dict(row)
 
 
-def get(ws: Workspace, action_id: int) -> dict[str, Any]:
+def get(ws: WorkspaceContext, action_id: int) -> dict[str, Any]:
     with ws.appdb.session() as session:
         row = session.get(Action, action_id)
         if row is None:
@@ -121,7 +121,7 @@ def get(ws: Workspace, action_id: int) -> dict[str, Any]:
         return action_dict(row)
 
 
-def update(ws: Workspace, action_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+def update(ws: WorkspaceContext, action_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change fields (title, hypothesis, kpis, dimension, owner, dates, expected_lift, status)."""
     current = get(ws, action_id)
     allowed = set(ActionIn.model_fields)
@@ -141,7 +141,7 @@ def update(ws: Workspace, action_id: int, changes: dict[str, Any]) -> dict[str, 
 
 
 def decide(
-    ws: Workspace, action_id: int, decision: str, learnings: str = "", by: str = "cli"
+    ws: WorkspaceContext, action_id: int, decision: str, learnings: str = "", by: str = "cli"
 ) -> dict[str, Any]:
     """Record the review's decision and learnings; the action moves to the Act step."""
     if decision not in ACTION_DECISIONS:
@@ -158,7 +158,7 @@ def decide(
 
 
 def list_actions(
-    ws: Workspace,
+    ws: WorkspaceContext,
     status: str | None = None,
     kpi: str | None = None,
     active_on: dt.date | None = None,
@@ -202,7 +202,7 @@ def list_actions(
     return rows
 
 
-def kpi_annotations(ws: Workspace, kpi: str) -> list[dict[str, Any]]:
+def kpi_annotations(ws: WorkspaceContext, kpi: str) -> list[dict[str, Any]]:
     """Actions on a KPI as chart annotations: id, title, start, end, status, decision."""
     return [
         {
@@ -224,7 +224,7 @@ EFFECT_HISTORY_DAYS = 182
 
 
 def measure(
-    ws: Workspace,
+    ws: WorkspaceContext,
     action_id: int,
     kpi: str | None = None,
     grain: str = "week",
@@ -314,7 +314,7 @@ def measure(
     return {"action": action, "results": results}
 
 
-def _period_start(ws: Workspace, grain: Any, day: dt.date) -> dt.date:
+def _period_start(ws: WorkspaceContext, grain: Any, day: dt.date) -> dt.date:
     """The start of the first whole period on or after `day` (the post period begins there)."""
     from kaname.metrics.calendar import period_of
 
@@ -322,7 +322,7 @@ def _period_start(ws: Workspace, grain: Any, day: dt.date) -> dt.date:
     return period.start if period.start == day else period.end
 
 
-def _last_complete_start(ws: Workspace, grain: Any, end: dt.date) -> dt.date:
+def _last_complete_start(ws: WorkspaceContext, grain: Any, end: dt.date) -> dt.date:
     from kaname.metrics.calendar import period_of
 
     period = period_of(end, grain, ws.config.fiscal_year_start_month)

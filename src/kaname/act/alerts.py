@@ -17,7 +17,7 @@ from kaname.clock import utcnow
 from kaname.store.act_models import ALERT_STATES, Alert
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 SYSTEM = "kaname"
 """Who resolves an alert whose condition cleared by itself."""
@@ -67,7 +67,7 @@ def alert_dict(row: Alert) -> dict[str, Any]:
 
 
 def check(
-    ws: Workspace,
+    ws: WorkspaceContext,
     now: dt.datetime,
     dry_run: bool = False,
     rule_ids: Sequence[str] | None = None,
@@ -119,7 +119,7 @@ def check(
 
 
 def _record(
-    ws: Workspace, candidate: AlertCandidate, now: dt.datetime
+    ws: WorkspaceContext, candidate: AlertCandidate, now: dt.datetime
 ) -> tuple[str, dict[str, Any] | None]:
     """new, repeated (an open alert with the same key) or suppressed (cooldown)."""
     with ws.appdb.session() as session:
@@ -168,7 +168,9 @@ def _record(
         return "new", alert_dict(row)
 
 
-def _auto_resolve(ws: Workspace, rule_id: str, firing: set[str], now: dt.datetime) -> list[int]:
+def _auto_resolve(
+    ws: WorkspaceContext, rule_id: str, firing: set[str], now: dt.datetime
+) -> list[int]:
     """Resolve this rule's live alerts whose condition no longer holds."""
     done = []
     with ws.appdb.session() as session:
@@ -183,7 +185,7 @@ def _auto_resolve(ws: Workspace, rule_id: str, firing: set[str], now: dt.datetim
     return done
 
 
-def message_for(ws: Workspace, candidate: AlertCandidate) -> Message:
+def message_for(ws: WorkspaceContext, candidate: AlertCandidate) -> Message:
     """The alert as a bilingual message: subject, text and HTML with the numbers."""
     from html import escape
 
@@ -215,7 +217,7 @@ def message_for(ws: Workspace, candidate: AlertCandidate) -> Message:
 
 
 def notify(
-    ws: Workspace,
+    ws: WorkspaceContext,
     candidate: AlertCandidate,
     alert_id: int | None,
     sleep: Callable[[float], None] | None = None,
@@ -229,7 +231,7 @@ def notify(
 
 
 def list_alerts(
-    ws: Workspace,
+    ws: WorkspaceContext,
     status: str | None = None,
     kpi: str | None = None,
     rule_id: str | None = None,
@@ -253,7 +255,7 @@ def list_alerts(
 
 
 def set_state(
-    ws: Workspace,
+    ws: WorkspaceContext,
     alert_id: int,
     state: str,
     by: str,

@@ -14,17 +14,23 @@ import ssl
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from kaname.clock import utcnow
+from kaname.config.act import (
+    InAppChannel,
+    Recipient,
+    SlackChannel,
+    SmtpChannel,
+    WebhookChannel,
+)
 
 if TYPE_CHECKING:
     from kaname.store.appdb import AppDB
 
-Language = Literal["ja", "en"]
 SIGNATURE_HEADER = "X-Kaname-Signature"
 """Generic webhooks carry `sha256=<hex HMAC-SHA256 of the raw body>` under this header."""
 
@@ -50,76 +56,6 @@ class Message(BaseModel):
 
     def pick(self, part: dict[str, str], language: str) -> str:
         return part.get(language) or part.get("en") or next(iter(part.values()), "")
-
-
-class _Channel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    """How rules and reports refer to this channel."""
-    language: Language | None = None
-    """Language of messages on this channel (default: the workspace language)."""
-    retries: int = Field(3, ge=0, le=10)
-    """Further attempts after a failed one."""
-    backoff_seconds: float = Field(2.0, ge=0)
-    """Wait before the first retry; doubled for each further one."""
-
-
-class InAppChannel(_Channel):
-    """The alert list of the dashboard (alerts are stored anyway; this records the delivery)."""
-
-    type: Literal["in_app"] = "in_app"
-
-
-class Recipient(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
-    language: Language | None = None
-    """This recipient's language (default: the channel's)."""
-
-
-class SmtpChannel(_Channel):
-    """E-mail over SMTP: an HTML and a text part in each recipient's language."""
-
-    type: Literal["smtp"] = "smtp"
-    host: str
-    port: int = 25
-    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
-    recipients: list[Recipient] = Field(min_length=1)
-    security: Literal["none", "starttls", "ssl"] = "none"
-    username: str | None = None
-    password_env: str | None = None
-    """Name of the environment variable holding the password (never the password itself)."""
-    timeout_seconds: float = 20
-
-    @field_validator("recipients", mode="before")
-    @classmethod
-    def _plain_addresses(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"address": v} if isinstance(v, str) else v for v in value]
-        return value
-
-
-class SlackChannel(_Channel):
-    """A Slack incoming webhook."""
-
-    type: Literal["slack"] = "slack"
-    webhook_url: str = Field(pattern=r"^https?://")
-    timeout_seconds: float = 10
-
-
-class WebhookChannel(_Channel):
-    """Any HTTP endpoint: JSON POST signed with HMAC-SHA256 in the X-Kaname-Signature header."""
-
-    type: Literal["webhook"] = "webhook"
-    url: str = Field(pattern=r"^https?://")
-    secret_env: str | None = None
-    """Name of the environment variable holding the signing secret."""
-    timeout_seconds: float = 10
-
-
-Channel = Annotated[
-    InAppChannel | SmtpChannel | SlackChannel | WebhookChannel, Field(discriminator="type")
-]
 
 
 class Notifier(Protocol):

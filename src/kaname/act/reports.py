@@ -15,9 +15,9 @@ from kaname.clock import utcnow
 from kaname.formatting import format_percent, format_value
 
 if TYPE_CHECKING:
-    from kaname.act.schedule import ReportSchedule
+    from kaname.config.act import ReportSchedule
+    from kaname.context import WorkspaceContext
     from kaname.metrics.calendar import Period
-    from kaname.workspace import Workspace
 
 EXECUTIVE_KPIS = (
     "revenue",
@@ -106,7 +106,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return out
 
 
-def build_report(ws: Workspace, period: Period, language: str) -> dict[str, Any]:
+def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[str, Any]:
     """The report's content as plain data (what every renderer shows)."""
     from kaname.act import actions, alerts
     from kaname.act.rules import explain_gap
@@ -249,7 +249,7 @@ def _headline(
     return " ".join(parts)
 
 
-def _trend(ws: Workspace, kpi: str, period: Period) -> list[dict[str, Any]]:
+def _trend(ws: WorkspaceContext, kpi: str, period: Period) -> list[dict[str, Any]]:
     """The KGI's last 12 months (for the chart)."""
     from kaname.metrics.calendar import Grain, period_of
     from kaname.metrics.engine import MetricQuery
@@ -592,7 +592,7 @@ def render(data: dict[str, Any], fmt: str) -> bytes:
 CATALOG_COLUMNS = ("id", "name", "phase", "type", "unit", "direction", "formula", "definition")
 
 
-def catalog_rows(ws: Workspace, language: str) -> list[dict[str, Any]]:
+def catalog_rows(ws: WorkspaceContext, language: str) -> list[dict[str, Any]]:
     return [
         {
             "id": k.id,
@@ -613,7 +613,7 @@ def catalog_rows(ws: Workspace, language: str) -> list[dict[str, Any]]:
     ]
 
 
-def catalog_document(ws: Workspace, fmt: str, language: str) -> bytes:
+def catalog_document(ws: WorkspaceContext, fmt: str, language: str) -> bytes:
     """The KPI definitions document: every KPI with its formula and definition."""
     rows = catalog_rows(ws, language)
     title = "KPI定義書" if language == "ja" else "KPI definitions"
@@ -661,7 +661,9 @@ def catalog_document(ws: Workspace, fmt: str, language: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------- scheduled sending
-def send_report(ws: Workspace, schedule: ReportSchedule, now: dt.datetime) -> list[dict[str, Any]]:
+def send_report(
+    ws: WorkspaceContext, schedule: ReportSchedule, now: dt.datetime
+) -> list[dict[str, Any]]:
     """Build the scheduled report and deliver it: attached to e-mails, summarised elsewhere."""
     from kaname.act.notifiers import Message, deliver
     from kaname.metrics.calendar import Grain, period_of

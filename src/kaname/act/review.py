@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,13 @@ from kaname.store.act_models import REVIEW_DECISIONS, KpiReviewDecision
 from kaname.store.appdb import PlanVersion
 
 if TYPE_CHECKING:
+    from kaname.context import WorkspaceContext
+    from kaname.design.lint import Finding
     from kaname.design.plan import Plan
-    from kaname.workspace import Workspace
+
+PlanLinter = Callable[[Path], "list[Finding]"]
+"""Lints a plan file against a workspace's data (Workspace.lint_plan): the review's one need from
+the design stage, passed in so that act/ does not reach up to the facade."""
 
 MAX_LAG = 3
 """Months a KPI may lead the KGI by."""
@@ -29,7 +35,7 @@ class ReviewError(ValueError):
     """A review cannot be built or recorded; the message says why."""
 
 
-def _plan_version(ws: Workspace, name: str | None) -> PlanVersion:
+def _plan_version(ws: WorkspaceContext, name: str | None) -> PlanVersion:
     stmt = select(PlanVersion).order_by(PlanVersion.created_at.desc(), PlanVersion.id.desc())
     if name:
         stmt = stmt.where(PlanVersion.plan_name == name)
@@ -60,15 +66,18 @@ def lead_lag(kpi: list[float], kgi: list[float], max_lag: int = MAX_LAG) -> dict
     return {"correlation": by_lag[best], "lag_months": best, "by_lag": by_lag}
 
 
-def _lint(ws: Workspace, content: str) -> list[dict[str, Any]]:
+def _lint(lint_plan: PlanLinter, content: str) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "plan.yaml"
         path.write_text(content, encoding="utf-8")
-        return [f.as_dict() for f in ws.lint_plan(path)]
+        return [f.as_dict() for f in lint_plan(path)]
 
 
 def build_review(
-    ws: Workspace, plan_name: str | None = None, period: str | None = None
+    ws: WorkspaceContext,
+    lint_plan: PlanLinter,
+    plan_name: str | None = None,
+    period: str | None = None,
 ) -> dict[str, Any]:
     """The review of the latest applied version of a plan for a quarter (default: the last
     complete quarter). Rows: kpi, name, actual, target, achievement, status, months_on_track,
@@ -104,7 +113,7 @@ def build_review(
         ).sort_values("period_start")
         for kpi, group in frame.groupby("kpi"):
             history[str(kpi)] = group["value"].astype(float).tolist()
-    findings = _lint(ws, version.content)
+    findings = _lint(lint_plan, version.content)
     rows = []
     kgi_history = history.get(plan.kgi.kpi, [])
     for kpi in [plan.kgi.kpi, *kpis]:
@@ -187,7 +196,7 @@ def _suggest(
 
 
 def record_decision(
-    ws: Workspace,
+    ws: WorkspaceContext,
     plan_name: str,
     kpi: str,
     decision: str,
@@ -242,7 +251,7 @@ def _decision_dict(row: KpiReviewDecision) -> dict[str, Any]:
     }
 
 
-def decisions(ws: Workspace, plan_name: str | None = None) -> list[dict[str, Any]]:
+def decisions(ws: WorkspaceContext, plan_name: str | None = None) -> list[dict[str, Any]]:
     stmt = select(KpiReviewDecision).order_by(KpiReviewDecision.id.desc())
     if plan_name:
         stmt = stmt.where(KpiReviewDecision.plan_name == plan_name)
@@ -250,7 +259,7 @@ def decisions(ws: Workspace, plan_name: str | None = None) -> list[dict[str, Any
         return [_decision_dict(r) for r in session.execute(stmt).scalars()]
 
 
-def pending_decisions(ws: Workspace, plan_name: str) -> list[dict[str, Any]]:
+def pending_decisions(ws: WorkspaceContext, plan_name: str) -> list[dict[str, Any]]:
     """The decisions not yet carried into a new version of the plan: the latest per KPI."""
     stmt = (
         select(KpiReviewDecision)
@@ -266,7 +275,9 @@ def pending_decisions(ws: Workspace, plan_name: str) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def apply_decisions(ws: Workspace, plan_name: str, version: int, by: str) -> list[dict[str, Any]]:
+def apply_decisions(
+    ws: WorkspaceContext, plan_name: str, version: int, by: str
+) -> list[dict[str, Any]]:
     """Carry the pending decisions on earlier versions into `version` of the plan: each is marked
     applied (version, when, who). Returns the latest decision per KPI that was carried."""
 
@@ -286,7 +297,7 @@ def apply_decisions(ws: Workspace, plan_name: str, version: int, by: str) -> lis
     return sorted(carried, key=lambda d: d["kpi"])
 
 
-def applied_decisions(ws: Workspace, plan_name: str) -> dict[int, list[dict[str, Any]]]:
+def applied_decisions(ws: WorkspaceContext, plan_name: str) -> dict[int, list[dict[str, Any]]]:
     """Plan version → the review decisions carried into it (the latest per KPI)."""
     stmt = (
         select(KpiReviewDecision)

@@ -13,117 +13,31 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from kaname.analytics.forecast import forecast
+from kaname.config.act import (
+    KPI_RULES,
+    AnomalyRule,
+    ChangeRule,
+    ForecastMissRule,
+    FreshnessRule,
+    QualityRule,
+    TargetMissRule,
+    ThresholdRule,
+)
 from kaname.metrics.calendar import Grain, Period, period_of
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
-
-Severity = Literal["info", "warning", "critical"]
+    from kaname.context import WorkspaceContext
 
 
 class RuleError(ValueError):
     """A rule cannot be evaluated; the message names the rule and the reason."""
-
-
-class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    """Unique name of the rule (alerts and their history refer to it)."""
-    kpi: str = ""
-    dimension: str | None = None
-    """Split by this dimension (one alert per value) or, with `dimension_value`, filter to one."""
-    dimension_value: str | None = None
-    grain: Grain = Grain.MONTH
-    severity: Severity = "warning"
-    channels: list[str] | None = None
-    """Channel names to notify (default: every configured channel)."""
-    cooldown_hours: float = Field(24, ge=0)
-    """After an alert, the same rule stays quiet for the same KPI and dimension this long."""
-    enabled: bool = True
-
-
-class TargetMissRule(_Rule):
-    """Achievement at pace (projection ÷ target) below `threshold` in the current period."""
-
-    type: Literal["target_miss"] = "target_miss"
-    threshold: float = Field(0.9, gt=0, le=2)
-
-
-class ForecastMissRule(_Rule):
-    """The projected end-of-period value misses the target by more than `tolerance`."""
-
-    type: Literal["forecast_miss"] = "forecast_miss"
-    method: str = "pacing"
-    """A registered forecaster: `pacing` (run-rate over business days) or one a module adds."""
-    tolerance: float = Field(0.0, ge=0, lt=1)
-
-
-class ThresholdRule(_Rule):
-    """The KPI of the last complete period is above or below a fixed value."""
-
-    type: Literal["threshold"] = "threshold"
-    above: float | None = None
-    below: float | None = None
-    current: bool = False
-    """Check the current (incomplete) period instead of the last complete one."""
-
-
-class ChangeRule(_Rule):
-    """The last complete period changed by more than `min_change` vs the previous period or the
-    same period a year earlier."""
-
-    type: Literal["change"] = "change"
-    compare: Literal["previous_period", "previous_year"] = "previous_period"
-    min_change: float = Field(0.2, gt=0)
-    """Relative change that fires (0.2 = ±20%)."""
-    direction: Literal["worse", "better", "any"] = "worse"
-    """worse follows the KPI's direction (a fall for higher-is-better KPIs)."""
-
-
-class AnomalyRule(_Rule):
-    """The last complete period is far from what the season and the recent level predict."""
-
-    type: Literal["anomaly"] = "anomaly"
-    threshold: float = Field(3.5, gt=0)
-    """Robust z-score (residual ÷ 1.4826 MAD of past residuals) that fires."""
-    direction: Literal["worse", "better", "any"] = "any"
-
-
-class FreshnessRule(_Rule):
-    """A data source not refreshed or synced for `hours`, or its last run failed."""
-
-    type: Literal["freshness"] = "freshness"
-    source: str = "refresh"
-    """`refresh` (KPI materialisation) or a name a sync module registers in FRESHNESS_SOURCES."""
-    hours: float = Field(26, gt=0)
-
-
-class QualityRule(_Rule):
-    """Data-quality findings of at least `level` above `max_findings`."""
-
-    type: Literal["quality"] = "quality"
-    checker: str = "default"
-    level: Literal["info", "warning", "error"] = "warning"
-    max_findings: int = Field(0, ge=0)
-
-
-Rule = Annotated[
-    TargetMissRule
-    | ForecastMissRule
-    | ThresholdRule
-    | ChangeRule
-    | AnomalyRule
-    | FreshnessRule
-    | QualityRule,
-    Field(discriminator="type"),
-]
-KPI_RULES = ("target_miss", "forecast_miss", "threshold", "change", "anomaly")
 
 
 class AlertCandidate(BaseModel):
@@ -153,25 +67,25 @@ class AlertCandidate(BaseModel):
 
 
 # ---------------------------------------------------------------------------- plug-in points
-Forecaster = Callable[["Workspace", str, Period, tuple[tuple[str, str], ...]], float]
+Forecaster = Callable[["WorkspaceContext", str, Period, tuple[tuple[str, str], ...]], float]
 """(workspace, kpi, period, filters) → projected value of the KPI at the end of the period."""
 FORECASTERS: dict[str, Forecaster] = {}
-QualityCheck = Callable[["Workspace"], list[dict[str, Any]]]
+QualityCheck = Callable[["WorkspaceContext"], list[dict[str, Any]]]
 """workspace → findings, each with at least `level` (info/warning/error) and `message`."""
 QUALITY_CHECKS: dict[str, QualityCheck] = {}
-FreshnessSource = Callable[["Workspace"], tuple[dt.datetime | None, str | None]]
+FreshnessSource = Callable[["WorkspaceContext"], tuple[dt.datetime | None, str | None]]
 """workspace → (last successful run, UTC naive; error of the latest run if it failed)."""
 FRESHNESS_SOURCES: dict[str, FreshnessSource] = {}
 
 
 def _pacing_forecast(
-    ws: Workspace, kpi: str, period: Period, filters: tuple[tuple[str, str], ...]
+    ws: WorkspaceContext, kpi: str, period: Period, filters: tuple[tuple[str, str], ...]
 ) -> float:
     report = ws.kpi_report([kpi], period, filters=filters)
     return float(report["projection"].iloc[0]) if not report.empty else math.nan
 
 
-def _refresh_freshness(ws: Workspace) -> tuple[dt.datetime | None, str | None]:
+def _refresh_freshness(ws: WorkspaceContext) -> tuple[dt.datetime | None, str | None]:
     from sqlalchemy import select
 
     from kaname.store.appdb import RefreshRun
@@ -191,13 +105,19 @@ def _refresh_freshness(ws: Workspace) -> tuple[dt.datetime | None, str | None]:
 
 
 def _ets_forecast(
-    ws: Workspace, kpi: str, period: Period, filters: tuple[tuple[str, str], ...]
+    ws: WorkspaceContext, kpi: str, period: Period, filters: tuple[tuple[str, str], ...]
 ) -> float:
     """The ETS model of kaname.analytics (history of complete periods, seasonal when it can)."""
     if filters:
         raise RuleError("the ets forecaster works on whole KPIs, not on one dimension value")
     try:
-        result = ws.analytics.forecast(kpi, horizon=1, grain=period.grain)
+        history = ws.kpi_history(kpi, period.grain)
+        result = forecast(
+            history.fillna(0.0),
+            1,
+            grain=period.grain.value,
+            fy_start_month=ws.config.fiscal_year_start_month,
+        )
     except ValueError as exc:
         raise RuleError(f"ets forecast of {kpi}: {exc}") from exc
     frame = result.frame
@@ -225,7 +145,7 @@ def _load_plugins() -> None:
 
 
 # ---------------------------------------------------------------------------- evaluation
-def evaluate(ws: Workspace, rule: Any, now: dt.datetime) -> list[AlertCandidate]:
+def evaluate(ws: WorkspaceContext, rule: Any, now: dt.datetime) -> list[AlertCandidate]:
     """Candidates for one rule at `now` (UTC naive); raises RuleError when it cannot run."""
     _load_plugins()
     if rule.type in KPI_RULES:
@@ -247,12 +167,12 @@ def _split(rule: Any) -> str | None:
     return rule.dimension if rule.dimension and not rule.dimension_value else None
 
 
-def _kpi_name(ws: Workspace, kpi: str) -> dict[str, str]:
+def _kpi_name(ws: WorkspaceContext, kpi: str) -> dict[str, str]:
     k = ws.catalog.get(kpi)
     return {"en": k.name_en, "ja": k.name_ja}
 
 
-def _fmt(ws: Workspace, kpi: str, value: float, language: str) -> str:
+def _fmt(ws: WorkspaceContext, kpi: str, value: float, language: str) -> str:
     from kaname.formatting import format_value
 
     return format_value(value, ws.catalog.get(kpi).unit, ws.config.currency, language)
@@ -267,7 +187,7 @@ def _where(rule: Any, value: str) -> dict[str, str]:
 
 def _candidate(
     rule: Any,
-    ws: Workspace,
+    ws: WorkspaceContext,
     period: str,
     dim_value: str,
     title: dict[str, str],
@@ -299,11 +219,11 @@ def _candidate(
     )
 
 
-def _current(ws: Workspace, rule: Any) -> Period:
-    return period_of(ws.today(), rule.grain, ws.config.fiscal_year_start_month)
+def _current(ws: WorkspaceContext, rule: Any) -> Period:
+    return period_of(ws.today(), Grain(rule.grain), ws.config.fiscal_year_start_month)
 
 
-def _target_miss(ws: Workspace, rule: TargetMissRule) -> list[AlertCandidate | None]:
+def _target_miss(ws: WorkspaceContext, rule: TargetMissRule) -> list[AlertCandidate | None]:
     period = _current(ws, rule)
     report = ws.kpi_report([rule.kpi], period, _split(rule), filters=_filters(rule))
     out: list[AlertCandidate | None] = []
@@ -351,7 +271,7 @@ def _target_miss(ws: Workspace, rule: TargetMissRule) -> list[AlertCandidate | N
     return out
 
 
-def _forecast_miss(ws: Workspace, rule: ForecastMissRule) -> list[AlertCandidate | None]:
+def _forecast_miss(ws: WorkspaceContext, rule: ForecastMissRule) -> list[AlertCandidate | None]:
     forecaster = FORECASTERS.get(rule.method)
     if forecaster is None:
         raise RuleError(
@@ -405,7 +325,7 @@ def _forecast_miss(ws: Workspace, rule: ForecastMissRule) -> list[AlertCandidate
 
 
 def kpi_series(
-    ws: Workspace,
+    ws: WorkspaceContext,
     kpi: str,
     grain: Grain,
     first: dt.date,
@@ -423,17 +343,17 @@ def kpi_series(
     return frame
 
 
-def _complete(ws: Workspace, rule: Any) -> Period:
+def _complete(ws: WorkspaceContext, rule: Any) -> Period:
     """The last complete period of the rule's grain."""
     return _current(ws, rule).previous()
 
 
-def _threshold(ws: Workspace, rule: ThresholdRule) -> list[AlertCandidate | None]:
+def _threshold(ws: WorkspaceContext, rule: ThresholdRule) -> list[AlertCandidate | None]:
     if rule.above is None and rule.below is None:
         raise RuleError(f"rule {rule.id}: give `above`, `below` or both")
     period = _current(ws, rule) if rule.current else _complete(ws, rule)
     frame = kpi_series(
-        ws, rule.kpi, rule.grain, period.start, period.start, _split(rule), _filters(rule)
+        ws, rule.kpi, Grain(rule.grain), period.start, period.start, _split(rule), _filters(rule)
     )
     name = _kpi_name(ws, rule.kpi)
     out: list[AlertCandidate | None] = []
@@ -479,12 +399,12 @@ def _bad(direction: str, rule_direction: str, change: float) -> bool:
     return worse if rule_direction == "worse" else not worse
 
 
-def _change(ws: Workspace, rule: ChangeRule) -> list[AlertCandidate | None]:
+def _change(ws: WorkspaceContext, rule: ChangeRule) -> list[AlertCandidate | None]:
     period = _complete(ws, rule)
     base = period.previous() if rule.compare == "previous_period" else period.year_ago()
     split, filters = _split(rule), _filters(rule)
-    now = kpi_series(ws, rule.kpi, rule.grain, period.start, period.start, split, filters)
-    before = kpi_series(ws, rule.kpi, rule.grain, base.start, base.start, split, filters)
+    now = kpi_series(ws, rule.kpi, Grain(rule.grain), period.start, period.start, split, filters)
+    before = kpi_series(ws, rule.kpi, Grain(rule.grain), base.start, base.start, split, filters)
     keys = [split] if split else []
     merged = (
         now.merge(before, on=keys, suffixes=("", "_base"))
@@ -588,19 +508,19 @@ def _season(grain: Grain) -> int:
     return {Grain.MONTH: 12, Grain.WEEK: 52, Grain.QUARTER: 4, Grain.DAY: 7}.get(grain, 12)
 
 
-def _anomaly(ws: Workspace, rule: AnomalyRule) -> list[AlertCandidate | None]:
+def _anomaly(ws: WorkspaceContext, rule: AnomalyRule) -> list[AlertCandidate | None]:
     period = _complete(ws, rule)
     engine = ws.engine()
     window = engine.window()
     if window is None:
         return []
     split, filters = _split(rule), _filters(rule)
-    frame = kpi_series(ws, rule.kpi, rule.grain, window[0], period.start, split, filters)
+    frame = kpi_series(ws, rule.kpi, Grain(rule.grain), window[0], period.start, split, filters)
     kpi = ws.catalog.get(rule.kpi)
     name = _kpi_name(ws, rule.kpi)
     groups = frame.groupby(split) if split else [("", frame)]
     out: list[AlertCandidate | None] = []
-    first_full = period_of(window[0], rule.grain, ws.config.fiscal_year_start_month)
+    first_full = period_of(window[0], Grain(rule.grain), ws.config.fiscal_year_start_month)
     for dim_value, group in groups:
         group = group.sort_values("period_start")
         if first_full.start < window[0]:  # a partial first period would look like an anomaly
@@ -608,7 +528,7 @@ def _anomaly(ws: Workspace, rule: AnomalyRule) -> list[AlertCandidate | None]:
         values = group["value"].astype(float).tolist()
         if not values or group["period_start"].iloc[-1] != period.start:
             continue
-        score = anomaly_scores(values, _season(rule.grain), kpi.unit == "count")[-1]
+        score = anomaly_scores(values, _season(Grain(rule.grain)), kpi.unit == "count")[-1]
         if math.isnan(score) or abs(score) < rule.threshold:
             continue
         if not _bad(kpi.direction, rule.direction, score):
@@ -642,7 +562,7 @@ def _anomaly(ws: Workspace, rule: AnomalyRule) -> list[AlertCandidate | None]:
 
 
 def anomaly_false_alarm_rate(
-    ws: Workspace, kpis: list[str], threshold: float = 3.5, grain: Grain = Grain.MONTH
+    ws: WorkspaceContext, kpis: list[str], threshold: float = 3.5, grain: Grain = Grain.MONTH
 ) -> dict[str, Any]:
     """Share of scored complete periods that would alert, over the whole history: on data with no
     injected anomaly every alert is a false alarm."""
@@ -682,7 +602,7 @@ def anomaly_false_alarm_rate(
 
 
 # ---------------------------------------------------------------------------- data checks
-def _freshness(ws: Workspace, rule: FreshnessRule, now: dt.datetime) -> list[AlertCandidate]:
+def _freshness(ws: WorkspaceContext, rule: FreshnessRule, now: dt.datetime) -> list[AlertCandidate]:
     source = FRESHNESS_SOURCES.get(rule.source)
     if source is None:
         raise RuleError(
@@ -727,7 +647,7 @@ def _freshness(ws: Workspace, rule: FreshnessRule, now: dt.datetime) -> list[Ale
 LEVELS = ("info", "warning", "error")
 
 
-def _quality(ws: Workspace, rule: QualityRule) -> list[AlertCandidate]:
+def _quality(ws: WorkspaceContext, rule: QualityRule) -> list[AlertCandidate]:
     check = QUALITY_CHECKS.get(rule.checker)
     if check is None:
         raise RuleError(
@@ -790,7 +710,7 @@ _EVALUATORS: dict[str, Callable[[Any, Any], list[AlertCandidate | None]]] = {
 
 
 # ---------------------------------------------------------------------------- gap explanation
-def explain_gap(ws: Workspace, kpi: str, period: Period) -> dict[str, Any] | None:
+def explain_gap(ws: WorkspaceContext, kpi: str, period: Period) -> dict[str, Any] | None:
     """Which funnel driver would move a funnel KPI most in `period` (the planner's sensitivity).
 
     For a KPI on the standard chain (revenue, deals, opportunities, sqls, mqls, leads) the drivers

@@ -5,70 +5,18 @@ thread calls it every minute or so. Each job's last run is kept in `scheduled_ru
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from kaname.clock import utcnow
+from kaname.config.act import ReportSchedule
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 ALERT_JOB = "alerts:check"
 ALERT_INTERVAL = dt.timedelta(hours=1)
 """Alerts are checked after every refresh, and at least this often (freshness rules)."""
-
-
-class ReportSchedule(BaseModel):
-    """A report e-mailed (or posted) on a schedule."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    frequency: Literal["weekly", "monthly"] = "weekly"
-    """weekly: month-to-date pacing, sent on `weekday`; monthly: the month just ended, on `day`."""
-    format: Literal["html", "pdf", "xlsx"] = "pdf"
-    channels: list[str] | None = None
-    """Channel names (default: every e-mail channel)."""
-    weekday: int = Field(0, ge=0, le=6)
-    """Day of the week for weekly reports (0 = Monday)."""
-    day: int = Field(1, ge=1, le=28)
-    """Day of the month for monthly reports."""
-    hour: int = Field(8, ge=0, le=23)
-    timezone: str = "Asia/Tokyo"
-    language: Literal["ja", "en"] | None = None
-
-
-def check_act_config(
-    channels: Sequence[Any], alerts: Sequence[Any], reports: Sequence[Any]
-) -> None:
-    """Names are unique and every rule or report names channels that exist."""
-    for kind, items, attr in (
-        ("channel", channels, "name"),
-        ("alert rule", alerts, "id"),
-        ("report", reports, "name"),
-    ):
-        seen: set[str] = set()
-        for item in items:
-            key = getattr(item, attr)
-            if key in seen:
-                raise ValueError(f"two {kind}s are named {key!r}; names must be unique")
-            seen.add(key)
-    names = {c.name for c in channels}
-    for item in [*alerts, *reports]:
-        missing = sorted(set(item.channels or []) - names)
-        if missing:
-            label = getattr(item, "id", None) or item.name
-            raise ValueError(
-                f"{label}: unknown channel {', '.join(missing)}; "
-                f"channels are {', '.join(sorted(names)) or 'not configured'}"
-            )
-    for report in reports:
-        try:
-            ZoneInfo(report.timezone)
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"report {report.name}: unknown timezone {report.timezone!r}") from exc
 
 
 def last_slot(schedule: ReportSchedule, now: dt.datetime) -> dt.datetime:
@@ -90,7 +38,7 @@ def last_slot(schedule: ReportSchedule, now: dt.datetime) -> dt.datetime:
     return slot.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _last_run(ws: Workspace, job: str) -> dt.datetime | None:
+def _last_run(ws: WorkspaceContext, job: str) -> dt.datetime | None:
     from kaname.store.act_models import ScheduledRun
 
     with ws.appdb.session() as session:
@@ -98,7 +46,7 @@ def _last_run(ws: Workspace, job: str) -> dt.datetime | None:
         return row.last_run_at if row is not None else None
 
 
-def _mark(ws: Workspace, job: str, now: dt.datetime, status: str, message: str = "") -> None:
+def _mark(ws: WorkspaceContext, job: str, now: dt.datetime, status: str, message: str = "") -> None:
     from kaname.store.act_models import ScheduledRun
 
     with ws.appdb.session() as session:
@@ -109,7 +57,7 @@ def _mark(ws: Workspace, job: str, now: dt.datetime, status: str, message: str =
             row.last_run_at, row.last_status, row.message = now, status, message
 
 
-def _last_refresh(ws: Workspace) -> dt.datetime | None:
+def _last_refresh(ws: WorkspaceContext) -> dt.datetime | None:
     from sqlalchemy import func, select
 
     from kaname.store.appdb import RefreshRun
@@ -120,7 +68,7 @@ def _last_refresh(ws: Workspace) -> dt.datetime | None:
         ).scalar()
 
 
-def run_scheduled(ws: Workspace, now: dt.datetime | None = None) -> dict[str, Any]:
+def run_scheduled(ws: WorkspaceContext, now: dt.datetime | None = None) -> dict[str, Any]:
     """One scheduler tick: check alerts when due, send the reports whose time has come.
 
     Never raises for a job's failure: the failure is recorded (scheduled_runs, deliveries) and

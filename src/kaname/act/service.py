@@ -11,12 +11,14 @@ from kaname.act.actions import ActionIn
 from kaname.clock import utcnow
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 
 class ActService:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: WorkspaceContext, lint_plan: review.PlanLinter) -> None:
         self.ws = ws
+        self.lint_plan = lint_plan
+        """Lints a plan file against this workspace's data (Workspace.lint_plan)."""
 
     # ------------------------------------------------------------------ alerts
     def check_alerts(
@@ -137,7 +139,7 @@ class ActService:
 
     # ------------------------------------------------------------------ KPI review
     def review(self, plan: str | None = None, period: str | None = None) -> dict[str, Any]:
-        return review.build_review(self.ws, plan, period)
+        return review.build_review(self.ws, self.lint_plan, plan, period)
 
     def record_review_decision(
         self,

@@ -22,7 +22,7 @@ from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 DEFAULT_COMPARE = (
     "first_touch",
@@ -48,7 +48,7 @@ def model_label(model: str, order: int = 1) -> str:
 class AnalyticsService:
     """Analyse stage of one workspace (see docs/analytics.md for each call's columns)."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: WorkspaceContext) -> None:
         self.ws = workspace
 
     # ------------------------------------------------------------------ helpers
@@ -286,30 +286,8 @@ class AnalyticsService:
     def kpi_history(
         self, kpi: str, grain: Grain | str = Grain.MONTH, periods: int | None = None
     ) -> pd.Series:
-        """A KPI's complete past periods (the current one excluded), indexed by period start."""
-        grain = Grain(grain)
-        engine = self.ws.engine()
-        engine.catalog.get(kpi)
-        window = engine.window()
-        if window is None:
-            return pd.Series(dtype="float64")
-        fy = self.ws.config.fiscal_year_start_month
-        last = period_of(self.ws.today(), grain, fy).previous()
-        first = period_of(window[0], grain, fy)
-        if first.start > last.start:
-            return pd.Series(dtype="float64")
-        frame = engine.compute(
-            MetricQuery((kpi,), grain, first.start, last.start, as_of=self.ws.today())
-        )
-        series = pd.Series(
-            frame["value"].astype("float64").to_numpy(),
-            index=pd.to_datetime(frame["period_start"]),
-        )
-        # Leading periods before the data starts are empty, not zero.
-        series = series[series.notna().cumsum() > 0]
-        if periods:
-            series = series.iloc[-periods:]
-        return series
+        """A KPI's complete past periods (WorkspaceContext.kpi_history)."""
+        return self.ws.kpi_history(kpi, grain, periods)
 
     def forecast(
         self,

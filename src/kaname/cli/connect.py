@@ -26,13 +26,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _open(workspace: Path | None) -> Any:
-    from kaname.cli.main import _open as open_workspace
+    from kaname.cli.common import open_workspace
 
     return open_workspace(workspace)
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    from kaname.cli.main import USER_ERRORS
+    from kaname.cli.common import USER_ERRORS
     from kaname.ingest.connectors.base import ConnectorError
     from kaname.ingest.connectors.mapping import MappingError
     from kaname.ingest.connectors.secrets import SecretKeyError

@@ -36,19 +36,19 @@ INGEST_ERRORS: tuple[type[BaseException], ...] = (MappingError, ReadError, Scori
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    from kaname.cli.main import USER_ERRORS
+    from kaname.cli.common import USER_ERRORS
 
     return (*USER_ERRORS, *INGEST_ERRORS)
 
 
 def _open(workspace: Path | None) -> Any:
-    from kaname.cli.main import _open as open_workspace
+    from kaname.cli.common import open_workspace
 
     return open_workspace(workspace)
 
 
 def _fail(exc: BaseException) -> typer.Exit:
-    from kaname.cli.main import _fail as fail
+    from kaname.cli.common import fail
 
     return fail(exc)
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kaname.clock import utcnow
+from kaname.dashboard.core import clean
 from kaname.dashboard.filters import FilterError
-from kaname.dashboard.service import clean
 from kaname.store.act_models import (
     ACTION_DECISIONS,
     ACTION_STATUSES,
@@ -24,7 +24,7 @@ from kaname.store.act_models import (
 )
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore as Dashboard
 
 EFFECT_GRAINS = ("week", "month")
 REPORT_KINDS = ("weekly", "monthly")

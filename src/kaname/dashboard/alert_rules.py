@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kaname.act.rules import KPI_RULES, Rule
 from kaname.config import update_config
+from kaname.config.act import KPI_RULES, Rule
 from kaname.dashboard.act import ActError, _audit
-from kaname.dashboard.service import clean
+from kaname.dashboard.core import clean
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore as Dashboard
 
 COMMON_FIELDS = (
     "id",

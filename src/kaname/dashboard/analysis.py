@@ -1,8 +1,8 @@
 """Analyse pages (issue 6): attribution side by side, attributed channel returns, cohort matrices,
 RFM segments and movement, lifetime value and KPI forecast bands.
 
-Each function takes the Dashboard, calls `ws.analytics` once or a few times through the
-Dashboard's cache and returns plain JSON-safe dicts (the web pages render them, the `/api/` twins
+Each function takes the dashboard, calls `ws.analytics` once or a few times through the
+dashboard's cache and returns plain JSON-safe dicts (the web pages render them, the `/api/` twins
 return them as they are). Numbers that depend on an attribution model carry the model's name.
 """
 
@@ -17,12 +17,12 @@ import pandas as pd
 from kaname.analytics import cohorts as cohort_maths
 from kaname.analytics.forecast import ForecastError
 from kaname.analytics.service import DEFAULT_COMPARE, model_label
+from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import FilterError, Filters
-from kaname.dashboard.service import clean, records
 from kaname.metrics.calendar import Grain, Period
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore
 
 MODELS = (
     "first_touch",
@@ -58,7 +58,7 @@ def _choice(value: str, allowed: Sequence[str], what: str) -> str:
     return value
 
 
-def _period(dash: Dashboard, label: str, grain: str = "month") -> Period | None:
+def _period(dash: DashboardCore, label: str, grain: str = "month") -> Period | None:
     """A period from the URL; empty means all time (attribution) or the service's default."""
     label = (label or "").strip()
     return dash.ws.period(label, Grain(grain)) if label else None
@@ -66,7 +66,7 @@ def _period(dash: Dashboard, label: str, grain: str = "month") -> Period | None:
 
 # ---------------------------------------------------------------------- attribution
 def attribution(
-    dash: Dashboard,
+    dash: DashboardCore,
     models: Sequence[str] = DEFAULT_COMPARE,
     level: str = "lead",
     period: str = "",
@@ -113,7 +113,7 @@ def attribution(
 
 
 def channel_returns(
-    dash: Dashboard, model: str, period: Period | None, level: str = "lead"
+    dash: DashboardCore, model: str, period: Period | None, level: str = "lead"
 ) -> dict[str, Any]:
     """Attributed deals and revenue per channel with spend, CAC, ROAS and ROMI under one model."""
     check_model(model)
@@ -145,7 +145,7 @@ def _matrix(frame: pd.DataFrame, value: str, stage: str | None = None) -> dict[s
     }
 
 
-def cohorts(dash: Dashboard, months: int = 12, customer_months: int = 24) -> dict[str, Any]:
+def cohorts(dash: DashboardCore, months: int = 12, customer_months: int = 24) -> dict[str, Any]:
     """Lead cohorts (conversion to each stage after N months) and customer cohorts (logo and
     revenue retention) as cohort × months-since matrices."""
     months = max(1, min(int(months), 36))
@@ -180,7 +180,7 @@ def cohorts(dash: Dashboard, months: int = 12, customer_months: int = 24) -> dic
 
 # ---------------------------------------------------------------------- customers
 def customers(
-    dash: Dashboard,
+    dash: DashboardCore,
     before: dt.date | None = None,
     q: int = 5,
     by: str = "segment",
@@ -219,7 +219,7 @@ def customers(
 
 # ---------------------------------------------------------------------- forecasts
 def forecast(
-    dash: Dashboard, kpi: str, horizon: int = 6, grain: str = "month", level: float = 0.8
+    dash: DashboardCore, kpi: str, horizon: int = 6, grain: str = "month", level: float = 0.8
 ) -> dict[str, Any]:
     """ETS forecast band of a KPI after its last complete period: period, mean, lower, upper."""
     dash.ws.catalog.get(kpi)
@@ -252,7 +252,7 @@ def forecast(
 
 
 def trend_forecast(
-    dash: Dashboard, kpi: str, f: Filters, view: str, last: Period
+    dash: DashboardCore, kpi: str, f: Filters, view: str, last: Period
 ) -> dict[str, Any]:
     """The forecast band the Trends page draws after the actuals (keys forecast,
     forecast_model, forecast_level), or nothing: only for monthly or quarterly company-wide
@@ -279,7 +279,9 @@ ATTRIBUTED = {
 }
 
 
-def attributed_channels(dash: Dashboard, data: dict[str, Any], model: str, period: Period) -> None:
+def attributed_channels(
+    dash: DashboardCore, data: dict[str, Any], model: str, period: Period
+) -> None:
     """Add to the Channels page data the deals, revenue, CAC, ROAS and ROMI attributed by
     `model` (deals won in the period, lead level), replacing the source-channel outcome columns
     on screen; the JSON keeps both and names the model."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
-from kaname.dashboard.service import clean
+from kaname.dashboard.core import clean
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.secrets import SecretKeyError
 from kaname.ingest.importer.mapping import MappingError as ImportMappingError
@@ -36,7 +36,7 @@ from kaname.ingest.messages import both
 from kaname.ingest.scoring import ScoringError
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore as Dashboard
 
 log = logging.getLogger("kaname.web.connect")
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import Filters
-from kaname.dashboard.service import clean, records
 from kaname.metrics.calendar import Period
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore
 
 STAGES = ("sessions", "leads", "mqls", "sqls", "opportunities", "deals")
 COHORT_STAGES = STAGES[1:]
@@ -30,7 +30,7 @@ CHANNEL_KPIS = (
 )
 
 
-def funnel(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+def funnel(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
     period = dash.period(f)
     stages = list(COHORT_STAGES if f.view == "cohort" else STAGES)
     catalog = dash.ws.catalog
@@ -84,7 +84,7 @@ def _stages(
 
 
 def lead_times(
-    dash: Dashboard, period: Period, f: Filters, language: str = "en"
+    dash: DashboardCore, period: Period, f: Filters, language: str = "en"
 ) -> list[dict[str, Any]]:
     """Median days spent between stages, for stage changes that happened in the period."""
     tables = dash.ws.warehouse.tables()
@@ -145,7 +145,7 @@ def lead_times(
 
 
 def channels(
-    dash: Dashboard, f: Filters, language: str, model: str | None = None
+    dash: DashboardCore, f: Filters, language: str, model: str | None = None
 ) -> dict[str, Any]:
     """Channels by source channel; with `model`, also revenue attributed by that model."""
     period = dash.period(f)
@@ -190,7 +190,7 @@ def channels(
     return data
 
 
-def _measure_query(dash: Dashboard, period: Period, f: Filters) -> Any:
+def _measure_query(dash: DashboardCore, period: Period, f: Filters) -> Any:
     from kaname.metrics.engine import MetricQuery
 
     return MetricQuery(

@@ -6,15 +6,15 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import Filters
-from kaname.dashboard.service import clean, records
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Period, period_of, periods_between
 from kaname.metrics.catalog import PHASE_NAMES
 from kaname.metrics.engine import MetricError, MetricQuery
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore
 
 TACTICS: dict[str, tuple[str, ...]] = {
     "email": (
@@ -34,7 +34,7 @@ FLAT_BAND = 0.02
 
 
 def _history(
-    dash: Dashboard, kpis: list[str], period: Period, f: Filters
+    dash: DashboardCore, kpis: list[str], period: Period, f: Filters
 ) -> dict[tuple[str, Any], float]:
     """Actual values from a year before `period` up to it, keyed by (kpi, period start)."""
     if not kpis:
@@ -64,7 +64,7 @@ def _trend(now: float | None, before: float | None) -> str:
     return "up" if change > 0 else "down"
 
 
-def period_forecast(dash: Dashboard, kpi_id: str, period: Period, f: Filters) -> dict[str, Any]:
+def period_forecast(dash: DashboardCore, kpi_id: str, period: Period, f: Filters) -> dict[str, Any]:
     """The ETS forecast of the current period (fitted on the complete periods before it), the
     second pacing view beside the run-rate projection; empty where it does not apply."""
     ws = dash.ws
@@ -90,7 +90,7 @@ def period_forecast(dash: Dashboard, kpi_id: str, period: Period, f: Filters) ->
     )
 
 
-def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: Dashboard) -> dict[str, Any]:
+def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: DashboardCore) -> dict[str, Any]:
     """For a KPI that adds up over the period (leads, revenue …), what is already done counts:
     the period's forecast is the actual so far plus the ETS forecast of the part still to come
     (the same business-day share the run-rate projection uses)."""
@@ -112,7 +112,7 @@ def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: Dashboard) -> di
 
 
 def kpi_rows(
-    dash: Dashboard, ids: list[str], period: Period, f: Filters, language: str
+    dash: DashboardCore, ids: list[str], period: Period, f: Filters, language: str
 ) -> list[dict[str, Any]]:
     """Report rows with previous-year value, change, a trend arrow against the last period and
     the ETS forecast of the period."""
@@ -149,7 +149,7 @@ def kpi_rows(
     return rows
 
 
-def bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]:
+def bottleneck(dash: DashboardCore, period: Period, language: str) -> dict[str, Any]:
     """The driver whose improvement moves the KGI most (the planner's sensitivity ranking);
     computed once per period and language for the executive page and the tree."""
     return dash.cached(
@@ -157,7 +157,7 @@ def bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]
     )
 
 
-def _bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any]:
+def _bottleneck(dash: DashboardCore, period: Period, language: str) -> dict[str, Any]:
     found = dash.plan()
     if found is None:
         return {"available": False, "reason": "no_plan"}
@@ -201,7 +201,7 @@ def _bottleneck(dash: Dashboard, period: Period, language: str) -> dict[str, Any
     )
 
 
-def executive(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+def executive(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
     period = dash.period(f)
     kgi, org = dash.organisation_kpis()
     rows = kpi_rows(dash, [kgi, *org], period, f, language)
@@ -220,7 +220,7 @@ def executive(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
     }
 
 
-def department(dash: Dashboard, name: str, f: Filters, language: str) -> dict[str, Any]:
+def department(dash: DashboardCore, name: str, f: Filters, language: str) -> dict[str, Any]:
     period = dash.period(f)
     ids = dash.department_kpis().get(name, [])
     found = dash.plan()
@@ -239,7 +239,7 @@ def department(dash: Dashboard, name: str, f: Filters, language: str) -> dict[st
     }
 
 
-def tactics(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+def tactics(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
     period = dash.period(f)
     catalog = dash.ws.catalog
     ids = [k for group in TACTICS.values() for k in group if k in catalog]
@@ -269,7 +269,9 @@ def _versus(value: float | None, bench: Any) -> str:
     return "within"
 
 
-def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) -> dict[str, Any]:
+def trends(
+    dash: DashboardCore, kpi_id: str, f: Filters, language: str, count: int
+) -> dict[str, Any]:
     ws = dash.ws
     kpi = ws.catalog.get(kpi_id)
     last = dash.period(f)
@@ -336,7 +338,7 @@ def trends(dash: Dashboard, kpi_id: str, f: Filters, language: str, count: int) 
     }
 
 
-def _forecast_band(dash: Dashboard, kpi_id: str, f: Filters, view: str, last: Period) -> Any:
+def _forecast_band(dash: DashboardCore, kpi_id: str, f: Filters, view: str, last: Period) -> Any:
     """ETS forecast band after the actuals (dashboard/analysis.py); never breaks the page."""
     try:
         from kaname.dashboard.analysis import trend_forecast
@@ -352,7 +354,7 @@ def _aligned(frame: Any, n: int) -> list[float]:
 
 
 def chart_annotations(
-    dash: Dashboard, kpi_id: str, start: Any, end: Any, grain: str = "month"
+    dash: DashboardCore, kpi_id: str, start: Any, end: Any, grain: str = "month"
 ) -> list[dict[str, Any]]:
     """Dated notes on a KPI's charts: plan versions applied and PDCA actions on the KPI, each
     placed in the period (`period`) of the chart's grain that holds its date."""
@@ -388,7 +390,7 @@ def chart_annotations(
     return [clean(i) for i in sorted(out, key=lambda i: i["date"])]
 
 
-def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[str, Any]:
+def kpi_detail(dash: DashboardCore, kpi_id: str, f: Filters, language: str) -> dict[str, Any]:
     ws = dash.ws
     catalog = ws.catalog
     kpi = catalog.get(kpi_id)
@@ -454,7 +456,7 @@ def kpi_detail(dash: Dashboard, kpi_id: str, f: Filters, language: str) -> dict[
     }
 
 
-def plan_findings(dash: Dashboard) -> list[dict[str, Any]]:
+def plan_findings(dash: DashboardCore) -> list[dict[str, Any]]:
     """The active plan's lint findings, linted once per plan version (every KPI page shows its
     own share of them)."""
     found = dash.plan()
@@ -477,7 +479,7 @@ def _table(measure: str) -> str:
     return table_of(measure)
 
 
-def tree(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
+def tree(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
     found = dash.plan()
     period = dash.period(f)
     if found is None:
@@ -523,7 +525,7 @@ def tree(dash: Dashboard, f: Filters, language: str) -> dict[str, Any]:
     }
 
 
-def catalog_document(dash: Dashboard, language: str) -> dict[str, Any]:
+def catalog_document(dash: DashboardCore, language: str) -> dict[str, Any]:
     """The company-wide KPI definitions: name, definition, formula, target, owner."""
     ws = dash.ws
     found = dash.plan()

@@ -7,13 +7,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kaname.dashboard.service import clean
+from kaname.dashboard.core import clean
 from kaname.design.funnel import FunnelError
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
 from kaname.metrics.engine import MetricError
 
 if TYPE_CHECKING:
-    from kaname.dashboard.service import Dashboard
+    from kaname.dashboard.core import DashboardCore as Dashboard
 
 ASSUMPTION_FIELDS = (
     "average_deal_size",

@@ -36,7 +36,7 @@ from kaname.store.connector_models import SyncState
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 SCORED_TABLES = frozenset({"leads", "touchpoints", "accounts"})
 SCORED_STATE = ("_scoring", "all_leads")
@@ -59,7 +59,7 @@ def _file_sha256(path: Path) -> str:
 class IngestService:
     """File import, saved mappings, data quality, duplicate merges and lead scoring."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: WorkspaceContext) -> None:
         self.ws = workspace
 
     @property

@@ -9,7 +9,7 @@ from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
-from kaname.store.appdb import Base
+from kaname.store.base import Base
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
 ACTION_STATUSES = ("plan", "do", "check", "act")

@@ -24,15 +24,12 @@ from sqlalchemy import (
     create_engine,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kaname.clock import utcnow
+from kaname.store.base import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class PlanVersion(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
-from kaname.store.appdb import Base
+from kaname.store.base import Base
 
 
 class ConnectorConfig(Base):

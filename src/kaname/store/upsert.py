@@ -12,15 +12,22 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
 
-if TYPE_CHECKING:
-    from kaname.store.warehouse import Warehouse
+
+class Warehouse(Protocol):
+    """What upserts need of kaname.store.warehouse.Warehouse (which calls them)."""
+
+    @property
+    def con(self) -> Any: ...
+
+    @property
+    def backend(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
-from kaname.store.appdb import Base
+from kaname.store.base import Base
 
 ROLES = ("viewer", "editor", "admin")
 """Each role can do everything the roles before it can."""

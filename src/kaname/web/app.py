@@ -35,7 +35,6 @@ from kaname.web.security import (
     Forbidden,
     LoginThrottle,
     NotSignedIn,
-    new_csrf,
     wants_json,
 )
 from kaname.workspace import Workspace
@@ -269,10 +268,3 @@ def _version() -> str:
     from kaname import __version__
 
     return __version__
-
-
-def login_csrf(request: Request) -> str:
-    """The login form's CSRF token (double-submit cookie), made on first sight."""
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_csrf()
-    request.state.login_csrf = token
-    return token

@@ -34,13 +34,12 @@ class Scheduler:
         """One round of scheduled work, under the warehouse lock. A failing job is logged and
         recorded by its feature; it never stops the others or the server."""
         from kaname.act.schedule import run_scheduled
-        from kaname.ingest.connectors.service import run_due_syncs
 
         now = now or utcnow()
         done: dict[str, Any] = {"synced": [], "refreshed": False, "act": None}
         with self.dashboard.lock:
             try:
-                results = run_due_syncs(self.ws, now)
+                results = self.ws.connectors.run_due_syncs(now)
                 done["synced"] = [r.to_dict() for r in results]
                 loaded = any(r.status == "ok" and r.rows for r in results)
             except Exception:

@@ -90,3 +90,10 @@ def wants_json(request: Request) -> bool:
 
 def client_key(request: Request) -> str:
     return "ip:" + (request.client.host if request.client else "unknown")
+
+
+def login_csrf(request: Request) -> str:
+    """The login form's CSRF token (double-submit cookie), made on first sight."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_csrf()
+    request.state.login_csrf = token
+    return token

@@ -66,7 +66,7 @@ from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
 from kaname.store.upsert import duckdb_transaction
 
 if TYPE_CHECKING:
-    from kaname.workspace import Workspace
+    from kaname.context import WorkspaceContext
 
 log = logging.getLogger("kaname.connectors")
 
@@ -115,7 +115,7 @@ class SyncResult:
 class ConnectorService:
     """Sources of one workspace. Every method returns plain data (dicts, dataclasses)."""
 
-    def __init__(self, ws: Workspace, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, ws: WorkspaceContext, retry: RetryPolicy | None = None) -> None:
         self.ws = ws
         self.retry = retry or RetryPolicy()
         os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -744,11 +744,6 @@ class _Writer:
             raise error
 
 
-def run_due_syncs(ws: Workspace, now: dt.datetime | None = None) -> list[SyncResult]:
-    """One scheduler tick for the server's scheduler thread: sync every due source."""
-    return ws.connectors.run_due_syncs(now)
-
-
 def _next_due(row: ConnectorConfig, last: dict[str, Any] | None) -> dt.datetime | None:
     if not row.schedule_minutes:
         return None
@@ -831,7 +826,7 @@ def _revealed(config: SourceConfig) -> dict[str, Any]:
     return data
 
 
-def _apply_scoring(ws: Workspace, tables: list[str], scores: _BatchScores) -> Any:
+def _apply_scoring(ws: WorkspaceContext, tables: list[str], scores: _BatchScores) -> Any:
     """Lead scoring after a sync, through the import service's hook when it is installed
     (`ws.ingest.after_load`): every lead's score again unless the batches scored what changed;
     a scoring failure is reported, not fatal to the sync."""
@@ -851,7 +846,7 @@ class _BatchScores:
     so the end of the sync need not score every lead again (the writer thread does it while
     the next pages are fetched)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: WorkspaceContext) -> None:
         self.ws = ws
         self.scorer: Any = None
         self.complete = True

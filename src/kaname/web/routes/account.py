@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kaname.auth.accounts import AccountError, Accounts
-from kaname.web.app import login_csrf
 from kaname.web.deps import caller, gettext, viewer
 from kaname.web.i18n import LANGUAGES, Translator
 from kaname.web.render import render
-from kaname.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, client_key
+from kaname.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, client_key, login_csrf
 
 router = APIRouter()
 

@@ -9,9 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from kaname.act.notifiers import Channel
-from kaname.act.rules import Rule
-from kaname.act.schedule import ReportSchedule, check_act_config
+from kaname.config.act import Channel, ReportSchedule, Rule, check_act_config
 from kaname.yamlmodel import load_yaml_model
 
 CONFIG_FILE = "kaname.yaml"

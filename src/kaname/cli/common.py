@@ -1,0 +1,57 @@
+"""What every `kaname` command shares: the errors shown as one line (exit 2, no traceback), the
+--workspace and --json options, and opening the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kaname.cli.render import (
+    err_console,
+)
+from kaname.config import ConfigError
+from kaname.context import WorkspaceError
+from kaname.design.plan import PlanError
+from kaname.metrics.calendar import PeriodError
+from kaname.metrics.catalog import CatalogError
+from kaname.metrics.engine import MetricError
+from kaname.metrics.formula import FormulaError
+from kaname.store.warehouse import WarehouseError
+from kaname.workspace import Workspace
+
+USER_ERRORS = (
+    ConfigError,
+    WorkspaceError,
+    MetricError,
+    CatalogError,
+    FormulaError,
+    PeriodError,
+    PlanError,
+    WarehouseError,
+    FileNotFoundError,
+)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $KANAME_WORKSPACE or .)",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    err_console.print(f"[bold red]Error:[/] {exc}")
+    return typer.Exit(2)
+
+
+def open_workspace(workspace: Path | None) -> Workspace:
+    try:
+        return Workspace.open(workspace)
+    except USER_ERRORS as exc:
+        raise fail(exc) from exc

@@ -1,0 +1,273 @@
+"""`kaname plan ...`: plans from KGI to KPI targets (new, solve, what-if, lint, explain, gap,
+apply, schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
+from kaname.cli.render import (
+    STATUS_STYLE,
+    console,
+    print_json,
+    render_solution,
+)
+
+plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
+
+
+@plan_app.command("apply")
+def plan_apply(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    workspace: WorkspaceOpt = None,
+    effective_from: Annotated[
+        str | None, typer.Option(help="Date the targets take effect (default today).")
+    ] = None,
+) -> None:
+    """Validate a plan and store its targets as a new plan version."""
+    ws = open_workspace(workspace)
+    try:
+        day = dt.date.fromisoformat(effective_from) if effective_from else None
+        version, count = ws.apply_plan(file, day)
+    except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
+        raise fail(exc) from exc
+    console.print(f"Applied {version.plan_name} as version {version.version}: {count} targets.")
+
+
+def _parse_sets(values: list[str]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(raw)
+        except ValueError:
+            raise fail(
+                ValueError(f"--set takes name=number, e.g. win_rate=0.3, not {item!r}")
+            ) from None
+    return out
+
+
+@plan_app.command("solve")
+def plan_solve(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse-calculate the KGI: volumes per stage, channel and month, and unit costs."""
+    import dataclasses
+
+    from kaname.design.funnel import FunnelError
+
+    ws = open_workspace(workspace)
+    try:
+        solution = ws.solve_plan(file)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print_json(dataclasses.asdict(solution))
+        return
+    render_solution(solution, ws.config.currency, ws.config.language)
+
+
+@plan_app.command("whatif")
+def plan_whatif(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    set_: Annotated[list[str], typer.Option("--set", help="rate=value, repeatable.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change rates, hold the bottom of the funnel, and see the KGI that results."""
+    from kaname.design.funnel import FunnelError
+
+    ws = open_workspace(workspace)
+    changes = _parse_sets(set_)
+    try:
+        solution, changed = ws.whatif_plan(file, changes)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise fail(exc) from exc
+    rows: list[dict[str, Any]] = [
+        {"stage": stage, "plan": solution.volumes[stage], "whatif": changed[stage]}
+        for stage in solution.volumes
+    ]
+    if as_json:
+        print_json({"changes": changes, "stages": rows})
+        return
+    from rich.table import Table
+
+    table = Table(
+        "stage",
+        "plan",
+        "what-if",
+        "change",
+        title=f"What if {', '.join(f'{k}={v:g}' for k, v in changes.items())}",
+    )
+    for row in rows:
+        delta = row["whatif"] / row["plan"] - 1 if row["plan"] else 0.0
+        table.add_row(row["stage"], f"{row['plan']:,.1f}", f"{row['whatif']:,.1f}", f"{delta:+.1%}")
+    console.print(table)
+
+
+@plan_app.command("new")
+def plan_new(
+    template: Annotated[
+        str, typer.Option(help="b2b_saas, it_solutions, …; --list shows all.")
+    ] = "b2b_saas",
+    fiscal_year: Annotated[
+        int | None, typer.Option("--fy", help="Fiscal year (default current).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default plans/NAME-fyYYYY.yaml).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the templates.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Start a plan from a template, with monthly targets solved for this workspace."""
+    from kaname.design.funnel import FunnelError
+    from kaname.design.templates import template_names
+
+    if list_:
+        for name in template_names():
+            console.print(name)
+        return
+    ws = open_workspace(workspace)
+    try:
+        path, plan = ws.new_plan(template, fiscal_year, out)
+    except (*USER_ERRORS, FunnelError) as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"Wrote {path}: KGI {plan.kgi.kpi} {plan.kgi.target:,.0f} in {plan.kgi.period}, "
+        f"{len(plan.kpis)} KPIs. Next: `kaname plan lint {path}`."
+    )
+
+
+@plan_app.command("schema")
+def plan_schema() -> None:
+    """Print the JSON Schema of plan files (also in docs/plan.schema.json), for editors."""
+    from kaname.cli.docs_gen import render_plan_schema
+
+    console.out(render_plan_schema(), highlight=False, end="")
+
+
+@plan_app.command("lint")
+def plan_lint(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a plan against SMART and the KPI-design rules; exit 1 when there are errors."""
+    ws = open_workspace(workspace)
+    try:
+        findings = ws.lint_plan(file)
+    except USER_ERRORS as exc:
+        raise fail(exc) from exc
+    errors = sum(f.severity == "error" for f in findings)
+    if as_json:
+        print_json([f.as_dict() for f in findings])
+    else:
+        from rich.table import Table
+
+        language = ws.config.language
+        styles = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "info"}
+        table = Table(
+            "severity",
+            "rule",
+            "KPI",
+            "finding",
+            "fix",
+            title=f"{file.name}: {len(findings)} findings, {errors} errors",
+        )
+        for f in findings:
+            table.add_row(styles[f.severity], f.rule, f.kpi, f.message(language), f.hint(language))
+        console.print(table if findings else f"{file.name}: no findings")
+    if errors:
+        raise typer.Exit(1)
+
+
+@plan_app.command("explain")
+def plan_explain(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file.")],
+    workspace: WorkspaceOpt = None,
+    period: Annotated[str | None, typer.Option(help="Period (default: current month).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The plan's KPI tree from the KGI down, with targets, actuals and status."""
+    from kaname.formatting import format_percent, format_value
+
+    ws = open_workspace(workspace)
+    try:
+        rows = ws.explain_plan(file, period)
+    except USER_ERRORS as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print_json(rows)
+        return
+    currency, language = ws.config.currency, ws.config.language
+    console.print(f"[bold]{file.name}[/] — {rows[0]['period']} (as of {ws.today()})")
+    for row in rows:
+        joint = {"product": "×", "ratio": "÷", "sum": "+", "formula": "ƒ"}.get(row["relation"], "")
+        status = STATUS_STYLE.get(row["status"], row["status"])
+        actual = format_value(row["actual"], row["unit"], currency, language)
+        target = format_value(row["target"], row["unit"], currency, language)
+        owner = f" [dim]{row['owner']}[/]" if row["owner"] else ""
+        console.print(
+            f"{'    ' * row['depth']}{'└─ ' if row['depth'] else ''}{row['name']} "
+            f"[dim]({row['kpi']}{' = ' + joint.join(row['children']) if joint else ''})[/] "
+            f"{actual} / {target} {format_percent(row['achievement'])} {status}{owner}"
+        )
+
+
+@plan_app.command("gap")
+def plan_gap(
+    file: Annotated[Path, typer.Argument(help="Plan YAML file with a KGI and assumptions.")],
+    period: Annotated[str, typer.Option(help="Period inside the KGI period, e.g. 2026-10.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Planned vs actual KGI for a period, the gap split exactly across the funnel's drivers."""
+    from kaname.design.funnel import FunnelError
+    from kaname.design.gap import GapError
+    from kaname.formatting import format_money
+
+    ws = open_workspace(workspace)
+    try:
+        gap = ws.plan_gap(file, period)
+    except (*USER_ERRORS, FunnelError, GapError) as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print_json(gap)
+        return
+    currency, language = ws.config.currency, ws.config.language
+
+    def amount(value: float) -> str:
+        if gap["kgi"] == "revenue":
+            sign = "+" if value >= 0 else "−"
+            return sign + format_money(abs(value), currency, language)
+        return f"{value:+,.1f}"
+
+    total = float(gap["gap"])
+    drivers = gap["drivers"]
+    verdict = "short" if total < 0 else "ahead"
+    parts = ", ".join(f"{amount(d['effect'])} {d['driver']}" for d in drivers)
+    console.print(
+        f"[bold]{gap['kgi']} {gap['period']}: {amount(total)} {verdict}[/] "
+        f"(plan {amount(float(gap['planned']))[1:]}, actual "
+        f"{amount(float(gap['actual']))[1:]}): {parts}"
+    )
+    top = gap["sensitivity"][0] if gap["sensitivity"] else None
+    if top and top["gain_to_benchmark"]:
+        console.print(
+            f"Top bottleneck: bringing {top['driver']} from {top['actual']:.1%} to the "
+            f"{top['benchmark']:.0%} benchmark adds {amount(top['gain_to_benchmark'])}."
+        )
+    elif top:
+        console.print(
+            f"Every rate meets its benchmark; +10% on {top['driver']} adds "
+            f"{amount(top['gain_step'])}."
+        )
+    console.print(f"[dim]{gap['note']}[/]")

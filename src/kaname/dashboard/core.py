@@ -1,0 +1,156 @@
+"""The dashboard core: a small cache and one lock around the warehouse, and the pieces every page
+builder shares (period, active plan, KPI report, filter options, JSON-safe values).
+
+The server process owns the warehouse (shared/ARCHITECTURE.md), so every write it makes (plan
+saves, settings, refreshes, imports) calls `invalidate()`; anything written elsewhere (a CLI
+`plan apply` on the app DB) shows after `CACHE_SECONDS` at most.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from kaname.dashboard.filters import Filters
+from kaname.design.plan import Plan
+from kaname.metrics.calendar import Period
+from kaname.store.appdb import PlanVersion
+from kaname.workspace import Workspace
+
+CACHE_SECONDS = 120.0
+DEFAULT_ORGANISATION = ("revenue", "deals", "opportunities", "mqls", "cac")
+T = TypeVar("T")
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become None; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [clean(r) for r in frame.to_dict(orient="records")]
+
+
+class DashboardCore:
+    """What the page builders (pages, funnel, analysis) read; `Dashboard` adds one method a page."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.lock = threading.RLock()
+        self._cache: dict[tuple[Any, ...], tuple[float, int, Any]] = {}
+        self._generation = 0
+
+    # ------------------------------------------------------------------ cache
+    def invalidate(self) -> None:
+        """Forget cached pages (call after any write)."""
+        with self.lock:
+            self._generation += 1
+            self._cache.clear()
+            self.ws.__dict__.pop("catalog", None)
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """The value for `key`, built once per generation and refreshed after CACHE_SECONDS.
+
+        Under load, an expired value of the current generation is served while one thread
+        rebuilds it, and threads that waited for the lock take the value it built instead of
+        building it again.
+        """
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[1] == self._generation:
+            if now - hit[0] < CACHE_SECONDS:
+                return hit[2]
+            if not self.lock.acquire(blocking=False):
+                return hit[2]
+            self.lock.release()
+        with self.lock:
+            again = self._cache.get(key)
+            if (
+                again is not None
+                and again[1] == self._generation
+                and time.monotonic() - again[0] < CACHE_SECONDS
+            ):
+                return again[2]
+            generation = self._generation
+            value = build()
+            if len(self._cache) > 2000:
+                self._cache.clear()
+            self._cache[key] = (time.monotonic(), generation, value)
+            return value
+
+    # ------------------------------------------------------------------ shared pieces
+    def period(self, f: Filters) -> Period:
+        return self.ws.period(f.period or None, f.grain)
+
+    def plan(self) -> tuple[Plan, PlanVersion] | None:
+        return self.cached(("plan",), self.ws.active_plan)
+
+    def organisation_kpis(self) -> tuple[str, list[str]]:
+        """The KGI and the organisation KPIs of the active plan (defaults without a plan)."""
+        found = self.plan()
+        if found is None:
+            return "revenue", list(DEFAULT_ORGANISATION[1:])
+        plan = found[0]
+        org = [k.kpi for k in plan.kpis if k.level == "organisation" and k.kpi != plan.kgi.kpi]
+        return plan.kgi.kpi, list(dict.fromkeys(org))
+
+    def department_kpis(self) -> dict[str, list[str]]:
+        found = self.plan()
+        out: dict[str, list[str]] = {}
+        if found is None:
+            return out
+        for item in found[0].kpis:
+            if item.level == "department" and item.department:
+                out.setdefault(item.department, []).append(item.kpi)
+        return out
+
+    def report(
+        self,
+        kpis: list[str],
+        period: Period,
+        f: Filters,
+        language: str,
+        dimension: str | None = None,
+        view: str | None = None,
+    ) -> pd.DataFrame:
+        return self.ws.kpi_report(
+            kpis,
+            period,
+            dimension=dimension,
+            view=view or f.view,  # type: ignore[arg-type]
+            filters=f.pairs(),
+            language=language,
+        )
+
+    def options(self) -> dict[str, list[str]]:
+        """Values offered by the channel, campaign and segment filters."""
+
+        def build() -> dict[str, list[str]]:
+            tables = self.ws.warehouse.tables()
+            out: dict[str, list[str]] = {}
+            for dim, table in (("channel", "leads"), ("campaign", "leads"), ("segment", "leads")):
+                column = {"campaign": "campaign_id"}.get(dim, dim)
+                t = tables[table]
+                if column not in t.columns:
+                    out[dim] = []
+                    continue
+                values = t.select(v=t[column]).distinct().order_by("v").execute()["v"]
+                out[dim] = [str(v) for v in values if v is not None and v == v]
+            return out
+
+        return self.cached(("options",), build)
