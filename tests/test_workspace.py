@@ -8,11 +8,11 @@ import pytest
 
 from fixture_company import load
 from kaname.config import ConfigError, WorkspaceConfig
+from kaname.context import WorkspaceError
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Grain, parse_period
 from kaname.metrics.catalog import CatalogError, Kpi
 from kaname.metrics.refresh import RefreshPlan, read_values
-from kaname.context import WorkspaceError
 from kaname.workspace import Workspace
 
 PLAN = """

@@ -27,8 +27,8 @@ from kaname.act.notifiers import (
     WebhookChannel,
     deliver,
 )
-from kaname.act.rules import ThresholdRule
 from kaname.config import WorkspaceConfig
+from kaname.config.act import ThresholdRule
 from kaname.workspace import Workspace
 
 

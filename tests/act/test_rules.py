@@ -11,21 +11,18 @@ import pytest
 
 from kaname.act import alerts
 from kaname.act.alerts import AlertError
-from kaname.act.rules import (
-    FORECASTERS,
-    QUALITY_CHECKS,
+from kaname.act.anomaly import anomaly_scores
+from kaname.act.rules import FORECASTERS, QUALITY_CHECKS, RuleError, evaluate
+from kaname.config import WorkspaceConfig
+from kaname.config.act import (
     AnomalyRule,
     ChangeRule,
     ForecastMissRule,
     FreshnessRule,
     QualityRule,
-    RuleError,
     TargetMissRule,
     ThresholdRule,
-    anomaly_scores,
-    evaluate,
 )
-from kaname.config import WorkspaceConfig
 from kaname.store.appdb import RefreshRun
 from kaname.workspace import Workspace
 

@@ -109,7 +109,7 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[str, Any]:
     """The report's content as plain data (what every renderer shows)."""
     from kaname.act import actions, alerts
-    from kaname.act.rules import explain_gap
+    from kaname.act.explain import explain_gap
     from kaname.metrics.calendar import period_of
 
     catalog = ws.catalog

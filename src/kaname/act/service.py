@@ -53,7 +53,7 @@ class ActService:
         return [delivery_dict(self.ws.appdb, i) for i in ids]
 
     def anomaly_false_alarm_rate(self, kpis: list[str], threshold: float = 3.5) -> dict[str, Any]:
-        from kaname.act.rules import anomaly_false_alarm_rate
+        from kaname.act.anomaly import anomaly_false_alarm_rate
 
         return anomaly_false_alarm_rate(self.ws, kpis, threshold)
 
