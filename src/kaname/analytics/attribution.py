@@ -17,16 +17,33 @@ always add up to the total conversions and value of the paths (the tests check i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from math import factorial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from scipy import sparse
-from scipy.sparse.linalg import splu
+
+from kaname.analytics.markov import MarkovChain, markov, markov_chain, removal_effects
+from kaname.analytics.paths import (
+    AttributionError,
+    Touches,
+    credit_frame,
+    flatten,
+    merge_same_paths,
+    normalise_paths,
+)
+
+__all__ = [
+    "AttributionError",
+    "MarkovChain",
+    "Touches",
+    "flatten",
+    "markov",
+    "markov_chain",
+    "merge_same_paths",
+    "normalise_paths",
+    "removal_effects",
+]
 
 RULE_MODELS = (
     "first_touch",
@@ -77,170 +94,6 @@ MILESTONE_COLUMNS = {
     "opportunity": "opportunity_touch",
     "close": "close_touch",
 }
-
-
-class AttributionError(ValueError):
-    """Paths or model options that cannot be attributed; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class Touches:
-    """Paths flattened to one entry per touch (numpy arrays), the form every model works on."""
-
-    journey: np.ndarray  # int64: row of the journey
-    position: np.ndarray  # int64: index of the touch in its path
-    length: np.ndarray  # int64: length of the touch's path
-    channel: np.ndarray  # int64: code into `channels`
-    channels: tuple[str, ...]
-    conversions: np.ndarray  # float64 per journey
-    nulls: np.ndarray  # float64 per journey
-    value: np.ndarray  # float64 per journey
-    frame: pd.DataFrame  # the normalised journeys (for optional columns)
-
-    @property
-    def journeys(self) -> int:
-        return len(self.conversions)
-
-
-def _split(path: Any) -> list[str]:
-    if isinstance(path, str):
-        return [p.strip() for p in path.split(">") if p.strip()]
-    if path is None or (isinstance(path, float) and np.isnan(path)):
-        return []
-    return [str(p) for p in path]
-
-
-def _path_key(path: Any) -> Any:
-    """A hashable stand-in for a path (strings as they are, sequences as tuples)."""
-    if isinstance(path, str) or path is None or (isinstance(path, float) and np.isnan(path)):
-        return path
-    return tuple(str(p) for p in path)
-
-
-@dataclass(frozen=True)
-class _DistinctPaths:
-    codes: np.ndarray  # int64 per journey: index into the distinct paths
-    lengths: np.ndarray  # int64 per distinct path
-    tokens: pa.Array  # the distinct paths' channels end to end
-
-    def lists(self) -> np.ndarray:
-        """Each distinct path as a list of channels (object array)."""
-        words = self.tokens.to_pylist()
-        out = np.empty(len(self.lengths), dtype=object)
-        ends, lengths = np.cumsum(self.lengths).tolist(), self.lengths.tolist()
-        for i, (end, n) in enumerate(zip(ends, lengths, strict=True)):
-            out[i] = words[end - n : end]
-        return out
-
-
-def _distinct_paths(column: pd.Series) -> _DistinctPaths:
-    """Each journey's code into the distinct paths, and the distinct paths' channels.
-
-    Journeys repeat the same paths (a million journeys over a dozen channels hold ~10^5 distinct
-    ones); string paths are hashed and split by Arrow, without a Python call per journey.
-    """
-    if pd.api.types.infer_dtype(column, skipna=True) == "string":
-        codes, uniques = pd.factorize(column)
-        parts = pc.split_pattern(pa.array(uniques, type=pa.large_string()), ">")
-        tokens = pc.utf8_trim_whitespace(pc.list_flatten(parts))
-        keep = pc.greater(pc.utf8_length(tokens), 0)
-        tokens = tokens.filter(keep)
-        parent = pc.list_parent_indices(parts).filter(keep).to_numpy()
-        lengths = np.bincount(parent, minlength=len(uniques)).astype(np.int64)
-    else:
-        keys = pd.Series(column.map(_path_key).to_numpy(dtype=object), dtype=object)
-        codes, uniques = pd.factorize(keys)
-        paths = [_split(u) for u in uniques]
-        lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))
-        tokens = pa.array([c for p in paths for c in p], type=pa.large_string())
-    if (codes < 0).any():  # missing paths: one more, empty, distinct path
-        lengths = np.append(lengths, 0)
-        codes = np.where(codes < 0, len(lengths) - 1, codes)
-    return _DistinctPaths(codes.astype(np.int64), lengths, tokens)
-
-
-def _normalise_with_codes(
-    paths: pd.DataFrame, *, path_lists: bool = True
-) -> tuple[pd.DataFrame, _DistinctPaths]:
-    """`normalise_paths` plus each journey's code into the distinct paths (see `flatten`);
-    without `path_lists` the `path` column is left as given."""
-    if "path" not in paths.columns:
-        raise AttributionError("paths need a `path` column (channels in order, or 'a > b > c')")
-    frame = paths.copy()
-    distinct = _distinct_paths(frame["path"])
-    if path_lists:
-        as_lists = distinct.lists()[distinct.codes]
-        frame["path"] = pd.Series(as_lists, index=frame.index, dtype=object)
-    if "conversions" not in frame.columns:
-        frame["conversions"] = 1.0
-    frame["conversions"] = frame["conversions"].fillna(0).astype("float64")
-    if "nulls" not in frame.columns:
-        frame["nulls"] = (frame["conversions"] <= 0).astype("float64")
-    frame["nulls"] = frame["nulls"].fillna(0).astype("float64")
-    if "value" not in frame.columns:
-        frame["value"] = 0.0
-    frame["value"] = frame["value"].fillna(0).astype("float64")
-    if (frame[["conversions", "nulls"]] < 0).any().any():
-        raise AttributionError("conversions and nulls must not be negative")
-    lengths = distinct.lengths[distinct.codes]
-    lost = frame.loc[lengths == 0, "conversions"].sum()
-    if lost > 0:
-        raise AttributionError(
-            f"{lost:g} conversions have an empty path; give them a channel (e.g. 'direct')"
-        )
-    keep = lengths > 0
-    codes = distinct.codes[keep]
-    return frame.loc[keep].reset_index(drop=True), replace(distinct, codes=codes)
-
-
-def normalise_paths(paths: pd.DataFrame) -> pd.DataFrame:
-    """Paths as lists with `conversions`, `nulls` and `value` filled in; empty paths dropped."""
-    return _normalise_with_codes(paths)[0]
-
-
-def _starts(lengths: np.ndarray) -> np.ndarray:
-    return np.cumsum(lengths) - lengths
-
-
-def flatten(paths: pd.DataFrame) -> Touches:
-    """Normalise and flatten paths (vectorised; fine for millions of touches)."""
-    return _flatten(paths, path_lists=True)
-
-
-def _flatten(paths: pd.DataFrame, *, path_lists: bool) -> Touches:
-    frame, distinct = _normalise_with_codes(paths, path_lists=path_lists)
-    codes, path_lengths = distinct.codes, distinct.lengths
-    uniques = pc.unique(distinct.tokens)
-    uniques = uniques.take(pc.sort_indices(uniques))  # channel codes in sorted order
-    token_codes = pc.index_in(distinct.tokens, value_set=uniques).to_numpy(zero_copy_only=False)
-    lengths = path_lengths[codes]
-    journey = np.repeat(np.arange(len(frame), dtype=np.int64), lengths)
-    position = np.arange(len(journey), dtype=np.int64) - np.repeat(_starts(lengths), lengths)
-    channel = token_codes[np.repeat(_starts(path_lengths)[codes], lengths) + position]
-    return Touches(
-        journey=journey,
-        position=position,
-        length=np.repeat(lengths, lengths),
-        channel=channel.astype(np.int64),
-        channels=tuple(uniques.to_pylist()),
-        conversions=frame["conversions"].to_numpy(),
-        nulls=frame["nulls"].to_numpy(),
-        value=frame["value"].to_numpy(),
-        frame=frame,
-    )
-
-
-def _credit_frame(
-    channels: Sequence[str], conversions: np.ndarray, value: np.ndarray
-) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {"channel": list(channels), "conversions": conversions, "value": value}
-    ).astype({"channel": "object"})
-    total = out["conversions"].sum()
-    out["share"] = out["conversions"] / total if total else 0.0
-    return out.sort_values(["conversions", "channel"], ascending=[False, True]).reset_index(
-        drop=True
-    )
 
 
 def _milestone(touches: Touches, name: str) -> np.ndarray:
@@ -318,7 +171,7 @@ def _apply(touches: Touches, weights: np.ndarray) -> pd.DataFrame:
     value = np.bincount(
         touches.channel, weights=weights * touches.value[touches.journey], minlength=n
     )
-    return _credit_frame(touches.channels, conv, value)
+    return credit_frame(touches.channels, conv, value)
 
 
 def rule_based(
@@ -345,192 +198,6 @@ def rule_based(
     else:
         raise AttributionError(f"unknown rule model {model!r}; use one of {', '.join(RULE_MODELS)}")
     return _apply(touches, w)
-
-
-# ---------------------------------------------------------------------------- Markov chains
-def merge_same_paths(paths: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct path with its journeys' conversions, nulls and value added up: all a
-    Markov chain needs from the paths, in far fewer rows (a million journeys over a dozen
-    channels hold ~10^5 distinct paths). Other columns are dropped."""
-    if "path" not in paths.columns:
-        raise AttributionError("paths need a `path` column (channels in order, or 'a > b > c')")
-    n = len(paths)
-
-    def column(name: str, default: np.ndarray) -> np.ndarray:
-        if name not in paths.columns:
-            return default
-        return paths[name].fillna(0).to_numpy(dtype="float64")
-
-    conversions = column("conversions", np.ones(n))
-    nulls = column("nulls", (conversions <= 0).astype("float64"))
-    value = column("value", np.zeros(n))
-    if (conversions < 0).any() or (nulls < 0).any():
-        raise AttributionError("conversions and nulls must not be negative")
-    key = paths["path"]
-    if pd.api.types.infer_dtype(key, skipna=True) != "string":
-        key = pd.Series(key.map(_path_key).to_numpy(dtype=object), dtype=object)
-    codes, uniques = pd.factorize(key)
-    missing = codes < 0  # kept as one empty path, so the usual checks apply to it
-    m = len(uniques) + int(missing.any())
-    codes = np.where(missing, m - 1, codes)
-    return pd.DataFrame(
-        {
-            "path": pd.Series(uniques).reindex(range(m)),
-            "conversions": np.bincount(codes, weights=conversions, minlength=m),
-            "nulls": np.bincount(codes, weights=nulls, minlength=m),
-            "value": np.bincount(codes, weights=value, minlength=m),
-        }
-    )
-
-
-@dataclass(frozen=True)
-class MarkovChain:
-    """An absorbing Markov chain over states of the last `order` channels of a path."""
-
-    order: int
-    channels: tuple[str, ...]
-    states: np.ndarray  # int64 state codes; index 0 is the start state
-    transitions: sparse.csr_matrix  # transient → transient probabilities
-    to_conversion: np.ndarray  # transient → conversion probability
-    to_value: np.ndarray  # expected conversion value collected on leaving each state
-    contains: np.ndarray  # bool [state, channel]: the state's history holds the channel
-
-    def conversion_probability(self, removed: int | None = None) -> tuple[float, float]:
-        """P(conversion) and expected value from the start, optionally with a channel removed
-        (its states lead nowhere, i.e. to the null state)."""
-        keep = np.ones(len(self.states), dtype=bool)
-        if removed is not None:
-            keep = ~self.contains[:, removed]
-        index = np.flatnonzero(keep)
-        q = self.transitions[index][:, index]
-        system = (sparse.identity(len(index), format="csc") - q).tocsc()
-        lu = splu(system)
-        rhs = np.column_stack([self.to_conversion[index], self.to_value[index]])
-        solved = lu.solve(rhs)
-        return float(solved[0, 0]), float(solved[0, 1])
-
-
-DENSE_LIMIT = 1 << 22  # state codes (or state pairs) below this are ranked with a dense table
-
-
-def _rank(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of `codes` (all in [0, size)) and each code's index among them: what
-    np.unique(return_inverse=True) gives, in linear time when `size` is small."""
-    if size > DENSE_LIMIT:
-        states, inverse = np.unique(codes, return_inverse=True)
-        return states, inverse.ravel()
-    present = np.zeros(size, dtype=bool)
-    present[codes] = True
-    index = np.cumsum(present) - 1
-    return np.flatnonzero(present), index[codes]
-
-
-def _markov_touches(paths: pd.DataFrame) -> Touches:
-    """Touches of the distinct paths (journeys merged): all a Markov chain reads."""
-    return _flatten(merge_same_paths(paths), path_lists=False)
-
-
-def markov_chain(paths: pd.DataFrame | Touches, order: int = 1) -> MarkovChain:
-    """Estimate the chain from paths: transition counts weighted by journeys (conversions+nulls)."""
-    if order not in (1, 2, 3, 4):
-        raise AttributionError("the Markov order must be 1, 2, 3 or 4")
-    touches = paths if isinstance(paths, Touches) else _markov_touches(paths)
-    n_channels = len(touches.channels)
-    base = n_channels + 1
-    if base**order >= 2**62:
-        raise AttributionError("too many channels for this Markov order")
-    # State code of each touch: the last `order` channels (0 = before the path started).
-    code = np.zeros(len(touches.journey), dtype=np.int64)
-    for lag in range(order):
-        shifted = np.zeros_like(code)
-        if lag:
-            shifted[lag:] = touches.channel[:-lag] + 1
-            shifted[touches.position < lag] = 0
-        else:
-            shifted = touches.channel + 1
-        code += shifted * base**lag
-    journeys = touches.conversions + touches.nulls
-    weight = journeys[touches.journey]
-    first = touches.position == 0
-    last = touches.position == touches.length - 1
-    # Transitions: start → first state; state_i → state_{i+1}.
-    src = np.concatenate([np.zeros(int(first.sum()), dtype=np.int64), code[:-1][~first[1:]]])
-    dst = np.concatenate([code[first], code[1:][~first[1:]]])
-    w = np.concatenate([weight[first], weight[1:][~first[1:]]])
-    states, inverse = _rank(np.concatenate([[0], src, dst, code[last]]), base**order)
-    n = len(states)
-    src_i = inverse[1 : 1 + len(src)]
-    dst_i = inverse[1 + len(src) : 1 + len(src) + len(dst)]
-    end_i = inverse[1 + len(src) + len(dst) :]
-    end_j = touches.journey[last]
-    conv_out = np.bincount(end_i, weights=touches.conversions[end_j], minlength=n)
-    null_out = np.bincount(end_i, weights=touches.nulls[end_j], minlength=n)
-    value_out = np.bincount(end_i, weights=touches.value[end_j], minlength=n)
-    if n * n <= DENSE_LIMIT:  # few states: count transitions in a dense n × n table
-        counts = np.bincount(src_i * n + dst_i, weights=w, minlength=n * n).reshape(n, n)
-        moves = sparse.csr_matrix(counts)
-    else:
-        moves = sparse.coo_matrix((w, (src_i, dst_i)), shape=(n, n)).tocsr()
-        moves.sum_duplicates()
-    out = np.asarray(moves.sum(axis=1)).ravel() + conv_out + null_out
-    safe = np.where(out > 0, out, 1.0)
-    transitions = sparse.diags(1.0 / safe) @ moves
-    digits = (states[:, None] // base ** np.arange(order)[None, :]) % base
-    contains = np.zeros((n, n_channels), dtype=bool)
-    for lag in range(order):
-        held = digits[:, lag] > 0
-        contains[np.flatnonzero(held), digits[held, lag] - 1] = True
-    return MarkovChain(
-        order=order,
-        channels=touches.channels,
-        states=states,
-        transitions=transitions.tocsr(),
-        to_conversion=conv_out / safe,
-        to_value=value_out / safe,
-        contains=contains,
-    )
-
-
-def removal_effects(paths: pd.DataFrame | Touches, order: int = 1) -> pd.DataFrame:
-    """Per channel: the share of conversions (and value) lost if the channel were removed."""
-    chain = markov_chain(paths, order)
-    p_full, v_full = chain.conversion_probability()
-    rows = []
-    for index, channel in enumerate(chain.channels):
-        p, v = chain.conversion_probability(index)
-        rows.append(
-            {
-                "channel": channel,
-                "removal_effect": 1 - p / p_full if p_full > 0 else 0.0,
-                "value_removal_effect": 1 - v / v_full if v_full > 0 else 0.0,
-                "conversion_probability_without": p,
-            }
-        )
-    out = pd.DataFrame(rows)
-    out.attrs["conversion_probability"] = p_full
-    return out
-
-
-def markov(paths: pd.DataFrame | Touches, order: int = 1) -> pd.DataFrame:
-    """Data-driven credit from the removal effects of an order-k Markov chain, solved exactly."""
-    touches = paths if isinstance(paths, Touches) else _markov_touches(paths)
-    effects = removal_effects(touches, order)
-    total_conv = float(touches.conversions.sum())
-    total_value = float(touches.value.sum())
-    conv = _normalise(effects["removal_effect"].to_numpy(), total_conv)
-    value = _normalise(effects["value_removal_effect"].to_numpy(), total_value)
-    out = _credit_frame(list(effects["channel"]), conv, value)
-    out = out.merge(effects[["channel", "removal_effect"]], on="channel")
-    return out
-
-
-def _normalise(effects: np.ndarray, total: float) -> np.ndarray:
-    s = effects.sum()
-    if total == 0:
-        return np.zeros_like(effects)
-    if s <= 0:
-        raise AttributionError("no channel has a positive removal effect; nothing converts")
-    return effects / s * total
 
 
 # ---------------------------------------------------------------------------- Shapley values
@@ -586,7 +253,7 @@ def shapley(paths: pd.DataFrame | Touches, worth: str = "conversions") -> pd.Dat
     if worth == "rate":
         phi_c = phi_c / phi_c.sum() * total_conv if phi_c.sum() else np.zeros(n)
         phi_v = phi_v / phi_v.sum() * total_value if phi_v.sum() else np.zeros(n)
-    return _credit_frame(touches.channels, phi_c, phi_v)
+    return credit_frame(touches.channels, phi_c, phi_v)
 
 
 # ---------------------------------------------------------------------------- one entry point
