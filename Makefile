@@ -20,10 +20,11 @@ test: install ## install, then run every test (PostgreSQL and PySpark included)
 test-fast: ## the fast unit suite only (no PostgreSQL, Spark or slow tests)
 	$(PYTHON) -m pytest -m "not postgres and not spark and not slow"
 
-lint: install ## ruff (lint + format check) and mypy on src
+lint: install ## ruff (lint + format check), mypy on src, and the layering contract (lint-imports)
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
 	mypy
+	lint-imports
 
 format: ## apply ruff's formatting and safe fixes
 	ruff check --fix src tests benchmarks
