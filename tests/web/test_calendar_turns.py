@@ -113,3 +113,39 @@ def test_an_unpinned_workspace_follows_the_environment_clock(tmp_path: Path) -> 
     assert ws.config.as_of is None
     assert ws.today() == dt.date.fromisoformat(os.environ[ENV_TODAY])
     ws.close()
+
+
+def test_comparisons_are_like_for_like(turn) -> None:  # type: ignore[no-untyped-def]
+    """A running month is compared with its bases up to the same business day, so the 3rd of a
+    month never reads -100% against the whole of last year's month."""
+    day, ws, client = turn
+    data = client.get("/api/executive").json()
+    month = period_of(day, Grain.MONTH, 4)
+    running = month.start <= day < month.last_day
+    assert data["progress"]["running"] is running
+    for row in [data["kgi"], *data["kpis"]]:
+        previous, year = row["comparison"]["previous"], row["comparison"]["previous_year"]
+        assert previous["period"] == month.previous().label
+        assert year["period"] == month.year_ago().label
+        assert previous["to_date"] is running and year["to_date"] is running
+    if running:
+        assert data["last_complete"]["period"] == month.previous().label
+        counts = [
+            r for r in [data["kgi"], *data["kpis"]] if r["kpi"] in ("revenue", "deals", "mqls")
+        ]
+        whole = ws.kpi_report([r["kpi"] for r in counts], month.year_ago()).set_index("kpi")
+        for row in counts:  # to date, never more than the whole month a year ago
+            assert row["previous_year"] <= whole.loc[row["kpi"], "actual"]
+        assert any(r["previous_year"] < whole.loc[r["kpi"], "actual"] for r in counts)
+    else:
+        assert data["last_complete"] is None
+
+
+def test_the_report_compares_its_month_with_the_month_before(turn) -> None:  # type: ignore[no-untyped-def]
+    day, ws, _ = turn
+    last_month = period_of(day.replace(day=1) - dt.timedelta(days=1), Grain.MONTH, 4)
+    data = ws.act.report_data(last_month.label)
+    for change in data["changes"]:
+        assert change["period"] == last_month.label
+        assert change["previous_period"] == last_month.previous().label
+        assert change["to_date"] is False

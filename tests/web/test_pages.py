@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -82,11 +83,25 @@ def test_executive_json_equals_the_engine(
         for key in ("actual", "target", "achievement", "projection"):
             assert close(row[key], float(expected[key])), (row["kpi"], key)
         assert row["status"] == expected["status"]
+    # November 2026 is running on the 20th: the previous year is November 2025 up to the same
+    # business day (the 14th: 2025-11-21, 3 November being a holiday), not the whole month.
     period = web_ws.period(None)
-    frame = web_ws.compute(
-        MetricQuery(("revenue",), Grain.MONTH, period.year_ago().start, period.year_ago().start)
+    year_ago = period.year_ago()
+    assert data["kgi"]["comparison"]["previous_year"] == {
+        "name": "previous_year",
+        "period": "2025-11",
+        "through": "2025-11-21",
+        "to_date": True,
+    }
+    to_date, whole = (
+        float(
+            web_ws.compute(
+                MetricQuery(("revenue",), Grain.MONTH, year_ago.start, year_ago.start, as_of=d)
+            )["value"].iloc[0]
+        )
+        for d in (dt.date(2025, 11, 21), year_ago.last_day)
     )
-    assert close(data["kgi"]["previous_year"], float(frame["value"].iloc[0]))
+    assert close(data["kgi"]["previous_year"], to_date) and to_date < whole
     earlier = clients["viewer"].get("/api/executive?period=2026-09").json()["bottleneck"]
     assert earlier["available"] is True
     assert earlier["driver"] == earlier["sensitivity"][0]["driver"]

@@ -34,6 +34,8 @@ T = {
     "nothing_off": ("Every KPI with a target is on track.", "目標のあるKPIはすべて順調です。"),
     "no_actions": ("No action is running in this period.", "この期間に実行中の施策はありません。"),
     "no_changes": ("No large changes.", "大きな変化はありません。"),
+    "vs": ("vs", "比較対象"),
+    "to_date": ("to the same business day", "同じ営業日時点まで"),
     "none": ("None.", "なし。"),
 }
 STATUS_TEXT = {
@@ -196,7 +198,7 @@ def render_html(data: dict[str, Any]) -> str:
         svg_bars(bars, title=word("achievement", lang)),
         f"<h2>{word('changed', lang)}</h2>",
         "<ul>"
-        + "".join(f"<li>{escape(c['text'])} ({escape(c['period'])})</li>" for c in data["changes"])
+        + "".join(f"<li>{escape(c['text'])} ({_versus(c, lang)})</li>" for c in data["changes"])
         + "</ul>"
         if data["changes"]
         else f"<p>{word('no_changes', lang)}</p>",
@@ -387,3 +389,11 @@ def render(data: dict[str, Any], fmt: str) -> bytes:
         return render_xlsx(data)
     html = render_html(data)
     return html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+
+
+def _versus(change: dict[str, Any], lang: str) -> str:
+    """Which periods a change compares, e.g. "2026-12 vs 2026-11, to the same business day"."""
+    text = f"{change['period']} {word('vs', lang)} {change['previous_period']}"
+    if change.get("to_date"):
+        text += f", {word('to_date', lang)}" if lang == "en" else f"・{word('to_date', lang)}"
+    return escape(text)

@@ -27,6 +27,7 @@ from kaname.act.report_render import (
 )
 from kaname.clock import utcnow
 from kaname.formatting import format_percent, format_value
+from kaname.metrics.compare import compare
 
 if TYPE_CHECKING:
     from kaname.config.act import ReportSchedule
@@ -74,7 +75,6 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
     """The report's content as plain data (what every renderer shows)."""
     from kaname.act import actions, alerts
     from kaname.act.explain import explain_gap
-    from kaname.metrics.calendar import period_of
 
     catalog = ws.catalog
     execs = [k for k in EXECUTIVE_KPIS if k in catalog]
@@ -87,15 +87,15 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
             value if value is not None else math.nan, catalog.get(kpi).unit, currency, language
         )
 
-    # what changed: the last complete period of the same grain vs the one before
-    complete = period_of(ws.today(), period.grain, ws.config.fiscal_year_start_month)
-    if complete.start <= period.start:
-        complete = complete.previous()
-    last = ws.kpi_report(execs, complete, language=language).set_index("kpi")["actual"]
-    before = ws.kpi_report(execs, complete.previous(), language=language).set_index("kpi")["actual"]
+    # what changed: this period against the one before, like for like (to the same business day
+    # while it runs; metrics/compare.py), never against the running period after it
+    values, used = compare(ws.engine(), execs, period, ws.today())
+    previous = used[0]
+    now = {row["kpi"]: row["actual"] for row in executive}
     changes: list[dict[str, Any]] = []
     for kpi in execs:
-        a, b = float(last.get(kpi, math.nan)), float(before.get(kpi, math.nan))
+        a = float(now[kpi]) if now.get(kpi) is not None else math.nan
+        b = values["previous"].get(kpi, math.nan)
         if not (is_finite(a) and is_finite(b)) or b == 0:
             continue
         change = a / b - 1
@@ -104,8 +104,9 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
             {
                 "kpi": kpi,
                 "name": catalog.get(kpi).name(language),
-                "period": complete.label,
-                "previous_period": complete.previous().label,
+                "period": period.label,
+                "previous_period": previous.period.label,
+                "to_date": previous.to_date,
                 "value": a,
                 "previous": b,
                 "change": change,

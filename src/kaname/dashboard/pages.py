@@ -11,6 +11,7 @@ from kaname.dashboard.filters import Filters
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import Period, period_of, periods_between
 from kaname.metrics.catalog import PHASE_NAMES
+from kaname.metrics.compare import change, compare, progress
 from kaname.metrics.engine import MetricError, MetricQuery
 
 if TYPE_CHECKING:
@@ -31,28 +32,6 @@ TACTICS: dict[str, tuple[str, ...]] = {
 """Tactic → its KPIs, in the order the page shows them."""
 FLAT_BAND = 0.02
 """Changes within ±2% count as flat on trend arrows."""
-
-
-def _history(
-    dash: DashboardCore, kpis: list[str], period: Period, f: Filters
-) -> dict[tuple[str, Any], float]:
-    """Actual values from a year before `period` up to it, keyed by (kpi, period start)."""
-    if not kpis:
-        return {}
-    query = MetricQuery(
-        tuple(kpis),
-        period.grain,
-        period.year_ago().start,
-        period.start,
-        view=f.view,
-        as_of=dash.ws.today(),
-        filters=f.pairs(),
-    )
-    frame = dash.ws.compute(query)
-    return {
-        (str(k), s): float(v)
-        for k, s, v in zip(frame["kpi"], frame["period_start"], frame["value"], strict=True)
-    }
 
 
 def _trend(now: float | None, before: float | None) -> str:
@@ -114,33 +93,37 @@ def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: DashboardCore) -
 def kpi_rows(
     dash: DashboardCore, ids: list[str], period: Period, f: Filters, language: str
 ) -> list[dict[str, Any]]:
-    """Report rows with previous-year value, change, a trend arrow against the last period and
-    the ETS forecast of the period."""
+    """Report rows with the previous period and the previous year compared like for like (to the
+    same elapsed business day while `period` runs; metrics/compare.py), a trend arrow against the
+    previous period and the ETS forecast of the period."""
     report = dash.report(ids, period, f, language)
-    history = _history(dash, list(report["kpi"]), period, f)
+    values, used = dash.cached(
+        ("compare", tuple(report["kpi"]), period, f),
+        lambda: compare(
+            dash.ws.engine(), list(report["kpi"]), period, dash.ws.today(), f.view, f.pairs()
+        ),
+    )
     catalog = dash.ws.catalog
     rows = []
     for rec in records(report):
         kpi = catalog.get(rec["kpi"])
-        prev_year = clean(history.get((rec["kpi"], period.year_ago().start), math.nan))
-        previous = clean(history.get((rec["kpi"], period.previous().start), math.nan))
-        basis = rec["projection"] if rec["projection"] is not None else rec["actual"]
+        prev_year = clean(values["previous_year"].get(rec["kpi"], math.nan))
+        previous = clean(values["previous"].get(rec["kpi"], math.nan))
+        trend = _trend(rec["actual"], previous)
         rec.update(
             {
                 "type": kpi.type,
                 "phase": kpi.phase,
                 "previous_year": prev_year,
-                "vs_previous_year": (
-                    clean(rec["actual"] / prev_year - 1)
-                    if rec["actual"] is not None and prev_year
-                    else None
-                ),
+                "vs_previous_year": clean(change(rec["actual"], prev_year)),
                 "previous": previous,
-                "trend": _trend(basis, previous),
+                "vs_previous": clean(change(rec["actual"], previous)),
+                "comparison": {b.name: b.as_dict() for b in used},
+                "trend": trend,
                 "good": (
                     None
-                    if _trend(basis, previous) in ("none", "flat")
-                    else (_trend(basis, previous) == "up") == (kpi.direction == "higher")
+                    if trend in ("none", "flat")
+                    else (trend == "up") == (kpi.direction == "higher")
                 ),
             }
         )
@@ -207,10 +190,21 @@ def executive(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
     rows = kpi_rows(dash, [kgi, *org], period, f, language)
     kgi_row = next((r for r in rows if r["kpi"] == kgi), None)
     found = dash.plan()
+    where = progress(period, dash.ws.today())
+    last_complete = None
+    if where.running:
+        # On the 3rd of a month the running period says little: show the last complete one too.
+        done = period.previous()
+        last_complete = {
+            "period": done.label,
+            "kpis": records(dash.report([kgi, *org], done, f, language)),
+        }
     return {
         "period": period.label,
         "grain": period.grain.value,
         "as_of": dash.ws.today().isoformat(),
+        "progress": where.as_dict(),
+        "last_complete": last_complete,
         "filters": f.as_dict(),
         "plan": ({"name": found[1].plan_name, "version": found[1].version} if found else None),
         "kgi": kgi_row,
