@@ -31,6 +31,7 @@ from kaname.metrics.catalog import (
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
 from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
 from kaname.metrics.report import ReportRequest, kpi_report
+from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
 from kaname.store.appdb import AppDB, CustomKpi, RefreshRun
 from kaname.store.warehouse import Warehouse
@@ -171,6 +172,12 @@ class WorkspaceContext:
             self.catalog,
             self.config.fiscal_year_start_month,
             self.config.gross_margin,
+        )
+
+    def target_resolver(self) -> TargetResolver:
+        """Targets at any grain, derived from the monthly ones (metrics/target_grains.py)."""
+        return TargetResolver(
+            self.targets, self.catalog, self.today(), self.config.fiscal_year_start_month
         )
 
     def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:

@@ -266,3 +266,15 @@ def test_executive_pacing_carries_the_ets_forecast(
     # a filtered view has no forecast rather than the unfiltered one
     filtered = clients["viewer"].get("/api/executive?channel=webinar").json()["kgi"]
     assert "forecast" not in filtered
+
+
+def test_every_grain_has_targets(clients: dict[str, TestClient], web_ws: Workspace) -> None:
+    """The weekly view and a quarter show targets derived from the monthly ones, not 目標なし."""
+    week = clients["viewer"].get("/api/executive?grain=week").json()
+    for row in [week["kgi"], *week["kpis"]]:
+        assert row["target"] is not None, row["kpi"]
+        assert row["status"] != "no_target"
+    quarter = web_ws.kpi_report(["cpa", "cac", "leads"], web_ws.period("FY2026-Q2", "quarter"))
+    assert not quarter["target"].isna().any()
+    review = clients["viewer"].get("/api/review?period=FY2026-Q2").json()
+    assert all(r["target"] is not None for r in review["rows"] if r["kpi"] in ("cpa", "cac"))

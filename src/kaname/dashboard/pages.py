@@ -299,13 +299,17 @@ def trends(
     target_dim, target_value = ("", "")
     if len(f.pairs()) == 1:
         target_dim, target_value = f.pairs()[0]
-    targets = ws.targets.lookup_many([kpi_id], periods, ws.today(), target_dim)
+    if target_dim:
+        targets = ws.targets.lookup_many([kpi_id], periods, ws.today(), target_dim)
+    elif f.pairs():
+        targets = {}
+    else:  # every grain has a target, derived as the KPI report derives it
+        derived = ws.target_resolver().targets([kpi_id], periods)
+        targets = {(k, s, ""): v for (k, s), v in derived.items()}
     prev = {p.start: v for p, v in zip(periods, _aligned(year_ago, len(periods)), strict=True)}
     points = []
     for p, value, note in zip(periods, actual["value"], actual["note"], strict=True):
         target = targets.get((kpi_id, p.start, target_value), math.nan)
-        if math.isnan(target) and not f.pairs() and p.grain.value != "month":
-            target = ws.targets.rolled_up(kpi_id, p, ws.today(), fy)
         points.append(
             clean(
                 {
@@ -525,7 +529,8 @@ def catalog_document(dash: DashboardCore, language: str) -> dict[str, Any]:
     found = dash.plan()
     plan_kpis = {k.kpi: k for k in found[0].kpis} if found else {}
     period = ws.period(None)
-    targets = ws.targets.lookup_many(list(ws.catalog.ids), [period], ws.today())
+    derived = ws.target_resolver().targets(list(ws.catalog.ids), [period])
+    targets = {(k, s, ""): v for (k, s), v in derived.items()}
     items = []
     for kpi in ws.catalog:
         item = plan_kpis.get(kpi.id)

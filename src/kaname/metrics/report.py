@@ -11,8 +11,8 @@ import pandas as pd
 
 from kaname.metrics.calendar import Period
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
-from kaname.metrics.measures import MEASURES, EventMeasure
 from kaname.metrics.pacing import Status, achievement, run_rate_factor, status
+from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
 
 REPORT_COLUMNS = [
@@ -88,19 +88,17 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
     if not target_dim and len(request.filters) == 1:
         target_dim, filter_value = request.filters[0]
     found = targets.lookup_many(kpis, [period], request.as_of, target_dim)
+    if not target_dim:
+        # Without a dimension every grain has a target: derived from the monthly ones
+        # (metrics/target_grains.py), the same wherever the KPI is shown.
+        resolver = TargetResolver(targets, engine.catalog, request.as_of, engine.fy_start_month)
+        found = {(k, s, ""): v for (k, s), v in resolver.targets(kpis, [period]).items()}
     rows = []
     for i, rec in enumerate(actual.itertuples(index=False)):
         kpi = engine.catalog.get(rec.kpi)
         dim_value = str(getattr(rec, request.dimension)) if request.dimension else ""
         key_value = dim_value if request.dimension or not request.filters else filter_value
         target = found.get((rec.kpi, period.start, key_value), math.nan)
-        if (
-            math.isnan(target)
-            and not request.dimension
-            and not request.filters
-            and is_additive(engine, rec.kpi)
-        ):
-            target = targets.rolled_up(rec.kpi, period, request.as_of, engine.fy_start_month)
         value = float(rec.value)
         proj = float(projection[i])
         st = status(proj, target, kpi.direction, request.at_risk_ratio)
@@ -128,5 +126,4 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
 
 def is_additive(engine: MetricEngine, kpi_id: str) -> bool:
     """True when the KPI is one additive measure, so monthly targets add up to longer periods."""
-    names = engine.catalog.resolve(kpi_id).names
-    return len(names) == 1 and isinstance(MEASURES.get(names[0]), EventMeasure)
+    return TargetResolver.additive(engine.catalog, kpi_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from kaname.metrics.calendar import Grain, Period, periods_between
+from kaname.metrics.calendar import Grain, Period
 from kaname.store.appdb import AppDB, Target
 
 
@@ -96,17 +96,6 @@ class TargetStore:
             for row in rows:
                 out[(row.kpi_id, row.period_start, row.dimension_value)] = row.value
         return out
-
-    def rolled_up(self, kpi_id: str, period: Period, as_of: dt.date, fy_start_month: int) -> float:
-        """Sum of the monthly targets inside a longer period; NaN if one is absent."""
-        if period.grain not in (Grain.QUARTER, Grain.HALF, Grain.YEAR):
-            return math.nan
-        months = periods_between(period.start, period.last_day, Grain.MONTH, fy_start_month)
-        found = self.lookup_many([kpi_id], months, as_of)
-        values = [found.get((kpi_id, m.start, "")) for m in months]
-        if any(v is None for v in values):
-            return math.nan
-        return float(sum(v for v in values if v is not None))
 
     def history(self, kpi_id: str) -> list[Target]:
         with self.db.session() as session:
