@@ -41,17 +41,25 @@ def detect_encoding(path: Path, language: str = "en") -> str:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 without a BOM: ASCII text (headers, digits, delimiters) puts a NUL in every
-    other byte."""
-    sample = head[:4096]
-    if len(sample) < 4:
-        return None
-    even, odd = sample[0::2], sample[1::2]
-    if odd.count(0) > 0.3 * len(odd) and even.count(0) == 0:
-        return "utf-16-le"
-    if even.count(0) > 0.3 * len(even) and odd.count(0) == 0:
-        return "utf-16-be"
+    """UTF-16 without a BOM: ASCII (delimiters, digits, line ends) puts a NUL in every other
+    byte; the text must then read as text (2% other characters at most) with a delimiter or
+    a line end."""
+    sample = head[: 4096 & ~1]
+    for name, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if zeros.count(0) > 0.1 * len(zeros) and _reads_as_text(sample, name):
+            return name
     return None
+
+
+def _reads_as_text(sample: bytes, encoding: str) -> bool:
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    if not any(c in text for c in ",;\t\r\n"):
+        return False
+    odd = sum(1 for c in text if not c.isprintable() and c not in "\t\r\n")
+    return odd <= len(text) // 50
 
 
 def legacy_encoding(data: bytes, path: Path, language: str = "en") -> str:
