@@ -319,13 +319,5 @@ def test_a_full_disk_after_the_run_is_recorded(
     assert run["status"] == "failed" and run["message"].startswith("the disk is full")
 
 
-# ---------------------------------------------------------------- both languages
-@pytest.fixture(params=["ja", "en"])
-def lang_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
-    workspace = Workspace.init(tmp_path / "ws", WorkspaceConfig(language=request.param))
-    yield workspace
-    workspace.close()
-
-
 def said(ws: Workspace, en: str, ja: str) -> str:
     return ja if ws.config.language == "ja" else en
