@@ -64,3 +64,25 @@ def test_import_errors_exit_2_with_the_fix(tmp_path: Path) -> None:
     assert "unknown table" in result.output
     result = runner.invoke(app, ["quality", "merge", "leads", "L1", "L9", "-w", ws])
     assert result.exit_code == 2 and "no row with key" in result.output
+
+
+def test_odd_files_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    ws, _ = _workspace(tmp_path)
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04broken")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("lead_id,会社名\nL1,佐藤\n".encode() + "L2,佐藤\n".encode("cp932"))
+    cases = {
+        str(folder): "is a folder",
+        str(broken): "not a readable Excel workbook",
+        str(mixed): "line 3 is not",
+    }
+    for path, said in cases.items():
+        for args in (["import", "leads", path], ["mapping", "suggest", "leads", path]):
+            result = runner.invoke(app, [*args, "-w", ws])
+            assert result.exit_code == 2, result.output
+            text = " ".join(result.output.split())  # Rich wraps long lines
+            assert said in text and "Traceback" not in text
+            assert isinstance(result.exception, SystemExit)  # typer.Exit(2), nothing raised

@@ -3,21 +3,12 @@ the workspace's language and say how to fix them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kaname.config import WorkspaceConfig
 from kaname.ingest.importer.mapping import MappingError
 from kaname.workspace import Workspace
-
-
-@pytest.fixture(params=["ja", "en"])
-def lang_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
-    workspace = Workspace.init(tmp_path / "ws", WorkspaceConfig(language=request.param))
-    yield workspace
-    workspace.close()
 
 
 def said(ws: Workspace, en: str, ja: str) -> str:

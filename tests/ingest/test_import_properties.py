@@ -13,9 +13,10 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kaname.ingest.importer.dates import parse_dates
 from kaname.ingest.importer.load import import_file
 from kaname.ingest.importer.mapping import Mapping
-from kaname.ingest.importer.parse import parse_amounts, parse_dates
+from kaname.ingest.importer.numbers import parse_amounts
 from kaname.store.warehouse import Warehouse
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -100,9 +100,10 @@ def import_file(
         print_json(_jsonable(summary))
         return
     verb = "Would import" if dry_run else "Imported"
+    run = "" if summary["run_id"] is None else f", run {summary['run_id']}"
     console.print(
         f"{verb} [bold]{summary['file']}[/] into [bold]{summary['table']}[/] "
-        f"({summary['encoding']}), run {summary['run_id']}."
+        f"({summary['encoding']}){run}."
     )
     grid = Table(show_header=False, box=None)
     for key in ("rows_read", "inserted", "updated", "unchanged", "quarantined"):

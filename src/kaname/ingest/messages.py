@@ -36,6 +36,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "expected {expected} fields, found {found}",
         "列数が {expected} のはずが {found} です",
     ),
+    "not_era_date": (
+        "no such date in that era (令和 began on 2019-05-01, 平成 ran from 1989-01-08 to "
+        "2019-04-30, 昭和 from 1926-12-25 to 1989-01-07)",
+        "その元号にない日付です（令和は 2019-05-01 から、平成は 1989-01-08〜2019-04-30、"
+        "昭和は 1926-12-25〜1989-01-07）",
+    ),
+    "other_currency": (
+        "an amount in another currency than the workspace's ({currency}); convert it first",
+        "ワークスペースの通貨（{currency}）以外の金額です。換算してから取り込んでください",
+    ),
+    "formula_no_value": (
+        "a formula saved without its computed value; open the file in Excel and save it again",
+        "計算結果が保存されていない数式です。Excel でファイルを開いて保存し直してください",
+    ),
     # ---------------------------------------------------------------- import: file and mapping
     "unknown_table": (
         "unknown table {table!r}; tables: {tables}",
@@ -46,8 +60,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}: 取り込めるのは .csv / .tsv / .txt / .xlsx です",
     ),
     "unknown_encoding": (
-        "{path}: the file is neither UTF-8 nor Shift_JIS (CP932); save it as UTF-8 CSV",
-        "{path}: UTF-8 でも Shift_JIS（CP932）でもありません。UTF-8 の CSV で保存してください",
+        "{path}: the file is not in UTF-8, UTF-16, Shift_JIS (CP932) or EUC-JP; save it as "
+        "UTF-8 CSV",
+        "{path}: UTF-8・UTF-16・Shift_JIS（CP932）・EUC-JP のいずれでもありません。UTF-8 の CSV "
+        "で保存してください",
+    ),
+    "mixed_encoding": (
+        "{path}: the file mixes encodings: it is UTF-8, but line {line} is not (Shift_JIS "
+        "pasted in?); save the whole file as UTF-8 CSV",
+        "{path}: 文字コードが混在しています。UTF-8 のファイルですが {line} 行目が UTF-8 では"
+        "ありません（Shift_JIS の貼り付け？）。ファイル全体を UTF-8 の CSV で保存し直してください",
+    ),
+    "is_folder": (
+        "{path} is a folder; give the CSV or Excel file inside it",
+        "{path} はフォルダーです。その中の CSV または Excel ファイルを指定してください",
+    ),
+    "not_permitted": (
+        "{path}: no permission to read the file",
+        "{path}: ファイルを読む権限がありません",
+    ),
+    "unreadable_xlsx": (
+        "{path}: not a readable Excel workbook ({error}); open it in Excel and save it again "
+        "as .xlsx",
+        "{path}: Excel ブックとして読めません（{error}）。Excel で開いて .xlsx で保存し直して"
+        "ください",
+    ),
+    "unknown_sheet": (
+        "{path}: no sheet {sheet!r}; sheets: {sheets}",
+        "{path}: シート {sheet!r} はありません。シート: {sheets}",
+    ),
+    "disk_full": (
+        "the disk is full: nothing was imported and the data already there is intact; free "
+        "some space and import again",
+        "ディスクがいっぱいです。何も取り込んでおらず、既存のデータはそのままです。空き容量を"
+        "作ってから再度取り込んでください",
+    ),
+    "workspace_read_only": (
+        "the workspace cannot be written (read-only): nothing was imported; --dry-run checks "
+        "a file without writing",
+        "ワークスペースに書き込めません（読み取り専用）。何も取り込んでいません。--dry-run なら"
+        "書き込まずにファイルを確認できます",
     ),
     "empty_file": ("{path}: the file has no header row", "{path}: 見出し行がありません"),
     "mapping_unknown_column": (

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from kaname.clock import utcnow
+from kaname.ingest.importer.failures import storage_failure
 from kaname.ingest.importer.load import (
     ImportSummary,
     import_raw,
@@ -168,7 +169,9 @@ class IngestService:
         inserted, updated, unchanged, quarantined, blank_rows, dry_run, reconciles, mapping,
         issues (row, column, value, reason), run_id, notes, scoring (after a real import of leads,
         touchpoints or accounts). `progress(label, done, total)` hears each of the four steps
-        (read, validate and load, quarantine, score)."""
+        (read, validate and load, quarantine, score). A dry run writes nothing, not even its
+        run (run_id None), so it works in a read-only workspace; a workspace that cannot take
+        the import (disk full, read-only) is a ReadError saying so."""
         report = progress or (lambda label, done, total: None)
         report("read", 0, 4)
         raw = read_file(path, sheet, self.language)
@@ -191,28 +194,13 @@ class IngestService:
             header = mapping.mapped()["score"]
             mapping = mapping.model_copy(update={"columns": {**mapping.columns, header: None}})
             notes.append(message("score_owned", self.language, header=header))
-        with self.ws.appdb.session() as session:
-            run = ImportRun(
-                table_name=table,
-                file_name=path.name,
-                file_sha256=_file_sha256(path),
-                encoding=raw.encoding,
-                mapping=json.dumps(mapping.model_dump(), ensure_ascii=False),
-                dry_run=dry_run,
-                created_by=created_by,
+        currency = self.ws.config.currency
+        if dry_run:
+            summary = import_raw(
+                self.ws.warehouse, raw, mapping, path.name, self.language, True, currency
             )
-            session.add(run)
-            session.flush()
-            run_id = run.id
-        try:
-            summary = import_raw(self.ws.warehouse, raw, mapping, path.name, self.language, dry_run)
-            if not dry_run:
-                store_quarantine(self.ws.warehouse, run_id, table, summary.issues)
-        except Exception as exc:
-            self._finish(run_id, None, "failed", str(exc))
-            raise
-        summary.run_id = run_id
-        self._finish(run_id, summary, "ok", "")
+        else:
+            summary = self._import_recorded(raw, mapping, path, created_by, currency)
         data = summary.to_dict()
         data["notes"] = notes
         data["scoring"] = None
@@ -225,6 +213,50 @@ class IngestService:
             data["scoring"] = self.after_load([table])
         report("done", 4, 4)
         return data
+
+    def _import_recorded(
+        self, raw: RawFile, mapping: Mapping, path: Path, created_by: str, currency: str
+    ) -> ImportSummary:
+        """Load `raw`, recorded in import_runs with its quarantine report."""
+        try:
+            run_id = self._start(raw, mapping, path, created_by)
+        except Exception as exc:
+            clear = storage_failure(exc, self.language)
+            if clear is None:
+                raise
+            raise clear from exc
+        try:
+            summary = import_raw(
+                self.ws.warehouse, raw, mapping, path.name, self.language, False, currency
+            )
+            store_quarantine(self.ws.warehouse, run_id, mapping.table, summary.issues)
+        except Exception as exc:
+            clear = storage_failure(exc, self.language)
+            try:
+                self._finish(run_id, None, "failed", str(clear or exc))
+            except Exception as unrecorded:  # the app DB is on the same full or read-only disk
+                clear = clear or storage_failure(unrecorded, self.language)
+            if clear is not None:
+                raise clear from exc
+            raise
+        summary.run_id = run_id
+        self._finish(run_id, summary, "ok", "")
+        return summary
+
+    def _start(self, raw: RawFile, mapping: Mapping, path: Path, created_by: str) -> int:
+        with self.ws.appdb.session() as session:
+            run = ImportRun(
+                table_name=mapping.table,
+                file_name=path.name,
+                file_sha256=_file_sha256(path),
+                encoding=raw.encoding,
+                mapping=json.dumps(mapping.model_dump(), ensure_ascii=False),
+                dry_run=False,
+                created_by=created_by,
+            )
+            session.add(run)
+            session.flush()
+            return int(run.id)
 
     def _finish(self, run_id: int, summary: ImportSummary | None, status: str, text: str) -> None:
         with self.ws.appdb.session() as session:

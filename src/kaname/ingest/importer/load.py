@@ -23,6 +23,7 @@ from kaname.ingest.importer.mapping import Mapping, MappingError
 from kaname.ingest.importer.parse import issue_records, parse_table
 from kaname.ingest.importer.readers import RawFile, read_file
 from kaname.ingest.messages import message
+from kaname.spreadsheet import neutralise_row
 from kaname.store.warehouse import Warehouse
 
 QUARANTINE_TABLE = "import_quarantine"
@@ -74,10 +75,13 @@ def import_raw(
     file_name: str,
     language: str = "en",
     dry_run: bool = False,
+    currency: str = "JPY",
 ) -> ImportSummary:
     """Validate `raw` with `mapping` and upsert its valid rows into the mapping's table."""
     spec = mapping.check(raw.headers, language)
-    parsed = parse_table(raw.table, spec, mapping, language)
+    parsed = parse_table(
+        raw.table, spec, mapping, language, currency, uncomputed=raw.uncomputed_masks()
+    )
     issues = issue_records(parsed.issues, raw.rows, language)
     for bad in raw.malformed:
         issues.append(
@@ -115,6 +119,7 @@ def import_file(
     language: str = "en",
     dry_run: bool = False,
     sheet: str | None = None,
+    currency: str = "JPY",
 ) -> ImportSummary:
     if mapping.table not in TABLES_BY_NAME:
         raise MappingError(
@@ -122,7 +127,8 @@ def import_file(
                 "unknown_table", language, table=mapping.table, tables=", ".join(TABLES_BY_NAME)
             )
         )
-    return import_raw(wh, read_file(path, sheet, language), mapping, path.name, language, dry_run)
+    raw = read_file(path, sheet, language)
+    return import_raw(wh, raw, mapping, path.name, language, dry_run, currency)
 
 
 def store_quarantine(wh: Warehouse, run_id: int, table: str, issues: list[dict[str, Any]]) -> int:
@@ -164,10 +170,11 @@ REPORT_HEADERS = {"en": REPORT_COLUMNS, "ja": ("行番号", "列", "値", "理�
 
 def report_csv(issues: list[dict[str, Any]], language: str = "en") -> bytes:
     """The quarantine report as CSV in UTF-8 with a BOM, so Excel shows Japanese correctly;
-    the header row in `language`."""
+    the header row in `language`. Cells a spreadsheet would run as formulas (the file's own
+    values: =HYPERLINK(…), @SUM(…)) are written as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(REPORT_HEADERS.get(language, REPORT_COLUMNS))
     for rec in issues:
-        writer.writerow([rec[c] for c in REPORT_COLUMNS])
+        writer.writerow(neutralise_row(rec[c] for c in REPORT_COLUMNS))
     return out.getvalue().encode("utf-8-sig")

@@ -28,7 +28,10 @@ from kaname.canonical.tables import (
     TOUCHPOINT_TYPES,
     Table,
 )
+from kaname.ingest.importer.cells import clean, is_true, trimmed
+from kaname.ingest.importer.dates import parse_dates_by_era
 from kaname.ingest.importer.mapping import Mapping
+from kaname.ingest.importer.numbers import parse_amounts_in, parse_booleans, parse_integers
 from kaname.ingest.messages import message
 
 CAMPAIGN_TYPES = (
@@ -126,22 +129,8 @@ NON_NEGATIVE = {
     "duration_seconds",
 }
 _INT32 = (-(2**31), 2**31 - 1)
-_TRUE = ("true", "t", "yes", "y", "1", "はい", "○", "〇", "済", "won")
-_FALSE = ("false", "f", "no", "n", "0", "いいえ", "×", "未", "lost")
-_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
-
-_TIME = r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
-_WESTERN = r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?" + _TIME + r"$"
-_COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
-_WAREKI = (
-    r"^(?P<era>令和|平成|昭和|[RrHhSs])(?P<y>\d{1,2}|元)[年./-](?P<m>\d{1,2})[月./-]"
-    r"(?P<d>\d{1,2})日?" + _TIME + r"$"
-)
-_AMOUNT = (
-    r"^(?:(?P<oku>\d+(?:\.\d+)?)億)?(?:(?P<man>\d+(?:\.\d+)?)万)?(?:(?P<sen>\d+(?:\.\d+)?)千)?"
-    r"(?P<one>\d+(?:\.\d+)?)?$"
-)
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+"""One @ and a dot after it; no spaces or control characters (a NUL is not an address)."""
 
 
 @dataclass
@@ -164,209 +153,6 @@ class Parsed:
     issues: list[Issue] = field(default_factory=list)
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Per record: True when it is quarantined."""
-
-
-def _clean(arr: pa.Array) -> pa.Array:
-    """NFKC (full-width digits and ¥ → half-width), trimmed, '' → null."""
-    if pc.all(pc.string_is_ascii(arr)).as_py() is not True:
-        arr = pc.utf8_normalize(arr, "NFKC")
-    text = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(pc.utf8_length(text), 0), pa.scalar(None, pa.string()), text)
-
-
-def _trimmed(arr: pa.Array) -> pa.Array:
-    text = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(pc.utf8_length(text), 0), pa.scalar(None, pa.string()), text)
-
-
-def _mask(arr: pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(arr, False), dtype=bool)
-
-
-def _int_field(struct: pa.Array, name: str, default: int = -1) -> np.ndarray:
-    values = pc.struct_field(struct, name)
-    if name in ("H", "M", "S") and not pc.any(pc.greater(pc.utf8_length(values), 0)).as_py():
-        return np.full(len(values), default, dtype=np.int64)
-    values = pc.if_else(pc.equal(pc.utf8_length(values), 0), pa.scalar(None, pa.string()), values)
-    return np.asarray(pc.fill_null(pc.cast(values, pa.int64()), default), dtype=np.int64)
-
-
-def parse_dates(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.ndarray]:
-    """Dates as 2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日, 20250401, 令和7年4月1日, R7.4.1
-    (optionally followed by a time of day). Returns typed values and the invalid mask."""
-    n = len(arr)
-    # Fast path on the raw text; only the cells it cannot read are cleaned and matched.
-    fast, fast_ok = _fast_dates(arr, np.asarray(pc.greater(pc.utf8_length(arr), 0), dtype=bool))
-    rest = np.flatnonzero(~fast_ok)
-    if len(rest) < n:
-        cleaned = _clean(arr.take(pa.array(rest)))
-        text = pa.array([None] * n, type=pa.string()) if len(rest) else arr
-        if len(rest):
-            # Scatter the cleaned cells back; the fast-read ones are not looked at again.
-            positions = np.full(n, len(rest), dtype=np.int64)
-            positions[rest] = np.arange(len(rest))
-            text = pc.take(
-                pa.concat_arrays([cleaned, pa.array([None], pa.string())]), pa.array(positions)
-            )
-    else:
-        text = _clean(arr)
-    present = np.asarray(pc.is_valid(text), dtype=bool) | fast_ok
-    if not (present & ~fast_ok).any():  # the usual file: one format throughout
-        out = pa.array(fast, type=pa.timestamp("us"), mask=~fast_ok)
-        return (out if with_time else pc.cast(out, pa.date32())), np.zeros(n, dtype=bool)
-    year = np.full(n, -1, dtype=np.int64)
-    month, day = year.copy(), year.copy()
-    hour, minute, second = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-    matched = np.zeros(n, dtype=bool)
-    for pattern in (_WESTERN, _COMPACT, _WAREKI):
-        todo = present & ~matched & ~fast_ok
-        if not todo.any():
-            break
-        # The first pattern runs on the whole column when nothing was read fast; otherwise
-        # every pattern only on the rows still unread.
-        whole = pattern is _WESTERN and not fast_ok.any()
-        idx = np.arange(n) if whole else np.flatnonzero(todo)
-        sub = pc.extract_regex(text if whole else text.take(pa.array(idx)), pattern)
-        hit_sub = np.asarray(pc.is_valid(sub), dtype=bool)
-        if not hit_sub.any():
-            continue
-        if not hit_sub.all():
-            sub = sub.filter(pa.array(hit_sub))
-            idx = idx[hit_sub]
-        if pattern is _WAREKI:
-            era = pc.utf8_lower(pc.struct_field(sub, "era")).to_pylist()
-            raw_y = pc.struct_field(sub, "y").to_pylist()
-            base = np.array([_ERAS[e] for e in era], dtype=np.int64)
-            y = np.array([1 if v == "元" else int(v) for v in raw_y], dtype=np.int64)
-            year[idx] = base + y
-        else:
-            year[idx] = _int_field(sub, "y")
-        month[idx] = _int_field(sub, "m")
-        day[idx] = _int_field(sub, "d")
-        if pattern is not _COMPACT:
-            hour[idx] = _int_field(sub, "H", 0)
-            minute[idx] = _int_field(sub, "M", 0)
-            second[idx] = _int_field(sub, "S", 0)
-        matched[idx] = True
-    ok = matched & (year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12) & (day >= 1)
-    ok &= (hour < 24) & (minute < 60) & (second < 60)
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    days_in_month = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    ok &= day <= days_in_month
-    stamp = first + np.where(ok, day - 1, 0).astype("timedelta64[D]")
-    values = (
-        stamp.astype("datetime64[us]")
-        + hour.astype("timedelta64[h]")
-        + minute.astype("timedelta64[m]")
-        + second.astype("timedelta64[s]")
-    )
-    if fast_ok.any():
-        values = np.where(fast_ok, fast, values)
-        ok |= fast_ok
-    out = pa.array(values, type=pa.timestamp("us"), mask=~ok)
-    if not with_time:
-        out = pc.cast(out, pa.date32())
-    return out, present & ~ok
-
-
-FAST_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d %H:%M",
-)
-
-
-def _fast_dates(text: pa.Array, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Arrow's strptime in the column's most common format (chosen on a sample): six times
-    faster than the regular expressions, which then read only the rows it could not."""
-    n = len(text)
-    none = np.zeros(n, dtype=bool)
-    sample = text.filter(pa.array(present)).slice(0, 200)
-    if len(sample) == 0:
-        return np.zeros(n, dtype="datetime64[us]"), none
-    best, best_hits = None, 0
-    for fmt in FAST_FORMATS:
-        parsed = pc.strptime(sample, format=fmt, unit="us", error_is_null=True)
-        hits = len(parsed) - parsed.null_count
-        if hits > best_hits:
-            best, best_hits = fmt, hits
-    if best is None:
-        return np.zeros(n, dtype="datetime64[us]"), none
-    stamps = pc.strptime(text, format=best, unit="us", error_is_null=True)
-    ok = np.asarray(pc.is_valid(stamps), dtype=bool)
-    if ok.any():
-        years = pc.year(stamps)
-        in_range = pc.and_(pc.greater_equal(years, 1900), pc.less_equal(years, 2100))
-        ok &= np.asarray(pc.fill_null(in_range, False), dtype=bool)
-        # strptime rolls 2025/2/30 over to 3/2: the month written must be the month read. A
-        # rolled-over date lands on the 1st–3rd (31 days at most on 28), so only those rows
-        # need their written month read back.
-        early = ok & np.asarray(pc.fill_null(pc.less_equal(pc.day(stamps), 3), False), dtype=bool)
-        if early.any():
-            idx = pa.array(np.flatnonzero(early))
-            written = pc.cast(
-                pc.list_element(pc.split_pattern(text.take(idx), best[2], max_splits=2), 1),
-                pa.int64(),
-            )
-            same = pc.equal(written, pc.month(stamps.take(idx)))
-            ok[np.flatnonzero(early)] = np.asarray(pc.fill_null(same, False), dtype=bool)
-    values = np.asarray(pc.fill_null(stamps, 0).cast(pa.int64())).astype("datetime64[us]")
-    return values, ok
-
-
-def parse_amounts(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Yen amounts: 1200000, 1,200,000, ¥1,200,000, ￥1,200,000円, 120万円, 1.2億, 1億2000万,
-    1,200千円; a leading -, △ or ▲ makes it negative."""
-    text = _clean(arr)
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    stripped = pc.replace_substring_regex(text, r"[¥\\$,\s]|円|JPY|jpy|税込|税抜", "")
-    negative = _mask(pc.match_substring_regex(stripped, r"^[-△▲]"))
-    body = pc.replace_substring_regex(stripped, r"^[-△▲+]", "")
-    nonempty = _mask(pc.greater(pc.utf8_length(body), 0))
-    parts = pc.extract_regex(body, _AMOUNT)
-    ok = np.asarray(pc.is_valid(parts), dtype=bool) & nonempty
-    total = np.zeros(len(text), dtype=np.float64)
-    for name, unit in (("oku", 1e8), ("man", 1e4), ("sen", 1e3), ("one", 1.0)):
-        values = pc.struct_field(
-            pc.fill_null(parts, {"oku": "", "man": "", "sen": "", "one": ""}), name
-        )
-        values = pc.if_else(
-            pc.equal(pc.utf8_length(values), 0), pa.scalar(None, pa.string()), values
-        )
-        total += np.asarray(pc.fill_null(pc.cast(values, pa.float64()), 0.0)) * unit
-    total = np.where(negative, -total, total)
-    # 1.2 × 1e8 is not exactly 120,000,000 in binary: snap such fuzz to the whole yen.
-    whole = np.rint(total)
-    total = np.where(np.abs(total - whole) < 1e-6, whole, total)
-    return pa.array(total, type=pa.float64(), mask=~ok), present & ~ok
-
-
-def parse_integers(arr: pa.Array, low: int, high: int) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """Whole numbers (1,234 and 1234.0 too). Returns values, not-integer and out-of-range masks."""
-    text = _clean(arr)
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    body = pc.replace_substring_regex(text, r"[,\s]", "")
-    is_int = _mask(pc.match_substring_regex(body, r"^[+-]?\d{1,18}(\.0*)?$"))
-    digits = pc.replace_substring_regex(body, r"\.0*$", "")
-    safe = pc.if_else(pa.array(is_int), digits, pa.scalar(None, pa.string()))
-    values = np.asarray(pc.fill_null(pc.cast(safe, pa.int64()), 0), dtype=np.int64)
-    in_range = (values >= low) & (values <= high)
-    ok = is_int & in_range
-    out = pa.array(values, type=pa.int64(), mask=~ok)
-    return out, present & ~is_int, present & is_int & ~in_range
-
-
-def parse_booleans(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    text = pc.utf8_lower(_clean(arr))
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    yes = _mask(pc.is_in(text, pa.array(_TRUE)))
-    no = _mask(pc.is_in(text, pa.array(_FALSE)))
-    ok = yes | no
-    return pa.array(yes, type=pa.bool_(), mask=~ok), present & ~ok
 
 
 def map_values(arr: pa.Array, lookup: Callable[[str], str | None]) -> tuple[pa.Array, np.ndarray]:
@@ -427,7 +213,7 @@ PARSE_THREADS = 2
 
 
 def _parse_column(
-    raw: pa.Table, spec: Table, mapping: Mapping, col: Any, language: str
+    raw: pa.Table, spec: Table, mapping: Mapping, col: Any, language: str, currency: str
 ) -> tuple[pa.Array, list[tuple[np.ndarray, pa.Array, str]]]:
     """One mapped column typed for `col`: its values and its findings (mask, source, reason)."""
     mapped = mapping.mapped()
@@ -435,11 +221,13 @@ def _parse_column(
     found: list[tuple[np.ndarray, pa.Array, str]] = []
     values: pa.Array
     if col.type in ("date", "timestamp"):
-        values, wrong = parse_dates(source, col.type == "timestamp")
-        found.append((wrong, source, message("not_date", language)))
+        values, wrong, no_era = parse_dates_by_era(source, col.type == "timestamp")
+        found.append((wrong & ~no_era, source, message("not_date", language)))
+        found.append((no_era, source, message("not_era_date", language)))
     elif col.type == "float64":
-        values, wrong = parse_amounts(source)
-        found.append((wrong, source, message("not_amount", language)))
+        values, wrong, foreign = parse_amounts_in(source, currency)
+        found.append((wrong & ~foreign, source, message("not_amount", language)))
+        found.append((foreign, source, message("other_currency", language, currency=currency)))
     elif col.type in ("int32", "int64"):
         low, high = RANGES.get(
             (spec.name, col.name), _INT32 if col.type == "int32" else (-(2**63), 2**63 - 1)
@@ -460,25 +248,34 @@ def _parse_column(
             (wrong, source, message("unknown_value", language, allowed=", ".join(allowed)))
         )
     elif col.name == "email":
-        values = pc.utf8_lower(_clean(source))
-        wrong = np.asarray(pc.is_valid(values), dtype=bool) & ~_mask(
+        values = pc.utf8_lower(clean(source))
+        wrong = np.asarray(pc.is_valid(values), dtype=bool) & ~is_true(
             pc.match_substring_regex(values, _EMAIL)
         )
         found.append((wrong, source, message("not_email", language)))
     else:
-        values = _trimmed(source)
+        values = trimmed(source)
     if not col.nullable:
         if spec.name == "spend" and col.name == "campaign_id":
             values = pc.fill_null(values, "")
         missing = ~np.asarray(pc.is_valid(values), dtype=bool)
         # Cells that failed to parse already have their reason; flag the empty ones.
-        empty = missing & ~np.asarray(pc.is_valid(_trimmed(source)), dtype=bool)
+        empty = missing & ~np.asarray(pc.is_valid(trimmed(source)), dtype=bool)
         found.append((empty, source, message("required", language)))
     return values, found
 
 
-def parse_table(raw: pa.Table, spec: Table, mapping: Mapping, language: str = "en") -> Parsed:
+def parse_table(
+    raw: pa.Table,
+    spec: Table,
+    mapping: Mapping,
+    language: str = "en",
+    currency: str = "JPY",
+    uncomputed: dict[str, np.ndarray] | None = None,
+) -> Parsed:
     """Type the mapped columns of `raw` for `spec`; rows with an invalid cell are left out.
+    `uncomputed`: per header, the records whose cell is a formula without a computed value
+    (each is quarantined with that reason alone).
 
     Columns are parsed on two threads (Arrow's compute functions run without the interpreter
     lock); their findings are gathered in the table's column order, so the report does not
@@ -499,9 +296,14 @@ def parse_table(raw: pa.Table, spec: Table, mapping: Mapping, language: str = "e
     wanted = [c for c in spec.columns if c.name != "_loaded_at" and c.name in mapped]
     with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
         results = list(
-            pool.map(lambda col: _parse_column(raw, spec, mapping, col, language), wanted)
+            pool.map(lambda col: _parse_column(raw, spec, mapping, col, language, currency), wanted)
         )
     for col, (values, findings) in zip(wanted, results, strict=True):
+        formulas = (uncomputed or {}).get(mapped[col.name])
+        if formulas is not None:
+            source = raw.column(mapped[col.name]).combine_chunks()
+            flag(formulas, col.name, source, message("formula_no_value", language))
+            findings = [(mask & ~formulas, source, reason) for mask, source, reason in findings]
         for mask, source, reason in findings:
             flag(mask, col.name, source, reason)
         columns[col.name] = values

@@ -1,17 +1,15 @@
 """Read a CSV or .xlsx file into a table of strings, whatever encoding Japanese Excel used.
 
 Values stay text here; parse.py types them. Row numbers are the ones a spreadsheet shows: the
-header is row 1, the first record row 2.
+header is row 1, the first record row 2; an empty line is a row too (blank, skipped and
+counted). Lines may end in CR LF, LF or a lone CR, mixed within a file.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import datetime as dt
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,113 +17,94 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from kaname.ingest.importer.encoding import after_utf8, detect_encoding
+from kaname.ingest.importer.rawfile import (
+    MalformedRow,
+    RawFile,
+    ReadError,
+    clean_headers,
+    string_table,
+)
+from kaname.ingest.importer.xlsx import read_xlsx
 from kaname.ingest.messages import message
+
+__all__ = ["MalformedRow", "RawFile", "ReadError", "detect_encoding", "read_file"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_SNIFF_BYTES = 1 << 20
+_HEAD_CHARS = 64 * 1024
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-class ReadError(Exception):
-    """The file cannot be read; the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class MalformedRow:
-    row: int
-    expected: int
-    found: int
-    text: str
-
-
-@dataclass
-class RawFile:
-    """A file's records as strings, with where each came from."""
-
-    table: pa.Table
-    """One string column per header, in file order ('' for an empty cell)."""
-    rows: np.ndarray
-    """Spreadsheet row number of each record of `table` (header = row 1)."""
-    encoding: str
-    """utf-8, utf-8-sig, cp932 or xlsx."""
-    malformed: list[MalformedRow] = field(default_factory=list)
-    """Records whose field count differs from the header's (not in `table`)."""
-    blank_rows: int = 0
-    """Records with every cell empty, skipped."""
-
-    @property
-    def headers(self) -> list[str]:
-        return list(self.table.column_names)
+class _NotUtf8(Exception):
+    """A file detected as UTF-8 has other bytes further on."""
 
 
 def read_file(path: Path, sheet: str | None = None, language: str = "en") -> RawFile:
-    """Read a .csv/.tsv/.txt (UTF-8, UTF-8 with BOM or Shift_JIS/CP932) or .xlsx file."""
+    """Read a .csv/.tsv/.txt (UTF-8, UTF-8 with BOM, UTF-16, Shift_JIS/CP932 or EUC-JP) or
+    .xlsx file. Whatever cannot be read is a ReadError whose message says what to do."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise FileNotFoundError(message("file_not_found", language, path=path))
-    if suffix in XLSX_SUFFIXES:
-        return _drop_blank(_read_xlsx(path, sheet, language))
-    if suffix in CSV_SUFFIXES:
-        return _drop_blank(_read_csv(path, language))
+    if path.is_dir():
+        raise ReadError(message("is_folder", language, path=path))
+    try:
+        if suffix in XLSX_SUFFIXES:
+            return _drop_blank(read_xlsx(path, sheet, language))
+        if suffix in CSV_SUFFIXES:
+            return _drop_blank(_read_csv(path, language))
+    except PermissionError as exc:
+        raise ReadError(message("not_permitted", language, path=path)) from exc
     raise ReadError(message("unsupported_file", language, path=path))
-
-
-def detect_encoding(path: Path, language: str = "en") -> str:
-    """utf-8-sig when the file starts with a BOM, utf-8 when its start decodes as UTF-8,
-    else cp932 (the superset of Shift_JIS that Japanese Windows and Excel write)."""
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("cp932")().decode(head, final=False)
-        return "cp932"
-    except UnicodeDecodeError:
-        raise ReadError(message("unknown_encoding", language, path=path)) from None
-
-
-def _header_line(path: Path, encoding: str, language: str) -> tuple[list[str], str]:
-    with path.open(encoding=encoding, newline="") as fh:
-        sample = fh.read(64 * 1024)
-    first = sample.splitlines()[0] if sample.strip() else ""
-    if not first.strip():
-        raise ReadError(message("empty_file", language, path=path))
-    delimiter = max(("\t", ",", ";"), key=first.count) if first.count(",") == 0 else ","
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    return _clean_headers(header), delimiter
-
-
-def _clean_headers(raw: Sequence[object]) -> list[str]:
-    names: list[str] = []
-    for i, value in enumerate(raw, start=1):
-        name = str(value).strip() if value is not None else ""
-        name = name or f"column_{i}"
-        base, n = name, 2
-        while name in names:
-            name, n = f"{base}_{n}", n + 1
-        names.append(name)
-    return names
 
 
 def _read_csv(path: Path, language: str) -> RawFile:
     encoding = detect_encoding(path, language)
     try:
+        return _read_csv_as(path, encoding, language)
+    except _NotUtf8:
+        # Valid UTF-8 in the first megabyte, not later: a legacy encoding after plain ASCII,
+        # else a mixture (after_utf8 stops with the line).
+        return _read_csv_as(path, after_utf8(path, language), language)
+
+
+def _read_csv_as(path: Path, encoding: str, language: str) -> RawFile:
+    try:
         return _read_csv_arrow(path, encoding, language)
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) and encoding.startswith("utf-8"):
-            # Valid UTF-8 in the first megabyte, Shift_JIS later: read it as CP932.
-            try:
-                return _read_csv_arrow(path, "cp932", language)
-            except (pa.ArrowInvalid, UnicodeDecodeError):
-                raise ReadError(message("unknown_encoding", language, path=path)) from exc
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if encoding.startswith("utf-8") and (
+            isinstance(exc, UnicodeDecodeError) or "UTF8" in str(exc)
+        ):
+            raise _NotUtf8 from exc
+        if isinstance(exc, UnicodeDecodeError):
+            raise ReadError(message("unknown_encoding", language, path=path)) from exc
         raise ReadError(message("unreadable_csv", language, path=path, error=exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise ReadError(message("unknown_encoding", language, path=path)) from exc
+    except csv.Error as exc:
+        raise ReadError(message("unreadable_csv", language, path=path, error=exc)) from exc
+
+
+def _header_line(path: Path, encoding: str, language: str) -> tuple[list[str], str, bool]:
+    """The headers, the delimiter and whether the file holds nothing after its header."""
+    with path.open(encoding=encoding, newline="") as fh:
+        sample = fh.read(_HEAD_CHARS)
+    if not sample.strip():
+        raise ReadError(message("empty_file", language, path=path))
+    first = _LINE_END.split(sample, maxsplit=1)[0]
+    if not first.strip():
+        raise ReadError(message("empty_file", language, path=path))
+    delimiter = max(("\t", ",", ";"), key=first.count) if first.count(",") == 0 else ","
+    _allow_fields_of(path)
+    # newline="": the csv module sees CR, LF and CR LF line ends as they are.
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    header_only = len(sample) < _HEAD_CHARS and not sample[len(first) :].strip()
+    return clean_headers(header), delimiter, header_only
+
+
+def _allow_fields_of(path: Path) -> None:
+    """Let the csv module read a cell as long as the file (its default stops at 128 KiB)."""
+    size = path.stat().st_size
+    if size > csv.field_size_limit():
+        csv.field_size_limit(min(size, 2**31 - 1))
 
 
 def _read_csv_arrow(
@@ -133,7 +112,11 @@ def _read_csv_arrow(
 ) -> RawFile:
     """Parallel Arrow reader; a quoted line break shows up as a short row, so the file is
     read again allowing line breaks in values, and rows still wrong go the exact way."""
-    headers, delimiter = _header_line(path, encoding, language)
+    headers, delimiter, header_only = _header_line(path, encoding, language)
+    if header_only:
+        return RawFile(
+            string_table(headers, [[] for _ in headers]), np.zeros(0, np.int64), encoding
+        )
     bad: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -152,6 +135,8 @@ def _read_csv_arrow(
             delimiter=delimiter,
             newlines_in_values=newlines_in_values,
             invalid_row_handler=on_invalid,
+            # An empty line is a row: the rows after it keep their spreadsheet numbers.
+            ignore_empty_lines=False,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(headers, pa.string()),
@@ -174,12 +159,14 @@ def _read_csv_python(path: Path, encoding: str, headers: list[str], delimiter: s
     columns: list[list[str]] = [[] for _ in headers]
     rows: list[int] = []
     malformed: list[MalformedRow] = []
+    blank = 0
     with path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         next(reader, None)
         for number, record in enumerate(reader, start=2):
             if len(record) != width:
                 if not any(cell.strip() for cell in record):
+                    blank += 1
                     continue
                 malformed.append(
                     MalformedRow(number, width, len(record), delimiter.join(record)[:200])
@@ -188,60 +175,8 @@ def _read_csv_python(path: Path, encoding: str, headers: list[str], delimiter: s
             rows.append(number)
             for col, cell in zip(columns, record, strict=True):
                 col.append(cell)
-    table = pa.table(
-        {h: pa.array(c, type=pa.string()) for h, c in zip(headers, columns, strict=True)}
-    )
-    return RawFile(table, np.asarray(rows, dtype=np.int64), encoding, malformed)
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _read_xlsx(path: Path, sheet: str | None, language: str) -> RawFile:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = workbook[sheet] if sheet else workbook.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if header is None or not any(v not in (None, "") for v in header):
-            raise ReadError(message("empty_file", language, path=path))
-        while header and header[-1] in (None, ""):
-            header = header[:-1]
-        headers = _clean_headers(list(header))
-        width = len(headers)
-        columns: list[list[str]] = [[] for _ in headers]
-        malformed: list[MalformedRow] = []
-        rows: list[int] = []
-        for number, values in enumerate(it, start=2):
-            cells = [_cell_text(v) for v in values]
-            extra = [c for c in cells[width:] if c.strip()]
-            if extra:
-                found = max(i for i, c in enumerate(cells) if c.strip()) + 1
-                malformed.append(MalformedRow(number, width, found, ",".join(cells)[:200]))
-                continue
-            cells = (cells + [""] * width)[:width]
-            rows.append(number)
-            for col, cell in zip(columns, cells, strict=True):
-                col.append(cell)
-    finally:
-        workbook.close()
-    table = pa.table(
-        {h: pa.array(c, type=pa.string()) for h, c in zip(headers, columns, strict=True)}
-    )
-    return RawFile(table, np.asarray(rows, dtype=np.int64), "xlsx", malformed)
+    table = string_table(headers, columns)
+    return RawFile(table, np.asarray(rows, dtype=np.int64), encoding, malformed, blank)
 
 
 def _drop_blank(raw: RawFile) -> RawFile:
