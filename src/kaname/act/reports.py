@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaname.clock import utcnow
 from kaname.formatting import format_percent, format_value
+from kaname.spreadsheet import neutralise
 
 if TYPE_CHECKING:
     from kaname.act.schedule import ReportSchedule
@@ -575,6 +576,7 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
         [None, None, None, None, None, "yyyy-mm-dd", "yyyy-mm-dd", "0%", None],
     )
     buffer = io.BytesIO()
+    _neutralise_cells(wb)
     wb.save(buffer)
     return buffer.getvalue()
 
@@ -613,6 +615,16 @@ def catalog_rows(ws: Workspace, language: str) -> list[dict[str, Any]]:
     ]
 
 
+def _neutralise_cells(wb: Any) -> None:
+    """No text cell of an exported workbook is read as a formula (spreadsheet.neutralise):
+    action titles, learnings and KPI names are typed by users."""
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise(cell.value)
+
+
 def catalog_document(ws: Workspace, fmt: str, language: str) -> bytes:
     """The KPI definitions document: every KPI with its formula and definition."""
     rows = catalog_rows(ws, language)
@@ -638,6 +650,7 @@ def catalog_document(ws: Workspace, fmt: str, language: str) -> bytes:
             row[7].alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "B2"
         buffer = io.BytesIO()
+        _neutralise_cells(wb)
         wb.save(buffer)
         return buffer.getvalue()
     body = "".join(
@@ -692,4 +705,5 @@ def send_report(ws: Workspace, schedule: ReportSchedule, now: dt.datetime) -> li
         if (schedule.channels is None and c.type == "smtp")
         or (schedule.channels is not None and c.name in schedule.channels)
     ]
-    return [deliver(ws.appdb, c, message, ws.config.language) for c in channels]
+    allow = ws.config.url_allow_list
+    return [deliver(ws.appdb, c, message, ws.config.language, allow=allow) for c in channels]

@@ -26,7 +26,9 @@ def lang_ws(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
     monkeypatch.delenv("KANAME_SECRET_KEY", raising=False)
-    workspace = Workspace.init(tmp_path / "ws", WorkspaceConfig(language=request.param))
+    workspace = Workspace.init(
+        tmp_path / "ws", WorkspaceConfig(language=request.param, url_allow_list=["127.0.0.1"])
+    )
     workspace.__dict__["connectors"] = ConnectorService(
         workspace, retry=RetryPolicy(attempts=2, backoff=0.001, max_wait=0.01)
     )

@@ -64,6 +64,7 @@ from kaname.ingest.connectors.secrets import (
 from kaname.ingest.messages import message
 from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
 from kaname.store.upsert import duckdb_transaction
+from kaname.urlguard import UnsafeUrl, check_url
 
 if TYPE_CHECKING:
     from kaname.workspace import Workspace
@@ -147,6 +148,7 @@ class ConnectorService:
         request first so bad credentials fail here. Returns the source summary (no secrets)."""
         connector = get_connector(source)
         config = self._validate(connector, settings)
+        self._check_urls(connector, config)
         if check:
             self.check(source, config)
         public = _public_settings(config)
@@ -181,8 +183,13 @@ class ConnectorService:
             stream = connector.streams(config, client)[0]
             next(iter(stream.fetch({}, True)), None)
         except (HttpError, TokenError, PermanentSourceError) as exc:
+            # Only the status or the token endpoint's own reason: never a response body, which
+            # could be anything the URL answers.
+            error = str(exc)
+            if isinstance(exc, HttpError) and exc.status:
+                error = f"HTTP {exc.status}"
             raise ConnectorError.of(
-                "c_refused", self.ws.config.language, title=connector.title, error=redact(str(exc))
+                "c_refused", self.ws.config.language, title=connector.title, error=redact(error)
             ) from exc
         finally:
             client.close()
@@ -212,7 +219,18 @@ class ConnectorService:
             token = row.config_encrypted
         return self._validate(connector, json.loads(self._box.decrypt(token)))
 
+    def _check_urls(self, connector: Connector, config: SourceConfig) -> None:
+        """Every URL a source's credentials are sent to must pass the URL rule (urlguard)."""
+        for name, url in url_settings(config).items():
+            try:
+                check_url(url, self.ws.config.url_allow_list)
+            except UnsafeUrl as exc:
+                key = "c_url_internal" if exc.reason == "internal" else "c_url_scheme"
+                language = self.ws.config.language
+                raise ConnectorError.of(key, language, title=connector.title, field=name) from None
+
     def _client(self, connector: Connector, config: SourceConfig) -> HttpClient:
+        self._check_urls(connector, config)
         return HttpClient(
             config.base_url or connector.default_url,
             connector.auth(config),
@@ -780,6 +798,13 @@ def _run_dict(run: SyncRun) -> dict[str, Any]:
         "deleted": deleted,
         "error": run.error,
     }
+
+
+def url_settings(config: SourceConfig) -> dict[str, str]:
+    """The settings that are URLs credentials go to (base_url, instance_url, login_url,
+    munchkin_url, token_url, ...): every `*_url` field that is set."""
+    data = config.model_dump()
+    return {k: v for k, v in data.items() if k.endswith("_url") and isinstance(v, str) and v}
 
 
 def secret_field_names(model: type[SourceConfig]) -> list[str]:
