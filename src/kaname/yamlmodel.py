@@ -19,13 +19,14 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
     """Raise yaml.YAMLError when `text` nests collections deeper than `max_depth`; the event
     parser used here is iterative, so the check itself cannot recurse."""
     depth = 0
-    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > max_depth:
+                mark = event.start_mark
                 raise yaml.MarkedYAMLError(
                     problem=f"nested more than {max_depth} levels deep",
-                    problem_mark=event.start_mark,
+                    problem_mark=mark if isinstance(mark, yaml.Mark) else None,
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1

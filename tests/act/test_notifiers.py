@@ -157,9 +157,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_recorded(demo_ws: Works
         down = Receiver(failures=100)
         try:
             channel = WebhookChannel(name="down", url=down.url, retries=2, backoff_seconds=0.1)
-            failed = deliver(
-                demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append, allow=LOCAL
-            )
+            failed = deliver(demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append, allow=LOCAL)
         finally:
             down.close()
         assert failed["status"] == "failed" and failed["attempts"] == 3
