@@ -204,9 +204,18 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from kaname.web.routes import account, act, analysis, connect, pages, plans, settings
+    from kaname.web.routes import (
+        account,
+        act,
+        alerts,
+        analysis,
+        connect,
+        pages,
+        plans,
+        settings,
+    )
 
-    for module in (account, act, analysis, connect, pages, plans, settings):
+    for module in (account, act, alerts, analysis, connect, pages, plans, settings):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 

@@ -18,7 +18,7 @@ from fake_marketo_bulk import FakeMarketoBulk
 
 from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import get_connector
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.http import RetryPolicy
 from kaname.ingest.connectors.marketo import bulk as bulk_module
 from kaname.ingest.connectors.marketo.configuration import MarketoConfig
@@ -203,7 +203,7 @@ def test_bulk_and_rest_paths_give_the_same_raw_and_canonical_leads(
 def test_sync_killed_mid_backfill_resumes_at_the_next_window_reusing_its_export(
     ws: Workspace, mkto: FakeMarketoBulk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 1)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 1)
     connect(ws, mkto)
     pages = {"n": 0}
 
