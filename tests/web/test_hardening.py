@@ -142,6 +142,23 @@ def test_cross_site_state_changes_are_refused(clients: dict[str, TestClient]) ->
     assert ok.status_code == 303
 
 
+def test_serving_publicly_without_secure_cookies_warns(
+    web_ws: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from kaname.cli.serve import serve_workspace
+
+    runs: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append(kw))
+    serve_workspace(web_ws, "0.0.0.0", 8000, schedule=False)
+    assert "--secure-cookies" in capsys.readouterr().err
+    assert runs[0]["proxy_headers"] is False  # X-Forwarded-For ignored unless configured
+    serve_workspace(web_ws, "127.0.0.1", 8000, schedule=False, forwarded_allow_ips="10.0.0.2")
+    assert "--secure-cookies" not in capsys.readouterr().err
+    assert runs[1]["forwarded_allow_ips"] == "10.0.0.2"
+
+
 def test_openapi_declares_the_error_answers(clients: dict[str, TestClient]) -> None:
     spec = clients["admin"].get("/api/openapi.json").json()
     answers = spec["paths"]["/api/executive"]["get"]["responses"]

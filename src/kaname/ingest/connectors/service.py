@@ -124,7 +124,8 @@ class ConnectorService(SyncRunner):
             # could be anything the URL answers.
             error = str(exc)
             if isinstance(exc, HttpError) and exc.status:
-                error = f"HTTP {exc.status}"
+                reason = vendor_reason(exc.body)
+                error = f"HTTP {exc.status}" + (f": {reason}" if reason else "")
             raise ConnectorError.of(
                 "c_refused", self.ws.config.language, title=connector.title, error=redact(error)
             ) from exc
@@ -308,6 +309,29 @@ def _run_dict(run: SyncRun) -> dict[str, Any]:
         "deleted": deleted,
         "error": run.error,
     }
+
+
+REASON_KEYS = ("message", "error_description", "errorMessage", "error_user_msg")
+
+
+def vendor_reason(body: str) -> str:
+    """The error message field of a JSON error answer (`message`, `error_description`, ...,
+    also inside `error` or a list), at most 200 characters; '' for anything else, so a check
+    never echoes what an arbitrary URL answered."""
+    try:
+        found: Any = json.loads(body)
+    except ValueError:
+        return ""
+    for _ in range(3):
+        if isinstance(found, list) and found:
+            found = found[0]
+        if not isinstance(found, dict):
+            return ""
+        for key in REASON_KEYS:
+            if isinstance(found.get(key), str):
+                return str(found[key])[:200]
+        found = found.get("error") or found.get("errors")
+    return ""
 
 
 def url_settings(config: SourceConfig) -> dict[str, str]:
