@@ -29,3 +29,13 @@ def neutralise(value: Any) -> Any:
 def neutralise_row(values: Iterable[Any]) -> list[Any]:
     """`neutralise` over a row of cells."""
     return [neutralise(v) for v in values]
+
+
+def neutralise_workbook(workbook: Any) -> None:
+    """Neutralise every text cell of an openpyxl workbook in place (action titles, learnings,
+    KPI names and other text users typed)."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise(cell.value)

@@ -10,12 +10,38 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists read (a plan is a handful of levels deep); deeper
+documents are refused before the recursive composer could overflow the stack."""
+
+
+def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
+    """Raise yaml.YAMLError when `text` nests collections deeper than `max_depth`; the event
+    parser used here is iterative, so the check itself cannot recurse."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > max_depth:
+                mark = event.start_mark
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {max_depth} levels deep",
+                    problem_mark=mark if isinstance(mark, yaml.Mark) else None,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def safe_load(text: str) -> object:
+    """yaml.safe_load after `check_depth`."""
+    check_depth(text)
+    return yaml.safe_load(text)
 
 
 def load_yaml_model(text: str, model: type[M], source: str, error: type[Exception]) -> M:
     """Parse `text` as `model`; raise `error` with '<source> line N: field: problem; ...'."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
         raise error(f"{source} is not valid YAML: {exc}") from exc

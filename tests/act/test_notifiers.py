@@ -120,12 +120,16 @@ def test_smtp_sends_html_and_text_in_each_recipients_language(
     assert "<b>70%</b>" in en.get_body(("html",)).get_content()
 
 
+LOCAL = ["127.0.0.1"]
+"""The url_allow_list that lets deliveries reach the receivers of these tests."""
+
+
 def test_webhook_is_signed_with_hmac(
     receiver: Receiver, demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KANAME_HOOK_SECRET", "s3cret")
     channel = WebhookChannel(name="hook", url=receiver.url, secret_env="KANAME_HOOK_SECRET")
-    assert deliver(demo_ws.appdb, channel, MESSAGE, "en")["status"] == "sent"
+    assert deliver(demo_ws.appdb, channel, MESSAGE, "en", allow=LOCAL)["status"] == "sent"
     headers, body = receiver.requests[0]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers[SIGNATURE_HEADER] == expected
@@ -134,7 +138,7 @@ def test_webhook_is_signed_with_hmac(
 
 def test_slack_payload(receiver: Receiver, demo_ws: Workspace) -> None:
     channel = SlackChannel(name="slack", webhook_url=receiver.url, language="ja")
-    deliver(demo_ws.appdb, channel, MESSAGE, "en")
+    deliver(demo_ws.appdb, channel, MESSAGE, "en", allow=LOCAL)
     body = json.loads(receiver.requests[0][1])
     assert body["text"].startswith("*リード数が未達*")
     assert body["blocks"][0]["text"]["text"] == "リード数が未達"
@@ -145,7 +149,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_recorded(demo_ws: Works
     waits: list[float] = []
     try:
         channel = WebhookChannel(name="hook", url=flaky.url, retries=3, backoff_seconds=0.5)
-        result = deliver(demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append)
+        result = deliver(demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append, allow=LOCAL)
         assert result["status"] == "sent" and result["attempts"] == 3
         assert waits == [0.5, 1.0]
         assert len(flaky.requests) == 3
@@ -153,7 +157,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_recorded(demo_ws: Works
         down = Receiver(failures=100)
         try:
             channel = WebhookChannel(name="down", url=down.url, retries=2, backoff_seconds=0.1)
-            failed = deliver(demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append)
+            failed = deliver(demo_ws.appdb, channel, MESSAGE, "en", sleep=waits.append, allow=LOCAL)
         finally:
             down.close()
         assert failed["status"] == "failed" and failed["attempts"] == 3
@@ -184,6 +188,7 @@ def test_alert_check_notifies_every_channel_once(
                 {"type": "webhook", "name": "hook", "url": receiver.url},
             ],
             "alerts": [ThresholdRule(id="cpa-high", kpi="cpa", above=1.0).model_dump()],
+            "url_allow_list": LOCAL,
         }
     )
     now = dt.datetime(2026, 11, 20, 9)
@@ -235,3 +240,34 @@ def test_scheduler_tick_checks_alerts_and_mails_due_reports_once(
     again = run_scheduled(demo_ws, monday + dt.timedelta(minutes=5))
     assert again["reports"] == [] and again["alerts"] is None
     assert len(inbox.messages) == 2  # one alert, one report
+
+
+def test_failed_delivery_shows_no_webhook_secret_nor_answer(demo_ws: Workspace) -> None:
+    """Issue 15.2: the stored and shown error names the receiver by scheme, host and path
+    prefix, never its secret path, ?token= or answer."""
+    down = Receiver(failures=100)
+    try:
+        url = down.url + "/T0SECRET/B0SECRET/XXSECRET?token=TOKSECRET"
+        channel = WebhookChannel(name="leaky", url=url, retries=0)
+        failed = deliver(demo_ws.appdb, channel, MESSAGE, "en", allow=LOCAL)
+    finally:
+        down.close()
+    shown = failed["last_error"]
+    assert "HTTP 503" in shown and "/hook/…" in shown
+    assert "SECRET" not in shown and "busy" not in shown
+    assert "SECRET" not in json.dumps(demo_ws.act.deliveries(), default=str)
+
+
+def test_webhooks_go_only_to_https_public_hosts_unless_allowed(demo_ws: Workspace) -> None:
+    """Issue 15.3: the URL rule of connectors applies to webhooks: no http, no loopback,
+    link-local or private address unless on url_allow_list; nothing is sent."""
+    receiver = Receiver()
+    try:
+        for url in (receiver.url, "https://169.254.169.254/latest", "https://10.0.0.1/hook"):
+            channel = WebhookChannel(name="guarded", url=url, retries=0)
+            result = deliver(demo_ws.appdb, channel, MESSAGE, "en")
+            assert result["status"] == "failed", url
+            assert "url_allow_list" in result["last_error"]
+        assert receiver.requests == []
+    finally:
+        receiver.close()

@@ -16,6 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from kaname.auth.accounts import Accounts
+from kaname.config import update_config
 from kaname.demo import build_demo
 from kaname.web.app import create_app
 from kaname.workspace import Workspace
@@ -32,6 +33,7 @@ def web_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         accounts.create_user(role, PASSWORD, role=role, department="executive")
     accounts.create_user("marketer", PASSWORD, role="viewer", department="marketing")
     ws.close()
+    update_config(root, {"url_allow_list": ["127.0.0.1"]})  # the fake APIs of the tests
     return root
 
 

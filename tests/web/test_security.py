@@ -64,6 +64,7 @@ READS = {
     "/api/forecast": "viewer",
     "/api/settings": "admin",
     "/api/audit": "admin",
+    "/api/tokens": "admin",
     "/actions": "viewer",
     "/actions/{action_id}": "viewer",
     "/experiments": "viewer",
@@ -108,6 +109,8 @@ WRITES = {
     "/settings/users/{username}": "admin",
     "/api/settings": "admin",
     "/api/users": "admin",
+    "/settings/tokens/{token_id}/revoke": "admin",
+    "/api/tokens/{token_id}/revoke": "admin",
     "/experiments": "viewer",
     "/api/experiments": "viewer",
     "/actions": "editor",
@@ -129,7 +132,15 @@ WRITES = {
     "/review/decision": "editor",
     "/api/review/decisions": "editor",
 }
-PUBLIC = {"/login", "/setup", "/health", "/favicon.ico", "/static/vendor/plotly.min.js"}
+PUBLIC = {
+    "/login",
+    "/setup",
+    "/health",
+    "/favicon.ico",
+    "/static/vendor/plotly.min.js",
+    "/static/vendor/swagger-ui-bundle.js",
+    "/static/vendor/swagger-ui.css",
+}
 EXAMPLES = {
     "{name}": "marketing",
     "{kpi_id}": "leads",
@@ -320,7 +331,7 @@ def test_login_is_throttled_after_repeated_failures(app) -> None:  # type: ignor
         "/login", data={"username": "marketer", "password": PASSWORD, "csrf_token": token[1]}
     )
     assert locked.status_code == 429  # even the right password waits out the lock
-    app.state.throttle.succeeded("user:marketer", "ip:testclient")
+    app.state.throttle.succeeded("user:marketer@ip:testclient", "ip:testclient")
 
 
 def test_department_users_land_on_their_dashboard(app) -> None:  # type: ignore[no-untyped-def]

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "admin")
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+def try_login(client: TestClient, username: str, password: str, **kwargs: Any) -> Response:
+    """Post the login form as a browser does (its CSRF cookie and field); the answer."""
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, page.text
-    response = client.post(
+    return client.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token[1], "next": "/"},
         follow_redirects=False,
+        **kwargs,
     )
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    response = try_login(client, username, password)
     assert response.status_code == 303, response.text
     return client
 

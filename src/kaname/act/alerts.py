@@ -227,6 +227,7 @@ def notify(
     ]
     message = message_for(ws, candidate)
     kwargs: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+    kwargs["allow"] = ws.config.url_allow_list
     return [deliver(ws.appdb, c, message, ws.config.language, alert_id, **kwargs) for c in channels]
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,10 +29,12 @@ from kaname.config.act import (
     SmtpChannel,
     WebhookChannel,
 )
+from kaname.urlguard import REASONS, UnsafeUrl, check_url, redact_url
 
 if TYPE_CHECKING:
     from kaname.store.appdb import AppDB
 
+log = logging.getLogger("kaname.act")
 SIGNATURE_HEADER = "X-Kaname-Signature"
 """Generic webhooks carry `sha256=<hex HMAC-SHA256 of the raw body>` under this header."""
 
@@ -120,19 +124,32 @@ class SmtpNotifier:
             raise DeliveryError(f"SMTP {ch.host}:{ch.port}: {exc}") from exc
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+def _post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, allow: Sequence[str]
+) -> None:
+    """POST to a receiver that passes the URL rule (urlguard). The error people see names the
+    URL only by scheme, host and path prefix (a webhook's path or ?token= is its secret) and
+    never carries the receiver's answer; that goes to the server log."""
+    shown = redact_url(url)
     try:
+        check_url(url, allow)
         response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+    except UnsafeUrl as exc:
+        raise DeliveryError(f"POST {shown}: {REASONS[exc.reason]}") from None
     except httpx.HTTPError as exc:
-        raise DeliveryError(f"POST {url}: {exc}") from exc
+        raise DeliveryError(redact_url(f"POST {shown}: {type(exc).__name__}")) from None
     if response.status_code >= 300:
-        raise DeliveryError(f"POST {url}: HTTP {response.status_code} {response.text[:200]}")
+        log.warning("POST %s: HTTP %s %s", shown, response.status_code, response.text[:200])
+        raise DeliveryError(f"POST {shown}: HTTP {response.status_code}")
 
 
 class SlackNotifier:
-    def __init__(self, channel: SlackChannel, language: str) -> None:
+    def __init__(self, channel: SlackChannel, language: str, allow: Sequence[str] = ()) -> None:
         self.channel = channel
         self.language = channel.language or language
+        self.allow = allow
+        """url_allow_list of kaname.yaml: hosts this channel may post to over http or on an
+        internal address."""
 
     def send(self, message: Message) -> None:
         subject = message.pick(message.subject, self.language)
@@ -152,13 +169,17 @@ class SlackNotifier:
             body,
             {"Content-Type": "application/json"},
             self.channel.timeout_seconds,
+            self.allow,
         )
 
 
 class WebhookNotifier:
-    def __init__(self, channel: WebhookChannel, language: str) -> None:
+    def __init__(self, channel: WebhookChannel, language: str, allow: Sequence[str] = ()) -> None:
         self.channel = channel
         self.language = channel.language or language
+        self.allow = allow
+        """url_allow_list of kaname.yaml: hosts this channel may post to over http or on an
+        internal address."""
 
     def send(self, message: Message) -> None:
         body = json.dumps(
@@ -181,16 +202,16 @@ class WebhookNotifier:
                     f"{self.channel.secret_env} (the signing secret) is not set"
                 )
             headers[SIGNATURE_HEADER] = sign(secret, body)
-        _post(self.channel.url, body, headers, self.channel.timeout_seconds)
+        _post(self.channel.url, body, headers, self.channel.timeout_seconds, self.allow)
 
 
-def notifier_for(channel: Any, language: str) -> Notifier:
+def notifier_for(channel: Any, language: str, allow: Sequence[str] = ()) -> Notifier:
     if isinstance(channel, SmtpChannel):
         return SmtpNotifier(channel, language)
     if isinstance(channel, SlackChannel):
-        return SlackNotifier(channel, language)
+        return SlackNotifier(channel, language, allow)
     if isinstance(channel, WebhookChannel):
-        return WebhookNotifier(channel, language)
+        return WebhookNotifier(channel, language, allow)
     return InAppNotifier(channel)
 
 
@@ -202,14 +223,16 @@ def deliver(
     alert_id: int | None = None,
     notifier: Notifier | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    allow: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Send with retries and exponential backoff; the `deliveries` row records each attempt.
+    `allow` is the workspace's url_allow_list (urlguard).
 
     Returns the delivery as a dict (status sent or failed, attempts, last_error).
     """
     from kaname.store.act_models import Delivery
 
-    notifier = notifier or notifier_for(channel, language)
+    notifier = notifier or notifier_for(channel, language, allow)
     with db.session() as session:
         row = Delivery(
             alert_id=alert_id,
@@ -253,6 +276,13 @@ def _record(
             row.sent_at = utcnow()
 
 
+def shown_error(error: str) -> str:
+    """A delivery error as people see it: URLs redacted, and nothing after `HTTP <status>`
+    (rows recorded by earlier versions kept the receiver's answer there)."""
+    found = re.search(r"HTTP \d{3}", error)
+    return redact_url(error[: found.end()] if found else error)
+
+
 def delivery_dict(db: AppDB, delivery_id: int) -> dict[str, Any]:
     from kaname.store.act_models import Delivery
 
@@ -267,7 +297,7 @@ def delivery_dict(db: AppDB, delivery_id: int) -> dict[str, Any]:
             "channel_type": row.channel_type,
             "status": row.status,
             "attempts": row.attempts,
-            "last_error": row.last_error,
+            "last_error": shown_error(row.last_error),
             "created_at": row.created_at,
             "sent_at": row.sent_at,
         }

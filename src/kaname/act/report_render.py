@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from kaname.formatting import format_percent, format_value
+from kaname.spreadsheet import neutralise_workbook
 
 FORMATS = ("html", "pdf", "xlsx")
 
@@ -378,6 +379,7 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
         [None, None, None, None, None, "yyyy-mm-dd", "yyyy-mm-dd", "0%", None],
     )
     buffer = io.BytesIO()
+    neutralise_workbook(wb)
     wb.save(buffer)
     return buffer.getvalue()
 

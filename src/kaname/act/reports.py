@@ -28,6 +28,7 @@ from kaname.act.report_render import (
 from kaname.clock import utcnow
 from kaname.formatting import format_percent, format_value
 from kaname.metrics.compare import compare
+from kaname.spreadsheet import neutralise_workbook
 
 if TYPE_CHECKING:
     from kaname.config.act import ReportSchedule
@@ -280,6 +281,7 @@ def catalog_document(ws: WorkspaceContext, fmt: str, language: str) -> bytes:
             row[7].alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "B2"
         buffer = io.BytesIO()
+        neutralise_workbook(wb)
         wb.save(buffer)
         return buffer.getvalue()
     body = "".join(
@@ -336,4 +338,5 @@ def send_report(
         if (schedule.channels is None and c.type == "smtp")
         or (schedule.channels is not None and c.name in schedule.channels)
     ]
-    return [deliver(ws.appdb, c, message, ws.config.language) for c in channels]
+    allow = ws.config.url_allow_list
+    return [deliver(ws.appdb, c, message, ws.config.language, allow=allow) for c in channels]

@@ -6,6 +6,7 @@ SHA-256 is stored, so a copy of the database does not let anyone sign in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -73,9 +74,71 @@ def _check(role: str | None, department: str | None, language: str | None) -> No
         raise AccountError("language must be ja, en or empty (the workspace language)")
 
 
-def _check_password(password: str) -> None:
+MAX_PASSWORD = 1024
+"""Longer passwords are refused: hashing megabytes would let anyone tie up the server."""
+COMMON_PASSWORDS = frozenset(
+    (
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "p@ssw0rd123",
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "9876543210",
+        "1111111111",
+        "0000000000",
+        "1234512345",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde",
+        "asdfghjkl;",
+        "iloveyou123",
+        "letmein123",
+        "welcome123",
+        "welcome1234",
+        "changeme123",
+        "administrator",
+        "admin12345",
+        "adminadmin",
+        "password!!",
+        "abcdefghij",
+        "abcd123456",
+        "abc1234567",
+        "football123",
+        "baseball123",
+        "monkey12345",
+        "dragon12345",
+        "sunshine123",
+        "princess123",
+        "trustno1234",
+        "superman123",
+        "kaname1234",
+        "kanamekaname",
+    )
+)
+"""Passwords so common that a guesser tries them first (compared lower-cased)."""
+
+
+def _check_password(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password has at most {MAX_PASSWORD} characters")
+    lowered = password.lower()
+    name = username.strip().lower()
+    if (
+        lowered in COMMON_PASSWORDS
+        or len(set(lowered)) <= 2
+        or (len(name) >= 3 and name in lowered)
+    ):
+        raise AccountError("this password is too easy to guess; choose another")
 
 
 class Accounts:
@@ -105,7 +168,7 @@ class Accounts:
         if not username or len(username) > 100:
             raise AccountError("a user name is 1–100 characters")
         _check(role, department, language)
-        _check_password(password)
+        _check_password(password, username)
         with self.db.session() as s:
             if s.execute(select(User).where(User.username == username)).scalar():
                 raise AccountError(f"user {username!r} exists")
@@ -195,14 +258,20 @@ class Accounts:
         return principal
 
     def set_password(self, username: str, password: str, actor: str) -> None:
-        _check_password(password)
+        """A new password ends the user's sessions and revokes their API tokens; it must differ
+        from the current one (a one-time password cannot be kept)."""
+        _check_password(password, username)
         with self.db.session() as s:
             user = s.execute(select(User).where(User.username == username)).scalar()
             if user is None:
                 raise AccountError(f"no user {username!r}")
+            with contextlib.suppress(VerificationError, InvalidHashError):
+                if _hasher.verify(user.password_hash, password):
+                    raise AccountError("the new password must differ from the current one")
             user.password_hash = _hasher.hash(password)
             user.must_change_password = False
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         self.generation += 1
         self.audit(actor, "user.password", username, None, None)
 
@@ -278,15 +347,37 @@ class Accounts:
                 for t in rows
             ]
 
-    def revoke_token(self, user: Principal, token_id: int) -> None:
+    def all_tokens(self) -> list[dict[str, Any]]:
+        """Every user's API tokens (for admins): id, owner, name, created, last used."""
         with self.db.session() as s:
-            row = s.get(ApiToken, token_id)
-            if row is None or row.user_id != user.id:
+            rows = s.execute(
+                select(ApiToken, User.username)
+                .join(User, User.id == ApiToken.user_id)
+                .order_by(User.username, ApiToken.id)
+            ).all()
+            return [
+                {
+                    "id": t.id,
+                    "owner": owner,
+                    "name": t.name,
+                    "created_at": t.created_at,
+                    "last_used_at": t.last_used_at,
+                }
+                for t, owner in rows
+            ]
+
+    def revoke_token(self, user: Principal, token_id: int) -> None:
+        """Revoke one of the user's tokens; an admin may revoke anyone's."""
+        with self.db.session() as s:
+            row = s.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
+            if row is None or (row.user_id != user.id and not user.can("admin")):
                 raise AccountError("no such token of yours")
             name = row.name
+            owner = s.get(User, row.user_id)
             s.delete(row)
         self.generation += 1
-        self.audit(user.username, "token.revoke", name, None, None)
+        target = name if owner is None or owner.id == user.id else f"{owner.username}: {name}"
+        self.audit(user.username, "token.revoke", target, None, None)
 
     def token_user(self, token: str) -> Principal | None:
         with self.db.session() as s:

@@ -17,9 +17,16 @@ DEMO_ADMIN = "admin"
 
 
 def serve_workspace(
-    ws: Workspace, host: str, port: int, secure_cookies: bool = False, schedule: bool = True
+    ws: Workspace,
+    host: str,
+    port: int,
+    secure_cookies: bool = False,
+    schedule: bool = True,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
-    """Run the dashboard; this process owns the warehouse while it runs."""
+    """Run the dashboard; this process owns the warehouse while it runs. X-Forwarded-For is
+    believed only from the proxies in `forwarded_allow_ips` (else login throttling by address
+    could be dodged, or turned against others, by sending the header)."""
     import uvicorn
 
     from kaname.auth.accounts import Accounts
@@ -34,12 +41,37 @@ def serve_workspace(
     scheduler = Scheduler(ws, app.state.dashboard) if schedule else None
     if scheduler:
         scheduler.start()
+    if not secure_cookies and not is_loopback(host):
+        err_console.print(
+            f"[yellow]Warning:[/] serving on {host}, reachable from other machines, without "
+            "--secure-cookies: put Kaname behind HTTPS and add --secure-cookies, or passwords "
+            "and session cookies cross the network in clear text."
+        )
     console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips or "",
+        )
     finally:
         if scheduler:
             scheduler.stop()
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def demo_admin(ws: Workspace) -> str:
@@ -80,11 +112,18 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
         schedule: Annotated[
             bool, typer.Option("--schedule/--no-schedule", help="Run scheduled jobs.")
         ] = True,
+        forwarded_allow_ips: Annotated[
+            Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+            typer.Option(
+                help="Addresses of reverse proxies whose X-Forwarded-For is believed "
+                "(comma-separated); without it the header is ignored."
+            ),
+        ] = None,
     ) -> None:
         """Serve the web dashboard (every page needs a login; first run asks for an admin)."""
         ws = open_ws(workspace)
         try:
-            serve_workspace(ws, host, port, secure_cookies, schedule)
+            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips)
         except errors as exc:
             raise fail(exc) from exc
 

@@ -46,6 +46,11 @@ class WorkspaceConfig(BaseModel):
     """Alert rules: target_miss, forecast_miss, threshold, change, anomaly, freshness, quality."""
     reports: list[ReportSchedule] = Field(default_factory=list)
     """Scheduled weekly/monthly reports e-mailed to channels."""
+    url_allow_list: list[str] = Field(default_factory=list)
+    """Hosts, IP addresses or networks (10.0.0.0/8) that connector and webhook URLs may use
+    over plain http or on a loopback, link-local or private address (docs/security.md)."""
+    max_upload_mb: float = Field(50, gt=0)
+    """Largest file the web import accepts, in MB."""
 
     @model_validator(mode="after")
     def _act_references(self) -> WorkspaceConfig:

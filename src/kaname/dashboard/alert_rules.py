@@ -21,6 +21,7 @@ from kaname.config import update_config
 from kaname.config.act import KPI_RULES, Rule
 from kaname.dashboard.act import ActError, _audit
 from kaname.dashboard.core import clean
+from kaname.yamlmodel import safe_load
 
 if TYPE_CHECKING:
     from kaname.dashboard.core import DashboardCore as Dashboard
@@ -131,7 +132,7 @@ def to_yaml(items: list[dict[str, Any]]) -> str:
 def parse_yaml(text: str) -> list[Any]:
     """The rules of the YAML editor: `alerts:` with a list, or a bare list (empty = none)."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import secrets
 import shutil
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
 from kaname.dashboard.core import clean
+from kaname.ingest.connectors import get_connector
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.secrets import SecretKeyError
 from kaname.ingest.importer.mapping import MappingError as ImportMappingError
@@ -42,6 +45,8 @@ log = logging.getLogger("kaname.web.connect")
 
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 UPLOAD_DIR = Path(".kaname") / "uploads"
+UPLOAD_HOURS = 24.0
+"""An upload not imported within this many hours is removed."""
 MERGE_TABLES = ("leads", "accounts")
 IMPORT_TABLES = tuple(TABLES_BY_NAME)
 
@@ -299,7 +304,37 @@ def connect(
         except Exception:  # unreadable (key changed): every secret must be entered again
             stored = {}
     settings = _settings(spec, form, stored)
+    reused = [f["name"] for f in spec["fields"] if f["secret"] and settings.get(f["name"])]
+    reused = [name for name in reused if not str(form.get(name) or "").strip()]
+    if reused:
+        _same_urls(dash, spec, settings, stored, reused)
     return safe(service.connect(source, settings, check=check))
+
+
+def _same_urls(
+    dash: Dashboard,
+    spec: dict[str, Any],
+    settings: dict[str, Any],
+    stored: dict[str, Any],
+    reused: list[str],
+) -> None:
+    """A stored secret goes only to the URLs it was entered for: changing any of them needs
+    the secret typed again (else an admin could replay a hidden token to a host of theirs)."""
+    from kaname.ingest.connectors.service import url_settings
+
+    service = dash.ws.connectors
+    connector = get_connector(spec["source"])
+    new = url_settings(service._validate(connector, settings))
+    old = url_settings(service._validate(connector, stored))
+    changed = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
+    if changed:
+        raise ConnectorError.of(
+            "c_url_needs_secret",
+            dash.ws.config.language,
+            title=spec["title"],
+            field=", ".join(changed),
+            secrets=", ".join(reused),
+        )
 
 
 def disconnect(dash: Dashboard, source: str) -> dict[str, Any]:
@@ -333,11 +368,31 @@ def store_upload(dash: Dashboard, filename: str, data: bytes) -> str:
     if not data:
         raise ConnectError("w_empty_upload")
     upload = secrets.token_hex(12)
-    folder = _upload_root(dash) / upload
-    folder.mkdir(parents=True, exist_ok=True)
+    root = _upload_root(dash)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    root.chmod(0o700)
+    clean_uploads(dash)
+    folder = root / upload
+    folder.mkdir(mode=0o700)
     clean_name = _SAFE_NAME.sub("_", Path(name).stem)[:80] or "upload"
-    (folder / f"{clean_name}{suffix}").write_bytes(data)
+    fd = os.open(folder / f"{clean_name}{suffix}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     return upload
+
+
+def clean_uploads(dash: Dashboard, hours: float = UPLOAD_HOURS) -> int:
+    """Remove uploads older than `hours` (a mapping confirmed in a browser never came back);
+    returns how many. Runs with every upload and when the server starts."""
+    root = _upload_root(dash)
+    cutoff = time.time() - hours * 3600
+    removed = 0
+    for folder in root.iterdir() if root.is_dir() else []:
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+    return removed
 
 
 def upload_path(dash: Dashboard, upload: str) -> Path:

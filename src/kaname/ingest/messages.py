@@ -332,6 +332,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{title}: 同期が中断されました（{error}）。それまでに取り込んだデータは残り、"
         "次の同期はその続きから再開します",
     ),
+    "c_url_scheme": (
+        "{title}: {field} must be an https URL (for plain http, add its host to url_allow_list "
+        "in kaname.yaml)",
+        "{title}: {field} は https の URL にしてください（http を使うには kaname.yaml の "
+        "url_allow_list にホストを加えてください）",
+    ),
+    "c_url_internal": (
+        "{title}: {field} points at a loopback, link-local or private address; to allow it, add "
+        "its host to url_allow_list in kaname.yaml",
+        "{title}: {field} はループバック・リンクローカル・プライベートアドレスを指しています。"
+        "許可するには kaname.yaml の url_allow_list にホストを加えてください",
+    ),
+    "c_url_needs_secret": (
+        "{title}: to change {field}, enter {secrets} again (a stored secret is only sent to the "
+        "URL it was entered for)",
+        "{title}: {field} を変更するには {secrets} をもう一度入力してください（保存済みの秘密情報は"
+        "入力されたときの URL にだけ送られます）",
+    ),
     "w_unknown_table": (
         "unknown table {table!r}: one of {tables}",
         "テーブル {table!r} はありません。次のいずれかです: {tables}",

@@ -47,6 +47,21 @@ class BinOp:
 Node = Num | Ref | Neg | BinOp
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+MAX_LENGTH = 2000
+"""Longest formula text: KPI formulas are a line; 20,000 terms are an attack, not a KPI."""
+MAX_DEPTH = 100
+"""Deepest nesting of operations (each term of a long sum, each unary minus is a level)."""
+
+
+def _check_depth(root: ast.AST) -> None:
+    """Refuse trees deeper than MAX_DEPTH, walking them without recursion (the converter and
+    the evaluator recurse once per level)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaError(f"formula nested more than {MAX_DEPTH} levels deep; split it")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 @dataclass(frozen=True)
@@ -119,10 +134,15 @@ def parse(text: str, known: Iterable[str] | None = None) -> Formula:
     source = text.strip()
     if not source:
         raise FormulaError("the formula is empty; write e.g. `spend / leads`")
+    if len(source) > MAX_LENGTH:
+        raise FormulaError(f"a formula has at most {MAX_LENGTH} characters")
     try:
         expr = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"cannot parse formula {text!r}: {exc.msg}") from exc
+    except (RecursionError, MemoryError):
+        raise FormulaError(f"formula nested more than {MAX_DEPTH} levels deep") from None
+    _check_depth(expr.body)
     tree = _convert(expr.body, text)
     formula = Formula(source, tree)
     if known is not None:

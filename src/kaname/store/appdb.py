@@ -6,7 +6,9 @@ runs them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +94,7 @@ class AppDB:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        _private_sqlite_file(url)
         self.engine: Engine = create_engine(url, future=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -118,6 +121,19 @@ class AppDB:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite app DB holds password hashes, sessions and encrypted secrets: create it readable
+    by its owner only (0600; SQLite gives its journal the same mode), and tighten an older
+    one."""
+    prefix = "sqlite:///"
+    path = url[len(prefix) :].split("?")[0] if url.startswith(prefix) else ""
+    if not path or path == ":memory:":
+        return
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
 
 
 # Feature modules define their tables on the same Base; import them so the metadata knows them.

@@ -9,18 +9,28 @@ from pathlib import Path
 from urllib.parse import quote
 
 import plotly
+import swagger_ui
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kaname.auth.accounts import AccountError, Accounts
 from kaname.dashboard import Dashboard, FilterError
+from kaname.dashboard.connect import clean_uploads
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import PeriodError
 from kaname.metrics.catalog import CatalogError
 from kaname.metrics.engine import MetricError
+from kaname.web.hardening import BodyLimit, BodyTooLarge, same_origin, security_headers, size_text
 from kaname.web.i18n import pick_language, translator
 from kaname.web.notes import explain
 from kaname.web.render import render
@@ -42,6 +52,15 @@ from kaname.workspace import Workspace
 log = logging.getLogger("kaname.web")
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SWAGGER_UI = Path(swagger_ui.__file__).parent / "static"
+"""Swagger UI as the swagger-ui-py package ships it (no CDN: /api/docs works offline)."""
+VENDOR_FILES = {
+    "plotly.min.js": PLOTLY_JS,
+    "swagger-ui-bundle.js": SWAGGER_UI / "swagger-ui-bundle.js",
+    "swagger-ui.css": SWAGGER_UI / "swagger-ui.css",
+}
+FIRST_LOGIN_PATHS = ("/account", "/account/password", "/logout")
+"""All a user whose one-time password must still be changed may reach (pages and API alike)."""
 PUBLIC_PATHS = ("/login", "/setup", "/health", "/favicon.ico")
 PUBLIC_PREFIXES = ("/static/",)
 USER_ERRORS = (MetricError, PlanError, PeriodError, FilterError, CatalogError, AccountError)
@@ -59,6 +78,8 @@ async def csrf_protect(request: Request) -> None:
     caller: Caller | None = getattr(request.state, "caller", None)
     if caller is not None and caller.via == "token":
         return
+    if not same_origin(request):
+        raise CsrfFailed()
     expected = caller.csrf if caller else request.cookies.get(LOGIN_CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent:
@@ -77,7 +98,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         "/api/. Authenticate with a personal API token: `Authorization: Bearer kn_...`.",
         version=_version(),
         dependencies=[Depends(csrf_protect)],
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         swagger_ui_oauth2_redirect_url=None,
@@ -87,8 +108,14 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.accounts = Accounts(ws.appdb)
     app.state.throttle = LoginThrottle()
     app.state.secure_cookies = secure_cookies
+    clean_uploads(app.state.dashboard)
 
-    app.add_middleware(AuthMiddleware, ws=ws)
+    app.add_middleware(
+        BodyLimit,
+        upload_bytes=lambda: int(ws.config.max_upload_mb * 1024 * 1024),
+        refuse=_too_large,
+    )
+    app.add_middleware(AuthMiddleware, ws=ws, secure=secure_cookies)
 
     @app.exception_handler(NotSignedIn)
     async def _signed_out(request: Request, exc: NotSignedIn) -> Response:
@@ -120,6 +147,25 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     for error in USER_ERRORS:
         app.add_exception_handler(error, _user_error)
 
+    async def _too_large_error(request: Request, exc: Exception) -> Response:
+        return _too_large(request, exc)
+
+    app.add_exception_handler(BodyTooLarge, _too_large_error)
+
+    async def _malformed(request: Request, exc: Exception) -> Response:
+        """A number past 64 bits (an id), or a document nested too deeply to read."""
+        _ = translator(request.state.language)
+        if isinstance(exc, OverflowError):
+            message = _("A number in the request is too large.")
+        else:
+            message = _("The request is nested too deeply to read.")
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=400)
+        return render(request, "error.html", {"message": message, "code": 400}, 400)
+
+    app.add_exception_handler(OverflowError, _malformed)
+    app.add_exception_handler(RecursionError, _malformed)
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("error on %s %s", request.method, request.url.path)
@@ -129,14 +175,23 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
             return JSONResponse({"error": message}, status_code=500)
         return render(request, "error.html", {"message": message, "code": 500}, 500)
 
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        """The plotly.js that ships inside the plotly package (no CDN: works offline)."""
-        return FileResponse(
-            PLOTLY_JS,
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+    def vendor_route(name: str, path: Path) -> None:
+        kind = "text/css" if name.endswith(".css") else "text/javascript"
+
+        def serve() -> FileResponse:
+            """A file that ships inside a Python package (no CDN: works offline)."""
+            headers = {"Cache-Control": "public, max-age=86400"}
+            return FileResponse(path, media_type=kind, headers=headers)
+
+        app.add_api_route(f"/static/vendor/{name}", serve, include_in_schema=False)
+
+    for name, path in VENDOR_FILES.items():
+        vendor_route(name, path)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI from the swagger-ui-py package, started by static/api-docs.js."""
+        return HTMLResponse(DOCS_PAGE)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -148,25 +203,54 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from kaname.web.routes import account, act, analysis, connect, pages, plans, settings
+    from kaname.web.routes import (
+        account,
+        act,
+        alerts,
+        analysis,
+        connect,
+        pages,
+        plans,
+        settings,
+    )
 
-    app.include_router(account.router)
-    app.include_router(act.router)
-    app.include_router(analysis.router)
-    app.include_router(connect.router)
-    app.include_router(pages.router)
-    app.include_router(plans.router)
-    app.include_router(settings.router)
+    for module in (account, act, alerts, analysis, connect, pages, plans, settings):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
+
+
+class ApiError(BaseModel):
+    """Every refused API request: what went wrong, in the caller's language."""
+
+    error: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ApiError, "description": "Bad request: a bad filter, id or document"},
+    401: {"model": ApiError, "description": "No or bad API token or session"},
+    403: {"model": ApiError, "description": "The role does not allow this, or CSRF failed"},
+    413: {"model": ApiError, "description": "The request body is over its route's limit"},
+}
+DOCS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Kaname API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
+def _too_large(request: Request, exc: Exception) -> Response:
+    limit = exc.limit if isinstance(exc, BodyTooLarge) else 0
+    _ = translator(getattr(request.state, "language", "ja"))
+    message = _("The request is too large: at most {size}.", size=size_text(limit))
+    if wants_json(request) or getattr(request.state, "caller", None) is None:
+        return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
+    return render(request, "error.html", {"message": message, "code": 413}, 413)
 
 
 CALLER_SECONDS = 5.0
 """How long a session or token lookup is reused (any account change forgets it at once)."""
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
 
 
 class AuthMiddleware:
@@ -175,9 +259,10 @@ class AuthMiddleware:
     their password first. Adds the security headers. (A plain ASGI middleware: cheaper than
     Starlette's BaseHTTPMiddleware on every request.)"""
 
-    def __init__(self, app: ASGIApp, ws: Workspace) -> None:
+    def __init__(self, app: ASGIApp, ws: Workspace, secure: bool = False) -> None:
         self.app = app
         self.ws = ws
+        self.secure = secure
         self._seen: dict[tuple[str, int], tuple[float, Caller | None]] = {}
 
     async def _lookup(self, accounts: Accounts, kind: str, token: str) -> Caller | None:
@@ -228,23 +313,34 @@ class AuthMiddleware:
         elif (
             caller is not None
             and caller.user.must_change_password
-            and path not in ("/account", "/account/password", "/logout")
+            and path not in FIRST_LOGIN_PATHS
             and not is_public(path)
-            and not wants_json(request)
         ):
-            response = RedirectResponse("/account?first=1", status_code=303)
+            response = _change_password_first(request)
+        send = _with_headers(send, security_headers(path, self.secure))
         if response is not None:
-            await response(scope, receive, _with_headers(send))
+            await response(scope, receive, send)
             return
-        await self.app(scope, receive, _with_headers(send))
+        await self.app(scope, receive, send)
 
 
-def _with_headers(send: Send) -> Send:
+def _change_password_first(request: Request) -> Response:
+    """A one-time password opens the password form and nothing else, API included."""
+    if wants_json(request):
+        _ = translator(request.state.language)
+        message = _("Change your one-time password on /account before anything else.")
+        return JSONResponse({"error": message}, status_code=403)
+    if request.headers.get("HX-Request"):
+        return Response(status_code=403, headers={"HX-Redirect": "/account?first=1"})
+    return RedirectResponse("/account?first=1", status_code=303)
+
+
+def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             names = {k.lower() for k, _ in message.get("headers", [])}
             message["headers"] = list(message.get("headers", [])) + [
-                (k, v) for k, v in SECURITY_HEADERS if k not in names
+                (k, v) for k, v in headers if k not in names
             ]
         await send(message)
 

@@ -14,7 +14,7 @@ import pytest
 from connector_fakes import FakeGoogle, FakeMeta, Fault
 
 from kaname.ingest.connectors import reports
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
@@ -156,7 +156,7 @@ def test_google_ads_bad_developer_token_and_retries(ws: Workspace, gads: FakeGoo
 def test_google_ads_killed_half_way_resumes(
     ws: Workspace, gads: FakeGoogle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 6)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 6)
     connect_gads(ws, gads, lookback_days=0)
     calls = {"n": 0}
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from connector_fakes import FakeHubSpot
 
+from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import columnar
 from kaname.ingest.connectors.hubspot.mapping import DEFAULT_MAPPING
 from kaname.ingest.connectors.hubspot.source import _record, columnar_spec
@@ -39,7 +40,11 @@ def _fake() -> FakeHubSpot:
 
 
 def _sync(root: Path, fake: FakeHubSpot, full: bool = False) -> Workspace:
-    ws = Workspace.init(root) if not (root / "kaname.yaml").exists() else Workspace.open(root)
+    ws = (
+        Workspace.init(root, WorkspaceConfig(url_allow_list=["127.0.0.1"]))
+        if not (root / "kaname.yaml").exists()
+        else Workspace.open(root)
+    )
     if "hubspot" not in ws.connectors.connected():
         ws.connectors.connect(
             "hubspot", {"access_token": TOKEN, "base_url": fake.url, "page_size": 10}, check=False
@@ -172,7 +177,7 @@ def test_a_custom_property_is_fetched_stored_and_mapped(tmp_path: Path) -> None:
         for i in range(1, 26):
             fake.put("contacts", str(i), size_band="大企業" if i % 2 else "中小企業")
         root = tmp_path / "ws"
-        ws = Workspace.init(root)
+        ws = Workspace.init(root, WorkspaceConfig(url_allow_list=["127.0.0.1"]))
         (root / "connectors").mkdir()
         # The default leads entry, with segment from the custom property.
         [leads] = [e for e in DEFAULT_MAPPING["tables"] if e["table"] == "leads"]

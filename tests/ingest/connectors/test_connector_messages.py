@@ -13,6 +13,7 @@ from connector_fakes import FakeHubSpot
 from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import get_connector
 from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.http import RetryPolicy
 from kaname.ingest.connectors.service import ConnectorService
@@ -26,7 +27,9 @@ def lang_ws(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
     monkeypatch.delenv("KANAME_SECRET_KEY", raising=False)
-    workspace = Workspace.init(tmp_path / "ws", WorkspaceConfig(language=request.param))
+    workspace = Workspace.init(
+        tmp_path / "ws", WorkspaceConfig(language=request.param, url_allow_list=["127.0.0.1"])
+    )
     workspace.__dict__["connectors"] = ConnectorService(
         workspace, retry=RetryPolicy(attempts=2, backoff=0.001, max_wait=0.01)
     )
@@ -179,7 +182,7 @@ def test_a_pydantic_message_we_do_not_know_stays_as_pydantic_said_it(lang_ws: Wo
 def test_an_interrupted_sync_is_recorded_in_the_workspace_language(
     lang_ws: Workspace, hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 2)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 2)
     lang_ws.connectors.connect(
         "hubspot", {"access_token": TOKEN, "base_url": hubspot.url, "page_size": 2}, check=False
     )
@@ -214,7 +217,7 @@ def test_a_second_sync_of_a_busy_source_says_so(lang_ws: Workspace, hubspot: Fak
     lang_ws.connectors.connect(
         "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
     )
-    lock = service_module._source_lock(f"{lang_ws.root}:hubspot")
+    lock = sync_module._source_lock(f"{lang_ws.root}:hubspot")
     with lock:  # another sync of this source holds it
         [result] = lang_ws.connectors.sync("hubspot")
     assert result.status == "busy"

@@ -25,7 +25,8 @@ TOKEN = "pat-na1-postgres-token"
 def pg_ws(tmp_path: Path, pg_schema: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     monkeypatch.delenv("KANAME_SECRET_KEY", raising=False)
     config = WorkspaceConfig(
-        warehouse_url=f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={pg_schema}"
+        warehouse_url=f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={pg_schema}",
+        url_allow_list=["127.0.0.1"],
     )
     ws = Workspace.init(tmp_path / "ws", config)
     yield ws

@@ -12,7 +12,7 @@ import pytest
 from connector_fakes import FakeGoogle, Fault
 
 from kaname.ingest.connectors import reports
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
@@ -130,7 +130,7 @@ def test_429_and_5xx_are_retried(ws: Workspace, google: FakeGoogle) -> None:
 def test_sync_killed_half_way_resumes(
     ws: Workspace, google: FakeGoogle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 7)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 7)
     connect(ws, google, lookback_days=0)
     calls = {"n": 0}
 

@@ -21,6 +21,7 @@ from fake_google_sa import SCOPES, FakeGoogleServiceAccounts, ServiceAccount, ma
 from typer.testing import CliRunner
 
 from kaname.cli import connect as connect_cli
+from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import auth, reports
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
@@ -287,7 +288,7 @@ def test_cli_connect_reads_the_key_file(
 ) -> None:
     monkeypatch.delenv("KANAME_SECRET_KEY", raising=False)
     root = tmp_path / "ws"
-    Workspace.init(root).close()
+    Workspace.init(root, WorkspaceConfig(url_allow_list=["127.0.0.1"])).close()
     path = tmp_path / "key.json"
     path.write_text(account.key_json())
     runner = CliRunner()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from connector_fakes import FakeHubSpot, Fault
 
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
@@ -160,7 +160,7 @@ def test_rerun_and_full_resync_add_no_duplicates(ws: Workspace, hubspot: FakeHub
 def test_sync_killed_half_way_resumes_and_completes(
     ws: Workspace, hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 2)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 2)
     connect(ws, hubspot)
     calls = {"n": 0}
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from connector_fakes import FakeMarketo, Fault
 
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.workspace import Workspace
 
@@ -205,7 +205,7 @@ def test_permanent_envelope_error_stops_the_source(ws: Workspace, mkto: FakeMark
 def test_sync_killed_half_way_resumes_without_duplicates(
     ws: Workspace, mkto: FakeMarketo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 2)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 2)
     connect(ws, mkto)
     calls = {"n": 0}
 

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from fake_marketo_bulk import FakeMarketoBulk
 
+from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import get_connector
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.http import RetryPolicy
 from kaname.ingest.connectors.marketo import bulk as bulk_module
 from kaname.ingest.connectors.marketo.configuration import MarketoConfig
@@ -179,7 +180,7 @@ def test_bulk_and_rest_paths_give_the_same_raw_and_canonical_leads(
     connect(ws, mkto)
     [result] = ws.connectors.sync("marketo")
     assert result.status == "ok", result.error
-    other = Workspace.init(tmp_path / "rest")
+    other = Workspace.init(tmp_path / "rest", WorkspaceConfig(url_allow_list=["127.0.0.1"]))
     try:
         other.__dict__["connectors"] = ConnectorService(
             other, retry=RetryPolicy(attempts=4, backoff=0.001, max_wait=0.01)
@@ -202,7 +203,7 @@ def test_bulk_and_rest_paths_give_the_same_raw_and_canonical_leads(
 def test_sync_killed_mid_backfill_resumes_at_the_next_window_reusing_its_export(
     ws: Workspace, mkto: FakeMarketoBulk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 1)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 1)
     connect(ws, mkto)
     pages = {"n": 0}
 
@@ -270,7 +271,7 @@ def test_failed_job_stops_with_a_clear_error_and_keeps_earlier_data(
 
     # On a first sync, the windows before the failure are stored and the next sync resumes
     # (each finished window is committed, and what was fetched before an error is kept).
-    fresh = Workspace.init(ws.root.parent / "fresh")
+    fresh = Workspace.init(ws.root.parent / "fresh", WorkspaceConfig(url_allow_list=["127.0.0.1"]))
     try:
         fresh.__dict__["connectors"] = ConnectorService(
             fresh, retry=RetryPolicy(attempts=4, backoff=0.001, max_wait=0.01)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from connector_fakes import FakeSalesforce
 
-from kaname.ingest.connectors import service as service_module
+from kaname.ingest.connectors import sync as sync_module
 from kaname.workspace import Workspace
 
 REFRESH = "5Aep861-refresh-token-value"
@@ -175,7 +175,7 @@ def test_revoked_refresh_token_fails_clearly_and_keeps_data(
 def test_sync_killed_half_way_resumes_without_duplicates(
     ws: Workspace, org: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FLUSH_ROWS", 2)
+    monkeypatch.setattr(sync_module, "FLUSH_ROWS", 2)
     connect(ws, org)
 
     def crash(label: str, done: int, total: int) -> None:

@@ -12,6 +12,7 @@ from connector_fakes import FakeHubSpot
 from typer.testing import CliRunner
 
 from kaname.cli import connect as connect_cli
+from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors.http import HttpClient, RetryPolicy
 from kaname.ingest.connectors.secrets import (
     KEY_FILE,
@@ -35,7 +36,7 @@ def test_secret_never_in_logs_output_or_app_db(
 ) -> None:
     monkeypatch.delenv("KANAME_SECRET_KEY", raising=False)
     root = tmp_path / "ws"
-    Workspace.init(root).close()
+    Workspace.init(root, WorkspaceConfig(url_allow_list=["127.0.0.1"])).close()
     fake = FakeHubSpot(TOKEN)
     fake.put("contacts", "1", email="a@example.jp")
     runner = CliRunner()

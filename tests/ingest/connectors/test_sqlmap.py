@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from connector_fakes import FakeHubSpot
 
+from kaname.config import WorkspaceConfig
 from kaname.ingest.connectors import sqlmap
 from kaname.workspace import Workspace
 
@@ -18,7 +19,7 @@ TOKEN = "pat-na1-sqlmap-token"
 
 
 def _canonical(root: Path, fake: FakeHubSpot) -> dict[str, Any]:
-    ws = Workspace.init(root)
+    ws = Workspace.init(root, WorkspaceConfig(url_allow_list=["127.0.0.1"]))
     try:
         ws.connectors.connect(
             "hubspot", {"access_token": TOKEN, "base_url": fake.url, "page_size": 7}, check=False

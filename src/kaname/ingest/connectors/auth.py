@@ -109,11 +109,12 @@ def post_token(client: httpx.Client, url: str, data: dict[str, str]) -> dict[str
             register_secret(value)
     response = client.post(url, data=data, timeout=60)
     if response.status_code >= 400:
+        # The endpoint's own reason, never its raw body (the URL could answer anything).
         try:
             detail = response.json()
-            reason = detail.get("error_description") or detail.get("error") or response.text
-        except ValueError:
-            reason = response.text[:200]
+            reason = detail.get("error_description") or detail.get("error") or "no reason given"
+        except (ValueError, AttributeError):
+            reason = "no reason given"
         raise TokenError(f"token request refused (HTTP {response.status_code}): {reason}")
     result: dict[str, Any] = response.json()
     return result

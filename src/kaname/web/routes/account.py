@@ -56,7 +56,10 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     throttle = request.app.state.throttle
-    keys = ("user:" + username.strip().lower(), client_key(request))
+    # A user name locks only from the address that failed (nobody can lock an admin out from
+    # elsewhere); an address that fails across names locks on its own.
+    address = client_key(request)
+    keys = (f"user:{username.strip().lower()}@{address}", address)
     wait = throttle.retry_after(*keys)
     if wait:
         message = _(
@@ -131,6 +134,14 @@ def _translate_account(message: str, _: Translator) -> str:
     """Account errors come from the service in English; the common ones read in Japanese too."""
     known = {
         "a password needs at least 10 characters": _("A password needs at least 10 characters."),
+        "a password has at most 1024 characters": _("A password has at most 1,024 characters."),
+        "this password is too easy to guess; choose another": _(
+            "This password is too easy to guess; choose another."
+        ),
+        "the new password must differ from the current one": _(
+            "The new password must differ from the current one."
+        ),
+        "no such token of yours": _("No such token."),
         "a user name is 1–100 characters": _("A user name is 1–100 characters."),
         "the last active admin cannot be demoted or disabled": _(
             "The last active admin cannot be demoted or disabled."

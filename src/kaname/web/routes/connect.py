@@ -460,8 +460,10 @@ async def import_file_json(
 def _parse_mapping(text: str) -> dict[str, Any]:
     import yaml
 
+    from kaname.yamlmodel import safe_load
+
     try:
-        found = yaml.safe_load(text)
+        found = safe_load(text)
     except yaml.YAMLError as exc:
         raise service.ConnectError("w_mapping_yaml", error=str(exc)) from None
     if not isinstance(found, dict):

@@ -38,6 +38,7 @@ def _settings(request: Request, error: str = "", notice: str = "", status: int =
             "roles": ROLES,
             "departments": DEPARTMENTS,
             "audit": _accounts(request).audit_log(50),
+            "tokens": _accounts(request).all_tokens(),
             "error": error,
             "notice": notice,
         },
@@ -121,6 +122,18 @@ async def update_user_form(
     return RedirectResponse("/settings", status_code=303)
 
 
+@router.post("/settings/tokens/{token_id}/revoke", include_in_schema=False)
+def revoke_token_form(
+    request: Request, token_id: int, who: Admin, _: Annotated[Translator, Depends(gettext)]
+) -> Response:
+    """Revoke any user's API token (admin)."""
+    try:
+        _accounts(request).revoke_token(who.user, token_id)
+    except AccountError as exc:
+        return _settings(request, error=_translate_account(str(exc), _), status=400)
+    return RedirectResponse("/settings#tokens", status_code=303)
+
+
 # ---------------------------------------------------------------------- JSON twins
 @router.get("/api/settings", tags=["settings"])
 def settings_json(request: Request, who: Admin) -> dict[str, Any]:
@@ -166,3 +179,16 @@ def create_user_json(
 def audit_json(request: Request, who: Admin, limit: int = 200) -> list[dict[str, Any]]:
     """The audit log, newest first: who changed what, when, before and after."""
     return _accounts(request).audit_log(max(1, min(limit, 1000)))
+
+
+@router.get("/api/tokens", tags=["settings"])
+def tokens_json(request: Request, who: Admin) -> list[dict[str, Any]]:
+    """Every user's API tokens (admin): id, owner, name, created_at, last_used_at."""
+    return _accounts(request).all_tokens()
+
+
+@router.post("/api/tokens/{token_id}/revoke", tags=["settings"])
+def revoke_token_json(request: Request, token_id: int, who: Admin) -> dict[str, Any]:
+    """Revoke any user's API token (admin); audited."""
+    _accounts(request).revoke_token(who.user, token_id)
+    return {"revoked": token_id}

@@ -27,4 +27,20 @@
       Object.keys(params).forEach(function (k) { if (params[k] === "") delete params[k]; });
     } catch (err) { /* keep the request as it is */ }
   });
+  // No inline handlers (the Content-Security-Policy allows none): data attributes instead.
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest && e.target.closest("[data-print], [data-set-lang], [data-toggle-nav]");
+    if (!el) return;
+    if (el.hasAttribute("data-print")) { window.print(); return; }
+    if (el.hasAttribute("data-toggle-nav")) { document.body.classList.toggle("nav-open"); return; }
+    e.preventDefault();
+    document.cookie = "kaname_lang=" + el.dataset.setLang + ";path=/;SameSite=Lax";
+    location.reload();
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+    }
+  });
 })();

@@ -33,7 +33,7 @@ def _auth(config: MarketoConfig) -> OAuthToken:
         except ValueError:
             body = {}
         if response.status_code >= 400 or not body.get("access_token"):
-            reason = body.get("error_description") or body.get("error") or response.text[:200]
+            reason = body.get("error_description") or body.get("error") or "no reason given"
             raise TokenError(f"token request refused (HTTP {response.status_code}): {reason}")
         return body
 
