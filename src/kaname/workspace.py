@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from kaname.analytics.service import AnalyticsService
 from kaname.context import WorkspaceContext
-from kaname.design.funnel import STANDARD_RATES, STANDARD_STAGES, Funnel
+from kaname.design.funnel import STAGE_RATIO_NAMES, STANDARD_RATES, STANDARD_STAGES, Funnel
 from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
@@ -252,8 +252,17 @@ class Workspace(WorkspaceContext):
                 for i, n in reversed(list(enumerate(names)))
             }
         )
-        parts = shapley_product(planned, actual)
         planned_kgi = solution.volumes[stages[0]] * share
+        source = "plan"
+        active = self.active_plan()
+        if active is not None and active[0].name == plan.name:
+            # The applied plan's KGI target for the period is the number every page shows as
+            # its target: the gap is measured against it, the planned volume scaled to match.
+            target = self.target_resolver().target(stages[0], period)
+            if target == target and target > 0:
+                planned[stages[-1]] *= target / planned_kgi
+                planned_kgi, source = target, "targets"
+        parts = shapley_product(planned, actual)
         catalog = self.catalog
         benchmarks: dict[str, float | None] = {}
         for name in actual:
@@ -268,13 +277,35 @@ class Workspace(WorkspaceContext):
             "actual": volume[stages[0]],
             "gap": volume[stages[0]] - planned_kgi,
             "drivers": [
-                {"driver": k, "planned": planned[k], "actual": actual[k], "effect": parts[k]}
+                {
+                    "driver": k,
+                    "names": self.driver_names(k),
+                    "planned": planned[k],
+                    "actual": actual[k],
+                    "effect": parts[k],
+                }
                 for k in sorted(parts, key=lambda k: -abs(parts[k]))
             ],
-            "sensitivity": ranked,
-            "note": "planned volumes are the period's seasonal share of the plan, without "
-            "lead-time shifts; actual rates are stage ratios in the period view",
+            "sensitivity": [{**r, "names": self.driver_names(str(r["driver"]))} for r in ranked],
+            "planned_source": source,
+            "note": (
+                "planned KGI is the applied target for the period"
+                if source == "targets"
+                else "planned volumes are the period's seasonal share of the plan"
+            )
+            + ", without lead-time shifts; actual rates are stage ratios in the period view "
+            "(each stage's count ÷ the count of the stage before it, in the same period)",
         }
+
+    def driver_names(self, driver: str) -> dict[str, str]:
+        """{language: name} of a gap driver: the stage ratio's own name where it is not the KPI
+        of the same id (STAGE_RATIO_NAMES), else the KPI's name."""
+        if driver in STAGE_RATIO_NAMES:
+            return dict(STAGE_RATIO_NAMES[driver])
+        if driver in self.catalog:
+            kpi = self.catalog.get(driver)
+            return {"ja": kpi.name_ja, "en": kpi.name_en}
+        return {"ja": driver, "en": driver}
 
     def _solve(self, plan: Plan) -> Solution:
         kgi = plan.kgi.kpi

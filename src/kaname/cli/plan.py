@@ -253,7 +253,7 @@ def plan_gap(
     total = float(gap["gap"])
     drivers = gap["drivers"]
     verdict = "short" if total < 0 else "ahead"
-    parts = ", ".join(f"{amount(d['effect'])} {d['driver']}" for d in drivers)
+    parts = ", ".join(f"{amount(d['effect'])} {d['names'][language]}" for d in drivers)
     console.print(
         f"[bold]{gap['kgi']} {gap['period']}: {amount(total)} {verdict}[/] "
         f"(plan {amount(float(gap['planned']))[1:]}, actual "
@@ -262,12 +262,12 @@ def plan_gap(
     top = gap["sensitivity"][0] if gap["sensitivity"] else None
     if top and top["gain_to_benchmark"]:
         console.print(
-            f"Top bottleneck: bringing {top['driver']} from {top['actual']:.1%} to the "
+            f"Top bottleneck: bringing {top['names'][language]} from {top['actual']:.1%} to the "
             f"{top['benchmark']:.0%} benchmark adds {amount(top['gain_to_benchmark'])}."
         )
     elif top:
         console.print(
-            f"Every rate meets its benchmark; +10% on {top['driver']} adds "
+            f"Every rate meets its benchmark; +10% on {top['names'][language]} adds "
             f"{amount(top['gain_step'])}."
         )
     console.print(f"[dim]{gap['note']}[/]")

@@ -10,6 +10,7 @@ import ibis
 from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import Filters
 from kaname.metrics.calendar import Period
+from kaname.metrics.measures import is_new_business
 
 if TYPE_CHECKING:
     from kaname.dashboard.core import DashboardCore
@@ -107,7 +108,7 @@ def lead_times(
         ("leads", "mqls", leads.filter(*where(leads, "mql_at")), "created_at", "mql_at"),
         ("mqls", "sqls", leads.filter(*where(leads, "sql_at")), "mql_at", "sql_at"),
     ]
-    joined = opps.filter(opps.type == "new_business").join(
+    joined = opps.filter(is_new_business(opps)).join(
         leads.select(lead_id=leads.lead_id, _sql_at=leads.sql_at), "lead_id"
     )
     parts.append(
@@ -119,7 +120,7 @@ def lead_times(
             "created_at",
         )
     )
-    won = opps.filter(opps.type == "new_business", opps.is_won)
+    won = opps.filter(is_new_business(opps), opps.is_won)
     parts.append(
         ("opportunities", "deals", won.filter(*where(won, "closed_at")), "created_at", "closed_at")
     )

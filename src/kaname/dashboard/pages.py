@@ -161,20 +161,19 @@ def _bottleneck(dash: DashboardCore, period: Period, language: str) -> dict[str,
             "kgi_name": catalog.get(gap["kgi"]).name(language),
             "kgi_unit": catalog.get(gap["kgi"]).unit,
             "driver": driver,
-            "driver_name": catalog.get(driver).name(language) if driver in catalog else driver,
+            "driver_name": top["names"][language],
             "driver_unit": catalog.get(driver).unit if driver in catalog else "count",
             "actual": top["actual"],
             "benchmark": top["benchmark"],
             "gain_step": top["gain_step"],
             "gain_to_benchmark": top["gain_to_benchmark"],
             "planned": gap["planned"],
+            "planned_source": gap["planned_source"],
             "gap": gap["gap"],
             "drivers": [
                 {
                     **d,
-                    "name": catalog.get(d["driver"]).name(language)
-                    if d["driver"] in catalog
-                    else d["driver"],
+                    "name": d["names"][language],
                     "unit": catalog.get(d["driver"]).unit if d["driver"] in catalog else "count",
                 }
                 for d in gap["drivers"]

@@ -26,6 +26,16 @@ STANDARD_RATES = (
     "mql_rate",
     "cvr",
 )
+
+STAGE_RATIO_NAMES = {
+    "win_rate": {
+        "ja": "受注数÷商談数（同期間）",
+        "en": "Deals ÷ opportunities (same period)",
+    },
+}
+"""Drivers whose stage ratio in the gap split is not the KPI of the same id: 受注率 (win_rate) is
+deals ÷ opportunities *closed* in a period, while the funnel chain divides by opportunities
+*created*, so the gap table and the lever banner name the ratio they show."""
 """rate i links stage i (above) and stage i+1 (below)."""
 
 

@@ -26,6 +26,7 @@ from kaname.metrics.measures import (
     PARAMETERS,
     EventMeasure,
     SnapshotMeasure,
+    is_new_business,
 )
 
 View = Literal["period", "cohort"]
@@ -312,7 +313,7 @@ class MetricEngine:
         self, spine: ir.Table, members: list[SnapshotMeasure], query: MetricQuery
     ) -> ir.Table:
         o = self.tables["opportunities"]
-        o = o.filter(o.type == "new_business", *_filter_exprs(o, members[0].dims, query.filters))
+        o = o.filter(is_new_business(o), *_filter_exprs(o, members[0].dims, query.filters))
         dims = _dim_columns(o, members[0].dims, query.dimensions)
         o = o.select(
             _created=o.created_at.cast("date"),

@@ -15,6 +15,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from kaname.metrics.measures import is_new_business
+
 Level = Literal["lead", "account"]
 Conversion = Literal["deal", "opportunity"]
 
@@ -43,7 +45,7 @@ def _touches(tables: Mapping[str, ir.Table], exclude_types: Sequence[str]) -> pd
 
 def _new_business(tables: Mapping[str, ir.Table]) -> pd.DataFrame:
     o = tables["opportunities"]
-    o = o.filter(o.type.isnull() | (o.type == "new_business"))
+    o = o.filter(is_new_business(o))
     frame = _frame(
         o.select(
             "opportunity_id", "lead_id", "account_id", "amount", "created_at", "closed_at", "is_won"

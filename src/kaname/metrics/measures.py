@@ -69,12 +69,14 @@ class SnapshotMeasure:
 Measure = EventMeasure | SnapshotMeasure
 
 
-def _nb(t: ir.Table) -> ir.BooleanValue:
-    return t.type == "new_business"
+def is_new_business(t: ir.Table) -> ir.BooleanValue:
+    """New business: the type says so, or says nothing (CRMs default an opportunity to new
+    business, and attribution follows the same rule)."""
+    return t.type.isnull() | (t.type == "new_business")
 
 
 def _won_nb(t: ir.Table) -> ir.BooleanValue:
-    return t.is_won & (t.type == "new_business")
+    return t.is_won & is_new_business(t)
 
 
 def _touch(kind: str) -> Where:
@@ -140,7 +142,7 @@ EVENT_MEASURES: tuple[EventMeasure, ...] = (
         "opportunities",
         "created_at",
         "New-business opportunities created.",
-        where=_nb,
+        where=is_new_business,
     ),
     _ev(
         "deals",
@@ -154,7 +156,7 @@ EVENT_MEASURES: tuple[EventMeasure, ...] = (
         "opportunities",
         "closed_at",
         "New-business opportunities closed, won or lost.",
-        where=_nb,
+        where=is_new_business,
     ),
     _ev(
         "revenue",

@@ -1,0 +1,143 @@
+"""One number per KPI, period, grain and filter on every surface.
+
+Walks the JSON twins (executive, tree, funnel, channels, KPI page, trends, review) and the CLI
+(`kaname kpis --json`) for several KPIs, periods, grains and filters, and fails on any value or
+target that differs from the KPI report's, or on a gap table whose plan differs from the tree's
+target.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from kaname.cli.main import app
+from kaname.workspace import Workspace
+
+KPIS = (
+    "revenue",
+    "deals",
+    "opportunities",
+    "sqls",
+    "mqls",
+    "leads",
+    "win_rate",
+    "cpa",
+    "cac",
+    "average_deal_size",
+    "sql_rate",
+)
+CASES = [
+    ("", "month", ""),  # the current month, running on the pinned day
+    ("2026-10", "month", ""),
+    ("FY2026-Q2", "quarter", ""),
+    ("", "week", ""),
+    ("2026-10", "month", "webinar"),
+    ("FY2026-Q2", "quarter", "email"),
+]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def same(a: Any, b: Any) -> bool:
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def query(period: str, grain: str, channel: str) -> str:
+    parts = [f"grain={grain}"]
+    if period:
+        parts.append(f"period={period}")
+    if channel:
+        parts.append(f"channel={channel}")
+    return "&".join(parts)
+
+
+@pytest.mark.parametrize(("period", "grain", "channel"), CASES)
+def test_every_surface_shows_the_report_s_number(
+    clients: dict[str, TestClient], web_ws: Workspace, period: str, grain: str, channel: str
+) -> None:
+    viewer = clients["viewer"]
+    q = query(period, grain, channel)
+    chosen = web_ws.period(period or None, grain)
+    filters = (("channel", channel),) if channel else ()
+    reference = web_ws.kpi_report(list(KPIS), chosen, filters=filters).set_index("kpi")
+    seen: list[tuple[str, str]] = []
+
+    def check(surface: str, kpi: str, actual: Any, target: Any = ...) -> None:
+        if kpi not in reference.index:
+            return
+        row = reference.loc[kpi]
+        assert same(actual, row["actual"]), (surface, kpi, actual, row["actual"])
+        if target is not ...:
+            assert same(target, row["target"]), (surface, kpi, "target", target, row["target"])
+        seen.append((surface, kpi))
+
+    executive = viewer.get(f"/api/executive?{q}").json()
+    for row in [executive["kgi"], *executive["kpis"]]:
+        if row:
+            check("executive", row["kpi"], row["actual"], row["target"])
+    tree = viewer.get(f"/api/tree?{q}").json()
+    for node in tree["nodes"]:
+        check("tree", node["kpi"], node["actual"], node["target"])
+    bottleneck = tree["bottleneck"]
+    if bottleneck.get("available") and bottleneck["planned_source"] == "targets" and not channel:
+        kgi = tree["nodes"][0]
+        assert same(bottleneck["planned"], kgi["target"]), "gap table plan vs tree target"
+    funnel = viewer.get(f"/api/funnel?{q}").json()
+    for stage in funnel["stages"]:
+        check("funnel", stage["stage"], stage["value"], stage["target"])
+    for kpi in ("win_rate", "cpa", "revenue"):
+        page = viewer.get(f"/api/kpi/{kpi}?{q}").json()["current"]
+        check("kpi page", kpi, page["actual"], page["target"])
+        trend = viewer.get(f"/api/trends?kpi={kpi}&{q}").json()
+        point = next(p for p in trend["points"] if p["period"] == chosen.label)
+        check("trends", kpi, point["actual"], point["target"])
+    if not channel:
+        rows = viewer.get(f"/api/channels?{q}").json()["rows"]
+        for kpi in ("leads", "deals", "revenue"):
+            total = sum(r[kpi] or 0 for r in rows)
+            check("channel totals", kpi, total)
+    assert {s for s, _ in seen} >= {"executive", "tree", "funnel", "kpi page", "trends"}
+
+
+@pytest.mark.parametrize(("period", "grain"), [("2026-10", "month"), ("FY2026-Q2", "quarter")])
+def test_the_cli_shows_the_report_s_number(
+    web_ws: Workspace, period: str, grain: str, clients: dict[str, TestClient]
+) -> None:
+    # In this process, beside the open web workspace (a second process could not open the
+    # warehouse while the first holds it; the CLI-beside-the-server path is tested elsewhere).
+    result = CliRunner().invoke(
+        app,
+        ["kpis", "--json", "--period", period, "-w", str(web_ws.root)]
+        + [a for k in KPIS for a in ("-k", k)],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["kpi"]: r for r in json.loads(result.stdout)}
+    chosen = web_ws.period(period, grain)
+    reference = web_ws.kpi_report(list(KPIS), chosen).set_index("kpi")
+    executive = clients["viewer"].get(f"/api/executive?period={period}&grain={grain}").json()
+    for kpi in KPIS:
+        assert same(rows[kpi]["actual"], reference.loc[kpi, "actual"]), kpi
+        assert same(rows[kpi]["target"], reference.loc[kpi, "target"]), kpi
+    for row in [executive["kgi"], *executive["kpis"]]:
+        assert same(rows[row["kpi"]]["actual"], row["actual"]), row["kpi"]
+
+
+def test_the_review_shows_the_quarter_s_number(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    review = clients["viewer"].get("/api/review?period=FY2026-Q2").json()
+    ids = [r["kpi"] for r in review["rows"]]
+    reference = web_ws.kpi_report(ids, web_ws.period("FY2026-Q2", "quarter")).set_index("kpi")
+    for row in review["rows"]:
+        assert same(row["actual"], reference.loc[row["kpi"], "actual"]), row["kpi"]
+        assert same(row["target"], reference.loc[row["kpi"], "target"]), row["kpi"]
