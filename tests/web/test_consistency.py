@@ -8,16 +8,25 @@ target.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from kaname.auth.accounts import Accounts
 from kaname.cli.main import app
+from kaname.config import WorkspaceConfig
+from kaname.demo import build_demo
+from kaname.web.app import create_app
 from kaname.workspace import Workspace
+from pg_settings import PG_DB, PG_HOST, PG_USER
+from web_helpers import PASSWORD, login
 
 KPIS = (
     "revenue",
@@ -42,6 +51,36 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def pg_surfaces(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Workspace]]:
+    """The same demo company with its warehouse on PostgreSQL (a fresh schema), served."""
+    import psycopg
+
+    schema = f"kaname_consistency_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(host=PG_HOST, user=PG_USER, dbname=PG_DB, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    root = tmp_path_factory.mktemp("pg-demo") / "demo"
+    url = f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={schema}"
+    Workspace.init(root, WorkspaceConfig(name="Kaname Demo 株式会社", warehouse_url=url)).close()
+    ws = build_demo(root, scale=0.03, as_of=dt.date(2026, 11, 20))
+    Accounts(ws.appdb).create_user("viewer", PASSWORD, role="viewer", department="executive")
+    try:
+        yield login(TestClient(create_app(ws)), "viewer"), ws
+    finally:
+        ws.close()
+        with psycopg.connect(host=PG_HOST, user=PG_USER, dbname=PG_DB, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres])])
+def surfaces(
+    request: pytest.FixtureRequest, clients: dict[str, TestClient], web_ws: Workspace
+) -> tuple[TestClient, Workspace]:
+    if request.param == "duckdb":
+        return clients["viewer"], web_ws
+    return request.getfixturevalue("pg_surfaces")  # type: ignore[no-any-return]
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -63,9 +102,9 @@ def query(period: str, grain: str, channel: str) -> str:
 
 @pytest.mark.parametrize(("period", "grain", "channel"), CASES)
 def test_every_surface_shows_the_report_s_number(
-    clients: dict[str, TestClient], web_ws: Workspace, period: str, grain: str, channel: str
+    surfaces: tuple[TestClient, Workspace], period: str, grain: str, channel: str
 ) -> None:
-    viewer = clients["viewer"]
+    viewer, web_ws = surfaces
     q = query(period, grain, channel)
     chosen = web_ws.period(period or None, grain)
     filters = (("channel", channel),) if channel else ()
