@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
 
+from kaname.cli.common import JsonOpt, WorkspaceOpt, open_workspace
 from kaname.cli.render import console, err_console, print_json, progress_bar
 
 
@@ -16,19 +16,6 @@ def register(app: typer.Typer) -> None:
     app.command("connect")(connect)
     app.command("sync")(sync)
     app.command("sources")(sources)
-
-
-WorkspaceOpt = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option("--workspace", "-w", help="Workspace folder (default: $KANAME_WORKSPACE or .)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _open(workspace: Path | None) -> Any:
-    from kaname.cli.common import open_workspace
-
-    return open_workspace(workspace)
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -67,9 +54,9 @@ def connect(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Store a source's credentials (encrypted at rest; never printed) and test them."""
-    ws = _open(workspace)
+    ws = open_workspace(workspace)
     try:
-        [spec] = [s for s in ws.connectors.available() if s["source"] == source] or [None]
+        spec = next((s for s in ws.connectors.available() if s["source"] == source), None)
         if spec is None:
             from kaname.ingest.connectors import get_connector
 
@@ -107,7 +94,7 @@ def sync(
 ) -> None:
     """Sync sources into the warehouse (incremental, resumable) and map them to the canonical
     tables."""
-    ws = _open(workspace)
+    ws = open_workspace(workspace)
     try:
         with progress_bar("Syncing") as update:
             results = ws.connectors.sync(source, full=full, progress=update)
@@ -139,7 +126,7 @@ def sources(
     as_json: JsonOpt = False,
 ) -> None:
     """Sources with their last sync (status, rows, errors); --history lists every run."""
-    ws = _open(workspace)
+    ws = open_workspace(workspace)
     try:
         data = ws.connectors.history() if history else ws.connectors.list_sources()
     except _errors() as exc:

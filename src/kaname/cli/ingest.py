@@ -10,21 +10,12 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
+from kaname.cli.common import JsonOpt, WorkspaceOpt
 from kaname.cli.render import console, err_console, print_json, progress_bar
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 from kaname.ingest.scoring import ScoringError
 
-WorkspaceOpt = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace folder (default: $KANAME_WORKSPACE or .)",
-        show_default=False,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 SheetOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(help="Worksheet of an .xlsx file (default: the first)."),
