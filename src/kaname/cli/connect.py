@@ -60,7 +60,8 @@ def connect(
         if spec is None:
             from kaname.ingest.connectors import get_connector
 
-            get_connector(source)
+            get_connector(source)  # an unknown source: the error names the known ones
+            spec = {"fields": []}
         settings: dict[str, Any] = {}
         for item in setting or []:
             name, sep, value = item.partition("=")
