@@ -9,31 +9,62 @@ from collections.abc import Callable
 
 from kaname.web.i18n import Translator
 
-Rule = tuple[re.Pattern[str], Callable[[re.Match[str], Translator], str]]
+Names = Callable[[str], str]
+"""A KPI or measure id → its name in the user's language (the id when it has none)."""
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str], Translator, Names], str]]
+
+
+def table_names(_: Translator) -> dict[str, str]:
+    """Canonical tables as users call them (the table name itself stays beside it)."""
+    return {
+        "accounts": _("Accounts"),
+        "leads": _("Leads"),
+        "touchpoints": _("Touchpoints"),
+        "campaigns": _("Campaigns"),
+        "spend": _("Spend"),
+        "web_traffic": _("Web traffic"),
+        "opportunities": _("Opportunities"),
+        "subscriptions": _("Subscriptions"),
+        "nps_responses": _("NPS responses"),
+    }
+
+
+def _ids(text: str, names: Names) -> str:
+    """ "deals, sqls" → "受注数、SQL数" (ids named, joined as the language writes lists)."""
+    return "、".join(names(part.strip()) for part in text.split(","))
+
+
+def _tables(text: str, _: Translator) -> str:
+    known = table_names(_)
+    return "、".join(known.get(part.strip(), part.strip()) for part in text.split(","))
+
 
 RULES: list[Rule] = [
     (
         re.compile(r"^(?P<what>.+) is 0, so the ratio is undefined$"),
-        lambda m, _: _("{what} is 0, so the ratio is undefined", what=m["what"]),
+        lambda m, _, n: _("{what} is 0, so the ratio is undefined", what=_ids(m["what"], n)),
     ),
     (
         re.compile(
             r"^no (?P<tables>.+) data loaded: import it \(kaname import\) or connect a source "
             r"\(kaname connect\)$"
         ),
-        lambda m, _: _(
-            "No {tables} data loaded: import it or connect a source.", tables=m["tables"]
+        lambda m, _, n: _(
+            "No {tables} data loaded: import it or connect a source.",
+            tables=_tables(m["tables"], _),
         ),
     ),
     (
         re.compile(r"^the warehouse is empty: load data first \(kaname demo or kaname import\)$"),
-        lambda m, _: _("The warehouse is empty: load data first (kaname demo or kaname import)."),
+        lambda m, _, n: _(
+            "The warehouse is empty: load data first (kaname demo or kaname import)."
+        ),
     ),
     (
         re.compile(
             r"^no data for (?P<period>\S+): the warehouse holds (?P<first>\S+) … (?P<last>\S+)$"
         ),
-        lambda m, _: _(
+        lambda m, _, n: _(
             "No data for {period}: the warehouse holds {first} … {last}.",
             period=m["period"],
             first=m["first"],
@@ -45,10 +76,10 @@ RULES: list[Rule] = [
             r"^(?P<stages>.+) is 0 in (?P<period>\S+), so the funnel's rates are undefined and "
             r"the gap cannot be split$"
         ),
-        lambda m, _: _(
+        lambda m, _, n: _(
             "{stages} is 0 in {period}, so the funnel's rates are undefined and the gap cannot be "
             "split.",
-            stages=m["stages"],
+            stages=_ids(m["stages"], n),
             period=m["period"],
         ),
     ),
@@ -57,7 +88,7 @@ RULES: list[Rule] = [
             r"^(?P<period>\S+) is not inside the plan's KGI period (?P<kgi>\S+); pick a month, "
             r"quarter or half of it$"
         ),
-        lambda m, _: _(
+        lambda m, _, n: _(
             "{period} is not inside the plan's KGI period {kgi}; pick a month, quarter or half "
             "of it.",
             period=m["period"],
@@ -67,12 +98,12 @@ RULES: list[Rule] = [
 ]
 
 
-def explain(text: str | None, _: Translator) -> str:
-    """`text` in the user's language when it is one of the known forms."""
+def explain(text: str | None, _: Translator, names: Names = str) -> str:
+    """`text` in the user's language when it is one of the known forms, ids named by `names`."""
     if not text:
         return ""
     for pattern, render in RULES:
         match = pattern.match(text.strip())
         if match:
-            return render(match, _)
+            return render(match, _, names)
     return text

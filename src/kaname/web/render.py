@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def render(
         "pct": display.format_percent,
         "plain": plain,
         "stage_names": stage_names(ws, language),
-        "note": lambda text: explain(text, _),
+        "note": lambda text: explain(text, _, kpi_namer(ws, language)),
         "num": display.number,
         "when": lambda v: display.when(v, language),
         "period_name": lambda label: display.period_name(
@@ -161,3 +162,9 @@ def render(
     name = partial if (partial and request.headers.get("HX-Request")) else template
     html = env.get_template(name).render(base)
     return HTMLResponse(html, status_code=status_code)
+
+
+def kpi_namer(ws: Any, language: str) -> Callable[[str], str]:
+    """A KPI or measure id → its catalog name in `language` (the id when it is not a KPI)."""
+    catalog = ws.catalog
+    return lambda kpi: catalog.get(kpi).name(language) if kpi in catalog else kpi

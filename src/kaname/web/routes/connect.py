@@ -21,6 +21,7 @@ from kaname.dashboard import connect as service
 from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer
 from kaname.web.display import number
 from kaname.web.i18n import Translator, translator
+from kaname.web.notes import table_names
 from kaname.web.render import render
 from kaname.web.security import Caller
 
@@ -53,21 +54,6 @@ def _said(exc: Exception, lang: str) -> str:
     if not lang:
         return str(exc)
     return service.error_text(exc, lang)
-
-
-def table_names(_: Translator) -> dict[str, str]:
-    """Canonical tables as users call them (the table name itself stays beside it)."""
-    return {
-        "accounts": _("Accounts"),
-        "leads": _("Leads"),
-        "touchpoints": _("Touchpoints"),
-        "campaigns": _("Campaigns"),
-        "spend": _("Spend"),
-        "web_traffic": _("Web traffic"),
-        "opportunities": _("Opportunities"),
-        "subscriptions": _("Subscriptions"),
-        "nps_responses": _("NPS responses"),
-    }
 
 
 _CODE = re.compile(r"`([^`]+)`")
