@@ -34,6 +34,9 @@ def serve_workspace(
     from kaname.web.scheduler import Scheduler
 
     app = create_app(ws, secure_cookies=secure_cookies)
+    # Take the warehouse now, not at the first page request: from here on this process owns it,
+    # and a CLI write started meanwhile gets the "server is running" error instead of racing it.
+    ws.warehouse.ensure_schema()
     if not Accounts(ws.appdb).has_users():
         console.print(
             f"No users yet: open [bold]http://{host}:{port}/setup[/] to create the first admin."

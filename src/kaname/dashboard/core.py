@@ -15,14 +15,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pandas as pd
+from sqlalchemy import func, select
 
 from kaname.dashboard.filters import Filters
 from kaname.design.plan import Plan
 from kaname.metrics.calendar import Period
-from kaname.store.appdb import PlanVersion
+from kaname.store.appdb import CustomKpi, PlanVersion, RefreshRun, Target
 from kaname.workspace import Workspace
 
 CACHE_SECONDS = 120.0
+STAMP_SECONDS = 1.0
+"""How often the app DB is asked whether another process changed plans, targets or KPIs."""
 DEFAULT_ORGANISATION = ("revenue", "deals", "opportunities", "mqls", "cac")
 T = TypeVar("T")
 
@@ -54,6 +57,8 @@ class DashboardCore:
         self.lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], tuple[float, int, Any]] = {}
         self._generation = 0
+        self._stamp: tuple[Any, ...] | None = None
+        self._stamp_at = 0.0
 
     # ------------------------------------------------------------------ cache
     def invalidate(self) -> None:
@@ -70,6 +75,7 @@ class DashboardCore:
         rebuilds it, and threads that waited for the lock take the value it built instead of
         building it again.
         """
+        self._notice_outside_writes()
         hit = self._cache.get(key)
         now = time.monotonic()
         if hit is not None and hit[1] == self._generation:
@@ -92,6 +98,30 @@ class DashboardCore:
                 self._cache.clear()
             self._cache[key] = (time.monotonic(), generation, value)
             return value
+
+    def _notice_outside_writes(self) -> None:
+        """Forget cached pages when another process (a CLI `plan apply`, `catalog add` or
+        `refresh`, another server worker) changed what the pages show: the newest plan version,
+        target, custom KPI and refresh in the app DB, read at most once a second."""
+        now = time.monotonic()
+        if now - self._stamp_at < STAMP_SECONDS:
+            return
+        self._stamp_at = now
+        stamp = self.stamp()
+        if self._stamp is not None and stamp != self._stamp:
+            self.invalidate()
+        self._stamp = stamp
+
+    def stamp(self) -> tuple[Any, ...]:
+        with self.ws.appdb.session() as session:
+            parts = [
+                select(func.max(PlanVersion.id)),
+                select(func.max(Target.id)),
+                select(func.count(CustomKpi.kpi_id)),
+                select(func.max(CustomKpi.created_at)),
+                select(func.max(RefreshRun.finished_at)),
+            ]
+            return tuple(session.execute(select(*(q.scalar_subquery() for q in parts))).one())
 
     # ------------------------------------------------------------------ shared pieces
     def period(self, f: Filters) -> Period:
