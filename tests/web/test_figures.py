@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from fastapi.testclient import TestClient
+
 from kaname.web import charts
 
 
@@ -22,3 +24,36 @@ def test_gauge_shows_the_achievement_of_the_label() -> None:
 
 def test_no_target_no_gauge() -> None:
     assert charts.gauge(None, "no_target", "CAC") == ""  # was a 0% gauge
+
+
+def test_funnel_has_no_infinite_percentages() -> None:
+    stages = [
+        {"stage": "sessions", "name": "Sessions", "value": 0, "conversion": None},
+        {"stage": "leads", "name": "Leads", "value": 120, "conversion": None},
+        {"stage": "mqls", "name": "MQLs", "value": 30, "conversion": 0.25},
+    ]
+    trace = json.loads(charts.funnel(stages, "Funnel"))["data"][0]
+    assert "percent" not in trace["textinfo"]  # Plotly's "percent previous" read Infinity%
+    assert trace["text"] == ["0", "120", "30 (25%)"]
+
+
+def test_cohort_funnel_follows_the_cohort(clients: dict[str, TestClient]) -> None:
+    viewer = clients["viewer"]
+    cohort = viewer.get("/api/funnel?period=2026-10&view=cohort").json()
+    period = viewer.get("/api/funnel?period=2026-10").json()
+    stages = {s["stage"]: s for s in cohort["stages"]}
+    times = {t["to"]: t for t in cohort["lead_times"]}
+    # lead times of the cohort's own leads, not the period view's stage changes
+    assert times["mqls"]["n"] == stages["mqls"]["value"]
+    assert cohort["lead_times"] != period["lead_times"]
+    # a month-old cohort has not had time to win deals: no target, no 100% drop-off
+    assert stages["deals"]["target"] is None
+    assert stages["deals"]["maturing"] is True
+    assert stages["deals"]["drop_off"] is None
+    assert stages["leads"]["target"] == {s["stage"]: s for s in period["stages"]}["leads"]["target"]
+    assert cohort["cohort_age_days"] == 20  # 2026-10-31 → 2026-11-20
+    html = viewer.get("/funnel?period=2026-10&view=cohort", headers={"Accept-Language": "ja"}).text
+    assert 'data-testid="maturing-deals"' in html and "成熟中" in html
+    # an old cohort is mature
+    old = viewer.get("/api/funnel?period=2025-10&view=cohort").json()
+    assert not any(s["maturing"] for s in old["stages"])

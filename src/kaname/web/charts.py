@@ -173,14 +173,21 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
 
 def funnel(stages: list[dict[str, Any]], title: str) -> str:
     """Stages as a funnel; web sessions are left out of the drawing when they dwarf the rest
-    (the table below still shows them)."""
+    (the table below still shows them). Each bar reads its count and the conversion from the
+    stage above as the page computes it: none where the stage above is 0 (never "Infinity%")."""
     if len(stages) > 2 and (stages[0]["value"] or 0) > 20 * (stages[1]["value"] or 0):
         stages = stages[1:]
+    text = []
+    for i, s in enumerate(stages):
+        count = f"{s['value'] or 0:,.0f}"
+        conversion = s.get("conversion")
+        text.append(f"{count} ({conversion:.0%})" if i and conversion is not None else count)
     fig = go.Figure(
         go.Funnel(
             y=[s["name"] for s in stages],
             x=[s["value"] or 0 for s in stages],
-            textinfo="value+percent previous",
+            text=text,
+            textinfo="text",
             marker={"color": PALETTE[: len(stages)]},
         )
     )
