@@ -8,6 +8,7 @@ import json
 from fastapi.testclient import TestClient
 
 from kaname.web import charts
+from web_helpers import csrf_of
 
 
 def test_gauge_shows_the_achievement_of_the_label() -> None:
@@ -57,3 +58,22 @@ def test_cohort_funnel_follows_the_cohort(clients: dict[str, TestClient]) -> Non
     # an old cohort is mature
     old = viewer.get("/api/funnel?period=2025-10&view=cohort").json()
     assert not any(s["maturing"] for s in old["stages"])
+
+
+def test_plan_check_flags_an_implausible_ltv_cac(clients: dict[str, TestClient]) -> None:
+    viewer = clients["viewer"]
+    headers = {"X-CSRF-Token": csrf_of(viewer)}
+    # the demo plan's LTV assumption against its target CAC: dozens of times over
+    check = viewer.post("/api/plans/check", json={}, headers=headers).json()
+    ratio = check["solution"]["unit_costs"]["ltv_cac"]
+    assert ratio > 10
+    flags = [f for f in check["findings"] if f["rule"] == "LTV-CAC"]
+    assert flags and "高すぎます" in flags[0]["message_ja"]  # was "meets the 3:1 guideline"
+    assert not any("meets the 3:1" in c for c in check["solution"]["checks"])
+    assert check["solution"]["unit_cost_units"]["ltv_cac"] == "multiple"
+    # with an ARPA the payback is in months, not yen
+    check = viewer.post("/api/plans/check", json={"a__arpa": "300000"}, headers=headers).json()
+    assert check["solution"]["unit_cost_units"]["cac_payback_months"] == "months"
+    html = viewer.post("/plans/check", data={"a__arpa": "300000", "csrf_token": csrf_of(viewer)})
+    cell = html.text.split('data-testid="unit-cost-cac_payback_months">')[1].split("<")[0]
+    assert cell.endswith("ヶ月") and "円" not in cell
