@@ -8,6 +8,7 @@ import json
 from fastapi.testclient import TestClient
 
 from kaname.web import charts
+from kaname.workspace import Workspace
 from web_helpers import csrf_of
 
 
@@ -77,3 +78,36 @@ def test_plan_check_flags_an_implausible_ltv_cac(clients: dict[str, TestClient])
     html = viewer.post("/plans/check", data={"a__arpa": "300000", "csrf_token": csrf_of(viewer)})
     cell = html.text.split('data-testid="unit-cost-cac_payback_months">')[1].split("<")[0]
     assert cell.endswith("ヶ月") and "円" not in cell
+
+
+def test_one_landing_story_per_card(clients: dict[str, TestClient], web_ws: Workspace) -> None:
+    from kaname.metrics.pacing import status
+
+    viewer = clients["viewer"]
+    for grain in ("month", "quarter"):
+        data = viewer.get(f"/api/executive?grain={grain}").json()
+        for row in [data["kgi"], *data["kpis"]]:
+            # the landing is the run-rate projection, named, and the status is judged on it
+            assert row["projection_method"] == "run_rate"
+            assert row["status_basis"] == "projection"
+            if row["target"] is not None:
+                expected = status(row["projection"], row["target"], row["direction"])
+                assert row["status"] == str(expected)
+            if row.get("forecast") is None or row["projection"] is None:
+                continue
+            low, high = row["forecast_lower"], row["forecast_upper"]
+            projection = row["projection"]
+            where = "below" if projection < low else "above" if projection > high else "within"
+            assert row["forecast_check"] == where
+            assert low >= 0  # no KPI of the executive page can be negative
+        cac = next(r for r in data["kpis"] if r["kpi"] == "cac")
+        assert "spend ÷ deals" in cac["forecast_model"]  # a ratio, from its components
+    html = viewer.get("/executive").text
+    assert "営業日ベースのランレート" in html and "ETS予測（検証用）" in html
+
+
+def test_the_forecast_band_of_a_ratio_stays_in_its_domain(web_ws: Workspace) -> None:
+    band = web_ws.analytics.forecast("cac", 6, "month").frame
+    assert (band["lower"] >= 0).all()  # was −129.3万円 on the demo
+    spend = web_ws.analytics.forecast("cpa", 6, "month")
+    assert spend.model.startswith("spend ÷ leads")

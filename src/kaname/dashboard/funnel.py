@@ -80,7 +80,8 @@ def cohort_maturity(dash: DashboardCore, period: Period, f: Filters) -> dict[str
     today = dash.ws.today()
     age = (today - min(period.last_day, today)).days
     year = dt.datetime.combine(today - dt.timedelta(days=365), dt.time())
-    medians = _lead_times(dash, year, _day_after(today), f, cohort=False)
+    until = dt.datetime.combine(_day_after(today), dt.time())
+    medians = _lead_times(dash, year, until, f, cohort=False)
     out: dict[str, Any] = {"age_days": age}
     reach = 0.0
     for row in medians:
