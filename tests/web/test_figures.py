@@ -103,7 +103,7 @@ def test_one_landing_story_per_card(clients: dict[str, TestClient], web_ws: Work
         cac = next(r for r in data["kpis"] if r["kpi"] == "cac")
         assert "spend ÷ deals" in cac["forecast_model"]  # a ratio, from its components
     html = viewer.get("/executive").text
-    assert "営業日ベースのランレート" in html and "ETS予測（検証用）" in html
+    assert "営業日ランレート（ステータスの基準）" in html and "ETS予測（検証用）" in html
 
 
 def test_the_forecast_band_of_a_ratio_stays_in_its_domain(web_ws: Workspace) -> None:
