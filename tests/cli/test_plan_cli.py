@@ -168,3 +168,18 @@ def test_solve_with_channel_costs_and_payback(plan: tuple[Path, Path]) -> None:
     assert out["by_channel"]["event"]["cost"] == pytest.approx(2_000 * 6_667)
     assert out["unit_costs"]["cac_payback_months"] == pytest.approx(200_000 / (100_000 * 0.8))
     assert any("exceeds the budget" in c for c in out["checks"])
+
+
+def test_cac_payback_prints_in_months_not_yen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from kaname.cli import render
+    from kaname.design.planner import solve
+
+    rates = {"win_rate": 0.25, "opportunity_rate": 0.5, "sql_rate": 0.2, "mql_rate": 0.3}
+    solution = solve("deals", 100, rates, ["2026-04"], budget=1e8, ltv=3e6, arpa=2e5)
+    console = Console(record=True, width=200)
+    monkeypatch.setattr(render, "console", console)
+    render.render_solution(solution, "JPY", "ja")
+    line = next(x for x in console.export_text().splitlines() if x.startswith("cac_payback"))
+    assert line.endswith("ヶ月") and "円" not in line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kaname.design.lint import Facts, lint
 from kaname.design.plan import load_plan
 from kaname.metrics.catalog import builtin_catalog
@@ -78,3 +80,25 @@ def test_growth_against_the_same_period_last_year() -> None:
     deals = [f for f in got if f.rule == "SMART-A" and f.kpi == "deals"]
     assert len(deals) == 1 and "125% more than the same periods" in deals[0].message_en
     assert not [f for f in got if f.rule == "SMART-A" and f.kpi == "revenue"]  # +12.5% is fine
+
+
+def test_ltv_cac_outside_its_plausible_range_is_a_finding() -> None:
+    from kaname.design.lint import ltv_cac_findings
+
+    assert ltv_cac_findings(4.0) == []
+    (high,) = ltv_cac_findings(58.3)
+    assert high.rule == "LTV-CAC" and "implausibly high" in high.message_en
+    assert "高すぎます" in high.message_ja
+    (low,) = ltv_cac_findings(2.0)
+    assert "below the 3:1" in low.message_en
+    assert ltv_cac_findings(None) == []
+
+
+def test_planner_does_not_call_an_implausible_ltv_cac_healthy() -> None:
+    from kaname.design.planner import solve
+
+    rates = {"win_rate": 0.25, "opportunity_rate": 0.5, "sql_rate": 0.2, "mql_rate": 0.3}
+    solution = solve("deals", 100, rates, ["2026-04"], budget=1e8, ltv=58e6, arpa=2e5)
+    assert solution.unit_costs["ltv_cac"] == pytest.approx(58.0)
+    assert not any("meets" in c for c in solution.checks)
+    assert any("implausibly high" in c for c in solution.checks)

@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
+
 from kaname.metrics.calendar import Grain, period_of
 from kaname.metrics.pacing import Status, achievement, run_rate_factor, status
 
@@ -42,3 +44,12 @@ def test_status_thresholds() -> None:
 def test_zero_target_is_met_by_any_non_negative_projection() -> None:
     assert status(0, 0, "higher") is Status.ON_TRACK
     assert status(0, 0, "lower") is Status.ON_TRACK
+
+
+def test_lower_is_better_achievement_is_capped() -> None:
+    # churn 0.13% against a 1.19% target read 903%; churn 0 read ∞
+    assert achievement(0.0013, 0.0119, "lower") == 2.0
+    assert achievement(0.0, 0.0119, "lower") == 2.0
+    assert achievement(0.0100, 0.0119, "lower") == pytest.approx(1.19)
+    assert math.isnan(achievement(0.01, 0.0, "lower"))
+    assert achievement(300, 100, "higher") == 3.0  # higher-is-better is not capped

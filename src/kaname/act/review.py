@@ -4,6 +4,7 @@ suggested keep / change / retire; the team's decisions are recorded for the plan
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tempfile
 from collections.abc import Callable
@@ -29,6 +30,9 @@ the design stage, passed in so that act/ does not reach up to the facade."""
 MAX_LAG = 3
 """Months a KPI may lead the KGI by."""
 WEAK_CORRELATION = 0.3
+"""A KPI whose correlation with the KGI is surely (95% interval) smaller than this is weak."""
+SIGNIFICANCE = 0.05
+"""p-value (Bonferroni-corrected over the lags tried) below which a correlation counts."""
 
 
 class ReviewError(ValueError):
@@ -50,20 +54,59 @@ def _plan_version(ws: WorkspaceContext, name: str | None) -> PlanVersion:
 
 def lead_lag(kpi: list[float], kgi: list[float], max_lag: int = MAX_LAG) -> dict[str, Any]:
     """Pearson correlation of the KPI `lag` months earlier with the KGI, for lag 0..max_lag;
-    the best lag is the one with the largest |r| (needs six overlapping months)."""
+    the best lag is the one with the largest |r| (needs six overlapping months). Its p-value
+    (scipy's test of r = 0) is multiplied by the number of lags tried (Bonferroni), and `low` /
+    `high` bound r with 95% confidence."""
+    from scipy import stats
+
     x, y = np.asarray(kpi, dtype=float), np.asarray(kgi, dtype=float)
     by_lag: dict[int, float] = {}
+    tests: dict[int, Any] = {}
+    sizes: dict[int, int] = {}
     for lag in range(max_lag + 1):
         a = x[: len(x) - lag] if lag else x
         b = y[lag:]
         ok = np.isfinite(a) & np.isfinite(b)
         if ok.sum() < 6 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
             continue
-        by_lag[lag] = float(np.corrcoef(a[ok], b[ok])[0, 1])
+        tests[lag] = stats.pearsonr(a[ok], b[ok])
+        sizes[lag] = int(ok.sum())
+        by_lag[lag] = float(tests[lag].statistic)
     if not by_lag:
-        return {"correlation": math.nan, "lag_months": None, "by_lag": {}}
+        return {
+            "correlation": math.nan,
+            "lag_months": None,
+            "by_lag": {},
+            "p_value": math.nan,
+            "n": 0,
+            "low": math.nan,
+            "high": math.nan,
+        }
     best = max(by_lag, key=lambda k: abs(by_lag[k]))
-    return {"correlation": by_lag[best], "lag_months": best, "by_lag": by_lag}
+    interval = tests[best].confidence_interval(0.95)
+    return {
+        "correlation": by_lag[best],
+        "lag_months": best,
+        "by_lag": by_lag,
+        "p_value": min(1.0, float(tests[best].pvalue) * len(tests)),
+        "n": sizes[best],
+        "low": float(interval.low),
+        "high": float(interval.high),
+    }
+
+
+def _data_start(engine: Any, kpi: str) -> Any:
+    """The first whole month in which every table the KPI reads has data: before it, a count
+    reads 0 only because its table was empty, which would correlate any two KPIs."""
+    from kaname.metrics.engine import table_of
+
+    starts = [engine.coverage(table_of(m)) for m in engine.catalog.measures_of(kpi)]
+    if not starts or any(c is None for c in starts):
+        return None
+    first = max(c[0] for c in starts)
+    if first.day == 1:
+        return first
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def _lint(lint_plan: PlanLinter, content: str) -> list[dict[str, Any]]:
@@ -112,7 +155,13 @@ def build_review(
             )
         ).sort_values("period_start")
         for kpi, group in frame.groupby("kpi"):
-            history[str(kpi)] = group["value"].astype(float).tolist()
+            since = _data_start(engine, str(kpi))
+            values = (
+                group["value"]
+                .astype(float)
+                .where([since is not None and d >= since for d in group["period_start"]])
+            )
+            history[str(kpi)] = values.tolist()
     findings = _lint(lint_plan, version.content)
     rows = []
     kgi_history = history.get(plan.kgi.kpi, [])
@@ -121,7 +170,7 @@ def build_review(
         relation = (
             lead_lag(history.get(kpi, []), kgi_history)
             if kpi != plan.kgi.kpi
-            else {"correlation": 1.0, "lag_months": 0, "by_lag": {}}
+            else {"correlation": 1.0, "lag_months": 0, "by_lag": {}, "p_value": None, "n": None}
         )
         mine = [f for f in findings if f["kpi"] == kpi]
         suggestion, reason = _suggest(
@@ -141,6 +190,8 @@ def build_review(
                 "months": len([m for m in months if m.start <= ws.today()]),
                 "correlation": relation["correlation"],
                 "lag_months": relation["lag_months"],
+                "p_value": relation.get("p_value"),
+                "n": relation.get("n"),
                 "findings": mine,
                 "suggestion": suggestion,
                 "reason": reason,
@@ -154,7 +205,8 @@ def build_review(
         "rows": rows,
         "decisions": decisions(ws, version.plan_name),
         "note": "correlation: the KPI's monthly values (shifted by the lag) against the KGI's "
-        "over the warehouse's history; a correlation is evidence, not proof, of influence",
+        "over the warehouse's history, with a significance test (p, Bonferroni over the lags); "
+        "a correlation is evidence, not proof, of influence",
     }
 
 
@@ -166,6 +218,11 @@ def _suggest(
     on_track: int,
     months: list[Any],
 ) -> tuple[str, dict[str, str]]:
+    """keep / change / retire with the reason in both languages. The link to the KGI counts only
+    when the correlation is significant (p < SIGNIFICANCE after the lag correction) and runs the
+    way the KPI's direction says it should (up with the KGI for higher-is-better KPIs, down for
+    lower-is-better ones); retiring needs evidence of a weak link: r's whole 95% interval within
+    ±WEAK_CORRELATION."""
     errors = [f for f in findings if f["severity"] == "error"]
     corr = relation["correlation"]
     if is_kgi:
@@ -175,23 +232,49 @@ def _suggest(
             "en": f"lint: {errors[0]['message_en']}",
             "ja": f"リント: {errors[0]['message_ja']}",
         }
-    if isinstance(corr, float) and math.isfinite(corr) and abs(corr) < WEAK_CORRELATION:
+    known = isinstance(corr, float) and math.isfinite(corr)
+    stats_en = stats_ja = "r n/a"
+    if known:
+        p, n = relation.get("p_value", math.nan), relation.get("n", 0)
+        stats_en = f"r = {corr:+.2f}, p = {p:.2g}, n = {n}"
+        stats_ja = f"r = {corr:+.2f}、p = {p:.2g}、n = {n}"
+    if known and relation["low"] > -WEAK_CORRELATION and relation["high"] < WEAK_CORRELATION:
         return "retire", {
-            "en": f"barely moves with the KGI (r = {corr:+.2f})",
-            "ja": f"KGIとの連動が弱い(r = {corr:+.2f})",
+            "en": f"barely moves with the KGI ({stats_en}; 95% interval of r within "
+            f"±{WEAK_CORRELATION})",
+            "ja": f"KGIとの連動が弱い({stats_ja}。rの95%区間が±{WEAK_CORRELATION}以内)",
+        }
+    significant = known and relation.get("p_value", 1.0) < SIGNIFICANCE
+    expected = -1 if rec.get("direction") == "lower" else 1
+    if significant and corr * expected < 0:
+        better = "falls" if expected > 0 else "rises"
+        better_ja = "下がる" if expected > 0 else "上がる"
+        return "change", {
+            "en": f"moves against the KGI ({stats_en}): the KGI rises when this KPI {better}; "
+            "check what it measures or its direction",
+            "ja": f"KGIと逆に動いている({stats_ja}): このKPIが{better_ja}とKGIが上がる。"
+            "定義か良し悪しの向きを見直す",
         }
     if rec["status"] == "off_track" and on_track == 0:
         return "change", {
             "en": "off track every month of the quarter: revisit the target or the tactics",
             "ja": "四半期を通して未達: 目標か施策を見直す",
         }
+    if not significant:
+        return "keep", {
+            "en": f"no significant link with the KGI yet ({stats_en}): too little evidence to "
+            "retire it",
+            "ja": f"KGIとの有意な連動はまだ確認できない({stats_ja}): 廃止の根拠にはならない",
+        }
     lag = relation["lag_months"]
     lead = f", leads the KGI by {lag} months" if lag else ""
     lead_ja = f"、KGIに{lag}ヶ月先行" if lag else ""
-    corr_text = f"r = {corr:+.2f}" if isinstance(corr, float) and math.isfinite(corr) else "r n/a"
+    if expected < 0:
+        lead += "; the KGI rises as it falls"
+        lead_ja += "。下がるほどKGIが上がる"
     return "keep", {
-        "en": f"moves with the KGI ({corr_text}{lead})",
-        "ja": f"KGIと連動({corr_text}{lead_ja})",
+        "en": f"moves with the KGI ({stats_en}{lead})",
+        "ja": f"KGIと連動({stats_ja}{lead_ja})",
     }
 
 

@@ -53,11 +53,14 @@ def forecast(
     fy_start_month: int = 4,
     seasonal: bool | None = None,
     damped: bool = True,
+    floor: float | None = None,
 ) -> Forecast:
     """Forecast `horizon` periods after `series` (indexed by period start dates, one per period).
 
     Picks additive ETS with a damped trend; multiplicative seasonality is not used so that series
     with zeros work. `seasonal=None` uses the season when two full fiscal years are present.
+    With `floor` (0 for a KPI that cannot be negative) the mean and the band are clipped to it;
+    the `sd` column keeps the model's unclipped standard error.
     """
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -92,13 +95,15 @@ def forecast(
         prediction = fit.get_prediction(start=len(values), end=len(values) + horizon - 1)
         summary = prediction.summary_frame(alpha=1 - level)
     starts = pd.date_range(index[-1], periods=horizon + 1, freq=FREQ[grain])[1:]
+    lower, upper = summary["pi_lower"].to_numpy(), summary["pi_upper"].to_numpy()
     frame = pd.DataFrame(
         {
             "period_start": starts,
-            "forecast": summary["mean"].to_numpy(),
-            "lower": summary["pi_lower"].to_numpy(),
-            "upper": summary["pi_upper"].to_numpy(),
+            "forecast": _clip(summary["mean"].to_numpy(), floor),
+            "lower": _clip(lower, floor),
+            "upper": _clip(upper, floor),
             "fiscal_position": _fiscal_position(starts, grain, fy_start_month),
+            "sd": (upper - lower) / (2 * _z(level)),
         }
     )
     name = (
@@ -106,3 +111,46 @@ def forecast(
         f"{'A' if use_season else 'N'})" + (f" seasonal {season}" if use_season else "")
     )
     return Forecast(frame, name, level, float(fit.aic))
+
+
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def _clip(values: np.ndarray, floor: float | None) -> np.ndarray:
+    return values if floor is None else np.maximum(values, floor)
+
+
+def ratio_forecast(numerator: Forecast, denominator: Forecast, name: str = "") -> Forecast:
+    """A ratio KPI forecast from its components' forecasts (same periods and level): the mean is
+    numerator ÷ denominator, and the band comes from the two standard errors on the log scale
+    (delta method, errors taken as independent), so it is never negative and widens with both.
+    No value where the denominator's forecast is not positive."""
+    num, den = numerator.frame, denominator.frame
+    if list(num["period_start"]) != list(den["period_start"]):
+        raise ForecastError("the numerator and denominator forecasts cover different periods")
+    z = _z(numerator.level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n, d = num["forecast"].to_numpy(float), den["forecast"].to_numpy(float)
+        ok = (d > 0) & (n >= 0)
+        mean = np.where(ok, n / np.where(d > 0, d, 1.0), np.nan)
+        rel = np.sqrt(
+            (num["sd"].to_numpy(float) / np.where(n > 0, n, np.nan)) ** 2
+            + (den["sd"].to_numpy(float) / np.where(d > 0, d, np.nan)) ** 2
+        )
+        rel = np.where(n > 0, rel, np.nan)
+        spread = np.exp(z * rel)
+    frame = pd.DataFrame(
+        {
+            "period_start": num["period_start"],
+            "forecast": mean,
+            "lower": np.where(n > 0, mean / spread, 0.0 * mean),
+            "upper": mean * spread,
+            "fiscal_position": num["fiscal_position"],
+            "sd": mean * rel,
+        }
+    )
+    model = f"{name or 'ratio'}: {numerator.model} ÷ {denominator.model}"
+    return Forecast(frame, model, numerator.level, numerator.aic + denominator.aic)

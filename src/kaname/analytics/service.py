@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from kaname.analytics import attribution, clv, cohorts, rfm
-from kaname.analytics.forecast import Forecast, forecast
+from kaname.analytics.forecast import Forecast, forecast, ratio_forecast
 from kaname.metrics import journeys
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
+from kaname.metrics.formula import BinOp, Neg, Num, Ref
+from kaname.metrics.measures import MEASURES
 
 if TYPE_CHECKING:
     from kaname.context import WorkspaceContext
@@ -297,20 +299,76 @@ class AnalyticsService:
         level: float = 0.8,
     ) -> Forecast:
         """ETS forecast band of a KPI: frame period_start, forecast, lower, upper,
-        fiscal_position, plus `period` labels; model name, level and AIC."""
+        fiscal_position, plus `period` labels; model name, level and AIC.
+
+        A ratio of two measures (CAC = spend ÷ deals, a conversion rate…) is forecast from its
+        components (`ratio_forecast`); any other KPI directly, its band clipped at 0 when its
+        formula cannot go negative (no subtraction)."""
         grain = Grain(grain)
-        history = self.kpi_history(kpi, grain)
-        result = forecast(
-            history.fillna(0.0),
-            horizon,
-            grain=grain.value,
-            level=level,
-            fy_start_month=self.ws.config.fiscal_year_start_month,
-        )
         fy = self.ws.config.fiscal_year_start_month
+        history = self.kpi_history(kpi, grain)
+        parts = ratio_parts(self.ws.catalog, kpi)
+        if parts is not None and len(history):
+            series = self._measure_history(kpi, parts, history.index, grain)
+            numerator, denominator = (
+                forecast(series[m], horizon, grain=grain.value, level=level, fy_start_month=fy)
+                for m in parts
+            )
+            result = ratio_forecast(numerator, denominator, " ÷ ".join(parts))
+        else:
+            result = forecast(
+                history.fillna(0.0),
+                horizon,
+                grain=grain.value,
+                level=level,
+                fy_start_month=fy,
+                floor=0.0 if non_negative(self.ws.catalog, kpi) else None,
+            )
         result.frame.insert(
             0,
             "period",
             [period_of(d.date(), grain, fy).label for d in result.frame["period_start"]],
         )
         return result
+
+    def _measure_history(
+        self, kpi: str, names: Sequence[str], index: pd.Index, grain: Grain
+    ) -> pd.DataFrame:
+        """The measures' values over the KPI history's periods (zeros where nothing happened)."""
+        first, last = (pd.Timestamp(index[i]).date() for i in (0, -1))
+        frame = self.ws.engine().measures(
+            MetricQuery((kpi,), grain, first, last, as_of=self.ws.today()), names
+        )
+        frame.index = pd.to_datetime(frame["period_start"])
+        return frame[list(names)].astype("float64").fillna(0.0)
+
+
+def ratio_parts(catalog: Any, kpi: str) -> tuple[str, str] | None:
+    """(numerator, denominator) when the KPI is one measure divided by another, else None."""
+    tree = catalog.resolve(kpi).tree
+    if (
+        isinstance(tree, BinOp)
+        and tree.op == "/"
+        and isinstance(tree.left, Ref)
+        and isinstance(tree.right, Ref)
+        and tree.left.name in MEASURES
+        and tree.right.name in MEASURES
+    ):
+        return tree.left.name, tree.right.name
+    return None
+
+
+def non_negative(catalog: Any, kpi: str) -> bool:
+    """True when the KPI's formula cannot go negative: counts, sums and the parameters combined
+    without subtraction, negation or a negative number."""
+
+    def ok(node: Any) -> bool:
+        if isinstance(node, Num):
+            return node.value >= 0
+        if isinstance(node, Ref):
+            return True
+        if isinstance(node, Neg):
+            return False
+        return bool(node.op != "-" and ok(node.left) and ok(node.right))
+
+    return ok(catalog.resolve(kpi).tree)

@@ -94,7 +94,8 @@ def progress_bar(description: str) -> Iterator[Any]:
 
 def render_solution(solution: Any, currency: str, language: str) -> None:
     """Print a planner Solution: stage volumes (× channel), the month plan, unit costs, checks."""
-    from kaname.formatting import format_money
+    from kaname.design.planner import UNIT_COST_UNITS
+    from kaname.formatting import format_value
 
     stages = list(solution.volumes)
     channels = list(solution.by_channel)
@@ -129,8 +130,8 @@ def render_solution(solution: Any, currency: str, language: str) -> None:
         )
     console.print(months)
     for name, value in solution.unit_costs.items():
-        shown = f"{value:.2f}x" if name == "ltv_cac" else format_money(value, currency, language)
-        console.print(f"{name}: {shown}")
+        unit = UNIT_COST_UNITS.get(name, "currency")
+        console.print(f"{name}: {format_value(value, unit, currency, language)}")
     for check in solution.checks:
         console.print(f"• {check}")
 

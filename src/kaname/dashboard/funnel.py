@@ -32,8 +32,12 @@ CHANNEL_KPIS = (
 
 
 def funnel(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
+    """The funnel of the period. In the cohort view the leads created in the period are followed
+    to their outcome: the period's targets (events in the month) apply only to the leads stage,
+    and a stage the cohort is too young to have reached yet is `maturing` (no drop-off)."""
     period = dash.period(f)
-    stages = list(COHORT_STAGES if f.view == "cohort" else STAGES)
+    cohort = f.view == "cohort"
+    stages = list(COHORT_STAGES if cohort else STAGES)
     catalog = dash.ws.catalog
     total = {r["kpi"]: r for r in records(dash.report(stages, period, f, language))}
     rows = _stages(stages, {k: v.get("actual") for k, v in total.items()}, catalog, language)
@@ -42,6 +46,13 @@ def funnel(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
         row.update(
             {"target": rec.get("target"), "status": rec.get("status"), "note": rec.get("note")}
         )
+        if cohort and row["stage"] != COHORT_STAGES[0]:
+            row.update({"target": None, "status": "no_target"})
+    maturity = cohort_maturity(dash, period, f) if cohort else {}
+    for row in rows:
+        row["maturing"] = bool(maturity.get(row["stage"]))
+        if row["maturing"]:
+            row["drop_off"] = None
     by_channel: list[dict[str, Any]] = []
     if not f.channel:
         split = records(dash.report(stages, period, f, language, dimension="channel"))
@@ -59,7 +70,25 @@ def funnel(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
         "stages": rows,
         "by_channel": by_channel,
         "lead_times": lead_times(dash, period, f, language),
+        "cohort_age_days": maturity.get("age_days"),
     }
+
+
+def cohort_maturity(dash: DashboardCore, period: Period, f: Filters) -> dict[str, Any]:
+    """Which stages a cohort is still too young for: a stage is maturing while the cohort's
+    youngest leads (created on its last day) have had less time than the median days from lead
+    creation to that stage, taken stage by stage over the twelve months before today."""
+    today = dash.ws.today()
+    age = (today - min(period.last_day, today)).days
+    year = dt.datetime.combine(today - dt.timedelta(days=365), dt.time())
+    until = dt.datetime.combine(_day_after(today), dt.time())
+    medians = _lead_times(dash, year, until, f, cohort=False)
+    out: dict[str, Any] = {"age_days": age}
+    reach = 0.0
+    for row in medians:
+        reach += row["median_days"] or 0.0
+        out[row["to"]] = age < reach
+    return out
 
 
 def _stages(
@@ -87,13 +116,30 @@ def _stages(
 def lead_times(
     dash: DashboardCore, period: Period, f: Filters, language: str = "en"
 ) -> list[dict[str, Any]]:
-    """Median days spent between stages, for stage changes that happened in the period."""
+    """Median days spent between stages: in the period view for stage changes that happened in
+    the period; in the cohort view for the leads created in the period, whenever they moved."""
+    start = dt.datetime.combine(period.start, dt.time())
+    end = dt.datetime.combine(min(period.end, _day_after(dash.ws.today())), dt.time())
+    rows = _lead_times(dash, start, end, f, cohort=f.view == "cohort")
+    catalog = dash.ws.catalog
+    for row in rows:
+        row["from_name"] = catalog.get(row["frm"]).name(language)
+        row["to_name"] = catalog.get(row["to"]).name(language)
+    return rows
+
+
+def _day_after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1)
+
+
+def _lead_times(
+    dash: DashboardCore, start: dt.datetime, end: dt.datetime, f: Filters, cohort: bool
+) -> list[dict[str, Any]]:
     tables = dash.ws.warehouse.tables()
     leads, opps = tables["leads"], tables["opportunities"]
-    start = dt.datetime.combine(period.start, dt.time())
-    end = dt.datetime.combine(min(period.end, dash.ws.today() + dt.timedelta(days=1)), dt.time())
 
     def where(t: Any, column: str) -> list[Any]:
+        column = "_created_at" if cohort else column
         conds = [t[column] >= start, t[column] < end]
         for dim, value in f.pairs():
             col = {"campaign": "campaign_id"}.get(dim, dim)
@@ -104,12 +150,14 @@ def lead_times(
     def days(a: Any, b: Any) -> Any:
         return (b.epoch_seconds() - a.epoch_seconds()) / 86400.0
 
+    leads = leads.mutate(_created_at=leads.created_at)
     parts = [
         ("leads", "mqls", leads.filter(*where(leads, "mql_at")), "created_at", "mql_at"),
         ("mqls", "sqls", leads.filter(*where(leads, "sql_at")), "mql_at", "sql_at"),
     ]
     joined = opps.filter(is_new_business(opps)).join(
-        leads.select(lead_id=leads.lead_id, _sql_at=leads.sql_at), "lead_id"
+        leads.select(lead_id=leads.lead_id, _sql_at=leads.sql_at, _created_at=leads.created_at),
+        "lead_id",
     )
     parts.append(
         (
@@ -120,7 +168,7 @@ def lead_times(
             "created_at",
         )
     )
-    won = opps.filter(is_new_business(opps), opps.is_won)
+    won = joined.filter(joined.is_won)
     parts.append(
         ("opportunities", "deals", won.filter(*where(won, "closed_at")), "created_at", "closed_at")
     )
@@ -137,11 +185,7 @@ def lead_times(
     exprs = [median_of(*part) for part in parts]
     frame = ibis.union(*exprs).execute()
     order = {s: i for i, s in enumerate(STAGES)}
-    catalog = dash.ws.catalog
     rows = [clean(r) for r in frame.to_dict(orient="records")]
-    for row in rows:
-        row["from_name"] = catalog.get(row["frm"]).name(language)
-        row["to_name"] = catalog.get(row["to"]).name(language)
     return sorted(rows, key=lambda r: order.get(r["frm"], 99))
 
 

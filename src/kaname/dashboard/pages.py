@@ -44,8 +44,9 @@ def _trend(now: float | None, before: float | None) -> str:
 
 
 def period_forecast(dash: DashboardCore, kpi_id: str, period: Period, f: Filters) -> dict[str, Any]:
-    """The ETS forecast of the current period (fitted on the complete periods before it), the
-    second pacing view beside the run-rate projection; empty where it does not apply."""
+    """The ETS forecast of the current period (fitted on the complete periods before it; a ratio
+    KPI from its components, the band within the KPI's domain), the cross-check beside the
+    run-rate landing projection (`_blend`); empty where it does not apply."""
     ws = dash.ws
     if f.pairs() or f.view != "period" or period.grain.value not in ("month", "quarter"):
         return {}
@@ -70,24 +71,33 @@ def period_forecast(dash: DashboardCore, kpi_id: str, period: Period, f: Filters
 
 
 def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: DashboardCore) -> dict[str, Any]:
-    """For a KPI that adds up over the period (leads, revenue …), what is already done counts:
-    the period's forecast is the actual so far plus the ETS forecast of the part still to come
-    (the same business-day share the run-rate projection uses)."""
+    """One landing story per card. The landing projection is the pacing projection (run-rate
+    over business days, `projection_method`), the one every surface shows and the status is
+    computed from (`status_basis`). The ETS forecast beside it is a cross-check: for a KPI that
+    adds up over the period (leads, revenue …) what is already done counts, so it is the actual
+    so far plus the ETS forecast of the part still to come (the run-rate's business-day share);
+    `forecast_check` says whether the landing lies within, above or below its 80% interval."""
     from kaname.metrics.report import is_additive
 
+    story = {"projection_method": "run_rate", "status_basis": "projection"}
     actual, projection = rec.get("actual"), rec.get("projection")
-    if not forecast or actual is None or not projection:
-        return forecast
-    if not is_additive(dash.ws.engine(), rec["kpi"]):
-        return forecast
-    remaining = max(0.0, 1.0 - actual / projection)
-    return {
-        **forecast,
-        **{
-            k: actual + forecast[k] * remaining
-            for k in ("forecast", "forecast_lower", "forecast_upper")
-        },
-    }
+    if not forecast or projection is None:
+        return {**story, **forecast}
+    if actual is not None and projection and is_additive(dash.ws.engine(), rec["kpi"]):
+        remaining = max(0.0, 1.0 - actual / projection)
+        forecast = {
+            **forecast,
+            **{
+                k: actual + forecast[k] * remaining
+                for k in ("forecast", "forecast_lower", "forecast_upper")
+            },
+        }
+    check = "within"
+    if projection < forecast["forecast_lower"]:
+        check = "below"
+    elif projection > forecast["forecast_upper"]:
+        check = "above"
+    return {**story, **forecast, "forecast_check": check}
 
 
 def kpi_rows(

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from kaname.dashboard.core import clean
 from kaname.design.funnel import FunnelError
+from kaname.design.lint import ltv_cac_findings
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
+from kaname.design.planner import UNIT_COST_UNITS
 from kaname.metrics.engine import MetricError
 
 if TYPE_CHECKING:
@@ -107,6 +109,9 @@ def check(dash: Dashboard, plan: Plan, language: str) -> dict[str, Any]:
             problem = ""
         except (PlanError, FunnelError, MetricError) as exc:
             solution, problem = None, str(exc)
+    if solution is not None:
+        ratio = solution["unit_costs"].get("ltv_cac")
+        findings += [f.as_dict() for f in ltv_cac_findings(ratio)]
     for item in findings:
         item["message"] = item.get(f"message_{language}", item.get("message_en", ""))
         item["hint"] = item.get(f"hint_{language}", item.get("hint_en", ""))
@@ -129,6 +134,7 @@ def _solution(solution: Any) -> dict[str, Any]:
         "volumes": data["volumes"],
         "by_channel": data["by_channel"],
         "unit_costs": data["unit_costs"],
+        "unit_cost_units": {k: UNIT_COST_UNITS.get(k, "currency") for k in data["unit_costs"]},
         "checks": data["checks"],
         "months": data["months"],
         "lead_time_source": data["lead_time_source"],

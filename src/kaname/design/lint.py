@@ -279,3 +279,39 @@ def _balance(plan: Plan, catalog: Catalog) -> list[Finding]:
             )
         )
     return out
+
+
+def ltv_cac_findings(ratio: float | None) -> list[Finding]:
+    """The plan's LTV:CAC (its LTV assumption ÷ the target CAC the planner derives): below the
+    3:1 guideline, or implausibly high, is a finding; within them, none."""
+    from kaname.design.planner import LTV_CAC_IMPLAUSIBLE, LTV_CAC_TARGET
+
+    if ratio is None or not math.isfinite(ratio):
+        return []
+    if ratio > LTV_CAC_IMPLAUSIBLE:
+        return [
+            Finding(
+                "warning",
+                "LTV-CAC",
+                "ltv_cac",
+                f"LTV:CAC of {ratio:.1f} is implausibly high (over {LTV_CAC_IMPLAUSIBLE:.0f}:1)",
+                f"LTV:CAC が {ratio:.1f} と高すぎます（{LTV_CAC_IMPLAUSIBLE:.0f}:1 超）",
+                "check the LTV assumption (a churn too low to measure stretches the lifetime to "
+                "decades) and that CAC counts every sales and marketing cost",
+                "LTVの前提（解約率が低すぎると顧客寿命が数十年になります）と、CACに営業・"
+                "マーケティングの費用がすべて入っているかを確認してください",
+            )
+        ]
+    if ratio < LTV_CAC_TARGET:
+        return [
+            Finding(
+                "warning",
+                "LTV-CAC",
+                "ltv_cac",
+                f"LTV:CAC of {ratio:.1f} is below the 3:1 guideline",
+                f"LTV:CAC が {ratio:.1f} で、目安の 3:1 を下回っています",
+                "lower the target CAC (budget ÷ deals) or raise LTV",
+                "目標CAC（予算÷受注数）を下げるか、LTVを高めてください",
+            )
+        ]
+    return []

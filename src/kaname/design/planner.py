@@ -29,6 +29,17 @@ _LEAD_TIME_BELOW = {
     "mqls": "lead_to_mql",
 }
 LTV_CAC_TARGET = 3.0
+LTV_CAC_IMPLAUSIBLE = 10.0
+"""An LTV:CAC above this is not a healthy margin but a sign that LTV is overstated (a churn too
+low to measure stretches the lifetime to decades) or that CAC leaves costs out."""
+UNIT_COST_UNITS = {
+    "target_cpa": "currency",
+    "cost_per_mql": "currency",
+    "target_cac": "currency",
+    "cac_payback_months": "months",
+    "ltv_cac": "multiple",
+}
+"""The unit each of the planner's unit costs is shown in (catalog units)."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +134,14 @@ def solve(
     if ltv is not None and "target_cac" in costs:
         ratio = ltv / costs["target_cac"]
         costs["ltv_cac"] = ratio
-        verdict = "meets" if ratio >= LTV_CAC_TARGET else "is below"
-        checks.append(f"LTV:CAC {ratio:.1f} {verdict} the 3:1 guideline (CAC ≤ LTV ÷ 3)")
+        if ratio > LTV_CAC_IMPLAUSIBLE:
+            checks.append(
+                f"LTV:CAC {ratio:.1f} is implausibly high (over {LTV_CAC_IMPLAUSIBLE:.0f}:1): "
+                "check the LTV assumption and that CAC counts every acquisition cost"
+            )
+        else:
+            verdict = "meets" if ratio >= LTV_CAC_TARGET else "is below"
+            checks.append(f"LTV:CAC {ratio:.1f} {verdict} the 3:1 guideline (CAC ≤ LTV ÷ 3)")
     return Solution(
         kgi_stage,
         kgi_target,

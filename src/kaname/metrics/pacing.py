@@ -35,14 +35,26 @@ def run_rate_factor(period: Period, as_of: dt.date) -> float:
     return total / elapsed
 
 
+LOWER_IS_BETTER_CAP = 2.0
+"""Achievement of a lower-is-better KPI is capped at 200%: target ÷ actual grows without bound
+as the actual nears 0 (churn 0.13% against 1.2% would read 903%, churn 0 ∞), and "far better
+than the target" is all that such a figure can honestly say."""
+
+
 def achievement(actual: float, target: float, direction: str) -> float:
-    """Share of the target met; for lower-is-better KPIs target ÷ actual, so 1.0+ is always good."""
+    """Share of the target met; for lower-is-better KPIs target ÷ actual, so 1.0+ is always good.
+
+    Lower-is-better achievement is capped at `LOWER_IS_BETTER_CAP` (an actual of 0 against a
+    positive target, or below it, meets the cap); it has no value when the target is 0 or negative.
+    """
     if _missing(actual) or _missing(target):
         return math.nan
     if direction == "lower":
-        if actual == 0:
-            return math.inf if target > 0 else math.nan
-        return target / actual
+        if target <= 0:
+            return math.nan
+        if actual <= 0:
+            return LOWER_IS_BETTER_CAP
+        return min(target / actual, LOWER_IS_BETTER_CAP)
     if target == 0:
         return math.nan
     return actual / target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -58,15 +59,24 @@ def grain_name(grain: str, _: Translator) -> str:
     }.get(grain, grain)
 
 
+GAUGE_RANGE = 150.0
+"""The gauge's scale in percent; it widens in steps of 50 for a larger achievement."""
+
+
 def gauge(achievement: float | None, status: str, title: str) -> str:
-    value = 0.0 if achievement is None else min(achievement * 100, 150)
+    """The achievement gauge: the needle and the number show the same achievement as the card's
+    label (the scale widens past 150% rather than pinning the needle); no target, no gauge ("")."""
+    if achievement is None or not math.isfinite(achievement):
+        return ""
+    value = achievement * 100
+    top = max(GAUGE_RANGE, math.ceil(value / 50) * 50)
     fig = go.Figure(
         go.Indicator(
             mode="gauge+number",
             value=value,
             number={"suffix": "%", "valueformat": ".0f"},
             gauge={
-                "axis": {"range": [0, 150]},
+                "axis": {"range": [0, top]},
                 "bar": {"color": STATUS_COLOURS.get(status, "#6e7781")},
                 "threshold": {"line": {"color": "#24292f", "width": 2}, "value": 100},
             },
@@ -163,14 +173,21 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
 
 def funnel(stages: list[dict[str, Any]], title: str) -> str:
     """Stages as a funnel; web sessions are left out of the drawing when they dwarf the rest
-    (the table below still shows them)."""
+    (the table below still shows them). Each bar reads its count and the conversion from the
+    stage above as the page computes it: none where the stage above is 0 (never "Infinity%")."""
     if len(stages) > 2 and (stages[0]["value"] or 0) > 20 * (stages[1]["value"] or 0):
         stages = stages[1:]
+    text = []
+    for i, s in enumerate(stages):
+        count = f"{s['value'] or 0:,.0f}"
+        conversion = s.get("conversion")
+        text.append(f"{count} ({conversion:.0%})" if i and conversion is not None else count)
     fig = go.Figure(
         go.Funnel(
             y=[s["name"] for s in stages],
             x=[s["value"] or 0 for s in stages],
-            textinfo="value+percent previous",
+            text=text,
+            textinfo="text",
             marker={"color": PALETTE[: len(stages)]},
         )
     )
