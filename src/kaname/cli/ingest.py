@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from kaname.cli.render import console, err_console, print_json, progress_bar
+from kaname.cli.render import console, err_console, jsonable, print_json, progress_bar
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 from kaname.ingest.scoring import ScoringError
@@ -53,16 +53,6 @@ def _fail(exc: BaseException) -> typer.Exit:
     return fail(exc)
 
 
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _jsonable(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_jsonable(v) for v in data]
-    if hasattr(data, "isoformat"):
-        return data.isoformat()
-    return data
-
-
 def import_file(
     table: Annotated[str, typer.Argument(help="Canonical table, e.g. leads, spend.")],
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, BOM or Shift_JIS) or .xlsx file.")],
@@ -97,7 +87,7 @@ def import_file(
 
         report.write_bytes(report_csv(summary["issues"], ws.ingest.language))
     if as_json:
-        print_json(_jsonable(summary))
+        print_json(jsonable(summary))
         return
     verb = "Would import" if dry_run else "Imported"
     run = "" if summary["run_id"] is None else f", run {summary['run_id']}"
@@ -160,7 +150,7 @@ def mapping_suggest(
     if out is not None:
         out.write_text(suggestion["yaml"], encoding="utf-8")
     if as_json:
-        print_json(_jsonable(suggestion))
+        print_json(jsonable(suggestion))
         return
     title = f"{file.name} → {table}" + (
         f" (saved mapping {suggestion['saved']})" if suggestion["saved"] else ""
@@ -193,7 +183,7 @@ def mapping_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> No
     ws = _open(workspace)
     rows = ws.ingest.saved_mappings()
     if as_json:
-        print_json(_jsonable(rows))
+        print_json(jsonable(rows))
         return
     for row in rows:
         console.print(f"{row['id']:>4}  {row['table']:<20} {row['name']}")
@@ -245,7 +235,7 @@ def quality(
     except _errors() as exc:
         raise _fail(exc) from exc
     if as_json:
-        print_json(_jsonable(result))
+        print_json(jsonable(result))
         return
     lang = ws.config.language
     findings = result["findings"]
@@ -299,7 +289,7 @@ def quality_merges(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> 
     ws = _open(workspace)
     rows = ws.ingest.merges()
     if as_json:
-        print_json(_jsonable(rows))
+        print_json(jsonable(rows))
         return
     for r in rows:
         console.print(
@@ -326,7 +316,7 @@ def score(
     except _errors() as exc:
         raise _fail(exc) from exc
     if as_json:
-        print_json(_jsonable(result))
+        print_json(jsonable(result))
         return
     console.print(
         f"Scored {result['scored']:,} leads: {result['changed']:,} changed, "
