@@ -35,7 +35,7 @@ from kaname.metrics.report import ReportRequest, kpi_report
 from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
 from kaname.store.appdb import AppDB, CustomKpi, RefreshRun
-from kaname.store.runs import FAILED, INTERRUPTED, OK, UNFINISHED, mark_stale, shown_status
+from kaname.store.runs import FAILED, INTERRUPTED, OK, UNFINISHED, mark_stale, recent_runs
 from kaname.store.warehouse import Warehouse
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
@@ -343,22 +343,14 @@ class WorkspaceContext:
     def refresh_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """Recent refreshes, newest first; a run whose process is gone shows `interrupted`."""
         with self.appdb.session() as session:
-            rows = session.execute(
-                select(RefreshRun).order_by(RefreshRun.id.desc()).limit(limit)
-            ).scalars()
-            return [
-                {
-                    "run_id": r.id,
-                    "mode": r.mode,
-                    "from_date": r.from_date,
-                    "status": shown_status(r),
-                    "rows": r.rows,
-                    "jobs": r.jobs,
-                    "jobs_done": r.jobs_done,
-                    "message": r.message,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "owner": f"{r.pid}@{r.host}" if r.pid else "",
-                }
-                for r in rows
-            ]
+            return recent_runs(
+                session,
+                RefreshRun,
+                limit,
+                mode="mode",
+                from_date="from_date",
+                rows="rows",
+                jobs="jobs",
+                jobs_done="jobs_done",
+                redone_by="redone_by",
+            )

@@ -18,6 +18,7 @@ from kaname.config import WorkspaceConfig
 from kaname.store.appdb import RefreshRun
 from kaname.store.runs import _token, owner_alive, this_process
 from kaname.workspace import Workspace
+from pg_settings import PG_DB, PG_HOST, PG_USER
 
 
 @pytest.fixture
@@ -79,4 +80,59 @@ def test_refresh_leaves_a_live_run_alone_and_redoes_a_dead_one(
         stored = session.get(RefreshRun, live.id)
         assert stored is not None and stored.status == "interrupted"
     assert ws.refresh().jobs == 0  # done once
+    ws.close()
+
+
+def _refresh_is_atomic(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job whose INSERT fails keeps its old values (its DELETE is rolled back), the run is
+    failed, and the next refresh redoes it."""
+    import kaname.metrics.refresh as refresh_module
+    from kaname.metrics.calendar import Grain
+    from kaname.metrics.refresh import RefreshPlan, read_values
+
+    load(ws.warehouse)
+    plan = RefreshPlan(grains=(Grain.MONTH,), dimensions=(None,), views=("period",))
+    ws.refresh(full=True, plan=plan)
+    before = read_values(ws.warehouse.con, "leads", Grain.MONTH)
+    real = refresh_module.execute
+
+    def failing(wh: object, sql: str) -> object:
+        if sql.startswith("INSERT"):
+            raise RuntimeError("disk full")
+        return real(wh, sql)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(refresh_module, "execute", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ws.refresh(full=True, plan=plan)
+    after = read_values(ws.warehouse.con, "leads", Grain.MONTH)
+    assert list(after["value"]) == list(before["value"]) and len(after) > 0
+    monkeypatch.setattr(refresh_module, "execute", real)
+    assert [r["status"] for r in ws.refresh_runs()][:2] == ["failed", "ok"]
+    redo = ws.refresh(plan=plan)
+    assert redo.mode == "full" and len(redo.redone) == 1
+    again = read_values(ws.warehouse.con, "leads", Grain.MONTH)
+    assert list(again["value"]) == list(before["value"])
+
+
+def test_a_refresh_job_is_one_transaction_on_duckdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace.init(tmp_path / "ws", WorkspaceConfig(as_of=dt.date(2025, 4, 30)))
+    _refresh_is_atomic(ws, monkeypatch)
+    ws.close()
+
+
+@pytest.mark.postgres
+def test_a_refresh_job_is_one_transaction_on_postgres(
+    tmp_path: Path, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = WorkspaceConfig(
+        warehouse_url=f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={pg_schema}",
+        app_db_url=(
+            f"postgresql+psycopg://{PG_USER}@{PG_HOST}/{PG_DB}?options=-csearch_path%3D{pg_schema}"
+        ),
+        as_of=dt.date(2025, 4, 30),
+    )
+    ws = Workspace.init(tmp_path / "pg", config)
+    _refresh_is_atomic(ws, monkeypatch)
     ws.close()

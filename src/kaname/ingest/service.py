@@ -35,7 +35,7 @@ from kaname.ingest.messages import message
 from kaname.metrics.refresh import Progress
 from kaname.store.connector_models import SyncState
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
-from kaname.store.runs import FAILED, OK, RUNNING, UNFINISHED, mark_stale, shown_status
+from kaname.store.runs import FAILED, OK, RUNNING, UNFINISHED, mark_stale, recent_runs
 
 if TYPE_CHECKING:
     from kaname.context import WorkspaceContext
@@ -323,32 +323,25 @@ class IngestService:
                 run.message = f"{run.message} {message('run_scored_later', self.language)}"
 
     def import_runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Recent imports, newest first (what the upload page lists)."""
+        """Recent imports, newest first (what the upload page lists); a run whose process is
+        gone shows `interrupted`."""
         with self.ws.appdb.session() as session:
-            rows = session.execute(
-                select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)
-            ).scalars()
-            return [
-                {
-                    "run_id": r.id,
-                    "table": r.table_name,
-                    "file": r.file_name,
-                    "encoding": r.encoding,
-                    "dry_run": r.dry_run,
-                    "rows_read": r.rows_read,
-                    "inserted": r.inserted,
-                    "updated": r.updated,
-                    "unchanged": r.unchanged,
-                    "quarantined": r.quarantined,
-                    "status": shown_status(r),
-                    "stage": r.stage,
-                    "message": r.message,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "created_by": r.created_by,
-                }
-                for r in rows
-            ]
+            return recent_runs(
+                session,
+                ImportRun,
+                limit,
+                table="table_name",
+                file="file_name",
+                encoding="encoding",
+                dry_run="dry_run",
+                rows_read="rows_read",
+                inserted="inserted",
+                updated="updated",
+                unchanged="unchanged",
+                quarantined="quarantined",
+                stage="stage",
+                created_by="created_by",
+            )
 
     def quarantine(self, run_id: int) -> list[dict[str, Any]]:
         """The quarantine report of a run: row, column, value, reason."""

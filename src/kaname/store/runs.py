@@ -111,3 +111,23 @@ def mark_stale(session: Session, model: type[Any]) -> list[Any]:
     for run in stale:
         run.status = INTERRUPTED
     return stale
+
+
+def recent_runs(
+    session: Session, model: type[Any], limit: int, **fields: str
+) -> list[dict[str, Any]]:
+    """The newest `limit` runs of `model`, newest first, as dicts: run_id, status (as shown),
+    message, started_at, finished_at, owner (pid@host) and each of `fields` (key = column)."""
+    rows = session.execute(select(model).order_by(model.id.desc()).limit(limit)).scalars()
+    return [
+        {
+            "run_id": r.id,
+            **{key: getattr(r, column) for key, column in fields.items()},
+            "status": shown_status(r),
+            "message": r.message,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "owner": f"{r.pid}@{r.host}" if r.pid else "",
+        }
+        for r in rows
+    ]
