@@ -18,7 +18,7 @@ from kaname.config import WorkspaceConfig
 from kaname.store.appdb import RefreshRun
 from kaname.store.runs import _token, owner_alive, this_process
 from kaname.workspace import Workspace
-from pg_settings import PG_DB, PG_HOST, PG_USER
+from pg_settings import pg_urls
 
 
 @pytest.fixture
@@ -126,13 +126,7 @@ def test_a_refresh_job_is_one_transaction_on_duckdb(
 def test_a_refresh_job_is_one_transaction_on_postgres(
     tmp_path: Path, pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = WorkspaceConfig(
-        warehouse_url=f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={pg_schema}",
-        app_db_url=(
-            f"postgresql+psycopg://{PG_USER}@{PG_HOST}/{PG_DB}?options=-csearch_path%3D{pg_schema}"
-        ),
-        as_of=dt.date(2025, 4, 30),
-    )
+    config = WorkspaceConfig(**pg_urls(pg_schema), as_of=dt.date(2025, 4, 30))
     ws = Workspace.init(tmp_path / "pg", config)
     _refresh_is_atomic(ws, monkeypatch)
     ws.close()
