@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import pandas as pd
 import yaml
@@ -34,6 +35,7 @@ from kaname.metrics.report import ReportRequest, kpi_report
 from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
 from kaname.store.appdb import AppDB, CustomKpi, RefreshRun
+from kaname.store.runs import FAILED, INTERRUPTED, OK, UNFINISHED, mark_stale, recent_runs
 from kaname.store.warehouse import Warehouse
 
 ENV_WORKSPACE = "KANAME_WORKSPACE"
@@ -246,36 +248,80 @@ class WorkspaceContext:
     def refresh(
         self, full: bool = False, plan: RefreshPlan | None = None, progress: Progress | None = None
     ) -> RefreshResult:
-        """Materialise KPI values; incremental unless `full` or no refresh has succeeded yet."""
+        """Materialise KPI values; incremental unless `full` or no refresh has succeeded yet.
+        A refresh that did not finish (killed: its process is gone; or failed) is done again
+        once: wholly when it was full, else from its first date on. The result names the runs
+        redone."""
         engine = self.engine()
-        since = None if full else self._last_refresh_start()
+        with self.appdb.session() as session:
+            mark_stale(session, RefreshRun)
+            last_ok = session.execute(
+                select(func.max(RefreshRun.started_at)).where(RefreshRun.status == OK)
+            ).scalar()
+            unfinished = (
+                session.execute(
+                    select(RefreshRun)
+                    .where(RefreshRun.status.in_(UNFINISHED), RefreshRun.redone_by.is_(None))
+                    .order_by(RefreshRun.id)
+                )
+                .scalars()
+                .all()
+            )
+        redone = tuple(r.id for r in unfinished)
+        full = full or last_ok is None or any(r.mode == "full" for r in unfinished)
         from_date = None
-        if since is not None:
-            from_date = changed_since(engine, self.warehouse.con, since)
-            if from_date is None:
+        if not full:
+            assert last_ok is not None
+            dates = [changed_since(engine, self.warehouse.con, last_ok)]
+            dates += [r.from_date for r in unfinished]
+            known = [d for d in dates if d is not None]
+            if not known:
                 return self._record_refresh(
                     "incremental", None, RefreshResult("incremental", None, 0, 0)
                 )
+            from_date = min(known)
+        note = f"redoes run {', '.join(map(str, redone))}" if redone else ""
         with self.appdb.session() as session:
-            run = RefreshRun(mode="full" if since is None else "incremental", from_date=from_date)
+            run = RefreshRun(
+                mode="full" if full else "incremental", from_date=from_date, message=note
+            )
+            run.claim()
             session.add(run)
+        run_id = run.id
+
+        def step(label: str, done: int, total: int) -> None:
+            with self.appdb.session() as session:
+                stored = session.get(RefreshRun, run_id)
+                assert stored is not None
+                stored.jobs, stored.jobs_done = total, done
+            if progress:
+                progress(label, done, total)
+
         try:
             result = refresh(
-                engine, self.warehouse.con, plan or RefreshPlan(), self.today(), from_date, progress
+                engine, self.warehouse, plan or RefreshPlan(), self.today(), from_date, step
             )
         except Exception as exc:
-            with self.appdb.session() as session:
-                stored = session.get(RefreshRun, run.id)
-                assert stored is not None
-                stored.status, stored.message = "failed", str(exc)
-                stored.finished_at = utcnow()
+            self._finish_refresh(run_id, FAILED, 0, str(exc))
             raise
+        except BaseException:  # Ctrl-C, exit: the run stops where it is
+            self._finish_refresh(run_id, INTERRUPTED, 0, note)
+            raise
+        self._finish_refresh(run_id, OK, result.rows, note, redone)
+        return replace(result, redone=redone)
+
+    def _finish_refresh(
+        self, run_id: int, status: str, rows: int, message: str, redone: tuple[int, ...] = ()
+    ) -> None:
         with self.appdb.session() as session:
-            stored = session.get(RefreshRun, run.id)
+            stored = session.get(RefreshRun, run_id)
             assert stored is not None
-            stored.status, stored.rows = "ok", result.rows
+            stored.status, stored.rows, stored.message = status, rows, message
             stored.finished_at = utcnow()
-        return result
+            for earlier in redone:
+                row = session.get(RefreshRun, earlier)
+                assert row is not None
+                row.redone_by = run_id
 
     def _record_refresh(
         self, mode: str, from_date: dt.date | None, result: RefreshResult
@@ -286,7 +332,7 @@ class WorkspaceContext:
                 RefreshRun(
                     mode=mode,
                     from_date=from_date,
-                    status="ok",
+                    status=OK,
                     rows=0,
                     finished_at=now,
                     message="nothing changed",
@@ -294,8 +340,17 @@ class WorkspaceContext:
             )
         return result
 
-    def _last_refresh_start(self) -> dt.datetime | None:
+    def refresh_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Recent refreshes, newest first; a run whose process is gone shows `interrupted`."""
         with self.appdb.session() as session:
-            return session.execute(
-                select(func.max(RefreshRun.started_at)).where(RefreshRun.status == "ok")
-            ).scalar()
+            return recent_runs(
+                session,
+                RefreshRun,
+                limit,
+                mode="mode",
+                from_date="from_date",
+                rows="rows",
+                jobs="jobs",
+                jobs_done="jobs_done",
+                redone_by="redone_by",
+            )

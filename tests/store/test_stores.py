@@ -18,7 +18,7 @@ from kaname.metrics.targets import TargetValue
 from kaname.store.appdb import MIGRATIONS, AppDB
 from kaname.store.warehouse import Warehouse, WarehouseError, duckdb_path
 from kaname.workspace import Workspace
-from pg_settings import PG_DB, PG_HOST, PG_USER
+from pg_settings import PG_DB, PG_HOST, PG_USER, pg_urls
 
 TABLES = {"plan_versions", "targets", "custom_kpis", "refresh_runs", "alembic_version"}
 
@@ -55,13 +55,7 @@ def test_migrations_on_postgres(pg_schema: str) -> None:
 
 @pytest.mark.postgres
 def test_workspace_on_postgres_for_both_stores(tmp_path: Path, pg_schema: str) -> None:
-    config = WorkspaceConfig(
-        warehouse_url=f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={pg_schema}",
-        app_db_url=(
-            f"postgresql+psycopg://{PG_USER}@{PG_HOST}/{PG_DB}?options=-csearch_path%3D{pg_schema}"
-        ),
-        as_of=dt.date(2025, 4, 30),
-    )
+    config = WorkspaceConfig(**pg_urls(pg_schema), as_of=dt.date(2025, 4, 30))
     ws = Workspace.init(tmp_path / "pg", config)
     assert ws.warehouse.backend == "postgres"
     load(ws.warehouse)

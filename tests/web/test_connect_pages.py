@@ -118,6 +118,37 @@ def test_upload_maps_dry_runs_imports_and_reports_quarantine(
     assert actions.count("import.run") >= 2
 
 
+def test_an_import_whose_process_is_gone_shows_as_interrupted(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    import socket
+    import subprocess
+
+    from kaname.store.ingest_models import ImportRun
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    with web_ws.appdb.session() as session:
+        run = ImportRun(
+            table_name="spend",
+            file_name="killed.csv",
+            file_sha256="0" * 64,
+            host=socket.gethostname(),
+            pid=int(gone.stdout),
+        )
+        session.add(run)
+    try:
+        page = clients["editor"].get("/import")
+        row = re.search(r"killed\.csv.*?data-testid=\"run-status\">([^<]+)<", page.text, re.S)
+        assert row and row[1] == "中断", page.text
+        runs = clients["editor"].get("/api/import").json()["runs"]
+        assert [r["status"] for r in runs if r["run_id"] == run.id] == ["interrupted"]
+    finally:
+        with web_ws.appdb.session() as session:
+            session.delete(session.get(ImportRun, run.id))
+
+
 def test_upload_errors_show_in_the_page(clients: dict[str, TestClient]) -> None:
     editor = clients["editor"]
     csrf = csrf_of(editor)

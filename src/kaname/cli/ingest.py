@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from kaname.cli.common import JsonOpt, WorkspaceOpt
-from kaname.cli.render import console, err_console, print_json, progress_bar
+from kaname.cli.render import console, err_console, jsonable, print_json, progress_bar
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 from kaname.ingest.scoring import ScoringError
@@ -42,16 +42,6 @@ def _fail(exc: BaseException) -> typer.Exit:
     from kaname.cli.common import fail
 
     return fail(exc)
-
-
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _jsonable(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_jsonable(v) for v in data]
-    if hasattr(data, "isoformat"):
-        return data.isoformat()
-    return data
 
 
 def import_file(
@@ -88,7 +78,7 @@ def import_file(
 
         report.write_bytes(report_csv(summary["issues"], ws.ingest.language))
     if as_json:
-        print_json(_jsonable(summary))
+        print_json(jsonable(summary))
         return
     verb = "Would import" if dry_run else "Imported"
     run = "" if summary["run_id"] is None else f", run {summary['run_id']}"
@@ -151,7 +141,7 @@ def mapping_suggest(
     if out is not None:
         out.write_text(suggestion["yaml"], encoding="utf-8")
     if as_json:
-        print_json(_jsonable(suggestion))
+        print_json(jsonable(suggestion))
         return
     title = f"{file.name} → {table}" + (
         f" (saved mapping {suggestion['saved']})" if suggestion["saved"] else ""
@@ -184,7 +174,7 @@ def mapping_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> No
     ws = _open(workspace)
     rows = ws.ingest.saved_mappings()
     if as_json:
-        print_json(_jsonable(rows))
+        print_json(jsonable(rows))
         return
     for row in rows:
         console.print(f"{row['id']:>4}  {row['table']:<20} {row['name']}")
@@ -236,7 +226,7 @@ def quality(
     except _errors() as exc:
         raise _fail(exc) from exc
     if as_json:
-        print_json(_jsonable(result))
+        print_json(jsonable(result))
         return
     lang = ws.config.language
     findings = result["findings"]
@@ -290,7 +280,7 @@ def quality_merges(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> 
     ws = _open(workspace)
     rows = ws.ingest.merges()
     if as_json:
-        print_json(_jsonable(rows))
+        print_json(jsonable(rows))
         return
     for r in rows:
         console.print(
@@ -317,7 +307,7 @@ def score(
     except _errors() as exc:
         raise _fail(exc) from exc
     if as_json:
-        print_json(_jsonable(result))
+        print_json(jsonable(result))
         return
     console.print(
         f"Scored {result['scored']:,} leads: {result['changed']:,} changed, "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
 from kaname import __version__
 from kaname.cli.catalog import benchmarks, catalog_app
@@ -15,6 +16,7 @@ from kaname.cli.plan import plan_app
 from kaname.cli.render import (
     console,
     err_console,
+    jsonable,
     kpi_table,
     print_json,
     progress_bar,
@@ -200,11 +202,50 @@ def refresh(
             result = ws.refresh(full=full, progress=update)
     except USER_ERRORS as exc:
         raise fail(exc) from exc
+    if result.redone:
+        runs = ", ".join(str(r) for r in result.redone)
+        console.print(
+            f"[yellow]Refresh run {runs} did not finish (interrupted or failed); "
+            "this refresh did its work again.[/]"
+        )
     if result.jobs == 0:
         console.print("Nothing changed since the last refresh.")
     else:
         since = f" from {result.from_date}" if result.from_date else ""
         console.print(f"{result.mode.capitalize()} refresh{since}: {result.rows:,} KPI values.")
+
+
+@app.command()
+def runs(
+    workspace: WorkspaceOpt = None,
+    limit: Annotated[int, typer.Option(help="How many of each kind.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent refresh and import runs with their status (running, ok, failed, interrupted)."""
+    ws = open_workspace(workspace)
+    rows = [{"kind": "refresh", "what": r["mode"], **r} for r in ws.refresh_runs(limit)] + [
+        {"kind": "import", "what": r["table"], **r} for r in ws.ingest.import_runs(limit)
+    ]
+    rows.sort(key=lambda r: r["started_at"], reverse=True)
+    if as_json:
+        print_json(jsonable(rows))
+        return
+    table = Table("kind", "run", "what", "status", "started (UTC)", "rows", "note")
+    styles = {"ok": "green", "running": "cyan", "failed": "red", "interrupted": "yellow"}
+    for r in rows:
+        done = f"{r['jobs_done']}/{r['jobs']} jobs" if r["kind"] == "refresh" else r["file"]
+        note = " · ".join(x for x in (done, r["message"]) if x)
+        style = styles.get(r["status"], "")
+        table.add_row(
+            r["kind"],
+            str(r["run_id"]),
+            r["what"],
+            f"[{style}]{r['status']}[/]",
+            f"{r['started_at']:%Y-%m-%d %H:%M}",
+            f"{r['rows'] if r['kind'] == 'refresh' else r['rows_read']:,}",
+            note,
+        )
+    console.print(table)
 
 
 @bench_app.command("refresh")

@@ -42,6 +42,17 @@ def to_jsonable(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def jsonable(data: Any) -> Any:
+    """Dicts and lists with dates and datetimes as ISO strings, ready for print_json."""
+    if isinstance(data, dict):
+        return {k: jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [jsonable(v) for v in data]
+    if hasattr(data, "isoformat"):
+        return data.isoformat()
+    return data
+
+
 def print_json(data: Any) -> None:
     console.out(json.dumps(data, ensure_ascii=False, indent=2), highlight=False)
 

@@ -273,6 +273,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "統合できるのは leads と accounts だけです",
     ),
     # ---------------------------------------------------------------- scoring
+    "run_interrupted_load": (
+        "interrupted while loading: the file went in whole or not at all; import it again to be "
+        "sure (unchanged rows are left alone)",
+        "取り込み中に中断されました。ファイルは全部取り込まれたか、まったく取り込まれていません。"
+        "念のためもう一度取り込んでください（変わらない行はそのままです）",
+    ),
+    "run_interrupted_score": (
+        "interrupted while scoring leads: the rows are loaded; the next import or `kaname score` "
+        "scores them",
+        "リードのスコア計算中に中断されました。行は取り込み済みで、次の取り込みか `kaname score` "
+        "でスコアを計算します",
+    ),
+    "run_scored_later": ("Leads scored since.", "その後リードのスコアを計算しました。"),
+    "runs_rescored": (
+        "scored the leads of import run {runs}, which did not finish",
+        "完了しなかった取り込み（実行 {runs}）のリードのスコアを計算しました",
+    ),
     "score_owned": (
         "column {header!r} was not imported: leads.score is computed by Kaname's lead scoring "
         "(set enabled: false in scoring.yaml to keep the source's score)",

@@ -35,6 +35,7 @@ from kaname.ingest.messages import message
 from kaname.metrics.refresh import Progress
 from kaname.store.connector_models import SyncState
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
+from kaname.store.runs import FAILED, OK, RUNNING, UNFINISHED, mark_stale, recent_runs
 
 if TYPE_CHECKING:
     from kaname.context import WorkspaceContext
@@ -199,25 +200,26 @@ class IngestService:
             summary = import_raw(
                 self.ws.warehouse, raw, mapping, path.name, self.language, True, currency
             )
+            data = summary.to_dict()
+            data["scoring"] = None
         else:
-            summary = self._import_recorded(raw, mapping, path, created_by, currency)
-        data = summary.to_dict()
-        data["notes"] = notes
-        data["scoring"] = None
-        if (
-            score
-            and not dry_run
-            and table in SCORED_TABLES
-            and (summary.inserted or summary.updated)
-        ):
-            data["scoring"] = self.after_load([table])
+            data = self._import_recorded(raw, mapping, path, created_by, currency, score)
+        data["notes"] = notes + data.pop("resumed_notes", [])
         report("done", 4, 4)
         return data
 
     def _import_recorded(
-        self, raw: RawFile, mapping: Mapping, path: Path, created_by: str, currency: str
-    ) -> ImportSummary:
-        """Load `raw`, recorded in import_runs with its quarantine report."""
+        self,
+        raw: RawFile,
+        mapping: Mapping,
+        path: Path,
+        created_by: str,
+        currency: str,
+        score: bool,
+    ) -> dict[str, Any]:
+        """Load `raw`, recorded in import_runs with its quarantine report, then score leads when
+        they (or what their score reads) changed, or an earlier import left them unscored. The
+        run stays `running` until its scores are written, so a kill while scoring is seen."""
         try:
             run_id = self._start(raw, mapping, path, created_by)
         except Exception as exc:
@@ -233,15 +235,29 @@ class IngestService:
         except Exception as exc:
             clear = storage_failure(exc, self.language)
             try:
-                self._finish(run_id, None, "failed", str(clear or exc))
+                self._finish(run_id, None, FAILED, str(clear or exc))
             except Exception as unrecorded:  # the app DB is on the same full or read-only disk
                 clear = clear or storage_failure(unrecorded, self.language)
             if clear is not None:
                 raise clear from exc
             raise
         summary.run_id = run_id
-        self._finish(run_id, summary, "ok", "")
-        return summary
+        data = summary.to_dict()
+        data["scoring"] = None
+        if score:
+            changed = mapping.table in SCORED_TABLES and (summary.inserted or summary.updated)
+            self._finish(run_id, summary, RUNNING, "", stage="score")
+            try:
+                data["scoring"] = self.after_load([mapping.table] if changed else [])
+            except Exception as exc:
+                self._finish(run_id, summary, FAILED, str(exc), stage="score")
+                raise
+        self._finish(run_id, summary, OK, "")
+        resumed = (data["scoring"] or {}).get("resumed")
+        if resumed:
+            runs = ", ".join(map(str, resumed))
+            data["resumed_notes"] = [message("runs_rescored", self.language, runs=runs)]
+        return data
 
     def _start(self, raw: RawFile, mapping: Mapping, path: Path, created_by: str) -> int:
         with self.ws.appdb.session() as session:
@@ -254,46 +270,78 @@ class IngestService:
                 dry_run=False,
                 created_by=created_by,
             )
+            run.claim()
             session.add(run)
             session.flush()
             return int(run.id)
 
-    def _finish(self, run_id: int, summary: ImportSummary | None, status: str, text: str) -> None:
+    def _finish(
+        self,
+        run_id: int,
+        summary: ImportSummary | None,
+        status: str,
+        text: str,
+        stage: str = "done",
+    ) -> None:
         with self.ws.appdb.session() as session:
             run = session.get(ImportRun, run_id)
             assert run is not None
-            run.status, run.message, run.finished_at = status, text, utcnow()
+            run.status, run.message, run.stage = status, text, stage
+            if status != RUNNING:
+                run.finished_at = utcnow()
             if summary is not None:
                 run.rows_read, run.inserted = summary.rows_read, summary.inserted
                 run.updated, run.unchanged = summary.updated, summary.unchanged
                 run.quarantined = summary.quarantined
 
-    def import_runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Recent imports, newest first (what the upload page lists)."""
+    def _unscored_runs(self) -> list[int]:
+        """Import runs that did not finish (killed: marked interrupted here; or failed) and may
+        have left leads, touchpoints or accounts loaded but leads unscored."""
         with self.ws.appdb.session() as session:
-            rows = session.execute(
-                select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)
-            ).scalars()
-            return [
-                {
-                    "run_id": r.id,
-                    "table": r.table_name,
-                    "file": r.file_name,
-                    "encoding": r.encoding,
-                    "dry_run": r.dry_run,
-                    "rows_read": r.rows_read,
-                    "inserted": r.inserted,
-                    "updated": r.updated,
-                    "unchanged": r.unchanged,
-                    "quarantined": r.quarantined,
-                    "status": r.status,
-                    "message": r.message,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "created_by": r.created_by,
-                }
-                for r in rows
-            ]
+            for run in mark_stale(session, ImportRun):
+                key = "run_interrupted_score" if run.stage == "score" else "run_interrupted_load"
+                run.message = message(key, self.language)
+            return list(
+                session.execute(
+                    select(ImportRun.id).where(
+                        ImportRun.status.in_(UNFINISHED),
+                        ImportRun.stage != "done",
+                        ImportRun.table_name.in_(sorted(SCORED_TABLES)),
+                    )
+                ).scalars()
+            )
+
+    def _scored_runs(self, run_ids: list[int]) -> None:
+        """Leads are scored again: what the unfinished runs `run_ids` left undone is done."""
+        if not run_ids:
+            return
+        with self.ws.appdb.session() as session:
+            for run in session.execute(
+                select(ImportRun).where(ImportRun.id.in_(run_ids))
+            ).scalars():
+                run.stage = "done"
+                run.message = f"{run.message} {message('run_scored_later', self.language)}"
+
+    def import_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent imports, newest first (what the upload page lists); a run whose process is
+        gone shows `interrupted`."""
+        with self.ws.appdb.session() as session:
+            return recent_runs(
+                session,
+                ImportRun,
+                limit,
+                table="table_name",
+                file="file_name",
+                encoding="encoding",
+                dry_run="dry_run",
+                rows_read="rows_read",
+                inserted="inserted",
+                updated="updated",
+                unchanged="unchanged",
+                quarantined="quarantined",
+                stage="stage",
+                created_by="created_by",
+            )
 
     def quarantine(self, run_id: int) -> list[dict[str, Any]]:
         """The quarantine report of a run: row, column, value, reason."""
@@ -382,8 +430,10 @@ class IngestService:
         config = self.scoring_config()
         if not config.enabled:
             raise ValueError(message("scoring_disabled", self.language))
+        unscored = self._unscored_runs()
         result = apply_scores(self.ws.warehouse, config, self.ws.today())
         self.mark_scored(self.ws.today())
+        self._scored_runs(unscored)
         out: dict[str, Any] = result.to_dict()
         out["predictive"] = None
         if predictive:
@@ -396,26 +446,33 @@ class IngestService:
         self, tables: list[str], leads_scored: bool = False, fresh: bool = False
     ) -> dict[str, Any] | None:
         """What runs after every import or sync: the lead score, when leads, touchpoints or
-        accounts changed. The sync runner calls this with the tables it wrote, and
+        accounts changed, or an import that did not finish may have left leads unscored (then
+        `resumed` lists those runs). The sync runner calls this with the tables it wrote, and
         `leads_scored` when every lead it wrote was scored batch by batch (`batch_scorer`): then
         only changed touchpoints or accounts, or a new day (behaviour points decay by day), make
         every lead's score be computed again. `fresh`: the leads table was empty before the
         load, so the leads scored batch by batch are all there are."""
         config = self.scoring_config()
-        if not SCORED_TABLES.intersection(tables) or not config.enabled:
+        if not config.enabled:
+            return None
+        unscored = self._unscored_runs()
+        if not SCORED_TABLES.intersection(tables) and not unscored:
             return None
         from kaname.ingest.scoring import apply_scores
 
         today = self.ws.today()
-        if leads_scored and not {"touchpoints", "accounts"}.intersection(tables):
+        if leads_scored and not unscored and not {"touchpoints", "accounts"}.intersection(tables):
             if fresh:  # every lead there is came with this load and has its score
                 self.mark_scored(today)
             if self._scored_on() == today:
                 return None
         if self.ws.warehouse.table("leads").count().execute() == 0:
+            self._scored_runs(unscored)
             return None
         result = apply_scores(self.ws.warehouse, config, today).to_dict()
         self.mark_scored(today)
+        self._scored_runs(unscored)
+        result["resumed"] = unscored
         return result
 
     def batch_scorer(self) -> Any:

@@ -1,7 +1,9 @@
 """Materialise KPI values into the warehouse table `kpi_values` for dashboards and trends.
 
 A full refresh recomputes every period the data covers; an incremental one recomputes only the
-periods that rows loaded since the last refresh touch (by any of their time columns).
+periods that rows loaded since the last refresh touch (by any of their time columns). Each job
+(grain × dimension × view) computes first, then replaces its rows in one transaction, so a
+refresh killed midway leaves every job's values whole: new ones or the previous ones.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from dataclasses import dataclass
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from kaname.canonical.tables import TABLES
 from kaname.clock import utcnow
 from kaname.metrics.calendar import Grain, bucket_start
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
+from kaname.store.upsert import execute, staged, transaction
+from kaname.store.warehouse import Warehouse
 
 KPI_VALUES = "kpi_values"
 KPI_VALUES_SCHEMA = {
@@ -49,6 +54,8 @@ class RefreshResult:
     from_date: dt.date | None
     rows: int
     jobs: int
+    redone: tuple[int, ...] = ()
+    """Refresh runs that had not finished (killed or failed) and this one did again."""
 
 
 def changed_since(engine: MetricEngine, con: object, since: dt.datetime) -> dt.date | None:
@@ -70,18 +77,19 @@ def changed_since(engine: MetricEngine, con: object, since: dt.datetime) -> dt.d
 
 def refresh(
     engine: MetricEngine,
-    con: object,
+    wh: Warehouse,
     plan: RefreshPlan,
     as_of: dt.date,
     from_date: dt.date | None = None,
     progress: Progress | None = None,
 ) -> RefreshResult:
-    """Recompute KPI values from `from_date` (None = everything) and replace them in kpi_values."""
+    """Recompute KPI values from `from_date` (None = everything) and replace them in kpi_values,
+    one job at a time, each in its own transaction."""
     window = engine.window()
-    backend = con
-    _ensure_table(backend)
+    _ensure_table(wh.con)
+    mode = "full" if from_date is None else "incremental"
     if window is None:
-        return RefreshResult("full" if from_date is None else "incremental", from_date, 0, 0)
+        return RefreshResult(mode, from_date, 0, 0)
     first = window[0] if from_date is None else max(from_date, window[0])
     last = min(window[1], as_of)
     jobs = [(g, d, v) for g in plan.grains for d in plan.dimensions for v in plan.views]
@@ -95,16 +103,14 @@ def refresh(
             and (view == "period" or engine.catalog.has_cohort_view(k.id))
         )
         start = bucket_start(first, grain, engine.fy_start_month)
-        _delete(backend, grain, view, dim, start)
+        frame = pd.DataFrame()
         if kpis and start <= last:
             query = MetricQuery(kpis, grain, start, last, (dim,) if dim else (), view, as_of)
             frame = engine.compute(query)
-            total += _insert(backend, frame, grain, view, dim, now)
+        total += _replace(wh, _rows(frame, grain, view, dim, now), grain, view, dim, start)
         if progress:
             progress(f"{grain} × {dim or 'total'} × {view}", done, len(jobs))
-    return RefreshResult(
-        "full" if from_date is None else "incremental", from_date, total, len(jobs)
-    )
+    return RefreshResult(mode, from_date, total, len(jobs))
 
 
 def _ensure_table(con: object) -> None:
@@ -112,24 +118,18 @@ def _ensure_table(con: object) -> None:
         con.create_table(KPI_VALUES, schema=ibis.schema(KPI_VALUES_SCHEMA))  # type: ignore[attr-defined]
 
 
-def _delete(con: object, grain: Grain, view: str, dim: str | None, start: dt.date) -> None:
-    con.raw_sql(  # type: ignore[attr-defined]
-        f"DELETE FROM {KPI_VALUES} WHERE grain = '{grain}' AND view = '{view}' "
-        f"AND dimension = '{dim or ''}' AND period_start >= DATE '{start.isoformat()}'"
-    )
-
-
-def _insert(
-    con: object, frame: pd.DataFrame, grain: Grain, view: str, dim: str | None, now: dt.datetime
-) -> int:
+def _rows(
+    frame: pd.DataFrame, grain: Grain, view: str, dim: str | None, now: dt.datetime
+) -> pa.Table:
+    schema = ibis.schema(KPI_VALUES_SCHEMA).to_pyarrow()
     if frame.empty:
-        return 0
+        return schema.empty_table()
     out = pd.DataFrame(
         {
             "kpi": frame["kpi"].astype(str),
             "grain": str(grain),
             "view": view,
-            "period_start": frame["period_start"],
+            "period_start": pd.to_datetime(frame["period_start"]).dt.date,
             "dimension": dim or "",
             "dimension_value": frame[dim].astype(str) if dim else "",
             "value": frame["value"].astype("float64"),
@@ -137,8 +137,25 @@ def _insert(
             "computed_at": now,
         }
     )
-    con.insert(KPI_VALUES, ibis.memtable(out, schema=KPI_VALUES_SCHEMA))  # type: ignore[attr-defined]
-    return len(out)
+    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+
+
+def _replace(
+    wh: Warehouse, rows: pa.Table, grain: Grain, view: str, dim: str | None, start: dt.date
+) -> int:
+    """One job's values from `start` on replaced by `rows`, in one transaction."""
+    delete = (
+        f"DELETE FROM {KPI_VALUES} WHERE grain = '{grain}' AND view = '{view}' "
+        f"AND dimension = '{dim or ''}' AND period_start >= DATE '{start.isoformat()}'"
+    )
+    if not rows.num_rows:
+        execute(wh, delete)
+        return 0
+    columns = ", ".join(f'"{c}"' for c in KPI_VALUES_SCHEMA)
+    with staged(wh, rows) as stage, transaction(wh):
+        execute(wh, delete)
+        execute(wh, f'INSERT INTO {KPI_VALUES} ({columns}) SELECT {columns} FROM "{stage}"')
+    return int(rows.num_rows)
 
 
 def read_values(

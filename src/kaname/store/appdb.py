@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kaname.clock import utcnow
 from kaname.store.base import Base
+from kaname.store.runs import RunOwner
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -75,8 +76,9 @@ class CustomKpi(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
 
 
-class RefreshRun(Base):
-    """One run of `kaname refresh`: what it recomputed and how it ended."""
+class RefreshRun(RunOwner, Base):
+    """One run of `kaname refresh`: what it recomputed, who runs it, how far it got and how it
+    ended (running, ok, failed, interrupted)."""
 
     __tablename__ = "refresh_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -87,6 +89,11 @@ class RefreshRun(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="running")
     message: Mapped[str] = mapped_column(Text, default="")
+    jobs: Mapped[int] = mapped_column(Integer, default=0)
+    jobs_done: Mapped[int] = mapped_column(Integer, default=0)
+    redone_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The run that did again what this unfinished one left undone (0: from before runs were
+    redone)."""
 
 
 class AppDB:

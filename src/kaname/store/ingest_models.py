@@ -9,10 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
 from kaname.store.base import Base
+from kaname.store.runs import RunOwner
 
 
-class ImportRun(Base):
-    """One `kaname import` (or upload): the file, its mapping and how its rows reconciled."""
+class ImportRun(RunOwner, Base):
+    """One `kaname import` (or upload): the file, its mapping, how its rows reconciled, who runs
+    it and how far it got (`stage`: load, score, done)."""
 
     __tablename__ = "import_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,6 +34,7 @@ class ImportRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(200), default="cli")
+    stage: Mapped[str] = mapped_column(String(20), default="load")
 
 
 class SavedMapping(Base):
