@@ -118,6 +118,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "mapping: no header is mapped to the key column(s) {columns} of {table}",
         "マッピング: {table} のキー列 {columns} に対応する見出しがありません",
     ),
+    "mapping_missing_required": (
+        "no header is mapped to the required column(s) {columns} of {table}; map one of the "
+        "file's unmapped headers ({headers}) to it in the mapping (kaname mapping suggest … "
+        "--out m.yaml, then --mapping m.yaml), or on the upload page",
+        "{table} の必須列 {columns} に対応する見出しがありません。ファイルの未対応の見出し"
+        "（{headers}）のどれかをマッピングで対応付けてください（kaname mapping suggest … "
+        "--out m.yaml で書き出して --mapping m.yaml、またはアップロード画面）",
+    ),
     "mapping_wrong_table": (
         "the mapping {path}is for table {mapped!r}, not {table!r}",
         "マッピング {path}はテーブル {mapped!r} 用です（{table!r} ではありません）",
@@ -273,6 +281,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "統合できるのは leads と accounts だけです",
     ),
     # ---------------------------------------------------------------- scoring
+    "opp_type_default": (
+        "{count:,} opportunities without a type were loaded as new business (type = new_business)",
+        "種別のない商談 {count:,} 件を新規（type = new_business）として取り込みました",
+    ),
+    "opp_won_from_stage": (
+        "is_won was derived from the stage for {count:,} opportunities ({won:,} won, {lost:,} "
+        "lost, {open:,} open)",
+        "{count:,} 件の商談の is_won をフェーズから求めました（受注 {won:,}、失注 {lost:,}、"
+        "進行中 {open:,}）",
+    ),
+    "opp_open_close_date": (
+        "{count:,} open opportunities have a close date; it is the expected one, so it was not "
+        "loaded as closed_at (they count as open)",
+        "進行中の商談 {count:,} 件の完了日は予定日なので closed_at には入れていません"
+        "（進行中として数えます）",
+    ),
+    "opp_closed_undated": (
+        "{count:,} won or lost opportunities have no close date and count in no period; map "
+        "the close date column",
+        "受注・失注の商談 {count:,} 件に完了日がなく、どの期間にも数えられません。完了日の列を"
+        "対応付けてください",
+    ),
     "score_owned": (
         "column {header!r} was not imported: leads.score is computed by Kaname's lead scoring "
         "(set enabled: false in scoring.yaml to keep the source's score)",

@@ -202,7 +202,7 @@ class IngestService:
         else:
             summary = self._import_recorded(raw, mapping, path, created_by, currency)
         data = summary.to_dict()
-        data["notes"] = notes
+        data["notes"] = notes + summary.notes
         data["scoring"] = None
         if (
             score
