@@ -201,6 +201,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Correct the dates in the source; the funnel counts each stage in the month of its date",
         "元のシステムで日付を直してください。ファネルは各ステージを日付の月で数えます",
     ),
+    "q_stage_without_is_won": (
+        "Opportunities whose stage is not reflected in is_won (empty, or won against the stage): "
+        "they count in no deals won",
+        "フェーズが is_won に反映されていない商談（is_won が空、またはフェーズと矛盾）: 受注数に"
+        "数えられません",
+    ),
+    "q_stage_without_is_won_fix": (
+        "Import the opportunities again: Kaname derives is_won from the stage (受注, Won, …; "
+        "other labels under values: stage in the mapping)",
+        "商談を取り込み直してください。is_won はフェーズ（受注、Won など。その他の表記はマッピング"
+        "の values: stage）から求めます",
+    ),
+    "q_closed_undated": (
+        "Won or lost opportunities without a close date: they count in no period",
+        "完了日のない受注・失注の商談: どの期間にも数えられません",
+    ),
+    "q_closed_undated_fix": (
+        "Map the file's close date column (受注日, 完了日, Close Date) and import again",
+        "ファイルの完了日の列（受注日、完了日、Close Date）を対応付けて取り込み直してください",
+    ),
     "q_stage_skipped": (
         "Leads that reached SQL without an MQL date",
         "MQL 日付のないまま SQL（商談化）になったリード",

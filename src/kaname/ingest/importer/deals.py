@@ -38,15 +38,15 @@ _STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "qualification": (
         "prospecting", "prospect", "qualify", "qualification", "lead in", "appointment scheduled",
         "appointmentscheduled", "qualified to buy", "qualifiedtobuy", "contact made", "new",
-        "アポ獲得", "アポイント", "初回訪問", "初回商談", "見込み", "リード", "新規商談", "案件化", "評価",
-        "アポイント設定済み", "アポ設定済み", "購入見込みあり",
+        "アポ獲得", "アポイント", "初回訪問", "初回商談", "見込み", "リード", "新規商談", "案件化",
+        "評価", "アポイント設定済み", "アポ設定済み", "購入見込みあり",
     ),
     "discovery": (
         "discovery", "needs analysis", "value proposition", "id decision makers",
         "identify decision makers", "perception analysis", "presentation scheduled",
         "presentationscheduled", "demo", "demo scheduled", "engaging", "engaged", "in progress",
-        "ヒアリング", "課題確認", "要件定義", "商談中", "検討中", "デモ", "打ち合わせ", "調査中", "ニーズ分析",
-        "価値提案", "意思決定者の特定", "認識分析", "プレゼン予定",
+        "ヒアリング", "課題確認", "要件定義", "商談中", "検討中", "デモ", "打ち合わせ", "調査中",
+        "ニーズ分析", "価値提案", "意思決定者の特定", "認識分析", "プレゼン予定",
     ),
     "proposal": (
         "proposal", "proposal price quote", "proposal made", "proposal sent", "quote", "quoted",
@@ -57,8 +57,8 @@ _STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "negotiation": (
         "negotiation", "negotiation review", "negotiations started", "contract sent",
         "contractsent", "commit", "closing", "交渉", "交渉中", "条件交渉", "稟議", "稟議中",
-        "契約手続き", "契約手続き中", "クロージング", "最終交渉", "契約書送付", "内示", "交渉/レビュー",
-        "契約書送付済み",
+        "契約手続き", "契約手続き中", "クロージング", "最終交渉", "契約書送付", "内示",
+        "交渉/レビュー", "契約書送付済み",
     ),
 }  # fmt: skip
 _OPEN_STATUS = ("open", "オープン", "進行中", "対応中")
