@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ def make_deals(seed: int, n: int = 16) -> list[Deal]:
             closed = dt.date(2026, 6, 1) + dt.timedelta(days=rng.randrange(150))
         deals.append(
             Deal(
-                id=f"{seed:02d}{i:04d}",
+                id=f"{seed:03d}{i:04d}",
                 account=rng.choice(accounts),
                 owner=rng.choice(owners),
                 product=rng.choice(["Cloud", "Suite", "サポート"]),
@@ -79,7 +80,11 @@ class Export:
     """Four open stages, then won and lost."""
     has_type: bool = False
     values: dict[str, dict[str, str]] = field(default_factory=dict)
-    seed: int = 1
+
+    @property
+    def seed(self) -> int:
+        """Each export writes its own deals."""
+        return zlib.crc32(self.name.encode()) % 1000
 
     def stage(self, deal: Deal) -> str:
         if deal.outcome == "won":
@@ -143,9 +148,7 @@ def _closed_only(deal: Deal, text: str) -> str:
 
 EXPORTS: tuple[Export, ...] = (
     Export(
-        "salesforce_en",
-        "en",
-        "utf-8",
+        "salesforce_en", "en", "utf-8",
         ["Opportunity ID", "Opportunity Name", "Account Name", "Stage", "Amount",
          "Probability (%)", "Close Date", "Created Date", "Opportunity Owner", "Type"],
         lambda d, s: [f"006{d.id}", f"{d.account} {d.product}", d.account, s(d),
@@ -155,12 +158,9 @@ EXPORTS: tuple[Export, ...] = (
         ("Prospecting", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
          "Closed Won", "Closed Lost"),
         has_type=True,
-        seed=1,
     ),
     Export(
-        "salesforce_ja",
-        "ja",
-        "cp932",
+        "salesforce_ja", "ja", "cp932",
         ["商談 ID", "商談名", "取引先名", "フェーズ", "金額", "確度 (%)", "完了予定日", "作成日",
          "商談 所有者", "種別"],
         lambda d, s: [f"006{d.id}", f"{d.account} {d.product}", d.account, s(d),
@@ -168,12 +168,9 @@ EXPORTS: tuple[Export, ...] = (
                       "新規顧客" if d.new_business else "既存顧客"],
         ("評価", "ニーズ分析", "提案/見積", "交渉/レビュー", "成立", "不成立"),
         has_type=True,
-        seed=2,
     ),
     Export(
-        "hubspot_en",
-        "en",
-        "xlsx",
+        "hubspot_en", "en", "xlsx",
         ["Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date",
          "Deal owner", "Pipeline", "Associated Company"],
         lambda d, s: [int(d.id) + 9_000_000, f"{d.account} - {d.product}", s(d), d.amount,
@@ -182,12 +179,9 @@ EXPORTS: tuple[Export, ...] = (
                       "Sales Pipeline", d.account],
         ("Appointment Scheduled", "Presentation Scheduled", "Decision Maker Bought-In",
          "Contract Sent", "Closed Won", "Closed Lost"),
-        seed=3,
     ),
     Export(
-        "hubspot_ja",
-        "ja",
-        "utf-8-sig",
+        "hubspot_ja", "ja", "utf-8-sig",
         ["レコードID", "取引名", "取引ステージ", "金額", "クローズ日", "作成日", "取引担当者",
          "パイプライン", "関連付けられた会社"],
         lambda d, s: [d.id, f"{d.account}様 {d.product}", s(d), d.amount,
@@ -195,12 +189,9 @@ EXPORTS: tuple[Export, ...] = (
                       d.owner, "セールスパイプライン", d.account],
         ("アポイント設定済み", "プレゼン予定", "意思決定者の賛同", "契約書送付済み", "成約",
          "失注"),
-        seed=4,
     ),
     Export(
-        "zoho_en",
-        "en",
-        "utf-8",
+        "zoho_en", "en", "utf-8",
         ["Record Id", "Deal Owner", "Deal Name", "Amount", "Closing Date", "Account Name",
          "Stage", "Type", "Probability (%)", "Created Time"],
         lambda d, s: [f"zcrm_{d.id}", d.owner, d.product, d.amount, d.closed.isoformat(),
@@ -209,12 +200,9 @@ EXPORTS: tuple[Export, ...] = (
         ("Qualification", "Value Proposition", "Proposal/Price Quote", "Negotiation/Review",
          "Closed Won", "Closed Lost to Competition"),
         has_type=True,
-        seed=5,
     ),
     Export(
-        "pipedrive_en",
-        "en",
-        "utf-8",
+        "pipedrive_en", "en", "utf-8",
         ["Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency", "Deal - Organization",
          "Deal - Owner", "Deal - Stage", "Deal - Status", "Deal - Deal created",
          "Deal - Deal closed on", "Deal - Expected close date"],
@@ -226,58 +214,43 @@ EXPORTS: tuple[Export, ...] = (
         # Pipedrive keeps a closed deal in its last pipeline stage; the status says won or lost.
         ("Lead In", "Contact Made", "Proposal Made", "Negotiations Started",
          "Negotiations Started", "Proposal Made"),
-        seed=6,
     ),
     Export(
-        "crm_dataset_en",
-        "en",
-        "utf-8",
+        "crm_dataset_en", "en", "utf-8",
         ["opportunity_id", "sales_agent", "product", "account", "deal_stage", "engage_date",
          "close_date", "close_value"],
         lambda d, s: [f"OPP{d.id}", d.owner, d.product, d.account, s(d),
                       d.created.isoformat(), _closed_only(d, d.closed.isoformat()),
                       "0" if d.outcome == "lost" else ("" if d.outcome == "open" else d.amount)],
         ("Prospecting", "Engaging", "Engaging", "Prospecting", "Won", "Lost"),
-        seed=7,
     ),
     Export(
-        "kintone_ja",
-        "ja",
-        "xlsx",
+        "kintone_ja", "ja", "xlsx",
         ["レコード番号", "案件名", "顧客名", "担当者", "ステータス", "受注金額", "商談開始日",
          "完了日", "商品"],
         lambda d, s: [int(d.id), f"{d.product}導入", d.account, d.owner, s(d), d.amount,
                       d.created, d.closed, d.product],
         ("アポ獲得", "ヒアリング", "提案中", "見積提出", "受注", "失注"),
-        seed=8,
     ),
     Export(
-        "sfa_ja",
-        "ja",
-        "cp932",
+        "sfa_ja", "ja", "cp932",
         ["案件ID", "案件名", "取引先", "担当者", "商品", "商談開始日", "フェーズ", "受注金額",
          "受注予定日", "確度"],
         lambda d, s: [f"A-{d.id}", f"{d.product}提案", d.account, d.owner, d.product,
                       _slash(d.created), s(d), _man(d.amount),
                       _reiwa(d.closed) if int(d.id) % 2 else _slash(d.closed), "B"],
         ("初回訪問", "ヒアリング", "提案", "稟議中", "受注", "見送り"),
-        seed=9,
     ),
     Export(
-        "won_flag_ja",
-        "ja",
-        "cp932",
+        "won_flag_ja", "ja", "cp932",
         ["案件番号", "会社名", "金額", "作成日", "完了日", "受注フラグ"],
         lambda d, s: [d.id, d.account, d.amount, _slash(d.created),
                       _closed_only(d, _slash(d.closed)), s(d)],
         ("", "", "", "", "◎", "△"),
         values={"is_won": {"◎": "true", "△": "false"}},
-        seed=10,
     ),
     Export(
-        "custom_stages_en",
-        "en",
-        "utf-8",
+        "custom_stages_en", "en", "utf-8",
         ["Deal ID", "Name", "Account", "Deal stage", "Deal value", "Created at", "Closed date",
          "Owner"],
         lambda d, s: [d.id, d.product, d.account, s(d), d.amount, d.created.isoformat(),
@@ -285,6 +258,5 @@ EXPORTS: tuple[Export, ...] = (
         ("New", "Demo Scheduled", "Proposal Sent", "Negotiation", "Signed",
          "Dead - No Budget"),
         values={"stage": {"Signed": "won", "Dead - No Budget": "lost"}},
-        seed=11,
     ),
 )  # fmt: skip

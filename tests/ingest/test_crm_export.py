@@ -14,28 +14,33 @@ from kaname.cli.main import app
 from kaname.ingest.importer.mapping import suggest_mapping
 from kaname.workspace import Workspace
 
-ROWS = {
-    "ja": (
-        ["商談ID", "取引先名", "フェーズ", "受注金額", "商談開始日", "受注日"],
-        [
-            ["O1", "アルファ", "受注", "120万円", "2026/8/1", "2026/9/5"],
-            ["O2", "ベータ", "失注", "300,000", "2026/8/2", "2026/9/6"],
-            ["O3", "ガンマ", "成約", "80万円", "2026/8/3", "2026/9/20"],
-            ["O4", "デルタ", "見送り", "50万円", "2026/8/4", "2026/9/21"],
-            ["O5", "イプシロン", "提案中", "70万円", "2026/8/5", "2026/9/25"],
-        ],
-    ),
-    "en": (
-        ["Opportunity ID", "Account Name", "Stage", "Amount", "Created Date", "Close Date"],
-        [
-            ["O1", "Alpha", "Won", "1200000", "2026-08-01", "2026-09-05"],
-            ["O2", "Beta", "Lost", "300000", "2026-08-02", "2026-09-06"],
-            ["O3", "Gamma", "Closed Won", "800000", "2026-08-03", "2026-09-20"],
-            ["O4", "Delta", "Closed Lost", "500000", "2026-08-04", "2026-09-21"],
-            ["O5", "Epsilon", "Negotiation/Review", "700000", "2026-08-05", "2026-09-25"],
-        ],
-    ),
+HEADERS = {
+    "ja": ["商談ID", "取引先名", "フェーズ", "受注金額", "商談開始日", "受注日"],
+    "en": ["Opportunity ID", "Account Name", "Stage", "Amount", "Created Date", "Close Date"],
 }
+DEALS = [  # id, ja stage, en stage, amount, created (Aug) and closed (Sep) day
+    ("O1", "受注", "Won", 1_200_000, 1, 5),
+    ("O2", "失注", "Lost", 300_000, 2, 6),
+    ("O3", "成約", "Closed Won", 800_000, 3, 20),
+    ("O4", "見送り", "Closed Lost", 500_000, 4, 21),
+    ("O5", "提案中", "Negotiation/Review", 700_000, 5, 25),
+]
+
+
+def _rows(language: str) -> list[list[str]]:
+    """The deals as a Japanese SFA (万円, 2026/8/1) or an English CRM (2026-08-01) writes them."""
+    ja = language == "ja"
+    return [
+        [
+            ident,
+            f"{ident}社",
+            ja_stage if ja else en_stage,
+            f"{amount // 10_000}万円" if ja else str(amount),
+            f"2026/8/{created}" if ja else f"2026-08-{created:02d}",
+            f"2026/9/{closed}" if ja else f"2026-09-{closed:02d}",
+        ]
+        for ident, ja_stage, en_stage, amount, created, closed in DEALS
+    ]
 
 
 def _csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -52,8 +57,8 @@ def _opps(ws: Workspace) -> list[dict]:
 
 def test_won_deals_count_from_stages_without_a_type(lang_ws: Workspace, tmp_path: Path) -> None:
     language = lang_ws.config.language
-    header, rows = ROWS[language]
-    path = _csv(tmp_path / "opps.csv", header, rows, "cp932" if language == "ja" else "utf-8")
+    encoding = "cp932" if language == "ja" else "utf-8"
+    path = _csv(tmp_path / "opps.csv", HEADERS[language], _rows(language), encoding)
     summary = lang_ws.ingest.import_file("opportunities", path)
     assert (summary["inserted"], summary["quarantined"]) == (5, 0)
     opps = _opps(lang_ws)
@@ -88,9 +93,10 @@ def test_values_work_for_yes_no_columns(lang_ws: Workspace, tmp_path: Path) -> N
 
 
 def test_stage_values_may_name_stage_words(lang_ws: Workspace, tmp_path: Path) -> None:
-    header, rows = ROWS["en"]
-    rows = [[*r[:2], {"Won": "Signed", "Lost": "Dead"}.get(r[2], r[2]), *r[3:]] for r in rows]
-    path = _csv(tmp_path / "custom.csv", header, rows)
+    rows = [
+        [*r[:2], {"Won": "Signed", "Lost": "Dead"}.get(r[2], r[2]), *r[3:]] for r in _rows("en")
+    ]
+    path = _csv(tmp_path / "custom.csv", HEADERS["en"], rows)
     mapping = lang_ws.ingest.suggest_mapping("opportunities", path)["mapping"]
     mapping["values"] = {"stage": {"Signed": "won", "Dead": "失注"}}
     lang_ws.ingest.import_file("opportunities", path, mapping)
@@ -117,7 +123,7 @@ def test_pipedrive_status_decides_the_outcome(lang_ws: Workspace, tmp_path: Path
 
 
 def test_reimport_without_a_type_keeps_a_known_type(lang_ws: Workspace, tmp_path: Path) -> None:
-    header, rows = ROWS["en"]
+    header, rows = HEADERS["en"], _rows("en")
     typed = _csv(tmp_path / "typed.csv", [*header, "Type"], [[*r, "upsell"] for r in rows[:1]])
     lang_ws.ingest.import_file("opportunities", typed)
     lang_ws.ingest.import_file("opportunities", _csv(tmp_path / "plain.csv", header, rows))
@@ -153,7 +159,7 @@ def test_crm_headers_are_suggested() -> None:
 def test_a_required_column_without_a_header_stops_the_import(
     lang_ws: Workspace, tmp_path: Path
 ) -> None:
-    rows = [[*r[:3], "A"] for r in ROWS["ja"][1]]
+    rows = [[*r[:3], "A"] for r in _rows("ja")]
     path = _csv(tmp_path / "nodate.csv", ["商談ID", "取引先名", "フェーズ", "見込み"], rows)
     result = CliRunner().invoke(
         app, ["import", "opportunities", str(path), "-w", str(lang_ws.root)]
