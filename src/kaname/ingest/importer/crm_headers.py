@@ -36,7 +36,7 @@ OPPORTUNITY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "is_won": (
         "won", "is won", "closed won", "is closed won", "status", "deal status", "won lost",
-        "受注フラグ", "成立", "受注可否", "勝敗", "受注失注",
+        "受注", "成約", "受注フラグ", "成立", "受注可否", "勝敗", "受注失注",
     ),
     "amount": (
         "close value", "value", "deal value", "deal amount", "opportunity amount", "amount jpy",
