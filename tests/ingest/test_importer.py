@@ -87,7 +87,7 @@ def test_quarantine_report_names_row_column_and_reason(ws: Workspace, tmp_path: 
         ["O2", "B社", "120万円", "R7.4.2", "いいえ", "proposal"],
         ["O3", "C社", "たくさん", "2025/4/3", "no", "negotiation"],
         ["O4", "D社", "1.2億", "", "no", "proposal"],
-        ["O5", "E社", "500", "2025/13/1", "maybe", "closing"],
+        ["O5", "E社", "500", "2025/13/1", "maybe", "someday"],
     ]
     path = _write_csv(tmp_path / "opps.csv", header, rows, "utf-8")
     summary = ws.ingest.import_file("opportunities", path)

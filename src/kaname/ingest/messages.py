@@ -118,6 +118,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "mapping: no header is mapped to the key column(s) {columns} of {table}",
         "マッピング: {table} のキー列 {columns} に対応する見出しがありません",
     ),
+    "mapping_missing_required": (
+        "no header is mapped to the required column(s) {columns} of {table}; map one of the "
+        "file's unmapped headers ({headers}) to it in the mapping (kaname mapping suggest … "
+        "--out m.yaml, then --mapping m.yaml), or on the upload page",
+        "{table} の必須列 {columns} に対応する見出しがありません。ファイルの未対応の見出し"
+        "（{headers}）のどれかをマッピングで対応付けてください（kaname mapping suggest … "
+        "--out m.yaml で書き出して --mapping m.yaml、またはアップロード画面）",
+    ),
     "mapping_wrong_table": (
         "the mapping {path}is for table {mapped!r}, not {table!r}",
         "マッピング {path}はテーブル {mapped!r} 用です（{table!r} ではありません）",
@@ -192,6 +200,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "q_stage_order_fix": (
         "Correct the dates in the source; the funnel counts each stage in the month of its date",
         "元のシステムで日付を直してください。ファネルは各ステージを日付の月で数えます",
+    ),
+    "q_stage_without_is_won": (
+        "Opportunities whose stage is not reflected in is_won (empty, or won against the stage): "
+        "they count in no deals won",
+        "フェーズが is_won に反映されていない商談（is_won が空、またはフェーズと矛盾）: 受注数に"
+        "数えられません",
+    ),
+    "q_stage_without_is_won_fix": (
+        "Import the opportunities again: Kaname derives is_won from the stage (受注, Won, …; "
+        "other labels under values: stage in the mapping)",
+        "商談を取り込み直してください。is_won はフェーズ（受注、Won など。その他の表記はマッピング"
+        "の values: stage）から求めます",
+    ),
+    "q_closed_undated": (
+        "Won or lost opportunities without a close date: they count in no period",
+        "完了日のない受注・失注の商談: どの期間にも数えられません",
+    ),
+    "q_closed_undated_fix": (
+        "Map the file's close date column (受注日, 完了日, Close Date) and import again",
+        "ファイルの完了日の列（受注日、完了日、Close Date）を対応付けて取り込み直してください",
     ),
     "q_stage_skipped": (
         "Leads that reached SQL without an MQL date",
@@ -289,6 +317,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "runs_rescored": (
         "scored the leads of import run {runs}, which did not finish",
         "完了しなかった取り込み（実行 {runs}）のリードのスコアを計算しました",
+    ),
+    "opp_type_default": (
+        "{count:,} opportunities without a type were loaded as new business (type = new_business)",
+        "種別のない商談 {count:,} 件を新規（type = new_business）として取り込みました",
+    ),
+    "opp_won_from_stage": (
+        "is_won was derived from the stage for {count:,} opportunities ({won:,} won, {lost:,} "
+        "lost, {open:,} open)",
+        "{count:,} 件の商談の is_won をフェーズから求めました（受注 {won:,}、失注 {lost:,}、"
+        "進行中 {open:,}）",
+    ),
+    "opp_open_close_date": (
+        "{count:,} open opportunities have a close date; it is the expected one, so it was not "
+        "loaded as closed_at (they count as open)",
+        "進行中の商談 {count:,} 件の完了日は予定日なので closed_at には入れていません"
+        "（進行中として数えます）",
+    ),
+    "opp_closed_undated": (
+        "{count:,} won or lost opportunities have no close date and count in no period; map "
+        "the close date column",
+        "受注・失注の商談 {count:,} 件に完了日がなく、どの期間にも数えられません。完了日の列を"
+        "対応付けてください",
     ),
     "score_owned": (
         "column {header!r} was not imported: leads.score is computed by Kaname's lead scoring "

@@ -97,6 +97,7 @@ def check_quality(wh: Warehouse, today: dt.date, stale_days: int = 7) -> list[Qu
     findings += _duplicate_companies(t)
     findings += _missing(t, counts)
     findings += _stage_order(t)
+    findings += _deal_outcomes(t)
     findings += _orphans(t)
     findings += _channels(t)
     findings += _outliers(t, today)
@@ -302,6 +303,40 @@ def _stage_order(t: dict[str, ibis.Table]) -> list[QualityFinding]:
                 _records(sample),
             )
         )
+    return out
+
+
+def _deal_outcomes(t: dict[str, ibis.Table]) -> list[QualityFinding]:
+    """Opportunities whose stage says more than is_won (no deal counts them), and won or lost
+    ones without a close date (no period counts them)."""
+    opps = t["opportunities"]
+    closed = opps.stage.isin(("closed_won", "closed_lost"))
+    checks = (
+        (
+            "opportunities_stage_without_is_won",
+            opps.stage.notnull()
+            & (opps.is_won.isnull() | ((opps.stage == "closed_won") != opps.is_won)),
+            "q_stage_without_is_won",
+        ),
+        ("opportunities_closed_without_date", closed & opps.closed_at.isnull(), "q_closed_undated"),
+    )
+    out: list[QualityFinding] = []
+    for ident, wrong, key in checks:
+        found = opps.filter(wrong.fill_null(False))
+        n = int(found.count().execute())
+        if n:
+            sample = found.select("opportunity_id", "stage", "is_won", "closed_at")
+            out.append(
+                QualityFinding(
+                    ident,
+                    "warning",
+                    "opportunities",
+                    n,
+                    both(key),
+                    both(f"{key}_fix"),
+                    _records(sample.limit(EXAMPLES).execute()),
+                )
+            )
     return out
 
 

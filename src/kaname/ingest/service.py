@@ -204,7 +204,7 @@ class IngestService:
             data["scoring"] = None
         else:
             data = self._import_recorded(raw, mapping, path, created_by, currency, score)
-        data["notes"] = notes + data.pop("resumed_notes", [])
+        data["notes"] = notes + list(data.get("notes") or []) + data.pop("resumed_notes", [])
         report("done", 4, 4)
         return data
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
+from kaname.ingest.importer.deals import derived_notes, keep_known_types
 from kaname.ingest.importer.mapping import Mapping, MappingError
 from kaname.ingest.importer.parse import issue_records, parse_table
 from kaname.ingest.importer.readers import RawFile, read_file
@@ -57,6 +58,8 @@ class ImportSummary:
     issues: list[dict[str, Any]] = field(default_factory=list)
     """Quarantine report lines: row, column, value, reason (sorted by row)."""
     run_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the import decided for the user (derived fields, defaults), in their language."""
 
     @property
     def reconciles(self) -> bool:
@@ -95,7 +98,14 @@ def import_raw(
             }
         )
     issues.sort(key=lambda r: (r["row"], r["column"]))
-    counts = wh.upsert(spec.name, parsed.table, dry_run=dry_run)
+    loaded = parsed.table
+    notes: list[str] = []
+    if spec.name == "opportunities":
+        kept = 0
+        if "type" not in mapping.mapped():
+            loaded, kept = keep_known_types(_known_types(wh), loaded)
+        notes = derived_notes(parsed.derived, loaded, parsed.positions, language, kept)
+    counts = wh.upsert(spec.name, loaded, dry_run=dry_run)
     return ImportSummary(
         table=spec.name,
         file=file_name,
@@ -109,7 +119,15 @@ def import_raw(
         dry_run=dry_run,
         mapping=mapping.model_dump(),
         issues=issues,
+        notes=notes,
     )
+
+
+def _known_types(wh: Warehouse) -> pa.Table:
+    """Opportunities already loaded with a type other than new business."""
+    t = wh.table("opportunities")
+    known = t.filter(t.type.notnull() & (t.type != "new_business"))
+    return known.select("opportunity_id", "type").to_pyarrow()
 
 
 def import_file(

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from kaname.canonical.tables import TABLES_BY_NAME, Table
+from kaname.ingest.importer.crm_headers import OPPORTUNITY_WORDS
 from kaname.ingest.messages import message
 
 
@@ -78,6 +79,25 @@ class Mapping(BaseModel):
             raise MappingError(
                 message(
                     "mapping_missing_key", language, columns=", ".join(missing), table=spec.name
+                )
+            )
+        required = [
+            c.name
+            for c in spec.columns
+            if not c.nullable
+            and c.name not in seen
+            and c.name != "_loaded_at"
+            and not (spec.name == "spend" and c.name == "campaign_id")
+        ]
+        if headers is not None and required:
+            unmapped = [h for h in headers if not self.columns.get(h)]
+            raise MappingError(
+                message(
+                    "mapping_missing_required",
+                    language,
+                    columns=", ".join(required),
+                    table=spec.name,
+                    headers=", ".join(unmapped) or "—",
                 )
             )
         return spec
@@ -242,31 +262,7 @@ _BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
         "new_users": ("new users", "新規ユーザー数", "新規ユーザー"),
         "pageviews": ("pageviews", "views", "page views", "ページビュー数", "ページビュー", "pv"),
     },
-    "opportunities": {
-        "opportunity_id": ("id",),
-        "account_id": ("company", "company name", "account name", "会社名", "企業名", "取引先名"),
-        "name": ("opportunity name", "deal name", "商談名", "案件名"),
-        "type": ("opportunity type", "deal type", "商談種別", "案件種別"),
-        "sourced_by": ("sourced by", "ソース元", "創出元"),
-        "created_at": (
-            "created",
-            "create date",
-            "created date",
-            "案件化日",
-            "商談作成日",
-            "作成日",
-        ),
-        "closed_at": (
-            "close date",
-            "closed date",
-            "closed",
-            "受注日",
-            "クローズ日",
-            "完了日",
-            "成約日",
-        ),
-        "is_won": ("won", "is won", "closed won", "受注", "受注フラグ", "成約"),
-    },
+    "opportunities": OPPORTUNITY_WORDS,
     "opportunity_stages": {
         "entered_at": ("entered at", "entered", "開始日時", "移行日", "移行日時"),
         "exited_at": ("exited at", "exited", "終了日時"),
@@ -285,6 +281,8 @@ _BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+_EXPORT_PREFIX = re.compile(r"^\s*(deal|opportunity)\s+-\s+", re.IGNORECASE)
+"""Pipedrive's export prefixes each header with its object: "Deal - Title"."""
 _LEGAL_PUNCT = re.compile(r"[\s_\-・/()（）\[\]【】:：.]+")
 
 
@@ -324,7 +322,7 @@ def suggest_mapping(
     specific = {c: {normalise(w) for w in ws} for c, ws in _BY_TABLE.get(spec.name, {}).items()}
     candidates: list[tuple[float, int, str, str]] = []
     for order, header in enumerate(headers):
-        key = normalise(header)
+        key = normalise(_EXPORT_PREFIX.sub("", header))
         for column, forms in words.items():
             if key == normalise(column):
                 score = 1.0

@@ -8,8 +8,8 @@ import pyarrow.compute as pc
 
 from kaname.ingest.importer.cells import clean, is_true
 
-_TRUE = ("true", "t", "yes", "y", "1", "はい", "○", "〇", "済", "won")
-_FALSE = ("false", "f", "no", "n", "0", "いいえ", "×", "未", "lost")
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "はい", "○", "〇", "済", "won")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "いいえ", "×", "未", "lost")
 _AMOUNT = (
     r"^(?:(?P<oku>\d+(?:\.\d+)?)億)?(?:(?P<man>\d+(?:\.\d+)?)万)?(?:(?P<sen>\d+(?:\.\d+)?)千)?"
     r"(?P<one>\d+(?:\.\d+)?)?$"
@@ -80,12 +80,3 @@ def parse_integers(arr: pa.Array, low: int, high: int) -> tuple[pa.Array, np.nda
     ok = is_int & in_range
     out = pa.array(values, type=pa.int64(), mask=~ok)
     return out, present & ~is_int, present & is_int & ~in_range
-
-
-def parse_booleans(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    text = pc.utf8_lower(clean(arr))
-    present = np.asarray(pc.is_valid(text), dtype=bool)
-    yes = is_true(pc.is_in(text, pa.array(_TRUE)))
-    no = is_true(pc.is_in(text, pa.array(_FALSE)))
-    ok = yes | no
-    return pa.array(yes, type=pa.bool_(), mask=~ok), present & ~ok

@@ -30,8 +30,15 @@ from kaname.canonical.tables import (
 )
 from kaname.ingest.importer.cells import clean, is_true, trimmed
 from kaname.ingest.importer.dates import parse_dates_by_era
+from kaname.ingest.importer.deals import (
+    Derived,
+    derive_opportunities,
+    outcome_booleans,
+    outcome_lookup,
+    stage_lookup,
+)
 from kaname.ingest.importer.mapping import Mapping
-from kaname.ingest.importer.numbers import parse_amounts_in, parse_booleans, parse_integers
+from kaname.ingest.importer.numbers import parse_amounts_in, parse_integers
 from kaname.ingest.messages import message
 
 CAMPAIGN_TYPES = (
@@ -80,22 +87,20 @@ ENUMS: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, str]]] = {
             "new": "new_business",
             "newbusiness": "new_business",
             "新規": "new_business",
+            "新規顧客": "new_business",
+            "新規案件": "new_business",
+            "newcustomer": "new_business",
             "アップセル": "upsell",
+            "既存": "upsell",
+            "既存顧客": "upsell",
+            "existingbusiness": "upsell",
+            "existingcustomerupgrade": "upsell",
             "クロスセル": "cross_sell",
+            "追加購入": "cross_sell",
         },
     ),
     ("opportunities", "sourced_by"): (SOURCED_BY, {"マーケティング": "marketing", "営業": "sales"}),
-    ("opportunities", "stage"): (
-        OPPORTUNITY_STAGE_VALUES,
-        {
-            "won": "closed_won",
-            "closedwon": "closed_won",
-            "受注": "closed_won",
-            "lost": "closed_lost",
-            "closedlost": "closed_lost",
-            "失注": "closed_lost",
-        },
-    ),
+    ("opportunities", "stage"): (OPPORTUNITY_STAGE_VALUES, {}),
     ("opportunity_stages", "stage"): (OPPORTUNITY_STAGES, {}),
     ("campaigns", "type"): (CAMPAIGN_TYPES, {}),
     ("subscriptions", "change"): (("new", "upsell", "cross_sell"), {}),
@@ -153,6 +158,8 @@ class Parsed:
     issues: list[Issue] = field(default_factory=list)
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Per record: True when it is quarantined."""
+    derived: Derived = field(default_factory=Derived)
+    """Which records had fields derived (opportunities: is_won, type, …)."""
 
 
 def map_values(arr: pa.Array, lookup: Callable[[str], str | None]) -> tuple[pa.Array, np.ndarray]:
@@ -193,6 +200,8 @@ def enum_lookup(
 
         return channel, allowed
     allowed, aliases = ENUMS[(table, column)]
+    if (table, column) == ("opportunities", "stage"):
+        return stage_lookup(user), allowed
     table_aliases = {**(_SEGMENT_ALIASES if column == "segment" else {}), **aliases}
 
     def lookup(value: str) -> str | None:
@@ -239,7 +248,10 @@ def _parse_column(
         found.append((outside, source, message("out_of_range", language, low=low, high=high)))
         values = values.cast(pa.int32() if col.type == "int32" else pa.int64())
     elif col.type == "boolean":
-        values, wrong = parse_booleans(source)
+        # yes/no words, the mapping's values: and (for is_won) won/lost/open stage words
+        values, wrong = map_values(source, outcome_lookup(mapping.values.get(col.name, {})))
+        if spec.name != "opportunities":
+            values = outcome_booleans(values)
         found.append((wrong, source, message("not_boolean", language)))
     elif col.name in CHANNEL_COLUMNS or (spec.name, col.name) in ENUMS:
         lookup, allowed = enum_lookup(spec.name, col.name, mapping.values.get(col.name, {}))
@@ -309,14 +321,7 @@ def parse_table(
         columns[col.name] = values
     if spec.name == "spend" and "campaign_id" not in columns:
         columns["campaign_id"] = pa.array([""] * n, type=pa.string())
-    missing_required = [
-        c.name
-        for c in spec.columns
-        if not c.nullable and c.name != "_loaded_at" and c.name not in columns
-    ]
-    for name in missing_required:
-        empty_source = pa.array([None] * n, type=pa.string())
-        flag(np.ones(n, dtype=bool), name, empty_source, message("required", language))
+    derived = derive_opportunities(columns, n) if spec.name == "opportunities" else Derived()
     typed = pa.table(columns) if columns else pa.table({})
     _flag_duplicate_keys(typed, spec, bad, issues, raw, language)
     bad = np.zeros(n, dtype=bool)
@@ -324,7 +329,7 @@ def parse_table(
         bad[issue.rows] = True
     keep = np.flatnonzero(~bad)
     table = typed.take(pa.array(keep)) if typed.num_columns and bad.any() else typed
-    return Parsed(table, keep, issues, bad)
+    return Parsed(table, keep, issues, bad, derived)
 
 
 def _flag_duplicate_keys(
