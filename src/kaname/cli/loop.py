@@ -171,7 +171,7 @@ class LoopGroup(TyperGroup):
         for title in ("OPTIONS", "ARGUMENTS", "COMMANDS"):
             setattr(typer.rich_utils, f"{title}_PANEL_TITLE", tr(title.capitalize()))
         for name, command in self.commands.items():
-            command.rich_help_panel = tr(PANEL_OF.get(name, "Admin"))
+            setattr(command, "rich_help_panel", tr(PANEL_OF.get(name, "Admin")))  # noqa: B010
             command.short_help = None
             _localise(command, name)
         _localise(self, "kaname")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -56,7 +56,9 @@ def init(
         int, typer.Option(min=1, max=12, help="First month of the FY.")
     ] = 4,
     currency: Annotated[str, typer.Option(help="ISO currency of amounts.")] = "JPY",
-    language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
+    language: Annotated[
+        Literal["ja", "en"], typer.Option(help="Language of the workspace.")
+    ] = "ja",
     warehouse_url: Annotated[
         str, typer.Option(help="Ibis URL of the warehouse.")
     ] = "duckdb:///warehouse.duckdb",
@@ -178,10 +180,9 @@ def kpis(
         str | None, typer.Option(help="Split by channel, campaign, segment, owner or stage.")
     ] = None,
     view: Annotated[
-        str,
+        Literal["period", "cohort"],
         typer.Option(
-            help="period (events in the period) or cohort (leads created in it, followed to "
-            "outcome).",
+            help="Events in the period, or the cohort of leads created in it, followed to outcome.",
         ),
     ] = "period",
     kpi: Annotated[
@@ -191,11 +192,9 @@ def kpis(
 ) -> None:
     """Actual, target, achievement, pacing projection and status of KPIs for a period."""
     ws = open_workspace(workspace)
-    if view not in ("period", "cohort"):
-        raise fail(ValueError(f"--view must be period or cohort, not {view!r}"))
     try:
         chosen = ws.period(period, grain)
-        report = ws.kpi_report(kpi, chosen, dimension, view)  # type: ignore[arg-type]
+        report = ws.kpi_report(kpi, chosen, dimension, view)
     except USER_ERRORS as exc:
         raise fail(exc) from exc
     if report.empty:
