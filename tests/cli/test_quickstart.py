@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import kaname
+
 README = Path(__file__).parents[2] / "README.md"
 DEMO = ["demo", "--scale", "0.03", "--as-of", "2026-11-20", "--no-serve"]
 
@@ -38,7 +40,9 @@ def test_the_quickstart_block_is_found() -> None:
 @pytest.mark.slow
 def test_every_readme_quickstart_command_runs(tmp_path: Path) -> None:
     cwd = tmp_path
-    env = {**os.environ, "COLUMNS": "120"}
+    # The subprocesses run this kaname even where PYTHONPATH is relative (it is, from the cwd).
+    src = str(Path(kaname.__file__).parents[1])
+    env = {**os.environ, "COLUMNS": "120", "PYTHONPATH": src}
     env.pop("KANAME_WORKSPACE", None)
     for command in quickstart_commands():
         words = shlex.split(command)
