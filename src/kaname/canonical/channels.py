@@ -29,6 +29,8 @@ CHANNELS: tuple[Channel, ...] = (
 
 CHANNEL_IDS: tuple[str, ...] = tuple(c.id for c in CHANNELS)
 _BY_ID = {c.id: c for c in CHANNELS}
+# The vocabulary's own display names ("展示会・イベント", "Owned media / SEO") read back as ids.
+_BY_NAME = {name.lower(): c.id for c in CHANNELS for name in (c.name_ja, c.name_en)}
 
 # Words sources commonly use for a channel, mapped to the vocabulary (lower-cased).
 _ALIASES: dict[str, str] = {
@@ -99,4 +101,4 @@ def normalise_channel(raw: str | None) -> str | None:
     key = raw.strip().lower()
     if key in _BY_ID:
         return key
-    return _ALIASES.get(key)
+    return _ALIASES.get(key) or _BY_NAME.get(key)

@@ -5,7 +5,7 @@ import datetime as dt
 import getpass
 import math
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 from rich.table import Table
@@ -205,9 +205,12 @@ def register(
             str | None,
             typer.Option(help="Period label, e.g. 2026-10 or FY2026-Q2 (default: current month)."),
         ] = None,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="html, pdf or xlsx.")] = "html",
+        fmt: Annotated[
+            Literal["html", "pdf", "xlsx"], typer.Option("--format", "-f", help="File format.")
+        ] = "html",
         language: Annotated[
-            str | None, typer.Option(help="ja or en (default: the workspace's).")
+            Optional[Literal["ja", "en"]],  # noqa: UP045
+            typer.Option(help="Language (default: the workspace's)."),
         ] = None,
         workspace: workspace_opt = None,
     ) -> None:
@@ -223,8 +226,10 @@ def register(
     @catalog_app.command("export")
     def catalog_export(
         out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help="pdf, xlsx or html.")] = "pdf",
-        language: Annotated[Optional[str], typer.Option(help="ja or en.")] = None,  # noqa: UP045
+        fmt: Annotated[
+            Literal["pdf", "xlsx", "html"], typer.Option("--format", "-f", help="File format.")
+        ] = "pdf",
+        language: Annotated[Optional[Literal["ja", "en"]], typer.Option(help="Language.")] = None,  # noqa: UP045
         workspace: workspace_opt = None,
     ) -> None:
         """Export the KPI definitions document (every KPI, formula and definition)."""
@@ -481,7 +486,7 @@ def register(
         daily_visitors: Annotated[
             float | None, typer.Option(help="Visitors per day across both arms.")
         ] = None,
-        language: Annotated[str, typer.Option(help="ja or en.")] = "en",
+        language: Annotated[Literal["ja", "en"], typer.Option(help="Language.")] = "en",
         as_json: json_opt = False,
     ) -> None:
         """A/B calculator: significance, Bayesian probability to beat control, sample size."""

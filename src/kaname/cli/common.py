@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from kaname.cli.loop import tr
 from kaname.cli.render import (
     err_console,
 )
@@ -46,7 +47,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: BaseException) -> typer.Exit:
-    err_console.print(f"[bold red]Error:[/] {exc}")
+    err_console.print(f"[bold red]{tr('Error:')}[/] {exc}")
     return typer.Exit(2)
 
 

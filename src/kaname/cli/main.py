@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.table import Table
@@ -12,6 +12,7 @@ from rich.table import Table
 from kaname import __version__
 from kaname.cli.catalog import benchmarks, catalog_app
 from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
+from kaname.cli.loop import LoopGroup, tr
 from kaname.cli.plan import plan_app
 from kaname.cli.render import (
     console,
@@ -29,6 +30,7 @@ from kaname.workspace import Workspace
 
 app = typer.Typer(
     name="kaname",
+    cls=LoopGroup,
     help="Kaname (要): B2B marketing KPI management — design, connect, compute, see, act.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -56,7 +58,9 @@ def init(
         int, typer.Option(min=1, max=12, help="First month of the FY.")
     ] = 4,
     currency: Annotated[str, typer.Option(help="ISO currency of amounts.")] = "JPY",
-    language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
+    language: Annotated[
+        Literal["ja", "en"], typer.Option(help="Language of the workspace.")
+    ] = "ja",
     warehouse_url: Annotated[
         str, typer.Option(help="Ibis URL of the warehouse.")
     ] = "duckdb:///warehouse.duckdb",
@@ -76,8 +80,14 @@ def init(
         ws = Workspace.init(directory, config)
     except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise fail(exc) from exc
-    console.print(f"Created workspace [bold]{ws.root}[/] (warehouse: {ws.warehouse.backend}).")
-    console.print("Next: load data with `kaname demo` or `kaname import`, then `kaname kpis`.")
+    console.print(
+        tr("Created workspace {root} (warehouse: {backend}).").format(
+            root=f"[bold]{ws.root}[/]", backend=ws.warehouse.backend
+        )
+    )
+    console.print(
+        tr("Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.")
+    )
 
 
 @app.command()
@@ -91,13 +101,16 @@ def demo(
     None,
     serve: Annotated[
         bool,
-        typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards."),
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the dashboard afterwards (blocks until Ctrl+C); --no-serve returns.",
+        ),
     ] = True,
     host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the dashboard listens on.")] = 8000,
 ) -> None:
     """Build the demo company workspace, apply its starter plan and print its KPIs."""
-    from kaname.demo import EXECUTIVE_KPIS, build_demo
+    from kaname.demo import EXECUTIVE_KPIS, build_demo, write_samples
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
@@ -111,6 +124,7 @@ def demo(
         report = ws.kpi_report(list(EXECUTIVE_KPIS))
     except USER_ERRORS as exc:
         raise fail(exc) from exc
+    write_samples(ws.root)
     period = ws.period(None)
     console.print(
         kpi_table(
@@ -122,8 +136,11 @@ def demo(
     )
     console.print(
         f"Workspace: [bold]{ws.root}[/]. Try `kaname kpis -w {directory}` "
-        f"or `kaname kpis -w {directory} --dimension channel`."
+        f"or `kaname kpis -w {directory} --dimension channel`. Sample files to import: "
+        "leads.csv, opportunities.csv, spend.csv."
     )
+    if not serve:
+        console.print(tr("The dashboard: `kaname serve` in the workspace folder."))
     if serve:
         from kaname.cli.serve import DEMO_ADMIN, demo_admin, serve_workspace
 
@@ -133,6 +150,22 @@ def demo(
             "(you choose your own at first login)."
         )
         serve_workspace(ws, host, port)
+
+
+@app.command()
+def samples(
+    workspace: WorkspaceOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files already there.")] = False,
+) -> None:
+    """Write small sample files (leads, opportunities, spend; Japanese, one in CP932) to import."""
+    from kaname.demo import SAMPLE_FILES, write_samples
+
+    ws = open_workspace(workspace)
+    written = write_samples(ws.root, overwrite=force)
+    for name, table in SAMPLE_FILES.items():
+        state = tr("written") if ws.root / name in written else tr("kept (--force overwrites)")
+        try_it = tr("Try `kaname import {table} {name} --dry-run`.").format(table=table, name=name)
+        console.print(f"{ws.root / name}: {state}. {try_it}")
 
 
 @app.command()
@@ -149,10 +182,9 @@ def kpis(
         str | None, typer.Option(help="Split by channel, campaign, segment, owner or stage.")
     ] = None,
     view: Annotated[
-        str,
+        Literal["period", "cohort"],
         typer.Option(
-            help="period (events in the period) or cohort (leads created in it, followed to "
-            "outcome).",
+            help="Events in the period, or the cohort of leads created in it, followed to outcome.",
         ),
     ] = "period",
     kpi: Annotated[
@@ -162,11 +194,9 @@ def kpis(
 ) -> None:
     """Actual, target, achievement, pacing projection and status of KPIs for a period."""
     ws = open_workspace(workspace)
-    if view not in ("period", "cohort"):
-        raise fail(ValueError(f"--view must be period or cohort, not {view!r}"))
     try:
         chosen = ws.period(period, grain)
-        report = ws.kpi_report(kpi, chosen, dimension, view)  # type: ignore[arg-type]
+        report = ws.kpi_report(kpi, chosen, dimension, view)
     except USER_ERRORS as exc:
         raise fail(exc) from exc
     if report.empty:
@@ -209,7 +239,7 @@ def refresh(
             "this refresh did its work again.[/]"
         )
     if result.jobs == 0:
-        console.print("Nothing changed since the last refresh.")
+        console.print(tr("Nothing changed since the last refresh."))
     else:
         since = f" from {result.from_date}" if result.from_date else ""
         console.print(f"{result.mode.capitalize()} refresh{since}: {result.rows:,} KPI values.")

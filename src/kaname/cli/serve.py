@@ -4,7 +4,7 @@ No `from __future__ import annotations` here: typer reads the option types at ru
 
 import secrets
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 
@@ -143,7 +143,9 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
     def users_add(
         username: str,
         workspace: workspace_opt = None,
-        role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
+        role: Annotated[
+            Literal["viewer", "editor", "admin"], typer.Option(help="What the user may do.")
+        ] = "viewer",
         department: Annotated[
             str,
             typer.Option(help="executive, marketing, inside_sales, sales or customer_success."),
