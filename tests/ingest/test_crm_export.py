@@ -165,8 +165,9 @@ def test_a_required_column_without_a_header_stops_the_import(
         app, ["import", "opportunities", str(path), "-w", str(lang_ws.root)]
     )
     assert result.exit_code == 2
-    assert "Traceback" not in result.output and result.output.count("Error:") == 1
-    line = " ".join(result.output.split("Error:")[1].split())  # one message, wrapped by Rich
+    prefix = "エラー:" if lang_ws.config.language == "ja" else "Error:"  # the workspace's language
+    assert "Traceback" not in result.output and result.output.count(prefix) == 1
+    line = " ".join(result.output.split(prefix)[1].split())  # one message, wrapped by Rich
     assert "created_at" in line and "見込み" in line
     assert ("必須列" in line) == (lang_ws.config.language == "ja")
     assert lang_ws.warehouse.table("opportunities").count().execute() == 0
