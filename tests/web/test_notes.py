@@ -30,3 +30,11 @@ def test_notes_name_kpis_and_tables_in_japanese(web_ws: Workspace) -> None:
         "deals is 0, so the ratio is undefined", translator("en"), kpi_namer(web_ws, "en")
     )
     assert english.startswith("Deals")
+
+
+def test_key_success_factors_list_kpi_names(clients, web_ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    tree = clients["viewer"].get("/api/tree").json()
+    first = tree["ksfs"][0]
+    assert first["names"] == [web_ws.catalog.get(k).name("ja") for k in first["kpis"]]
+    page = clients["viewer"].get("/tree").text
+    assert "mqls, sql_rate" not in page and first["names"][0] in page

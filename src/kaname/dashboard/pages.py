@@ -528,7 +528,16 @@ def tree(dash: DashboardCore, f: Filters, language: str) -> dict[str, Any]:
         "filters": f.as_dict(),
         "nodes": nodes,
         "bottleneck": neck,
-        "ksfs": [k.model_dump() for k in plan.ksfs],
+        "ksfs": [
+            {
+                **k.model_dump(),
+                "names": [
+                    dash.ws.catalog.get(x).name(language) if x in dash.ws.catalog else x
+                    for x in k.kpis
+                ],
+            }
+            for k in plan.ksfs
+        ],
     }
 
 
