@@ -6,6 +6,7 @@ methods and only render what they return.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,11 +257,20 @@ class Workspace(WorkspaceContext):
         source = "plan"
         active = self.active_plan()
         if active is not None and active[0].name == plan.name:
-            # The applied plan's KGI target for the period is the number every page shows as
-            # its target: the gap is measured against it, the planned volume scaled to match.
-            target = self.target_resolver().target(stages[0], period)
+            # The applied targets are what every page shows: the gap is measured against the
+            # KGI's target, each rate planned at its own target where the KPI is the stage ratio
+            # (受注率 is not: it divides by closed opportunities), and the first stage's volume
+            # is what makes the planned drivers multiply to the KGI target.
+            resolver = self.target_resolver()
+            targets = resolver.targets([stages[0], *names], [period])
+            target = targets[(stages[0], period.start)]
             if target == target and target > 0:
-                planned[stages[-1]] *= target / planned_kgi
+                for name in names:
+                    rate = targets[(name, period.start)]
+                    if name not in STAGE_RATIO_NAMES and rate == rate and rate > 0:
+                        planned[name] = rate
+                product = math.prod(planned[n] for n in names)
+                planned[stages[-1]] = target / product
                 planned_kgi, source = target, "targets"
         parts = shapley_product(planned, actual)
         catalog = self.catalog

@@ -23,6 +23,7 @@ from kaname.auth.accounts import Accounts
 from kaname.cli.main import app
 from kaname.config import WorkspaceConfig
 from kaname.demo import build_demo
+from kaname.design.funnel import STAGE_RATIO_NAMES
 from kaname.web.app import create_app
 from kaname.workspace import Workspace
 from pg_settings import PG_DB, PG_HOST, PG_USER
@@ -131,6 +132,11 @@ def test_every_surface_shows_the_report_s_number(
     if bottleneck.get("available") and bottleneck["planned_source"] == "targets" and not channel:
         kgi = tree["nodes"][0]
         assert same(bottleneck["planned"], kgi["target"]), "gap table plan vs tree target"
+        targets = {n["kpi"]: n["target"] for n in tree["nodes"]}
+        for driver in bottleneck["drivers"]:  # planned rates are the tree's targets too
+            name = driver["driver"]
+            if name not in STAGE_RATIO_NAMES and targets.get(name) is not None:
+                assert same(driver["planned"], targets[name]), ("gap plan vs tree", name)
     funnel = viewer.get(f"/api/funnel?{q}").json()
     for stage in funnel["stages"]:
         check("funnel", stage["stage"], stage["value"], stage["target"])
