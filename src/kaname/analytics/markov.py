@@ -154,7 +154,12 @@ def markov(paths: pd.DataFrame | Touches, order: int = 1) -> pd.DataFrame:
     total_conv = float(touches.conversions.sum())
     total_value = float(touches.value.sum())
     conv = normalise_effects(effects["removal_effect"].to_numpy(), total_conv)
-    value = normalise_effects(effects["value_removal_effect"].to_numpy(), total_value)
+    value_effects = effects["value_removal_effect"].to_numpy()
+    if total_value > 0 and not value_effects.sum() > 0:
+        # Values so small (subnormal) that their removal effects underflow to 0: credit the value
+        # as the conversions are credited, rather than refuse a model that has conversions.
+        value_effects = effects["removal_effect"].to_numpy()
+    value = normalise_effects(value_effects, total_value)
     out = credit_frame(list(effects["channel"]), conv, value)
     out = out.merge(effects[["channel", "removal_effect"]], on="channel")
     return out
