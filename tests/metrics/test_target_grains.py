@@ -75,3 +75,13 @@ def test_a_target_set_for_the_period_wins_and_a_missing_month_means_none(ws: Wor
     assert math.isnan(target(ws, "cpa", D(2026, 4, 1), Grain.YEAR))
     # A month's rate without its own target or its components' stays without one.
     assert math.isnan(target(ws, "roas", D(2026, 7, 1), Grain.MONTH))
+
+
+def test_a_combination_of_filters_has_no_target(ws: Workspace) -> None:
+    """Targets are set for the whole company or one dimension value, never for a combination:
+    the trend page shows none there, and so does the report."""
+    month = period_of(D(2026, 7, 1), Grain.MONTH, 4)
+    whole = ws.kpi_report(["leads"], month)
+    assert whole["target"].iloc[0] == 100
+    both = ws.kpi_report(["leads"], month, filters=(("channel", "email"), ("segment", "smb")))
+    assert len(both) == 1 and both["target"].isna().all()

@@ -3,7 +3,7 @@ builder shares (period, active plan, KPI report, filter options, JSON-safe value
 
 The server process owns the warehouse (shared/ARCHITECTURE.md), so every write it makes (plan
 saves, settings, refreshes, imports) calls `invalidate()`; anything written elsewhere (a CLI
-`plan apply` on the app DB) shows after `CACHE_SECONDS` at most.
+`plan apply` on the app DB, another worker) shows within `STAMP_SECONDS` (`stamp()`).
 """
 
 from __future__ import annotations

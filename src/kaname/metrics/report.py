@@ -87,8 +87,11 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
     target_dim, filter_value = request.dimension or "", ""
     if not target_dim and len(request.filters) == 1:
         target_dim, filter_value = request.filters[0]
-    found = targets.lookup_many(kpis, [period], request.as_of, target_dim)
-    if not target_dim:
+    if target_dim:
+        found = targets.lookup_many(kpis, [period], request.as_of, target_dim)
+    elif request.filters:  # several filters at once: no target is set for a combination
+        found = {}
+    else:
         # Without a dimension every grain has a target: derived from the monthly ones
         # (metrics/target_grains.py), the same wherever the KPI is shown.
         resolver = TargetResolver(targets, engine.catalog, request.as_of, engine.fy_start_month)
