@@ -5,6 +5,7 @@ no header maps to, and the quality findings behind a zero."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -190,3 +191,93 @@ def test_quality_finds_stages_without_is_won(lang_ws: Workspace) -> None:
     found = {f["id"]: f for f in lang_ws.ingest.quality()["findings"]}
     assert found["opportunities_stage_without_is_won"]["count"] == 1
     assert found["opportunities_closed_without_date"]["count"] == 3
+
+
+def _report(ws: Workspace, kpis: list[str], period: str) -> dict[str, tuple[float, str]]:
+    report = ws.kpi_report(kpis, ws.period(period))
+    return {r.kpi: (r.actual, r.note) for r in report.itertuples()}
+
+
+def test_a_zero_says_which_condition_left_the_rows_out(lang_ws: Workspace) -> None:
+    """Issue 14 §2 "why is this zero?": the note names the rows and the condition."""
+    import pyarrow as pa
+
+    day = pa.array([dt.datetime(2026, 9, 3)] * 3, pa.timestamp("us"))
+    lang_ws.warehouse.upsert(
+        "opportunities",
+        pa.table(
+            {
+                "opportunity_id": ["Z1", "Z2", "Z3"],
+                "amount": [100.0, 200.0, 300.0],
+                "is_won": pa.array([None, None, True], pa.bool_()),
+                "type": ["new_business", "new_business", "renewal"],
+                "created_at": day,
+                "closed_at": day,
+            }
+        ),
+    )
+    got = _report(lang_ws, ["deals", "revenue", "opportunities"], "2026-09")
+    assert got["deals"] == (0.0, "2 opportunities in 2026-09 have no is_won")
+    assert got["revenue"][1] == got["deals"][1]
+    assert got["opportunities"] == (2.0, "")  # the renewal is not new business;  
+    # September's won deal is a renewal; the month with no deals names its data's span.
+    lang_ws.warehouse.upsert(
+        "opportunities",
+        pa.table({"opportunity_id": ["Z1", "Z2"], "is_won": [False, False]}),
+    )
+    got = _report(lang_ws, ["deals"], "2026-09")
+    assert got["deals"] == (0.0, "the 1 won opportunities in 2026-09 are not new business")
+    # October holds a lead but no deal and no spend: each says what its data spans.
+    lang_ws.warehouse.upsert(
+        "leads",
+        pa.table(
+            {
+                "lead_id": ["L1"],
+                "created_at": pa.array([dt.datetime(2026, 10, 15)], pa.timestamp("us")),
+            }
+        ),
+    )
+    lang_ws.warehouse.upsert(
+        "spend",
+        pa.table(
+            {
+                "date": [dt.date(2026, 9, 1), dt.date(2026, 9, 30)],
+                "channel": ["event", "event"],
+                "campaign_id": ["C1", "C1"],
+                "cost": [50_000.0, 70_000.0],
+            }
+        ),
+    )
+    got = _report(lang_ws, ["deals", "cpa"], "2026-10")
+    assert got["deals"][1] == (
+        "no opportunities in 2026-10: opportunities closed_at runs 2026-09-03 … 2026-09-03"
+    )
+    assert got["cpa"] == (0.0, "no spend in 2026-10: spend date runs 2026-09-01 … 2026-09-30")
+
+
+def test_undated_rows_and_the_note_in_the_users_language(lang_ws: Workspace) -> None:
+    import pyarrow as pa
+
+    lang_ws.warehouse.upsert(
+        "opportunities",
+        pa.table(
+            {
+                "opportunity_id": ["U1", "U2"],
+                "is_won": [True, False],
+                "created_at": pa.array([dt.datetime(2026, 9, 1)] * 2, pa.timestamp("us")),
+                "closed_at": pa.array([None, None], pa.timestamp("us")),
+            }
+        ),
+    )
+    assert _report(lang_ws, ["deals"], "2026-09")["deals"][1] == "2 opportunities have no closed_at"
+    result = CliRunner().invoke(
+        app,
+        ["kpis", "-w", str(lang_ws.root), "--period", "2026-09", "-k", "deals"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    if lang_ws.config.language == "ja":
+        assert "商談 2 件に受注・失注日がないため、どの期間にも数えられません" in out
+    else:
+        assert "2 Opportunities have no close date, so no period counts them." in out

@@ -38,3 +38,21 @@ def test_key_success_factors_list_kpi_names(clients, web_ws: Workspace) -> None:
     assert first["names"] == [web_ws.catalog.get(k).name("ja") for k in first["kpis"]]
     page = clients["viewer"].get("/tree").text
     assert "mqls, sql_rate" not in page and first["names"][0] in page
+
+
+def test_why_zero_notes_read_in_japanese_without_ids(web_ws: Workspace) -> None:
+    """Issue 14 §2: the notes metrics/why.py writes are read back with no id left."""
+    ja, names = translator("ja"), kpi_namer(web_ws, "ja")
+    notes = {
+        "4,238 opportunities have no closed_at": "商談 4,238 件に受注・失注日がない",
+        "no spend in 2026-11: spend date runs 2026-04-01 … 2026-09-30": "2026-11 の",
+        "12 opportunities in 2026-11 have no is_won": "受注とも失注とも判定できません",
+        "none of the 3 opportunities in 2026-11 is won": "商談 3 件に受注はありません",
+        "the 2 won opportunities in 2026-11 are not new business": "新規以外",
+        "5 leads in 2026-11, none counted as mqls": "リード",
+    }
+    for note, expected in notes.items():
+        text = explain(note, ja, names)
+        assert expected in text, text
+        for word in ("closed_at", "is_won", "spend", "opportunities", "leads", "mqls", "date"):
+            assert word not in text, text

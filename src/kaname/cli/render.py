@@ -14,6 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kaname.formatting import format_percent, format_value
+from kaname.web.i18n import translator
+from kaname.web.notes import explain
 
 console = Console()
 err_console = Console(stderr=True)
@@ -70,8 +72,9 @@ def kpi_table(report: pd.DataFrame, currency: str, language: str, title: str) ->
         if dim:
             cells.append(str(rec.dimension_value))
         actual = format_value(rec.actual, rec.unit, currency, language)
-        if rec.note and math.isnan(rec.actual):
-            actual = f"— [dim]({rec.note})[/]"
+        if rec.note and (math.isnan(rec.actual) or rec.actual == 0):
+            shown = "—" if math.isnan(rec.actual) else actual
+            actual = f"{shown} [dim]({explain(rec.note, translator(language))})[/]"
         cells += [
             actual,
             format_value(rec.target, rec.unit, currency, language),

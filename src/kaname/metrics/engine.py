@@ -270,14 +270,14 @@ class MetricEngine:
             elif table == "leads":
                 bucket_col = "created_at"
         ts = t[bucket_col]
-        filt = [ts >= _lit(start, ts), ts < _lit(end, ts)]
+        filt = [ts >= time_literal(start, ts), ts < time_literal(end, ts)]
         if bucket_col != time:
             # A cohort is followed to its outcome as of the cut-off, not to the period's end.
             filt.append(t[time].notnull())
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
-                filt.append(t[time] < _lit(cutoff, t[time]))
-        t = t.filter(*filt, *_filter_exprs(t, members[0].dims, query.filters))
+                filt.append(t[time] < time_literal(cutoff, t[time]))
+        t = t.filter(*filt, *filter_exprs(t, members[0].dims, query.filters))
         dims = _dim_columns(t, members[0].dims, query.dimensions)
         t = t.mutate(
             period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month), **dims
@@ -313,7 +313,7 @@ class MetricEngine:
         self, spine: ir.Table, members: list[SnapshotMeasure], query: MetricQuery
     ) -> ir.Table:
         o = self.tables["opportunities"]
-        o = o.filter(is_new_business(o), *_filter_exprs(o, members[0].dims, query.filters))
+        o = o.filter(is_new_business(o), *filter_exprs(o, members[0].dims, query.filters))
         dims = _dim_columns(o, members[0].dims, query.dimensions)
         o = o.select(
             _created=o.created_at.cast("date"),
@@ -344,11 +344,11 @@ class MetricEngine:
             a = self.tables["accounts"]
             s = s.left_join(a.select(account_id=a.account_id, segment=a.segment), "account_id")
         if query.filters:
-            s = s.filter(*_filter_exprs(s, members[0].dims, query.filters))
+            s = s.filter(*filter_exprs(s, members[0].dims, query.filters))
         first = periods[0].start - dt.timedelta(days=1)
         s = s.filter(
-            s.start_date <= _lit(periods[-1].end, s.start_date),
-            s.end_date.isnull() | (s.end_date >= _lit(first, s.end_date)),
+            s.start_date <= time_literal(periods[-1].end, s.start_date),
+            s.end_date.isnull() | (s.end_date >= time_literal(first, s.end_date)),
         )
         keep = ["account_id", "mrr", "start_date", "end_date", "change", *query.dimensions]
         x = spine.cross_join(s.select(*keep))
@@ -456,7 +456,7 @@ def table_of(measure: str) -> str:
     return "subscriptions" if m.family == "subscriptions" else "opportunities"
 
 
-def _lit(value: dt.date | dt.datetime, column: ir.Value) -> ir.Value:
+def time_literal(value: dt.date | dt.datetime, column: ir.Value) -> ir.Value:
     if column.type().is_date():
         day = value.date() if isinstance(value, dt.datetime) else value
         return ibis.literal(day, type="date")
@@ -473,7 +473,7 @@ def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -
     return out
 
 
-def _filter_exprs(
+def filter_exprs(
     t: ir.Table, allowed: Mapping[str, str], filters: Sequence[tuple[str, str]]
 ) -> list[ir.BooleanValue]:
     out = []

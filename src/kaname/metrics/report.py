@@ -14,6 +14,7 @@ from kaname.metrics.engine import MetricEngine, MetricQuery, View
 from kaname.metrics.pacing import Status, achievement, run_rate_factor, status
 from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
+from kaname.metrics.why import why_zero
 
 REPORT_COLUMNS = [
     "kpi",
@@ -104,6 +105,15 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
         target = found.get((rec.kpi, period.start, key_value), math.nan)
         value = float(rec.value)
         proj = float(projection[i])
+        note = rec.note
+        if (
+            not note
+            and not request.dimension
+            and request.view == "period"
+            and (value == 0 or math.isnan(value))
+        ):
+            # 0 or empty although the tables hold rows: say which condition left them out.
+            note = why_zero(engine, rec.kpi, period, request.as_of, request.filters) or ""
         st = status(proj, target, kpi.direction, request.at_risk_ratio)
         if math.isnan(value) and st is not Status.NO_TARGET:
             st = Status.NO_DATA
@@ -121,7 +131,7 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
                 "status": str(st),
                 "unit": kpi.unit,
                 "direction": kpi.direction,
-                "note": rec.note,
+                "note": note,
             }
         )
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -29,6 +29,25 @@ def table_names(_: Translator) -> dict[str, str]:
     }
 
 
+def column_names(_: Translator) -> dict[str, str]:
+    """The canonical columns a note can blame, as users call them."""
+    return {
+        "created_at": _("created date"),
+        "closed_at": _("close date"),
+        "mql_at": _("MQL date"),
+        "sql_at": _("SQL date"),
+        "disqualified_at": _("disqualified date"),
+        "occurred_at": _("date of the touch"),
+        "responded_at": _("response date"),
+        "date": _("date"),
+        "entered_at": _("date the stage was entered"),
+    }
+
+
+def _column(name: str, _: Translator) -> str:
+    return column_names(_).get(name, name)
+
+
 def _ids(text: str, names: Names) -> str:
     """ "deals, sqls" → "受注数、SQL数" (ids named, joined as the language writes lists)."""
     return "、".join(names(part.strip()) for part in text.split(","))
@@ -81,6 +100,68 @@ RULES: list[Rule] = [
             "split.",
             stages=_ids(m["stages"], n),
             period=m["period"],
+        ),
+    ),
+    (
+        re.compile(r"^(?P<n>[\d,]+) (?P<table>[a-z_]+) have no (?P<column>[a-z_]+)$"),
+        lambda m, _, n: _(
+            "{count} {table} have no {column}, so no period counts them.",
+            count=m["n"],
+            table=_tables(m["table"], _),
+            column=_column(m["column"], _),
+        ),
+    ),
+    (
+        re.compile(
+            r"^no (?P<table>[a-z_]+) in (?P<period>\S+): (?P=table) (?P<column>[a-z_]+) runs "
+            r"(?P<first>\S+) … (?P<last>\S+)$"
+        ),
+        lambda m, _, n: _(
+            "No {table} in {period}: their {column} runs from {first} to {last}.",
+            table=_tables(m["table"], _),
+            period=m["period"],
+            column=_column(m["column"], _),
+            first=m["first"],
+            last=m["last"],
+        ),
+    ),
+    (
+        re.compile(r"^(?P<n>[\d,]+) opportunities in (?P<period>\S+) have no is_won$"),
+        lambda m, _, n: _(
+            "{count} opportunities in {period} are neither won nor lost: map the stage values "
+            "that mean won and lost.",
+            count=m["n"],
+            period=m["period"],
+        ),
+    ),
+    (
+        re.compile(r"^none of the (?P<n>[\d,]+) opportunities in (?P<period>\S+) is won$"),
+        lambda m, _, n: _(
+            "None of the {count} opportunities in {period} is won.", count=m["n"], period=m["period"]
+        ),
+    ),
+    (
+        re.compile(
+            r"^the (?P<n>[\d,]+) won opportunities in (?P<period>\S+) are not new business$"
+        ),
+        lambda m, _, n: _(
+            "The {count} won opportunities in {period} are not new business (renewals, upsells "
+            "and other types are not counted here).",
+            count=m["n"],
+            period=m["period"],
+        ),
+    ),
+    (
+        re.compile(
+            r"^(?P<n>[\d,]+) (?P<table>[a-z_]+) in (?P<period>\S+), none counted as "
+            r"(?P<measure>[a-z_]+)$"
+        ),
+        lambda m, _, n: _(
+            "{count} {table} in {period}, but none counts as {measure}.",
+            count=m["n"],
+            table=_tables(m["table"], _),
+            period=m["period"],
+            measure=n(m["measure"]),
         ),
     ),
     (
