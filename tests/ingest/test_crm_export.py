@@ -219,7 +219,7 @@ def test_a_zero_says_which_condition_left_the_rows_out(lang_ws: Workspace) -> No
     got = _report(lang_ws, ["deals", "revenue", "opportunities"], "2026-09")
     assert got["deals"] == (0.0, "2 opportunities in 2026-09 have no is_won")
     assert got["revenue"][1] == got["deals"][1]
-    assert got["opportunities"] == (2.0, "")  # the renewal is not new business;  
+    assert got["opportunities"] == (2.0, "")  # the renewal is not new business
     # September's won deal is a renewal; the month with no deals names its data's span.
     lang_ws.warehouse.upsert(
         "opportunities",

@@ -104,4 +104,4 @@ def _opportunity_note(
 
 
 def _day(value: object) -> str:
-    return "" if pd.isna(value) else str(pd.Timestamp(value).date())  # type: ignore[arg-type]
+    return "" if pd.isna(value) else str(pd.Timestamp(value).date())

@@ -137,7 +137,9 @@ RULES: list[Rule] = [
     (
         re.compile(r"^none of the (?P<n>[\d,]+) opportunities in (?P<period>\S+) is won$"),
         lambda m, _, n: _(
-            "None of the {count} opportunities in {period} is won.", count=m["n"], period=m["period"]
+            "None of the {count} opportunities in {period} is won.",
+            count=m["n"],
+            period=m["period"],
         ),
     ),
     (
