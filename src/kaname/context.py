@@ -53,6 +53,10 @@ def default_root(explicit: Path | None = None) -> Path:
     return Path(env) if env else Path.cwd()
 
 
+ALL_PERIODS = ("all", "全期間")
+"""Words for every day with data, as a period."""
+
+
 class WorkspaceContext:
     """What every feature service needs from a workspace: its folder and configuration, the clock,
     the two stores, the KPI catalog, the metric engine, targets and KPI reports. The feature
@@ -183,11 +187,20 @@ class WorkspaceContext:
         )
 
     def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:
-        from kaname.metrics.calendar import parse_period
+        """A typed period: a label (2026-11, FY2026-Q3 …), a range of days (2017-01-01..
+        2017-12-31), "all" (every day the warehouse holds data for), or the current period of
+        `grain` when None."""
+        from kaname.metrics.calendar import PeriodError, date_range, parse_period
 
+        fy = self.config.fiscal_year_start_month
+        if label and label.strip().lower() in ALL_PERIODS:
+            window = self.engine().window()
+            if window is None:
+                raise PeriodError("the warehouse is empty, so 'all' has no days yet")
+            return date_range(window[0], max(window[0], min(window[1], self.today())), fy)
         if label:
-            return parse_period(label, self.config.fiscal_year_start_month)
-        return period_of(self.today(), grain, self.config.fiscal_year_start_month)
+            return parse_period(label, fy)
+        return period_of(self.today(), grain, fy)
 
     def compute(self, query: MetricQuery) -> pd.DataFrame:
         return self.engine().compute(query)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -281,3 +282,27 @@ def test_undated_rows_and_the_note_in_the_users_language(lang_ws: Workspace) -> 
         assert "商談 2 件に受注・失注日がないため、どの期間にも数えられません" in out
     else:
         assert "2 Opportunities have no close date, so no period counts them." in out
+
+
+def test_kpis_over_all_the_data_or_a_range(lang_ws: Workspace, tmp_path: Path) -> None:
+    """Issue 14 §2: an export from another year is read with --period all or a range."""
+    language = lang_ws.config.language
+    path = _csv(tmp_path / "opps.csv", HEADERS[language], _rows(language))
+    lang_ws.ingest.import_file("opportunities", path)
+    spans = {  # all: the first to the last day the data holds
+        "all": "2026-08-01..2026-09-21",
+        "2026-08-01..2026-09-30": "2026-08-01..2026-09-30",
+        "2026-08..2026-09": "2026-08-01..2026-09-30",
+    }
+    for period, label in spans.items():
+        result = CliRunner().invoke(
+            app,
+            ["kpis", "-w", str(lang_ws.root), "--period", period, "-k", "deals", "--json"],
+        )
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.output)
+        assert [(r["period"], r["actual"]) for r in rows] == [(label, 2.0)]
+    result = CliRunner().invoke(
+        app, ["kpis", "-w", str(lang_ws.root), "--period", "2026-09-30..2026-09-01"]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kaname.metrics.calendar import (
+    CALENDAR_GRAINS,
     Grain,
     PeriodError,
     bucket_start,
@@ -71,7 +72,7 @@ def test_week_53() -> None:
 
 
 def test_parse_round_trips_every_grain() -> None:
-    for grain in Grain:
+    for grain in CALENDAR_GRAINS:
         period = period_of(D(2025, 10, 15), grain)
         assert parse_period(period.label) == period
 
@@ -90,7 +91,7 @@ def test_business_days_skip_japanese_holidays() -> None:
 
 @given(
     st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31)),
-    st.sampled_from(list(Grain)),
+    st.sampled_from(CALENDAR_GRAINS),
     st.integers(min_value=1, max_value=12),
 )
 def test_every_day_lies_in_its_period(day: dt.date, grain: Grain, fy: int) -> None:
@@ -105,3 +106,20 @@ def test_periods_tile_a_year_without_gaps(day: dt.date, fy: int) -> None:
     months = periods_between(day, day + dt.timedelta(days=400), Grain.MONTH, fy)
     for a, b in itertools.pairwise(months):
         assert a.end == b.start
+
+
+def test_a_range_of_days_is_one_period() -> None:
+    from kaname.metrics.calendar import PeriodError, parse_period, periods_between
+
+    year = parse_period("2017-01-01..2017-12-31")
+    assert (year.start, year.end, year.grain) == (dt.date(2017, 1, 1), dt.date(2018, 1, 1), "range")
+    assert year.label == "2017-01-01..2017-12-31" and parse_period(year.label) == year
+    # Either end may be any period label: it stands for its first or last day.
+    assert parse_period("2017-01..FY2017-Q1").label == "2017-01-01..2017-06-30"
+    assert year.previous().label == "2016-01-01..2016-12-31"
+    assert year.year_ago().label == "2016-01-01..2016-12-31"
+    week = parse_period("2026-11-01..2026-11-07")
+    assert week.previous().label == "2026-10-25..2026-10-31"
+    assert periods_between(year.start, year.last_day, "range") == [year]
+    with pytest.raises(PeriodError, match="before it starts"):
+        parse_period("2017-12-31..2017-01-01")

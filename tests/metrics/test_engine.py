@@ -190,3 +190,26 @@ def test_a_filter_the_kpi_does_not_allow_is_explained(duckdb_company: Warehouse)
         engine.compute(
             MetricQuery(("nrr",), Grain.MONTH, APRIL, APRIL, filters=(("channel", "email"),))
         )
+
+
+@pytest.mark.parametrize("company", ["duckdb_company", "pg_company"])
+def test_a_range_of_days_counts_like_the_month_it_spans(
+    company: str, request: pytest.FixtureRequest
+) -> None:
+    """A custom range (--period 2025-04-01..2025-04-30) is one period on every backend: the
+    same counts and rates as the month, and longer ranges add their months up."""
+    from kaname.metrics.calendar import parse_period
+
+    wh: Warehouse = request.getfixturevalue(company)
+    engine = MetricEngine(wh.tables(), CATALOG)
+    kpis = ("leads", "mqls", "sqls", "deals", "revenue", "cpa", "sql_rate", "win_rate")
+    april = parse_period("2025-04-01..2025-04-30")
+    frame = engine.compute(MetricQuery(kpis, Grain.RANGE, april.start, april.last_day))
+    assert list(frame["period"].unique()) == ["2025-04-01..2025-04-30"]
+    got = dict(zip(frame["kpi"], frame["value"], strict=True))
+    for kpi in kpis:
+        assert got[kpi] == pytest.approx(EXPECTED_APRIL_2025[kpi], rel=1e-9, nan_ok=True), kpi
+    spring = parse_period("2025-03..2025-05")
+    months = engine.compute(MetricQuery(("leads",), Grain.MONTH, spring.start, spring.last_day))
+    whole = engine.compute(MetricQuery(("leads",), Grain.RANGE, spring.start, spring.last_day))
+    assert whole["value"].tolist() == [months["value"].sum()]

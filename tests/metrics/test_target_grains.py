@@ -85,3 +85,15 @@ def test_a_combination_of_filters_has_no_target(ws: Workspace) -> None:
     assert whole["target"].iloc[0] == 100
     both = ws.kpi_report(["leads"], month, filters=(("channel", "email"), ("segment", "smb")))
     assert len(both) == 1 and both["target"].isna().all()
+
+
+def test_a_range_of_days_takes_its_months_share(ws: Workspace) -> None:
+    """A custom range (2026-07-01..2026-08-31, or half of September) has targets too: whole
+    months add up, a part of a month takes its business days' share; rates are recomputed."""
+    two_months = ws.period("2026-07..2026-08")
+    resolver = ws.target_resolver()
+    assert resolver.target("leads", two_months) == 150
+    assert resolver.target("cpa", two_months) == pytest.approx((100 * 4000 + 50 * 6000) / 150)
+    half = ws.period("2026-09-01..2026-09-15")  # 11 of September's 19 business days
+    assert resolver.target("leads", half) == pytest.approx(150 * 11 / 19)
+    assert resolver.target("cpa", half) == pytest.approx(5000)

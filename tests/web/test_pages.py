@@ -278,3 +278,40 @@ def test_every_grain_has_targets(clients: dict[str, TestClient], web_ws: Workspa
     assert not quarter["target"].isna().any()
     review = clients["viewer"].get("/api/review?period=FY2026-Q2").json()
     assert all(r["target"] is not None for r in review["rows"] if r["kpi"] in ("cpa", "cac"))
+
+
+RANGE_PAGES = [
+    "/executive",
+    "/department/marketing",
+    "/tree",
+    "/funnel",
+    "/channels",
+    "/tactics",
+    "/kpi/win_rate",
+    "/trends?kpi=cpa",
+]
+
+
+@pytest.mark.parametrize("period", ["2026-10-01..2026-11-15", "all"])
+@pytest.mark.parametrize("path", RANGE_PAGES)
+def test_pages_read_a_range_of_days_or_all_the_data(
+    clients: dict[str, TestClient], web_ws: Workspace, path: str, period: str
+) -> None:
+    """Issue 14 §2: ?period= takes a range of days or 'all', like `kaname kpis --period`."""
+    joiner = "&" if "?" in path else "?"
+    response = clients["viewer"].get(f"{path}{joiner}period={period}")
+    assert response.status_code == 200, response.text[:500]
+    assert "Traceback" not in response.text
+    assert web_ws.period(period).label in response.text
+
+
+def test_a_range_has_one_value_on_the_page_and_in_its_json(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    period = web_ws.period("2026-10-01..2026-11-15")
+    report = web_ws.kpi_report(["leads", "cpa"], period)
+    for rec in report.itertuples():
+        api = clients["viewer"].get(f"/api/kpi/{rec.kpi}?period=2026-10-01..2026-11-15").json()
+        current = api["current"]
+        assert current["period"] == period.label
+        assert close(current["actual"], rec.actual), rec.kpi

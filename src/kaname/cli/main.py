@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -24,9 +25,14 @@ from kaname.cli.render import (
     to_jsonable,
 )
 from kaname.config import WorkspaceConfig
-from kaname.metrics.calendar import Grain
+from kaname.metrics.calendar import CALENDAR_GRAINS, Grain
 from kaname.metrics.engine import MetricError
 from kaname.workspace import Workspace
+
+PeriodGrain = StrEnum(  # type: ignore[misc]
+    "PeriodGrain", {g.value: g.value for g in CALENDAR_GRAINS}
+)
+"""The grains a current period can be of (a range has no current period)."""
 
 app = typer.Typer(
     name="kaname",
@@ -173,11 +179,14 @@ def kpis(
     workspace: WorkspaceOpt = None,
     period: Annotated[
         str | None,
-        typer.Option(help="Period label, e.g. 2025-10, FY2025-Q3, FY2025 (default: current)."),
+        typer.Option(
+            help="Period label, e.g. 2025-10, FY2025-Q3, FY2025; a range of days "
+            "2017-01-01..2017-12-31; or all (default: the current month).",
+        ),
     ] = None,
     grain: Annotated[
-        Grain, typer.Option(help="Grain of the default (current) period.")
-    ] = Grain.MONTH,
+        PeriodGrain, typer.Option(help="Grain of the default (current) period.")
+    ] = PeriodGrain("month"),
     dimension: Annotated[
         str | None, typer.Option(help="Split by channel, campaign, segment, owner or stage.")
     ] = None,
@@ -195,7 +204,7 @@ def kpis(
     """Actual, target, achievement, pacing projection and status of KPIs for a period."""
     ws = open_workspace(workspace)
     try:
-        chosen = ws.period(period, grain)
+        chosen = ws.period(period, Grain(grain.value))
         report = ws.kpi_report(kpi, chosen, dimension, view)
     except USER_ERRORS as exc:
         raise fail(exc) from exc

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import Filters
 from kaname.design.plan import PlanError
-from kaname.metrics.calendar import Period, period_of, periods_between
+from kaname.metrics.calendar import Grain, Period, period_of, periods_between
 from kaname.metrics.catalog import PHASE_NAMES
 from kaname.metrics.compare import change, compare, progress
 from kaname.metrics.engine import MetricError, MetricQuery
@@ -272,16 +272,29 @@ def _versus(value: float | None, bench: Any) -> str:
     return "within"
 
 
+def trend_grain(span: Period) -> Grain:
+    """The grain a trend over a range of days is drawn in: days up to a month, weeks up to a
+    quarter, months beyond."""
+    if span.days <= 31:
+        return Grain.DAY
+    return Grain.WEEK if span.days <= 92 else Grain.MONTH
+
+
 def trends(
     dash: DashboardCore, kpi_id: str, f: Filters, language: str, count: int
 ) -> dict[str, Any]:
     ws = dash.ws
     kpi = ws.catalog.get(kpi_id)
     last = dash.period(f)
-    first = last
-    for _ in range(max(count, 1) - 1):
-        first = first.previous()
+    span = last.label if last.grain is Grain.RANGE else ""
     fy = ws.config.fiscal_year_start_month
+    if last.grain is Grain.RANGE:  # a range's trend: its days, weeks or months
+        inside = periods_between(last.start, last.last_day, trend_grain(last), fy)
+        first, last = inside[0], inside[-1]
+    else:
+        first = last
+        for _ in range(max(count, 1) - 1):
+            first = first.previous()
     periods = periods_between(first.start, last.start, last.grain, fy)
     view = f.view if f.view == "period" or ws.catalog.has_cohort_view(kpi_id) else "period"
     query = MetricQuery(
@@ -340,6 +353,7 @@ def trends(
         "view": view,
         "filters": f.as_dict(),
         "points": points,
+        "range": span,
         "annotations": chart_annotations(dash, kpi_id, first.start, last.end, last.grain.value),
         **_forecast_band(dash, kpi_id, f, view, last),
     }

@@ -24,7 +24,12 @@ class Grain(StrEnum):
     QUARTER = "quarter"
     HALF = "half"
     YEAR = "year"
+    RANGE = "range"
+    """Any span of whole days, e.g. 2017-01-01..2017-12-31 (one period, never stepped into)."""
 
+
+CALENDAR_GRAINS = tuple(g for g in Grain if g is not Grain.RANGE)
+"""The grains that tile the calendar: every day lies in one period of each."""
 
 MONTHS_IN_GRAIN = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.HALF: 6, Grain.YEAR: 12}
 
@@ -48,6 +53,8 @@ class Period:
 
     @property
     def label(self) -> str:
+        if self.grain is Grain.RANGE:
+            return f"{self.start.isoformat()}{RANGE_SEPARATOR}{self.last_day.isoformat()}"
         return period_label(self.start, self.grain, self.fy_start_month)
 
     @property
@@ -58,16 +65,53 @@ class Period:
         return self.start <= day < self.end
 
     def next(self) -> Period:
+        if self.grain is Grain.RANGE:
+            return self._shifted(1)
         return period_of(self.end, self.grain, self.fy_start_month)
 
     def previous(self) -> Period:
+        if self.grain is Grain.RANGE:
+            return self._shifted(-1)
         return period_of(self.start - dt.timedelta(days=1), self.grain, self.fy_start_month)
+
+    def _shifted(self, steps: int) -> Period:
+        """A range moved by its own length: whole months by months (2017 → 2016, leap year or
+        not), any other span by days."""
+        months = _whole_months(self.start, self.end)
+        if months:
+            start, end = (
+                _add_months(self.start, steps * months),
+                _add_months(self.end, steps * months),
+            )
+        else:
+            start, end = (
+                self.start + steps * (self.end - self.start),
+                self.end + steps * (self.end - self.start),
+            )
+        return Period(start, end, self.grain, self.fy_start_month)
 
     def year_ago(self) -> Period:
         """The same period one year earlier (for previous-year comparison)."""
+        if self.grain is Grain.RANGE:
+            start, end = _year_before(self.start), _year_before(self.end)
+            return Period(
+                start, max(end, start + dt.timedelta(days=1)), self.grain, self.fy_start_month
+            )
         if self.grain in (Grain.DAY, Grain.WEEK):
             return period_of(self.start - dt.timedelta(days=364), self.grain, self.fy_start_month)
         return period_of(_add_months(self.start, -12), self.grain, self.fy_start_month)
+
+
+def _whole_months(start: dt.date, end: dt.date) -> int:
+    """How many whole months [start, end) is when it starts and ends on a 1st (else 0)."""
+    if start.day != 1 or end.day != 1:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (29 February → 28 February)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -126,6 +170,8 @@ def bucket_start(day: dt.date, grain: Grain, fy_start_month: int = 4) -> dt.date
 
 def period_of(day: dt.date, grain: Grain | str, fy_start_month: int = 4) -> Period:
     grain = Grain(grain)
+    if grain is Grain.RANGE:
+        raise PeriodError("a range has no period around a day: give its first and last day")
     start = bucket_start(day, grain, fy_start_month)
     if grain is Grain.DAY:
         end = start + dt.timedelta(days=1)
@@ -139,7 +185,9 @@ def period_of(day: dt.date, grain: Grain | str, fy_start_month: int = 4) -> Peri
 def periods_between(
     first: dt.date, last: dt.date, grain: Grain | str, fy_start_month: int = 4
 ) -> list[Period]:
-    """Every period of `grain` that overlaps [first, last]."""
+    """Every period of `grain` that overlaps [first, last] (a range: [first, last] itself)."""
+    if Grain(grain) is Grain.RANGE:
+        return [date_range(first, last, fy_start_month)]
     out = []
     period = period_of(first, grain, fy_start_month)
     while period.start <= last:
@@ -175,13 +223,25 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Grain], ...] = (
 )
 
 PERIOD_FORMS = (
-    "2025-10-01 (day), FY2025-W27 (fiscal week), 2025-10 (month), FY2025-Q3, FY2025-H2, FY2025"
+    "2025-10-01 (day), FY2025-W27 (fiscal week), 2025-10 (month), FY2025-Q3, FY2025-H2, FY2025, "
+    "2025-04-01..2025-09-30 (a range of days)"
 )
+RANGE_SEPARATOR = ".."
+
+
+def date_range(first: dt.date, last: dt.date, fy_start_month: int = 4) -> Period:
+    """The days first … last (both included) as one period."""
+    if last < first:
+        raise PeriodError(f"a range must not end ({last}) before it starts ({first})")
+    return Period(first, last + dt.timedelta(days=1), Grain.RANGE, fy_start_month)
 
 
 def parse_period(text: str, fy_start_month: int = 4) -> Period:
     """Parse a period label as printed by `period_label` back into a Period."""
     value = text.strip()
+    if RANGE_SEPARATOR in value:
+        ends = [parse_period(part, fy_start_month) for part in value.split(RANGE_SEPARATOR, 1)]
+        return date_range(ends[0].start, ends[1].last_day, fy_start_month)
     for pattern, grain in _PATTERNS:
         match = pattern.match(value)
         if not match:

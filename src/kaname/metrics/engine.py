@@ -279,9 +279,11 @@ class MetricEngine:
                 filt.append(t[time] < time_literal(cutoff, t[time]))
         t = t.filter(*filt, *filter_exprs(t, members[0].dims, query.filters))
         dims = _dim_columns(t, members[0].dims, query.dimensions)
-        t = t.mutate(
-            period_start=bucket_expr(t[bucket_col], query.grain, self.fy_start_month), **dims
-        )
+        if query.grain is Grain.RANGE:  # one period: every row kept is in it
+            bucket = ibis.literal(periods[0].start, type="date")
+        else:
+            bucket = bucket_expr(t[bucket_col], query.grain, self.fy_start_month)
+        t = t.mutate(period_start=bucket, **dims)
         metrics: dict[str, ir.Value] = {}
         for m in members:
             cond = m.where(t) if m.where else None

@@ -60,7 +60,7 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
         tuple(kpis),
         period.grain,
         period.start,
-        period.start,
+        period.last_day,
         dims,
         request.view,
         request.as_of,

@@ -27,7 +27,7 @@ from kaname.metrics.measures import MEASURES, EventMeasure
 from kaname.metrics.targets import TargetStore
 
 LONGER = (Grain.QUARTER, Grain.HALF, Grain.YEAR)
-SHORTER = (Grain.WEEK, Grain.DAY)
+SHORTER = (Grain.WEEK, Grain.DAY, Grain.RANGE)
 
 Key = tuple[str, dt.date]
 
