@@ -173,11 +173,16 @@ class WorkspaceContext:
 
     # ------------------------------------------------------------------ metrics
     def engine(self) -> MetricEngine:
+        from kaname.store.dimensions import RECORD_DIMENSIONS, available
+
+        user = available(self.warehouse)
         return MetricEngine(
             self.warehouse.tables(),
             self.catalog,
             self.config.fiscal_year_start_month,
             self.config.gross_margin,
+            user_dimensions=user,
+            dimension_values=self.warehouse.con.table(RECORD_DIMENSIONS) if user else None,
         )
 
     def target_resolver(self) -> TargetResolver:

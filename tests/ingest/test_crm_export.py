@@ -306,3 +306,47 @@ def test_kpis_over_all_the_data_or_a_range(lang_ws: Workspace, tmp_path: Path) -
         app, ["kpis", "-w", str(lang_ws.root), "--period", "2026-09-30..2026-09-01"]
     )
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_dimensions_from_the_users_data(lang_ws: Workspace, tmp_path: Path) -> None:
+    """Issue 14 §2: product and region columns become dimensions of every deal KPI."""
+    header = [*HEADERS["ja"], "商品", "地域"]
+    extra = [("Cloud", "関東"), ("Cloud", "関西"), ("On-prem", "関東"), ("Cloud", ""), ("", "")]
+    rows = [[*r, *x] for r, x in zip(_rows("ja"), extra, strict=True)]
+    path = _csv(tmp_path / "opps.csv", header, rows, "cp932")
+    suggested = lang_ws.ingest.suggest_mapping("opportunities", path)["mapping"]
+    assert suggested["dimensions"] == {"商品": "product", "地域": "region"}
+    summary = lang_ws.ingest.import_file("opportunities", path)
+    assert summary["inserted"] == 5
+    assert any("product" in n and "kpis --dimension product" in n for n in summary["notes"])
+    september = lang_ws.period("2026-09")
+    report = lang_ws.kpi_report(["deals", "revenue"], september, "product")
+    got = {(r.kpi, r.dimension_value): r.actual for r in report.itertuples()}
+    # O1 (Cloud) and O3 (On-prem) are won; O5 (no product) is open.
+    assert got[("deals", "Cloud")] == 1 and got[("deals", "On-prem")] == 1
+    assert got[("revenue", "Cloud")] == 1_200_000 and got[("revenue", "On-prem")] == 800_000
+    kanto = lang_ws.kpi_report(["deals", "win_rate"], september, filters=(("region", "関東"),))
+    assert dict(zip(kanto["kpi"], kanto["actual"], strict=True)) == {"deals": 2.0, "win_rate": 1.0}
+    result = CliRunner().invoke(
+        app,
+        [
+            "kpis",
+            "-w",
+            str(lang_ws.root),
+            "--period",
+            "2026-09",
+            "-k",
+            "deals",
+            "--dimension",
+            "region",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    by_region = {r["dimension_value"]: r["actual"] for r in json.loads(result.output)}
+    assert by_region["関東"] == 2.0
+    # Re-importing with a changed product replaces the value, never duplicates it.
+    rows[0][-2] = "On-prem"
+    lang_ws.ingest.import_file("opportunities", _csv(tmp_path / "again.csv", header, rows))
+    report = lang_ws.kpi_report(["deals"], september, "product")
+    assert dict(zip(report["dimension_value"], report["actual"], strict=True))["On-prem"] == 2

@@ -184,3 +184,18 @@ class DashboardCore:
             return out
 
         return self.cached(("options",), build)
+
+    def user_options(self) -> dict[str, list[str]]:
+        """Values of the dimensions from the user's data (product, region …), for the filters."""
+
+        def build() -> dict[str, list[str]]:
+            from kaname.store.dimensions import RECORD_DIMENSIONS, available
+
+            names = sorted({d for dims in available(self.ws.warehouse).values() for d in dims})
+            if not names:
+                return {}
+            t = self.ws.warehouse.con.table(RECORD_DIMENSIONS)
+            frame = t.select("dimension", "value").distinct().order_by("value").execute()
+            return {n: [str(v) for v in frame[frame["dimension"] == n]["value"]] for n in names}
+
+        return self.cached(("user-options",), build)

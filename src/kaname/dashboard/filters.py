@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
@@ -11,6 +12,10 @@ from kaname.metrics.engine import View
 
 DIMENSIONS = ("channel", "campaign", "segment")
 PAGE_GRAINS = (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
+
+
+USER_PREFIX = "d_"
+USER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 class FilterError(ValueError):
@@ -26,6 +31,8 @@ class Filters:
     campaign: str = ""
     segment: str = ""
     view: View = "period"
+    extra: tuple[tuple[str, str], ...] = ()
+    """Filters on dimensions from the user's data (product, region …), `d_<name>=` in the URL."""
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Filters:
@@ -48,14 +55,30 @@ class Filters:
             campaign=(params.get("campaign") or "").strip(),
             segment=(params.get("segment") or "").strip(),
             view=view,  # type: ignore[arg-type]
+            extra=tuple(
+                sorted(
+                    (key[len(USER_PREFIX) :], value.strip())
+                    for key, value in params.items()
+                    if key.startswith(USER_PREFIX)
+                    and USER_NAME.match(key[len(USER_PREFIX) :])
+                    and value.strip()
+                )
+            ),
         )
 
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """The dimension filters that are set, as the metric engine takes them."""
-        return tuple((d, getattr(self, d)) for d in DIMENSIONS if getattr(self, d))
+        built_in = tuple((d, getattr(self, d)) for d in DIMENSIONS if getattr(self, d))
+        return built_in + self.extra
+
+    def value(self, dim: str) -> str:
+        """The filter value of a dimension (empty when unfiltered)."""
+        return dict(self.pairs()).get(dim, "")
 
     def as_dict(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items()}
+        out = {k: str(v) for k, v in asdict(self).items() if k != "extra"}
+        out.update({f"{USER_PREFIX}{d}": v for d, v in self.extra})
+        return out
 
     def query(self, **overrides: str) -> str:
         """The URL query string of these filters (non-defaults only), with changes applied."""

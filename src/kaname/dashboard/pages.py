@@ -423,9 +423,9 @@ def kpi_detail(dash: DashboardCore, kpi_id: str, f: Filters, language: str) -> d
         item = next((k for k in found[0].kpis if k.kpi == kpi_id), None)
         if item is not None:
             owner, department = item.owner, item.department
-    dims = [d for d in catalog.dimensions_of(kpi_id) if d != "stage"]
+    dims = [d for d in ws.engine().dimensions_of(kpi_id) if d != "stage"]
     breakdown: dict[str, list[dict[str, Any]]] = {}
-    for dim in dims[:4]:
+    for dim in dims[:7]:
         if dim in {d for d, _ in f.pairs()}:
             continue
         frame = dash.report([kpi_id], period, f, language, dimension=dim, view="period")

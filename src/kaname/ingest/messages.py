@@ -110,6 +110,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "mapping: column {column!r} is mapped from both {first!r} and {second!r}",
         "マッピング: 列 {column!r} に {first!r} と {second!r} の両方が対応付けられています",
     ),
+    "mapping_dimensions_table": (
+        "mapping: dimensions can describe {tables} only, not {table}; remove `dimensions:`",
+        "マッピング: dimensions（分析軸）を付けられるのは {tables} だけで、{table} には"
+        "付けられません。`dimensions:` を外してください",
+    ),
+    "mapping_dimension_name": (
+        "mapping: dimension {name!r} (header {header!r}) must be lower-case letters, digits and _, "
+        "and not a built-in dimension (channel, campaign, segment, owner, stage)",
+        "マッピング: 見出し {header!r} の分析軸名 {name!r} は半角英小文字・数字・_ で、組み込みの軸"
+        "（channel、campaign、segment、owner、stage）以外にしてください",
+    ),
+    "dimension_values": (
+        "{count:,} values of {names} kept as dimensions: split and filter KPIs by them "
+        "(kaname kpis --dimension {first})",
+        "{names} の値 {count:,} 件を分析軸として保存しました。KPI をこの軸で分けて見られます"
+        "（kaname kpis --dimension {first}）",
+    ),
     "mapping_missing_header": (
         "mapping: the file has no header {header!r}",
         "マッピング: ファイルに見出し {header!r} がありません",

@@ -28,6 +28,7 @@ from kaname.metrics.measures import (
     SnapshotMeasure,
     is_new_business,
 )
+from kaname.store.dimensions import KEYS as USER_DIMENSION_KEYS
 
 View = Literal["period", "cohort"]
 NONE_LABEL = "(none)"
@@ -67,12 +68,52 @@ class MetricEngine:
         catalog: Catalog,
         fy_start_month: int = 4,
         gross_margin: float = 0.8,
+        user_dimensions: Mapping[str, tuple[str, ...]] | None = None,
+        dimension_values: ir.Table | None = None,
     ) -> None:
         self.tables = tables
         self.catalog = catalog
         self.fy_start_month = fy_start_month
         self.gross_margin = gross_margin
+        self.user_dimensions = dict(user_dimensions or {})
+        """{table: dimensions from the user's data} (store/dimensions.py)."""
+        self.dimension_values = dimension_values
         self._coverage: dict[str, tuple[dt.date, dt.date] | None] = {}
+
+    def dimensions_of(self, kpi_id: str) -> tuple[str, ...]:
+        """The catalog's dimensions of the KPI, then the user's own (product, region …) that
+        every table it counts has values for."""
+        built_in = self.catalog.dimensions_of(kpi_id)
+        names = self.catalog.measures_of(kpi_id)
+        if not names or not all(isinstance(MEASURES[n], EventMeasure) for n in names):
+            return built_in
+        tables = {table_of(n) for n in names}
+        common = set.intersection(*(set(self.user_dimensions.get(t, ())) for t in tables))
+        return built_in + tuple(sorted(common))
+
+    def _with_user_dims(
+        self, t: ir.Table, table: str, dims: Mapping[str, str], query: MetricQuery
+    ) -> tuple[ir.Table, dict[str, str]]:
+        """`t` with a column per user dimension the query splits or filters by, and the
+        dimension → column map that includes them."""
+        wanted = [
+            d
+            for d in dict.fromkeys([*query.dimensions, *(d for d, _ in query.filters)])
+            if d not in dims and d in self.user_dimensions.get(table, ())
+        ]
+        if not wanted or self.dimension_values is None:
+            return t, dict(dims)
+        key = USER_DIMENSION_KEYS[table]
+        out = dict(dims)
+        dv = self.dimension_values
+        for dim in wanted:
+            column = f"_user_{dim}"
+            values = dv.filter(dv.table_name == table, dv.dimension == dim).select(
+                _rid=dv.record_id, **{column: dv.value}
+            )
+            t = t.left_join(values, t[key] == values._rid).drop("_rid")
+            out[dim] = column
+        return t, out
 
     # ------------------------------------------------------------------ public API
     def periods(self, query: MetricQuery) -> list[Period]:
@@ -87,7 +128,7 @@ class MetricEngine:
     def check(self, query: MetricQuery) -> None:
         for kpi_id in query.kpis:
             self.catalog.get(kpi_id)
-            allowed = self.catalog.dimensions_of(kpi_id)
+            allowed = self.dimensions_of(kpi_id)
             for dim in query.dimensions:
                 if dim not in allowed:
                     raise MetricError(
@@ -269,6 +310,7 @@ class MetricEngine:
                 bucket_col = "_cohort_at"
             elif table == "leads":
                 bucket_col = "created_at"
+        t, allowed = self._with_user_dims(t, table, members[0].dims, query)
         ts = t[bucket_col]
         filt = [ts >= time_literal(start, ts), ts < time_literal(end, ts)]
         if bucket_col != time:
@@ -277,8 +319,8 @@ class MetricEngine:
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
                 filt.append(t[time] < time_literal(cutoff, t[time]))
-        t = t.filter(*filt, *filter_exprs(t, members[0].dims, query.filters))
-        dims = _dim_columns(t, members[0].dims, query.dimensions)
+        t = t.filter(*filt, *filter_exprs(t, allowed, query.filters))
+        dims = _dim_columns(t, allowed, query.dimensions)
         if query.grain is Grain.RANGE:  # one period: every row kept is in it
             bucket = ibis.literal(periods[0].start, type="date")
         else:

@@ -51,7 +51,7 @@ def kpi_report(engine: MetricEngine, targets: TargetStore, request: ReportReques
     period = request.period
     dims = (request.dimension,) if request.dimension else ()
     wanted = {*dims, *(d for d, _ in request.filters)}
-    kpis = [k for k in request.kpis if wanted <= set(engine.catalog.dimensions_of(k))]
+    kpis = [k for k in request.kpis if wanted <= set(engine.dimensions_of(k))]
     if request.view == "cohort":
         kpis = [k for k in kpis if engine.catalog.has_cohort_view(k)]
     if not kpis:

@@ -54,6 +54,9 @@ def dimension_label(dim: str, _: Any) -> str:
         "segment": _("Segment"),
         "owner": _("Owner"),
         "stage": _("Stage"),
+        "product": _("Product"),
+        "region": _("Region"),
+        "industry": _("Industry"),
     }.get(dim, dim)
 
 

@@ -25,6 +25,8 @@ from kaname.ingest.importer.parse import issue_records, parse_table
 from kaname.ingest.importer.readers import RawFile, read_file
 from kaname.ingest.messages import message
 from kaname.spreadsheet import neutralise_row
+from kaname.store.dimensions import KEYS as DIMENSION_KEYS
+from kaname.store.dimensions import replace_values
 from kaname.store.warehouse import Warehouse
 
 QUARANTINE_TABLE = "import_quarantine"
@@ -106,6 +108,10 @@ def import_raw(
             loaded, kept = keep_known_types(_known_types(wh), loaded)
         notes = derived_notes(parsed.derived, loaded, parsed.positions, language, kept)
     counts = wh.upsert(spec.name, loaded, dry_run=dry_run)
+    if mapping.dimensions and not dry_run:
+        notes.append(
+            _store_dimensions(wh, raw, mapping, spec.name, parsed.positions, loaded, language)
+        )
     return ImportSummary(
         table=spec.name,
         file=file_name,
@@ -120,6 +126,29 @@ def import_raw(
         mapping=mapping.model_dump(),
         issues=issues,
         notes=notes,
+    )
+
+
+def _store_dimensions(
+    wh: Warehouse,
+    raw: RawFile,
+    mapping: Mapping,
+    table: str,
+    positions: np.ndarray,
+    loaded: pa.Table,
+    language: str,
+) -> str:
+    """Keep the mapped dimension columns of the loaded rows; the note the summary shows."""
+    ids = loaded.column(DIMENSION_KEYS[table]).combine_chunks()
+    rows = pa.array(positions)
+    values = {
+        name: raw.table.column(header).combine_chunks().take(rows)
+        for header, name in mapping.dimensions.items()
+    }
+    stored = replace_values(wh, table, ids, values)
+    names = list(mapping.dimensions.values())
+    return message(
+        "dimension_values", language, count=stored, names=", ".join(names), first=names[0]
     )
 
 

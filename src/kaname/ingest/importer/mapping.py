@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field
 from kaname.canonical.tables import TABLES_BY_NAME, Table
 from kaname.ingest.importer.crm_headers import OPPORTUNITY_WORDS
 from kaname.ingest.messages import message
+from kaname.store.dimensions import KEYS as DIMENSION_KEYS
+from kaname.store.dimensions import DimensionError, check_name
 
 
 class MappingError(Exception):
@@ -31,6 +33,11 @@ class Mapping(BaseModel):
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     """Per canonical column, the file's labels → vocabulary values (e.g. channel: {Google広告:
     paid_ads})."""
+
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    """File header → dimension name (product, region …) for leads and opportunities: the
+    column's values split and filter every KPI counted from these records (store/dimensions.py).
+    """
 
     def mapped(self) -> dict[str, str]:
         """Canonical column → file header, for the headers that are mapped."""
@@ -70,6 +77,8 @@ class Mapping(BaseModel):
             seen[column] = header
             if headers is not None and header not in headers:
                 raise MappingError(message("mapping_missing_header", language, header=header))
+        if self.dimensions:
+            self._check_dimensions(spec, headers, language)
         missing = [
             k
             for k in spec.key
@@ -101,6 +110,26 @@ class Mapping(BaseModel):
                 )
             )
         return spec
+
+    def _check_dimensions(self, spec: Table, headers: list[str] | None, language: str) -> None:
+        if spec.name not in DIMENSION_KEYS:
+            raise MappingError(
+                message(
+                    "mapping_dimensions_table",
+                    language,
+                    table=spec.name,
+                    tables=", ".join(DIMENSION_KEYS),
+                )
+            )
+        for header, name in self.dimensions.items():
+            try:
+                check_name(name)
+            except DimensionError as exc:
+                raise MappingError(
+                    message("mapping_dimension_name", language, name=name, header=header)
+                ) from exc
+            if headers is not None and header not in headers:
+                raise MappingError(message("mapping_missing_header", language, header=header))
 
 
 @dataclass
@@ -342,8 +371,11 @@ def suggest_mapping(
             continue
         chosen[header] = (column, score)
         used.add(column)
+    dimensions = _dimension_headers(spec.name, [h for h in headers if h not in chosen])
     mapping = Mapping(
-        table=spec.name, columns={h: chosen[h][0] if h in chosen else None for h in headers}
+        table=spec.name,
+        columns={h: chosen[h][0] if h in chosen else None for h in headers},
+        dimensions=dimensions,
     )
     rows = [
         {
@@ -362,14 +394,47 @@ def suggest_mapping(
     return Suggestion(mapping, rows, missing)
 
 
+DIMENSION_WORDS: dict[str, tuple[str, ...]] = {
+    "product": (
+        "product",
+        "product name",
+        "products",
+        "item",
+        "商品",
+        "商品名",
+        "製品",
+        "製品名",
+        "サービス",
+        "サービス名",
+        "プロダクト",
+    ),
+    "region": ("region", "area", "territory", "地域", "エリア", "地方", "都道府県", "拠点", "支店"),
+    "industry": ("industry", "sector", "業種", "業界"),
+}
+"""Headers the suggestion makes a dimension of when no canonical column takes them."""
+
+
+def _dimension_headers(table: str, headers: list[str]) -> dict[str, str]:
+    if table not in DIMENSION_KEYS:
+        return {}
+    forms = {normalise(w): name for name, ws in DIMENSION_WORDS.items() for w in ws}
+    out: dict[str, str] = {}
+    for header in headers:
+        name = forms.get(normalise(_EXPORT_PREFIX.sub("", header)))
+        if name and name not in out.values():
+            out[header] = name
+    return out
+
+
 def dump_mapping(mapping: Mapping) -> str:
     header = (
         f"# Kaname import mapping for table {mapping.table}: file header → canonical column\n"
         "# (null ignores a header). Use it with `kaname import TABLE FILE --mapping THIS.yaml`.\n"
     )
     data = mapping.model_dump()
-    if not data["values"]:
-        del data["values"]
+    for optional in ("values", "dimensions"):
+        if not data[optional]:
+            del data[optional]
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -43,7 +43,13 @@ def _page(
     dash: Dashboard,
     **extra: Any,
 ) -> Response:
-    context = {"data": data, "filters_obj": f, "options": dash.options(), **extra}
+    context = {
+        "data": data,
+        "filters_obj": f,
+        "options": dash.options(),
+        "user_options": dash.user_options(),
+        **extra,
+    }
     key = (request.url.path, str(request.url.query))
     return render(request, template, context, partial="_" + template, cache_key=key)
 
