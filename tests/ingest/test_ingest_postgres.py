@@ -64,3 +64,50 @@ def test_import_quality_and_scoring_on_postgres(pg: Warehouse, tmp_path: Path) -
     assert result.scored == 2
     scores = dict(pg.table("leads").select("lead_id", "score").execute().values.tolist())
     assert scores == {"L1": 20, "L2": 0}
+
+
+def test_dimensions_from_the_users_data_on_postgres(pg: Warehouse, tmp_path: Path) -> None:
+    """A mapped 商品 column splits deal KPIs on PostgreSQL as on DuckDB."""
+    from kaname.metrics.calendar import Grain
+    from kaname.metrics.catalog import builtin_catalog
+    from kaname.metrics.engine import MetricEngine, MetricQuery
+    from kaname.store.dimensions import RECORD_DIMENSIONS, available
+
+    path = tmp_path / "opps.csv"
+    rows = [
+        "商談ID,フェーズ,金額,作成日,受注日,商品",
+        "O1,受注,100,2025/4/1,2025/4/10,Cloud",
+        "O2,受注,200,2025/4/2,2025/4/11,On-prem",
+        "O3,受注,300,2025/4/3,2025/4/12,Cloud",
+    ]
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp932"))
+    mapping = Mapping(
+        table="opportunities",
+        columns={
+            "商談ID": "opportunity_id",
+            "フェーズ": "stage",
+            "金額": "amount",
+            "作成日": "created_at",
+            "受注日": "closed_at",
+        },
+        dimensions={"商品": "product"},
+    )
+    import_file(pg, path, mapping, "ja")
+    import_file(pg, path, mapping, "ja")  # again: values replaced, not doubled
+    user = available(pg)
+    assert user == {"opportunities": ("product",)}
+    engine = MetricEngine(
+        pg.tables(),
+        builtin_catalog(),
+        user_dimensions=user,
+        dimension_values=pg.con.table(RECORD_DIMENSIONS),
+    )
+    day = dt.date(2025, 4, 1)
+    frame = engine.compute(MetricQuery(("deals", "revenue"), Grain.MONTH, day, day, ("product",)))
+    got = {(r.kpi, r.product): r.value for r in frame.itertuples()}
+    assert got == {
+        ("deals", "Cloud"): 2,
+        ("deals", "On-prem"): 1,
+        ("revenue", "Cloud"): 400,
+        ("revenue", "On-prem"): 200,
+    }
