@@ -177,7 +177,7 @@ def test_sync_killed_half_way_resumes_and_completes(
     partial = len(table(ws, "raw_hubspot_contacts"))
     assert 0 < partial < 7
     [run] = ws.connectors.history("hubspot")
-    assert run["status"] == "failed" and "同期が中断されました" in run["error"]  # a ja workspace
+    assert run["status"] == "interrupted" and "同期が中断されました" in run["error"]  # ja workspace
     first_page_calls = hubspot.count("/crm/v3/objects/contacts")
     [result] = ws.connectors.sync("hubspot")
     assert result.status == "ok", result.error
@@ -186,6 +186,9 @@ def test_sync_killed_half_way_resumes_and_completes(
     assert resumed < 3 + 1 + 1  # at most the remaining pages + archived listing
     assert ids(ws, "leads", "lead_id") == [str(i) for i in range(1, 8)]
     assert len(table(ws, "raw_hubspot_contacts")) == 7
+    assert result.resumed == [run["id"]]
+    resumed, interrupted = ws.connectors.history("hubspot")
+    assert interrupted["resumed_by"] == resumed["id"] == result.run_id
 
 
 def test_archived_records_are_removed_from_canonical_tables(

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
@@ -48,6 +50,7 @@ from kaname.ingest.connectors.secrets import (
 )
 from kaname.ingest.messages import message
 from kaname.store.connector_models import SyncRun, SyncState
+from kaname.store.runs import FAILED, INTERRUPTED, OK, RUNNING, UNFINISHED, is_stale, mark_stale
 from kaname.store.upsert import duckdb_transaction
 
 if TYPE_CHECKING:
@@ -63,22 +66,15 @@ FLUSH_ROWS = 20_000
 MAPPING_STREAM = "_mapping"
 """State row holding when raw records were last mapped into the canonical tables."""
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _source_lock(key: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
-
 @dataclass
 class SyncResult:
     """How one source's sync ended (also stored as a SyncRun)."""
 
     source: str
     status: str
-    """ok, failed (a permanent error stopped it; data loaded before the error stays) or busy."""
+    """ok, failed (a permanent error stopped it; data loaded before the error stays),
+    interrupted (stopped from outside: Ctrl-C) or busy (another sync of the source runs; this
+    one did not start and wrote no run)."""
     mode: str
     run_id: int | None = None
     rows: int = 0
@@ -92,6 +88,9 @@ class SyncResult:
     error: str = ""
     scoring: Any = None
     """What lead scoring reported after the sync (None when it did not run)."""
+    resumed: list[int] = field(default_factory=list)
+    """Earlier syncs of the source that did not finish (killed, interrupted, failed): this
+    one goes on from where their saved state ends and scores every lead at its end."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,27 +114,70 @@ class SyncRunner:
     def _sync_one(
         self, source: str, full: bool, progress: Progress | None, trigger: str
     ) -> SyncResult:
-        lock = _source_lock(f"{self.ws.root}:{source}")
         mode = "full" if full else "incremental"
-        if not lock.acquire(blocking=False):
-            busy = message("c_busy", self.ws.config.language, source=source)
-            return SyncResult(source, "busy", mode, error=busy)
-        try:
-            return self._run(source, full, progress or (lambda *_: None), trigger)
-        finally:
-            lock.release()
+        claimed = self._claim(source, mode, trigger)
+        if isinstance(claimed, str):
+            return SyncResult(source, "busy", mode, error=claimed)
+        run_id, unfinished = claimed
+        result = SyncResult(source, "ok", mode, run_id, resumed=unfinished)
+        return self._run(source, full, progress or (lambda *_: None), result)
 
-    def _run(self, source: str, full: bool, progress: Progress, trigger: str) -> SyncResult:
+    def _claim(self, source: str, mode: str, trigger: str) -> tuple[int, list[int]] | str:
+        """Write this sync's `running` row, owned by this process, first marking the syncs
+        whose process is gone interrupted (store/runs.py). Returns the run's id and the
+        unfinished syncs of the source it resumes; or, when another sync of the source still
+        runs, why this one does not start (no row is written: at most one sync of a source is
+        `running`, a unique index the loser of two syncs started together runs into)."""
+        language = self.ws.config.language
+        for _ in range(3):
+            with self.ws.appdb.session() as session:
+                for stale in mark_stale(session, SyncRun):
+                    title = get_connector(stale.source).title
+                    stale.error = stale.error or message("c_killed", language, title=title)
+            try:
+                with self.ws.appdb.session() as session:
+                    run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=utcnow())
+                    run.claim()
+                    session.add(run)
+                    session.flush()
+                    run_id = int(run.id)
+                    unfinished = session.execute(
+                        select(SyncRun.id)
+                        .where(
+                            SyncRun.source == source,
+                            SyncRun.status.in_(UNFINISHED),
+                            SyncRun.resumed_by.is_(None),
+                            SyncRun.id < run_id,
+                        )
+                        .order_by(SyncRun.id)
+                    ).scalars()
+                    return run_id, list(unfinished)
+            except IntegrityError:
+                with self.ws.appdb.session() as session:
+                    holder = session.execute(
+                        select(SyncRun).where(SyncRun.source == source, SyncRun.status == RUNNING)
+                    ).scalar()
+                    if holder is None or is_stale(holder):
+                        continue  # it ended, or died, meanwhile: try again
+                    return message(
+                        "c_busy",
+                        language,
+                        source=get_connector(source).title,
+                        since=f"{holder.started_at:%Y-%m-%d %H:%M:%S} UTC",
+                        owner=f"{holder.pid}@{holder.host}",
+                    )
+        raise ConnectorError.of("c_busy_retry", language, source=source)
+
+    def _run(self, source: str, full: bool, progress: Progress, result: SyncResult) -> SyncResult:
+        """Sync into the run `result` names; whatever stops it, its row does not stay
+        `running` (a kill -9 aside: the next sync marks that one interrupted)."""
         connector = get_connector(source)
-        mode = "full" if full else "incremental"
-        started = utcnow()
-        with self.ws.appdb.session() as session:
-            run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=started)
-            session.add(run)
-        result = SyncResult(source, "ok", mode, run.id)
         mapping: dict[str, Any] | None = None
-        scores = _BatchScores(self.ws)
+        scores: _BatchScores | None = None
         try:
+            scores = _BatchScores(self.ws)
+            if result.resumed:  # a killed sync may have written leads it never scored
+                scores.complete = False
             config = self._config(source)
             mapping = self.mapping(source)
             mapper = Mapper(mapping, lookup=self._lookup)
@@ -150,11 +192,16 @@ class SyncRunner:
                 client.close()
                 scores.close()
         except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:
-            result.status = "failed"
+            result.status = FAILED
             result.error = redact(f"{connector.title}: {exc}")
             log.warning("sync of %s stopped: %s", source, result.error)
-        except BaseException as exc:  # interrupted: record it, keep what was committed
-            result.status = "failed"
+        except Exception as exc:  # e.g. the warehouse is held by another process
+            result.status = FAILED
+            result.error = redact(f"{connector.title}: {exc}")
+            self._finish(result)
+            raise
+        except BaseException as exc:  # interrupted (Ctrl-C, exit): keep what was committed
+            result.status = INTERRUPTED
             result.error = redact(
                 str(
                     ConnectorError.of(
@@ -167,11 +214,11 @@ class SyncRunner:
             )
             self._finish(result)
             raise
-        if mapping is not None:
+        if mapping is not None and scores is not None:
             try:
                 self._map(source, mapping, progress, result, scores)
             except (MappingError, ValueError, TypeError) as exc:
-                result.status = "failed"
+                result.status = FAILED
                 failed = message(
                     "c_mapping_failed", self.ws.config.language, source=source, error=str(exc)
                 )
@@ -466,6 +513,8 @@ class SyncRunner:
         if result.rows or entries:
             self._save_state(source, MAPPING_STREAM, {"since": utcnow().isoformat()})
         tables = [t for t in result.tables if t in TABLES_BY_NAME]
+        if result.resumed:  # what an unfinished sync wrote may be unscored: score it all
+            tables += [str(e["table"]) for e in mapping.get("tables", []) if e.get("table")]
         result.scoring = _apply_scoring(self.ws, tables, scores) or scores.totals
 
     def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
@@ -474,10 +523,17 @@ class SyncRunner:
         return dict(zip(arrow.column(by).to_pylist(), arrow.column(take).to_pylist(), strict=True))
 
     def _finish(self, result: SyncResult) -> None:
+        """Record how the run ended; a sync that ended ok names itself on the unfinished runs
+        it resumed."""
         with self.ws.appdb.session() as session:
             run = session.get(SyncRun, result.run_id)
             if run is None:
                 return
+            if result.status == OK:
+                for earlier in result.resumed:
+                    row = session.get(SyncRun, earlier)
+                    if row is not None:
+                        row.resumed_by = run.id
             run.status = result.status
             run.rows = result.rows
             run.table_rows = json.dumps(
