@@ -455,10 +455,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "マッピングは {{table, columns: {{見出し: 列}}}} の形で書いてください",
     ),
     "c_busy": (
-        "another sync of {source} is running since {since} (process {owner}); this one did not "
-        "start — run it again when that one has ended",
-        "{source} は別の同期が {since} から実行中です（プロセス {owner}）。今回の同期は開始して"
-        "いません。その同期が終わってからもう一度実行してください",
+        "another sync of {source} is running since {since}; this one did not start — run it "
+        "again when that one has ended",
+        "{source} は別の同期が {since} から実行中です。今回の同期は開始していません。その同期が"
+        "終わってからもう一度実行してください",
     ),
     "c_busy_retry": (
         "another sync of {source} kept starting and ending while this one tried to start; run "

@@ -164,7 +164,6 @@ class SyncRunner:
                         language,
                         source=get_connector(source).title,
                         since=f"{holder.started_at:%Y-%m-%d %H:%M:%S} UTC",
-                        owner=f"{holder.pid}@{holder.host}",
                     )
         raise ConnectorError.of("c_busy_retry", language, source=source)
 
