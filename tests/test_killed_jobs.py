@@ -35,7 +35,7 @@ from kaname.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "ingest" / "connectors"))
 
-from connector_fakes import FakeHubSpot, Response  # noqa: E402
+from connector_fakes import FakeHubSpot, Response
 
 pytestmark = pytest.mark.slow
 

@@ -124,8 +124,9 @@ def sync(
                 runs = ", ".join(map(str, r.resumed))
                 console.print(
                     "  [yellow]"
-                    + tr("Sync run {runs} did not finish; this sync went on from where it stopped.")
-                    .format(runs=runs)
+                    + tr(
+                        "Sync run {runs} did not finish; this sync went on from where it stopped."
+                    ).format(runs=runs)
                     + "[/]"
                 )
             for name, count in sorted(r.tables.items()):

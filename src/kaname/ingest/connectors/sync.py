@@ -66,6 +66,7 @@ FLUSH_ROWS = 20_000
 MAPPING_STREAM = "_mapping"
 """State row holding when raw records were last mapped into the canonical tables."""
 
+
 @dataclass
 class SyncResult:
     """How one source's sync ended (also stored as a SyncRun)."""
