@@ -91,7 +91,8 @@ class SyncResult:
     """What lead scoring reported after the sync (None when it did not run)."""
     resumed: list[int] = field(default_factory=list)
     """Earlier syncs of the source that did not finish (killed, interrupted, failed): this
-    one goes on from where their saved state ends and scores every lead at its end."""
+    one goes on from where their saved state ends (and scores every lead at its end when one
+    of them was interrupted)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,21 +120,22 @@ class SyncRunner:
         claimed = self._claim(source, mode, trigger)
         if isinstance(claimed, str):
             return SyncResult(source, "busy", mode, error=claimed)
-        run_id, unfinished = claimed
-        result = SyncResult(source, "ok", mode, run_id, resumed=unfinished)
-        return self._run(source, full, progress or (lambda *_: None), result)
+        run_id, unfinished, killed = claimed
+        result = SyncResult(source, OK, mode, run_id, resumed=unfinished)
+        return self._run(source, full, progress or (lambda *_: None), result, killed)
 
-    def _claim(self, source: str, mode: str, trigger: str) -> tuple[int, list[int]] | str:
+    def _claim(self, source: str, mode: str, trigger: str) -> tuple[int, list[int], bool] | str:
         """Write this sync's `running` row, owned by this process, first marking the syncs
-        whose process is gone interrupted (store/runs.py). Returns the run's id and the
-        unfinished syncs of the source it resumes; or, when another sync of the source still
+        whose process is gone interrupted (store/runs.py). Returns the run's id, the unfinished
+        syncs of the source it resumes and whether one of them was interrupted (it may have
+        written leads it never scored); or, when another sync of the source still
         runs, why this one does not start (no row is written: at most one sync of a source is
         `running`, a unique index the loser of two syncs started together runs into)."""
         language = self.ws.config.language
         for _ in range(3):
             with self.ws.appdb.session() as session:
                 for stale in mark_stale(session, SyncRun):
-                    title = get_connector(stale.source).title
+                    title = _title(stale.source)
                     stale.error = stale.error or message("c_killed", language, title=title)
             try:
                 with self.ws.appdb.session() as session:
@@ -143,7 +145,7 @@ class SyncRunner:
                     session.flush()
                     run_id = int(run.id)
                     unfinished = session.execute(
-                        select(SyncRun.id)
+                        select(SyncRun.id, SyncRun.status)
                         .where(
                             SyncRun.source == source,
                             SyncRun.status.in_(UNFINISHED),
@@ -151,8 +153,9 @@ class SyncRunner:
                             SyncRun.id < run_id,
                         )
                         .order_by(SyncRun.id)
-                    ).scalars()
-                    return run_id, list(unfinished)
+                    ).all()
+                    killed = any(status == INTERRUPTED for _, status in unfinished)
+                    return run_id, [int(i) for i, _ in unfinished], killed
             except IntegrityError:
                 with self.ws.appdb.session() as session:
                     holder = session.execute(
@@ -163,21 +166,29 @@ class SyncRunner:
                     return message(
                         "c_busy",
                         language,
-                        source=get_connector(source).title,
+                        source=_title(source),
                         since=f"{holder.started_at:%Y-%m-%d %H:%M:%S} UTC",
                     )
         raise ConnectorError.of("c_busy_retry", language, source=source)
 
-    def _run(self, source: str, full: bool, progress: Progress, result: SyncResult) -> SyncResult:
-        """Sync into the run `result` names; whatever stops it, its row does not stay
-        `running` (a kill -9 aside: the next sync marks that one interrupted)."""
+    def _run(
+        self,
+        source: str,
+        full: bool,
+        progress: Progress,
+        result: SyncResult,
+        rescore: bool = False,
+    ) -> SyncResult:
+        """Sync into the run `result` names (`rescore`: score every lead at the end); whatever
+        stops it, its row does not stay `running` (a kill -9 aside: the next sync marks that
+        one interrupted)."""
         connector = get_connector(source)
         mapping: dict[str, Any] | None = None
         scores: _BatchScores | None = None
         try:
             scores = _BatchScores(self.ws)
-            if result.resumed:  # a killed sync may have written leads it never scored
-                scores.complete = False
+            scores.rescore = rescore
+            scores.complete = not rescore
             config = self._config(source)
             mapping = self.mapping(source)
             mapper = Mapper(mapping, lookup=self._lookup)
@@ -195,24 +206,8 @@ class SyncRunner:
             result.status = FAILED
             result.error = redact(f"{connector.title}: {exc}")
             log.warning("sync of %s stopped: %s", source, result.error)
-        except Exception as exc:  # e.g. the warehouse is held by another process
-            result.status = FAILED
-            result.error = redact(f"{connector.title}: {exc}")
-            self._finish(result)
-            raise
-        except BaseException as exc:  # interrupted (Ctrl-C, exit): keep what was committed
-            result.status = INTERRUPTED
-            result.error = redact(
-                str(
-                    ConnectorError.of(
-                        "c_interrupted",
-                        self.ws.config.language,
-                        title=connector.title,
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-                )
-            )
-            self._finish(result)
+        except BaseException as exc:
+            self._stopped(result, connector.title, exc)
             raise
         if mapping is not None and scores is not None:
             try:
@@ -223,8 +218,25 @@ class SyncRunner:
                     "c_mapping_failed", self.ws.config.language, source=source, error=str(exc)
                 )
                 result.error = (result.error + "; " if result.error else "") + redact(failed)
+            except BaseException as exc:
+                self._stopped(result, connector.title, exc)
+                raise
         self._finish(result)
         return result
+
+    def _stopped(self, result: SyncResult, title: str, exc: BaseException) -> None:
+        """Record a sync stopped by `exc`, which the caller raises again: failed for an error
+        (e.g. the warehouse is held by another process), interrupted for Ctrl-C or an exit.
+        What was committed before stays."""
+        if isinstance(exc, Exception):
+            result.status, result.error = FAILED, redact(f"{title}: {exc}")
+        else:
+            result.status = INTERRUPTED
+            error = f"{type(exc).__name__}: {exc}"
+            result.error = redact(
+                message("c_interrupted", self.ws.config.language, title=title, error=error)
+            )
+        self._finish(result)
 
     def _sync_stream(
         self,
@@ -513,7 +525,7 @@ class SyncRunner:
         if result.rows or entries:
             self._save_state(source, MAPPING_STREAM, {"since": utcnow().isoformat()})
         tables = [t for t in result.tables if t in TABLES_BY_NAME]
-        if result.resumed:  # what an unfinished sync wrote may be unscored: score it all
+        if scores.rescore:  # what a killed sync wrote may be unscored: score it all
             tables += [str(e["table"]) for e in mapping.get("tables", []) if e.get("table")]
         result.scoring = _apply_scoring(self.ws, tables, scores) or scores.totals
 
@@ -592,6 +604,14 @@ class _Writer:
             raise error
 
 
+def _title(source: str) -> str:
+    """The source's product name (HubSpot); the name itself for a source no longer known."""
+    try:
+        return get_connector(source).title
+    except ConnectorError:
+        return source
+
+
 def _days(sweep: Sweep) -> tuple[str, str]:
     return sweep.first.isoformat(), sweep.last.isoformat()
 
@@ -622,6 +642,9 @@ class _BatchScores:
         self.complete = True
         """Every lead written so far was scored."""
         self.started = False
+        self.rescore = False
+        """Every lead is scored at the end of the sync, not batch by batch (it resumes a
+        killed one, which may have written leads it never scored)."""
         self.totals: dict[str, Any] | None = None
         leads = ws.warehouse.table("leads") if "leads" in ws.warehouse.con.list_tables() else None
         self.fresh = leads is not None and int(leads.count().execute()) == 0

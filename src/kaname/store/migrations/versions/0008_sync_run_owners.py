@@ -28,6 +28,8 @@ def upgrade() -> None:
         "sync_runs", sa.Column("process_token", sa.String(64), nullable=False, server_default="")
     )
     op.add_column("sync_runs", sa.Column("resumed_by", sa.Integer, nullable=True))
+    # Failed runs from before are history (they scored what they wrote).
+    op.execute("UPDATE sync_runs SET resumed_by = 0 WHERE status = 'failed'")
     # A run from before owners were recorded that still says `running` was killed (no process
     # of an older version can be running it now): it is shown, and resumed, as interrupted.
     op.execute("UPDATE sync_runs SET status = 'interrupted' WHERE status = 'running'")
