@@ -1,5 +1,5 @@
-"""Migrations 0004 and 0007 create exactly what the ingest and run models describe (SQLite and
-PostgreSQL)."""
+"""Migrations 0004, 0007 and 0008 create exactly what the ingest and run models describe
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kaname.store.appdb import AppDB, Base, RefreshRun
+from kaname.store.connector_models import SyncRun
 from kaname.store.ingest_models import ImportRun, MergeLog, SavedMapping
 from pg_settings import PG_DB, PG_HOST, PG_USER
 
 OURS = re.compile(
     r"\b("
-    + "|".join(m.__tablename__ for m in (ImportRun, SavedMapping, MergeLog, RefreshRun))
+    + "|".join(m.__tablename__ for m in (ImportRun, SavedMapping, MergeLog, RefreshRun, SyncRun))
     + r")\b"
 )
 
@@ -38,7 +39,8 @@ def test_models_match_migration_on_sqlite(tmp_path: Path) -> None:
         table.to_metadata(changed)
     changed.tables["import_runs"].append_column(sa.Column("extra", sa.Integer))
     changed.tables["refresh_runs"].append_column(sa.Column("extra", sa.Integer))
-    assert len(_diff(db, changed)) == 2  # the check sees a column the migration lacks
+    changed.tables["sync_runs"].append_column(sa.Column("extra", sa.Integer))
+    assert len(_diff(db, changed)) == 3  # the check sees a column the migration lacks
 
 
 @pytest.mark.postgres

@@ -130,3 +130,53 @@ def test_a_refresh_job_is_one_transaction_on_postgres(
     ws = Workspace.init(tmp_path / "pg", config)
     _refresh_is_atomic(ws, monkeypatch)
     ws.close()
+
+
+def _one_sync_per_source(ws: Workspace, sleeper: subprocess.Popen[str]) -> None:
+    """A sync of a source held by a live process refuses to start and writes no row; once that
+    process is gone, its run is marked interrupted and the new sync starts, resuming it."""
+    from kaname.store.connector_models import SyncRun
+
+    service = ws.connectors
+    with ws.appdb.session() as session:
+        holder = SyncRun(
+            source="hubspot",
+            mode="incremental",
+            started_at=dt.datetime(2026, 11, 20, 9, 0),
+            host=socket.gethostname(),
+            pid=sleeper.pid,
+            process_token=_token(sleeper.pid),
+        )
+        session.add(holder)
+    refused = service._claim("hubspot", "incremental", "cli")
+    assert isinstance(refused, str) and "2026-11-20 09:00:00 UTC" in refused
+    other = service._claim("ga4", "incremental", "cli")  # another source is not held
+    assert not isinstance(other, str)
+    with ws.appdb.session() as session:
+        session.get(SyncRun, other[0]).status = "ok"  # type: ignore[union-attr]
+    assert [r["id"] for r in service.history("hubspot")] == [holder.id]
+    sleeper.kill()
+    sleeper.wait()
+    claimed = service._claim("hubspot", "incremental", "cli")
+    assert not isinstance(claimed, str)
+    run_id, resumed, killed = claimed
+    assert resumed == [holder.id] and killed
+    assert [r["status"] for r in service.history("hubspot")] == ["running", "interrupted"]
+    assert run_id != holder.id
+
+
+def test_one_sync_of_a_source_runs_at_a_time(
+    tmp_path: Path, sleeper: subprocess.Popen[str]
+) -> None:
+    ws = Workspace.init(tmp_path / "ws", WorkspaceConfig())
+    _one_sync_per_source(ws, sleeper)
+    ws.close()
+
+
+@pytest.mark.postgres
+def test_one_sync_of_a_source_runs_at_a_time_on_postgres(
+    tmp_path: Path, pg_schema: str, sleeper: subprocess.Popen[str]
+) -> None:
+    ws = Workspace.init(tmp_path / "pg", WorkspaceConfig(**pg_urls(pg_schema)))
+    _one_sync_per_source(ws, sleeper)
+    ws.close()

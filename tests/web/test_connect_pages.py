@@ -149,6 +149,46 @@ def test_an_import_whose_process_is_gone_shows_as_interrupted(
             session.delete(session.get(ImportRun, run.id))
 
 
+def test_a_sync_whose_process_is_gone_shows_as_interrupted(
+    clients: dict[str, TestClient], web_ws: Workspace
+) -> None:
+    import socket
+    import subprocess
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    started = dt.datetime(2026, 11, 19, 8, 0)
+    with web_ws.appdb.session() as session:
+        resumed = SyncRun(
+            source="meta_ads", mode="incremental", started_at=started, status="failed"
+        )
+        session.add(resumed)
+        session.flush()
+        killed = SyncRun(
+            source="meta_ads",
+            mode="incremental",
+            started_at=started + dt.timedelta(hours=1),
+            host=socket.gethostname(),
+            pid=int(gone.stdout),
+        )
+        session.add(killed)
+        session.flush()
+        resumed.resumed_by = killed.id
+    try:
+        page = clients["viewer"].get("/sources").text
+        states = re.findall(r'data-testid="history-status">([^<]+)<', page)
+        assert "中断" in states and "失敗" in states, page
+        assert "後の同期がこの同期の続きから取り込みました。" in page
+        history = clients["viewer"].get("/api/sources/meta_ads/history").json()
+        assert [r["status"] for r in history[:2]] == ["interrupted", "failed"]
+        assert history[1]["resumed_by"] == killed.id
+    finally:
+        with web_ws.appdb.session() as session:
+            session.delete(session.get(SyncRun, killed.id))
+            session.delete(session.get(SyncRun, resumed.id))
+
+
 def test_upload_errors_show_in_the_page(clients: dict[str, TestClient]) -> None:
     editor = clients["editor"]
     csrf = csrf_of(editor)

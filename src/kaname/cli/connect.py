@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from kaname.cli.common import JsonOpt, WorkspaceOpt, open_workspace
+from kaname.cli.loop import tr
 from kaname.cli.render import console, err_console, print_json, progress_bar
+
+STATUS_STYLES = {"ok": "green", "running": "cyan", "interrupted": "yellow", "busy": "yellow"}
+
+
+def status_text(status: str) -> str:
+    """A run's status in the language of this run, coloured (failed: red)."""
+    return f"[{STATUS_STYLES.get(status, 'red')}]{tr(status)}[/]"
 
 
 def register(app: typer.Typer) -> None:
@@ -107,17 +115,25 @@ def sync(
         if not results:
             console.print("No source is connected; run `kaname connect SOURCE`.")
         for r in results:
-            style = "green" if r.status == "ok" else "red"
             console.print(
-                f"[{style}]{r.source}: {r.status}[/] ({r.mode}) {r.rows:,} raw records"
+                f"{r.source}: {status_text(r.status)} ({r.mode}) {r.rows:,} raw records"
                 + (f", {r.rejected:,} left out of the canonical tables" if r.rejected else "")
                 + (f", {r.deleted:,} report rows no longer reported, removed" if r.deleted else "")
             )
+            if r.resumed:
+                runs = ", ".join(map(str, r.resumed))
+                console.print(
+                    "  [yellow]"
+                    + tr(
+                        "Sync run {runs} did not finish; this sync went on from where it stopped."
+                    ).format(runs=runs)
+                    + "[/]"
+                )
             for name, count in sorted(r.tables.items()):
                 console.print(f"  {name:<34} {count:>10,}")
             if r.error:
                 err_console.print(f"  [red]{r.error}[/]")
-    if any(r.status == "failed" for r in results):
+    if any(r.status != "ok" for r in results):  # failed, or refused: another sync runs
         raise typer.Exit(1)
 
 
@@ -142,10 +158,19 @@ def sources(
                 str(run["id"]),
                 run["source"],
                 run["mode"],
-                run["status"],
+                status_text(run["status"]),
                 run["started_at"][:19],
                 f"{run['rows']:,}",
-                run["error"][:80],
+                " · ".join(
+                    x
+                    for x in (
+                        run["error"][:80],
+                        tr("resumed by run {run}").format(run=run["resumed_by"])
+                        if run["resumed_by"]
+                        else "",
+                    )
+                    if x
+                ),
             )
     else:
         table = Table("source", "connected", "last sync", "status", "raw rows", "error")
@@ -155,7 +180,7 @@ def sources(
                 item["title"],
                 "yes" if item["connected"] else "no",
                 (last.get("started_at") or "")[:19],
-                last.get("status", ""),
+                status_text(last["status"]) if last else "",
                 f"{sum(item['raw_rows'].values()):,}" if item["connected"] else "",
                 (last.get("error") or "")[:80],
             )

@@ -84,7 +84,7 @@ JA: dict[str, str] = {
     "actions": "PDCA アクション: 試したことと学んだことのチームの記録。",
     "review": "KGI に照らした四半期の KPI レビュー。",
     "users": "Web ダッシュボードのローカルアカウント。",
-    "runs": "更新と取り込みの実行履歴（中断された実行を含む）。",
+    "runs": "更新・取り込み・同期の実行履歴（中断された実行を含む）。",
     "bench": "ベンチマーク（速度とメモリ、基準との比較）。",
     # common messages
     "Error:": "エラー:",
@@ -104,6 +104,16 @@ JA: dict[str, str] = {
         "ダッシュボードはワークスペースのフォルダーで `kaname serve`。"
     ),
     "written": "書き出しました",
+    # run statuses (kaname sync, sources --history, runs)
+    "ok": "成功",
+    "running": "実行中",
+    "failed": "失敗",
+    "interrupted": "中断",
+    "busy": "実行中のため見送り",
+    "Sync run {runs} did not finish; this sync went on from where it stopped.": (
+        "同期 {runs} は最後まで終わっていませんでした。この同期がその続きから取り込みました。"
+    ),
+    "resumed by run {run}": "同期 {run} が続きを取り込みました",
     "kept (--force overwrites)": "既存のまま（--force で上書き）",
     "Try `kaname import {table} {name} --dry-run`.": (
         "`kaname import {table} {name} --dry-run` で試せます。"

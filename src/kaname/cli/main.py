@@ -260,10 +260,22 @@ def runs(
     limit: Annotated[int, typer.Option(help="How many of each kind.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recent refresh and import runs with their status (running, ok, failed, interrupted)."""
+    """Recent refresh, import and sync runs with their status (running, ok, failed,
+    interrupted)."""
     ws = open_workspace(workspace)
     rows = [{"kind": "refresh", "what": r["mode"], **r} for r in ws.refresh_runs(limit)] + [
         {"kind": "import", "what": r["table"], **r} for r in ws.ingest.import_runs(limit)
+    ]
+    rows += [
+        {
+            "kind": "sync",
+            "what": r["source"],
+            **r,
+            "run_id": r["id"],
+            "message": r["error"],
+            "started_at": dt.datetime.fromisoformat(r["started_at"]),
+        }
+        for r in ws.connectors.history(limit=limit)
     ]
     rows.sort(key=lambda r: r["started_at"], reverse=True)
     if as_json:
@@ -271,17 +283,21 @@ def runs(
         return
     table = Table("kind", "run", "what", "status", "started (UTC)", "rows", "note")
     styles = {"ok": "green", "running": "cyan", "failed": "red", "interrupted": "yellow"}
+    done = {
+        "refresh": lambda r: f"{r['jobs_done']}/{r['jobs']} jobs",
+        "import": lambda r: r["file"],
+        "sync": lambda r: f"resumed by run {r['resumed_by']}" if r["resumed_by"] else "",
+    }
     for r in rows:
-        done = f"{r['jobs_done']}/{r['jobs']} jobs" if r["kind"] == "refresh" else r["file"]
-        note = " · ".join(x for x in (done, r["message"]) if x)
+        note = " · ".join(x for x in (done[r["kind"]](r), r["message"]) if x)
         style = styles.get(r["status"], "")
         table.add_row(
             r["kind"],
             str(r["run_id"]),
             r["what"],
-            f"[{style}]{r['status']}[/]",
+            f"[{style}]{tr(r['status'])}[/]",
             f"{r['started_at']:%Y-%m-%d %H:%M}",
-            f"{r['rows'] if r['kind'] == 'refresh' else r['rows_read']:,}",
+            f"{r['rows_read'] if r['kind'] == 'import' else r['rows']:,}",
             note,
         )
     console.print(table)

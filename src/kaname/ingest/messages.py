@@ -472,9 +472,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "マッピングは {{table, columns: {{見出し: 列}}}} の形で書いてください",
     ),
     "c_busy": (
-        "a sync of {source} is already running; this one was skipped (try again when it ends)",
-        "{source} は別の同期が実行中のため、今回の同期は行いませんでした（終了後にもう一度"
-        "実行してください）",
+        "another sync of {source} is running since {since}; this one did not start — run it "
+        "again when that one has ended",
+        "{source} は別の同期が {since} から実行中です。今回の同期は開始していません。その同期が"
+        "終わってからもう一度実行してください",
+    ),
+    "c_busy_retry": (
+        "another sync of {source} kept starting and ending while this one tried to start; run "
+        "it again",
+        "{source} の別の同期の開始と終了が続いたため、今回の同期を開始できませんでした。もう一度"
+        "実行してください",
+    ),
+    "c_killed": (
+        "{title}: the sync stopped before it ended (its process is gone); the data loaded "
+        "before stays and the next sync continues from there",
+        "{title}: 同期が途中で止まりました（実行していたプロセスがありません）。それまでに"
+        "取り込んだデータは残り、次の同期はその続きから再開します",
     ),
     "c_mapping_failed": (
         "mapping into the canonical tables failed: {error}; the raw data is kept — fix the "

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
 from kaname.store.base import Base
+from kaname.store.runs import RunOwner
 
 
 class ConnectorConfig(Base):
@@ -35,10 +36,25 @@ class SyncState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class SyncRun(Base):
-    """One sync of one source: how it ran, rows per table, and the error that stopped it."""
+RUNNING_ONCE = text("status = 'running'")
+"""At most one `running` sync per source (a partial unique index): the loser of two syncs
+started together cannot write its row."""
+
+
+class SyncRun(RunOwner, Base):
+    """One sync of one source: how it ran, rows per table, the error that stopped it, who runs
+    it, and the run that resumed it when it did not finish (running, ok, failed, interrupted)."""
 
     __tablename__ = "sync_runs"
+    __table_args__ = (
+        Index(
+            "ux_sync_runs_running",
+            "source",
+            unique=True,
+            sqlite_where=RUNNING_ONCE,
+            postgresql_where=RUNNING_ONCE,
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(50), index=True)
     mode: Mapped[str] = mapped_column(String(20))
@@ -49,3 +65,5 @@ class SyncRun(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     table_rows: Mapped[str] = mapped_column(Text, default="{}")
     error: Mapped[str] = mapped_column(Text, default="")
+    resumed_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The sync that went on from where this unfinished one stopped."""

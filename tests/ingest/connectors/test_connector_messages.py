@@ -3,6 +3,10 @@ words, name the wrong setting, and carry both languages for the web's per-user l
 
 from __future__ import annotations
 
+import datetime as dt
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
 from kaname.ingest.connectors.http import RetryPolicy
 from kaname.ingest.connectors.service import ConnectorService
+from kaname.store.connector_models import SyncRun
 from kaname.workspace import Workspace
 
 TOKEN = "pat-na1-message-token"
@@ -194,7 +199,7 @@ def test_an_interrupted_sync_is_recorded_in_the_workspace_language(
     with pytest.raises(KeyboardInterrupt):
         lang_ws.connectors.sync("hubspot", progress=crash)
     [run] = lang_ws.connectors.history("hubspot")
-    assert run["status"] == "failed"
+    assert run["status"] == "interrupted"
     assert run["error"] == said(
         lang_ws,
         "HubSpot: interrupted (KeyboardInterrupt: killed); the data loaded before stays and the "
@@ -213,15 +218,54 @@ def test_an_unknown_source_lists_the_sources_in_both_languages() -> None:
     assert caught.value.text("en").startswith("unknown source 'hubspt'; sources: hubspot")
 
 
-def test_a_second_sync_of_a_busy_source_says_so(lang_ws: Workspace, hubspot: FakeHubSpot) -> None:
+def test_a_second_sync_of_a_busy_source_says_since_when_and_writes_no_run(
+    lang_ws: Workspace, hubspot: FakeHubSpot
+) -> None:
     lang_ws.connectors.connect(
         "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
     )
-    lock = sync_module._source_lock(f"{lang_ws.root}:hubspot")
-    with lock:  # another sync of this source holds it
-        [result] = lang_ws.connectors.sync("hubspot")
-    assert result.status == "busy"
-    assert said(lang_ws, "already running", "別の同期が実行中") in result.error
+    started = dt.datetime(2026, 11, 20, 9, 30, 5)
+    with lang_ws.appdb.session() as session:  # a sync of this source runs (in this process)
+        holder = SyncRun(source="hubspot", mode="incremental", started_at=started)
+        holder.claim()
+        session.add(holder)
+    [result] = lang_ws.connectors.sync("hubspot")
+    assert result.status == "busy" and result.run_id is None
+    assert result.error == said(
+        lang_ws,
+        "another sync of HubSpot is running since 2026-11-20 09:30:05 UTC; this one did not "
+        "start — run it again when that one has ended",
+        "HubSpot は別の同期が 2026-11-20 09:30:05 UTC から実行中です。今回の同期は開始して"
+        "いません。その同期が終わってからもう一度実行してください",
+    )
+    [run] = lang_ws.connectors.history("hubspot")  # the holder only
+    assert run["id"] == holder.id and run["status"] == "running"
+
+
+def test_a_sync_whose_process_is_gone_is_marked_interrupted_and_resumed(
+    lang_ws: Workspace, hubspot: FakeHubSpot
+) -> None:
+    lang_ws.connectors.connect(
+        "hubspot", {"access_token": TOKEN, "base_url": hubspot.url}, check=False
+    )
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with lang_ws.appdb.session() as session:  # left `running` by a process killed since
+        ghost = SyncRun(source="hubspot", mode="incremental", host=socket.gethostname())
+        ghost.pid, ghost.process_token = dead.pid, "0:0"
+        session.add(ghost)
+    assert lang_ws.connectors.history("hubspot")[0]["status"] == "interrupted"  # shown so
+    [result] = lang_ws.connectors.sync("hubspot")
+    assert result.status == "ok" and result.resumed == [ghost.id]
+    newest, killed = lang_ws.connectors.history("hubspot")
+    assert newest["status"] == "ok" and killed["resumed_by"] == newest["id"]
+    assert killed["error"] == said(
+        lang_ws,
+        "HubSpot: the sync stopped before it ended (its process is gone); the data loaded "
+        "before stays and the next sync continues from there",
+        "HubSpot: 同期が途中で止まりました（実行していたプロセスがありません）。それまでに"
+        "取り込んだデータは残り、次の同期はその続きから再開します",
+    )
 
 
 def test_a_mapping_that_fails_keeps_the_raw_data_and_says_what_to_fix(

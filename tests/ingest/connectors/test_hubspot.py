@@ -12,6 +12,7 @@ from connector_fakes import FakeHubSpot, Fault
 
 from kaname.ingest.connectors import sync as sync_module
 from kaname.ingest.connectors.base import ConnectorError
+from kaname.ingest.connectors.service import ConnectorService
 from kaname.workspace import Workspace
 
 TOKEN = "pat-na1-good-token"
@@ -177,7 +178,7 @@ def test_sync_killed_half_way_resumes_and_completes(
     partial = len(table(ws, "raw_hubspot_contacts"))
     assert 0 < partial < 7
     [run] = ws.connectors.history("hubspot")
-    assert run["status"] == "failed" and "同期が中断されました" in run["error"]  # a ja workspace
+    assert run["status"] == "interrupted" and "同期が中断されました" in run["error"]  # ja workspace
     first_page_calls = hubspot.count("/crm/v3/objects/contacts")
     [result] = ws.connectors.sync("hubspot")
     assert result.status == "ok", result.error
@@ -186,6 +187,9 @@ def test_sync_killed_half_way_resumes_and_completes(
     assert resumed < 3 + 1 + 1  # at most the remaining pages + archived listing
     assert ids(ws, "leads", "lead_id") == [str(i) for i in range(1, 8)]
     assert len(table(ws, "raw_hubspot_contacts")) == 7
+    assert result.resumed == [run["id"]]
+    resumed, interrupted = ws.connectors.history("hubspot")
+    assert interrupted["resumed_by"] == resumed["id"] == result.run_id
 
 
 def test_archived_records_are_removed_from_canonical_tables(
@@ -292,3 +296,22 @@ def test_list_sources_and_history_for_the_sources_page(ws: Workspace, hubspot: F
     assert hub["raw_rows"]["raw_hubspot_contacts"] == 7
     assert all(not s["connected"] for name, s in items.items() if name != "hubspot")
     assert json.dumps(items, default=str).count(TOKEN) == 0
+
+
+def test_a_sync_stopped_by_an_unexpected_error_is_recorded_and_does_not_block_the_next(
+    ws: Workspace, hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(ws, hubspot)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ConnectorService, "_map", broken)
+        with pytest.raises(RuntimeError):
+            ws.connectors.sync("hubspot")
+    [run] = ws.connectors.history("hubspot")
+    assert run["status"] == "failed" and "disk full" in run["error"]  # not `running`
+    [result] = ws.connectors.sync("hubspot")  # the source is not held by the stopped run
+    assert result.status == "ok" and result.resumed == [run["id"]]
+    assert ids(ws, "leads", "lead_id") == [str(i) for i in range(1, 8)]

@@ -44,6 +44,7 @@ from kaname.ingest.connectors.secrets import (
 )
 from kaname.ingest.connectors.sync import Progress, SyncResult, SyncRunner
 from kaname.store.connector_models import ConnectorConfig, SyncRun, SyncState
+from kaname.store.runs import shown_status
 from kaname.urlguard import UnsafeUrl, check_url
 
 if TYPE_CHECKING:
@@ -227,8 +228,10 @@ class ConnectorService(SyncRunner):
         return {t: raw_count(wh, t) for t in sorted(wh.con.list_tables()) if t.startswith(prefix)}
 
     def history(self, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Sync runs, newest first: id, source, mode, trigger, status, started_at, finished_at,
-        rows, tables (rows per table), rejected, deleted (report rows gone), error."""
+        """Sync runs, newest first: id, source, mode, trigger, status (running, ok, failed,
+        interrupted: a run whose process is gone), started_at, finished_at, rows, tables (rows
+        per table), rejected, deleted (report rows gone), error, resumed_by (the sync that went
+        on from where an unfinished one stopped), owner (pid@host)."""
         with self.ws.appdb.session() as session:
             query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
             if source:
@@ -295,7 +298,7 @@ def _run_dict(run: SyncRun) -> dict[str, Any]:
         "source": run.source,
         "mode": run.mode,
         "trigger": run.trigger,
-        "status": run.status,
+        "status": shown_status(run),
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "rows": run.rows,
@@ -303,6 +306,8 @@ def _run_dict(run: SyncRun) -> dict[str, Any]:
         "rejected": rejected,
         "deleted": deleted,
         "error": run.error,
+        "resumed_by": run.resumed_by,
+        "owner": f"{run.pid}@{run.host}" if run.pid else "",
     }
 
 

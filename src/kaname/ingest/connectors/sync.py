@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kaname.canonical.tables import TABLES_BY_NAME
 from kaname.clock import utcnow
@@ -48,6 +50,7 @@ from kaname.ingest.connectors.secrets import (
 )
 from kaname.ingest.messages import message
 from kaname.store.connector_models import SyncRun, SyncState
+from kaname.store.runs import FAILED, INTERRUPTED, OK, RUNNING, UNFINISHED, is_stale, mark_stale
 from kaname.store.upsert import duckdb_transaction
 
 if TYPE_CHECKING:
@@ -63,14 +66,6 @@ FLUSH_ROWS = 20_000
 MAPPING_STREAM = "_mapping"
 """State row holding when raw records were last mapped into the canonical tables."""
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _source_lock(key: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
 
 @dataclass
 class SyncResult:
@@ -78,7 +73,9 @@ class SyncResult:
 
     source: str
     status: str
-    """ok, failed (a permanent error stopped it; data loaded before the error stays) or busy."""
+    """ok, failed (a permanent error stopped it; data loaded before the error stays),
+    interrupted (stopped from outside: Ctrl-C) or busy (another sync of the source runs; this
+    one did not start and wrote no run)."""
     mode: str
     run_id: int | None = None
     rows: int = 0
@@ -92,6 +89,10 @@ class SyncResult:
     error: str = ""
     scoring: Any = None
     """What lead scoring reported after the sync (None when it did not run)."""
+    resumed: list[int] = field(default_factory=list)
+    """Earlier syncs of the source that did not finish (killed, interrupted, failed): this
+    one goes on from where their saved state ends (and scores every lead at its end when one
+    of them was interrupted)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,27 +116,79 @@ class SyncRunner:
     def _sync_one(
         self, source: str, full: bool, progress: Progress | None, trigger: str
     ) -> SyncResult:
-        lock = _source_lock(f"{self.ws.root}:{source}")
         mode = "full" if full else "incremental"
-        if not lock.acquire(blocking=False):
-            busy = message("c_busy", self.ws.config.language, source=source)
-            return SyncResult(source, "busy", mode, error=busy)
-        try:
-            return self._run(source, full, progress or (lambda *_: None), trigger)
-        finally:
-            lock.release()
+        claimed = self._claim(source, mode, trigger)
+        if isinstance(claimed, str):
+            return SyncResult(source, "busy", mode, error=claimed)
+        run_id, unfinished, killed = claimed
+        result = SyncResult(source, OK, mode, run_id, resumed=unfinished)
+        return self._run(source, full, progress or (lambda *_: None), result, killed)
 
-    def _run(self, source: str, full: bool, progress: Progress, trigger: str) -> SyncResult:
+    def _claim(self, source: str, mode: str, trigger: str) -> tuple[int, list[int], bool] | str:
+        """Write this sync's `running` row, owned by this process, first marking the syncs
+        whose process is gone interrupted (store/runs.py). Returns the run's id, the unfinished
+        syncs of the source it resumes and whether one of them was interrupted (it may have
+        written leads it never scored); or, when another sync of the source still
+        runs, why this one does not start (no row is written: at most one sync of a source is
+        `running`, a unique index the loser of two syncs started together runs into)."""
+        language = self.ws.config.language
+        for _ in range(3):
+            with self.ws.appdb.session() as session:
+                for stale in mark_stale(session, SyncRun):
+                    title = _title(stale.source)
+                    stale.error = stale.error or message("c_killed", language, title=title)
+            try:
+                with self.ws.appdb.session() as session:
+                    run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=utcnow())
+                    run.claim()
+                    session.add(run)
+                    session.flush()
+                    run_id = int(run.id)
+                    unfinished = session.execute(
+                        select(SyncRun.id, SyncRun.status)
+                        .where(
+                            SyncRun.source == source,
+                            SyncRun.status.in_(UNFINISHED),
+                            SyncRun.resumed_by.is_(None),
+                            SyncRun.id < run_id,
+                        )
+                        .order_by(SyncRun.id)
+                    ).all()
+                    killed = any(status == INTERRUPTED for _, status in unfinished)
+                    return run_id, [int(i) for i, _ in unfinished], killed
+            except IntegrityError:
+                with self.ws.appdb.session() as session:
+                    holder = session.execute(
+                        select(SyncRun).where(SyncRun.source == source, SyncRun.status == RUNNING)
+                    ).scalar()
+                    if holder is None or is_stale(holder):
+                        continue  # it ended, or died, meanwhile: try again
+                    return message(
+                        "c_busy",
+                        language,
+                        source=_title(source),
+                        since=f"{holder.started_at:%Y-%m-%d %H:%M:%S} UTC",
+                    )
+        raise ConnectorError.of("c_busy_retry", language, source=source)
+
+    def _run(
+        self,
+        source: str,
+        full: bool,
+        progress: Progress,
+        result: SyncResult,
+        rescore: bool = False,
+    ) -> SyncResult:
+        """Sync into the run `result` names (`rescore`: score every lead at the end); whatever
+        stops it, its row does not stay `running` (a kill -9 aside: the next sync marks that
+        one interrupted)."""
         connector = get_connector(source)
-        mode = "full" if full else "incremental"
-        started = utcnow()
-        with self.ws.appdb.session() as session:
-            run = SyncRun(source=source, mode=mode, trigger=trigger, started_at=started)
-            session.add(run)
-        result = SyncResult(source, "ok", mode, run.id)
         mapping: dict[str, Any] | None = None
-        scores = _BatchScores(self.ws)
+        scores: _BatchScores | None = None
         try:
+            scores = _BatchScores(self.ws)
+            scores.rescore = rescore
+            scores.complete = not rescore
             config = self._config(source)
             mapping = self.mapping(source)
             mapper = Mapper(mapping, lookup=self._lookup)
@@ -150,34 +203,40 @@ class SyncRunner:
                 client.close()
                 scores.close()
         except (HttpError, TokenError, PermanentSourceError, ConnectorError, MappingError) as exc:
-            result.status = "failed"
+            result.status = FAILED
             result.error = redact(f"{connector.title}: {exc}")
             log.warning("sync of %s stopped: %s", source, result.error)
-        except BaseException as exc:  # interrupted: record it, keep what was committed
-            result.status = "failed"
-            result.error = redact(
-                str(
-                    ConnectorError.of(
-                        "c_interrupted",
-                        self.ws.config.language,
-                        title=connector.title,
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-                )
-            )
-            self._finish(result)
+        except BaseException as exc:
+            self._stopped(result, connector.title, exc)
             raise
-        if mapping is not None:
+        if mapping is not None and scores is not None:
             try:
                 self._map(source, mapping, progress, result, scores)
             except (MappingError, ValueError, TypeError) as exc:
-                result.status = "failed"
+                result.status = FAILED
                 failed = message(
                     "c_mapping_failed", self.ws.config.language, source=source, error=str(exc)
                 )
                 result.error = (result.error + "; " if result.error else "") + redact(failed)
+            except BaseException as exc:
+                self._stopped(result, connector.title, exc)
+                raise
         self._finish(result)
         return result
+
+    def _stopped(self, result: SyncResult, title: str, exc: BaseException) -> None:
+        """Record a sync stopped by `exc`, which the caller raises again: failed for an error
+        (e.g. the warehouse is held by another process), interrupted for Ctrl-C or an exit.
+        What was committed before stays."""
+        if isinstance(exc, Exception):
+            result.status, result.error = FAILED, redact(f"{title}: {exc}")
+        else:
+            result.status = INTERRUPTED
+            error = f"{type(exc).__name__}: {exc}"
+            result.error = redact(
+                message("c_interrupted", self.ws.config.language, title=title, error=error)
+            )
+        self._finish(result)
 
     def _sync_stream(
         self,
@@ -466,6 +525,8 @@ class SyncRunner:
         if result.rows or entries:
             self._save_state(source, MAPPING_STREAM, {"since": utcnow().isoformat()})
         tables = [t for t in result.tables if t in TABLES_BY_NAME]
+        if scores.rescore:  # what a killed sync wrote may be unscored: score it all
+            tables += [str(e["table"]) for e in mapping.get("tables", []) if e.get("table")]
         result.scoring = _apply_scoring(self.ws, tables, scores) or scores.totals
 
     def _lookup(self, table: str, by: str, take: str) -> dict[str, Any]:
@@ -474,10 +535,17 @@ class SyncRunner:
         return dict(zip(arrow.column(by).to_pylist(), arrow.column(take).to_pylist(), strict=True))
 
     def _finish(self, result: SyncResult) -> None:
+        """Record how the run ended; a sync that ended ok names itself on the unfinished runs
+        it resumed."""
         with self.ws.appdb.session() as session:
             run = session.get(SyncRun, result.run_id)
             if run is None:
                 return
+            if result.status == OK:
+                for earlier in result.resumed:
+                    row = session.get(SyncRun, earlier)
+                    if row is not None:
+                        row.resumed_by = run.id
             run.status = result.status
             run.rows = result.rows
             run.table_rows = json.dumps(
@@ -536,6 +604,14 @@ class _Writer:
             raise error
 
 
+def _title(source: str) -> str:
+    """The source's product name (HubSpot); the name itself for a source no longer known."""
+    try:
+        return get_connector(source).title
+    except ConnectorError:
+        return source
+
+
 def _days(sweep: Sweep) -> tuple[str, str]:
     return sweep.first.isoformat(), sweep.last.isoformat()
 
@@ -566,6 +642,9 @@ class _BatchScores:
         self.complete = True
         """Every lead written so far was scored."""
         self.started = False
+        self.rescore = False
+        """Every lead is scored at the end of the sync, not batch by batch (it resumes a
+        killed one, which may have written leads it never scored)."""
         self.totals: dict[str, Any] | None = None
         leads = ws.warehouse.table("leads") if "leads" in ws.warehouse.con.list_tables() else None
         self.fresh = leads is not None and int(leads.count().execute()) == 0

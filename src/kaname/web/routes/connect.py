@@ -102,6 +102,7 @@ def run_states(_: Translator) -> dict[str, str]:
         "failed": _("Failed"),
         "busy": _("Busy"),
         "running": _("Running"),
+        "interrupted": _("Interrupted"),
     }
 
 
