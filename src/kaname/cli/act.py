@@ -283,7 +283,9 @@ def register(
         expected_lift: Annotated[
             float | None, typer.Option(help="Expected relative lift, 0.1 = +10%.")
         ] = None,
-        status: Annotated[str, typer.Option(help="plan, do, check or act.")] = "plan",
+        status: Annotated[
+            Literal["plan", "do", "check", "act"], typer.Option(help="plan, do, check or act.")
+        ] = "plan",
         workspace: workspace_opt = None,
         as_json: json_opt = False,
     ) -> None:
@@ -434,7 +436,9 @@ def register(
         kpi: Annotated[
             str | None, typer.Option(help="One of the action's KPIs (default: all).")
         ] = None,
-        grain: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+        grain: Annotated[
+            Literal["day", "week", "month"], typer.Option(help="day, week or month.")
+        ] = "week",
         compare_to: Annotated[
             str | None,
             typer.Option(

@@ -2,7 +2,7 @@
 render)."""
 
 import math
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import pandas as pd
 import typer
@@ -67,12 +67,16 @@ def register(
                 "markov, shapley; repeat to compare side by side.",
             ),
         ] = ["linear"],  # noqa: B006 - typer reads the default list
-        level: Annotated[str, typer.Option(help="lead or account (buying group).")] = "lead",
+        level: Annotated[
+            Literal["lead", "account"], typer.Option(help="lead or account (buying group).")
+        ] = "lead",
         period: Annotated[
             Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
             typer.Option(help="Journeys that ended in this period (default: all)."),
         ] = None,
-        conversion: Annotated[str, typer.Option(help="deal or opportunity.")] = "deal",
+        conversion: Annotated[
+            Literal["deal", "opportunity"], typer.Option(help="deal or opportunity.")
+        ] = "deal",
         order: Annotated[int, typer.Option(help="Markov chain order (1-4).")] = 1,
         half_life: Annotated[float, typer.Option(help="Time-decay half-life in days.")] = 7.0,
         weight: Annotated[
@@ -128,12 +132,16 @@ def register(
 
     @app.command()
     def cohorts(
-        kind: Annotated[str, typer.Argument(help="leads or customers.")] = "leads",
+        kind: Annotated[
+            Literal["leads", "customers"], typer.Argument(help="leads or customers.")
+        ] = "leads",
         stage: Annotated[
-            str, typer.Option(help="Lead stage: mql, sql, opportunity, deal.")
+            Literal["mql", "sql", "opportunity", "deal"],
+            typer.Option(help="Lead stage: mql, sql, opportunity, deal."),
         ] = "sql",
         measure: Annotated[
-            str, typer.Option(help="Customers: logo_retention or revenue_retention.")
+            Literal["logo_retention", "revenue_retention"],
+            typer.Option(help="Customers: logo_retention or revenue_retention."),
         ] = "logo_retention",
         months: Annotated[int, typer.Option(help="Months followed after the cohort month.")] = 12,
         workspace: workspace_opt = None,
@@ -164,7 +172,9 @@ def register(
     @app.command()
     def rfm(
         q: Annotated[int, typer.Option(help="Score levels (quintiles by default).")] = 5,
-        by: Annotated[str, typer.Option(help="segment (seeds) or rfm_segment.")] = "segment",
+        by: Annotated[
+            Literal["segment", "rfm_segment"], typer.Option(help="segment (seeds) or rfm_segment.")
+        ] = "segment",
         since: Annotated[
             Optional[str],  # noqa: UP045
             typer.Option(help="Also show movement between segments since this day (YYYY-MM-DD)."),
@@ -243,7 +253,9 @@ def register(
     def forecast(
         kpi: Annotated[str, typer.Argument(help="KPI id, e.g. leads or revenue.")],
         horizon: Annotated[int, typer.Option(help="Periods ahead.")] = 6,
-        grain: Annotated[str, typer.Option(help="week, month or quarter.")] = "month",
+        grain: Annotated[
+            Literal["week", "month", "quarter"], typer.Option(help="week, month or quarter.")
+        ] = "month",
         level: Annotated[float, typer.Option(help="Prediction interval coverage.")] = 0.8,
         workspace: workspace_opt = None,
         as_json: json_opt = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -13,6 +13,8 @@ from kaname.cli.render import (
 )
 from kaname.metrics.catalog import PHASE_NAMES, Kpi
 from kaname.metrics.measures import MEASURES, PARAMETERS
+
+Phase = Literal["awareness", "lead", "deal", "retention"]
 
 catalog_app = typer.Typer(help="The KPI catalog: list, add and remove KPIs.", no_args_is_help=False)
 
@@ -25,7 +27,7 @@ def catalog_list(
     measures: Annotated[
         bool, typer.Option("--measures", help="List base measures instead.")
     ] = False,
-    phase: Annotated[str | None, typer.Option(help="awareness, lead, deal or retention.")] = None,
+    phase: Annotated[Phase | None, typer.Option(help="awareness, lead, deal or retention.")] = None,
 ) -> None:
     """List the KPIs (built-in and this workspace's custom ones)."""
     if ctx.invoked_subcommand:
@@ -162,7 +164,7 @@ def catalog_add(
         typer.Option(help="count, currency, ratio, days, minutes, months, multiple, score, points"),
     ] = "ratio",
     direction: Annotated[str, typer.Option(help="higher or lower (which is better).")] = "higher",
-    phase: Annotated[str, typer.Option(help="awareness, lead, deal or retention.")] = "lead",
+    phase: Annotated[Phase, typer.Option(help="awareness, lead, deal or retention.")] = "lead",
     kpi_type: Annotated[str, typer.Option("--type", help="leading or lagging.")] = "leading",
     workspace: WorkspaceOpt = None,
 ) -> None:
