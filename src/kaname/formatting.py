@@ -98,3 +98,20 @@ def parse_number(text: str) -> float:
     if not math.isfinite(value):
         raise NumberError(f"{raw!r} is not a finite number", f"「{raw}」は有限の数値ではありません")
     return value / 100 if percent else value
+
+
+def format_entry(value: float | None, unit: str) -> str:
+    """A number for an input field as people read and type it (parse_number reads it back):
+    money in whole units with commas, counts to 0.1, rates as a percent (25%, 31.67%)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if unit == "ratio":
+        return _trim(f"{value * 100:,.2f}") + "%"
+    digits = {"currency": 0, "count": 1}.get(unit, 4)
+    if unit == "currency" and abs(value) < 100:
+        digits = 2
+    return _trim(f"{value:,.{digits}f}")
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text

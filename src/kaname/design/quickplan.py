@@ -115,14 +115,20 @@ def quick_plan(inputs: QuickInputs, fiscal_year: int, catalog: Catalog, language
     if inputs.budget < 0:
         raise PlanError("the budget cannot be negative / 予算は0以上にしてください")
     stages, rates, _ = resolved_rates(inputs, catalog)
+    # organisation (the executive page): the KGI, deals, leads and the budget's unit costs
     kpis: list[dict[str, object]] = [
         {"kpi": "revenue", "department": "sales"},
         {"kpi": "deals", "department": "sales"},
+        {"kpi": "leads", "department": "marketing"},
+        {"kpi": "cpa", "department": "marketing"},
+        {"kpi": "cac", "department": "marketing"},
     ]
-    kpis += [{"kpi": s, "department": "marketing"} for s in stages[2:] if s != "sessions"]
+    middle = [s for s in stages[2:] if s not in ("leads", "sessions")]
+    kpis += [
+        {"kpi": s, "level": "department", "department": "marketing" if s == "mqls" else "sales"}
+        for s in middle
+    ]
     kpis += [{"kpi": "average_deal_size", "level": "department", "department": "sales"}]
-    kpis += [{"kpi": "cpa", "level": "department", "department": "marketing"}]
-    kpis += [{"kpi": "cac", "level": "department", "department": "marketing"}]
     if "mqls" in stages:
         kpis += [{"kpi": "cost_per_mql", "level": "department", "department": "marketing"}]
     if inputs.ltv:
