@@ -142,18 +142,21 @@ class Workspace(WorkspaceContext):
         self, template: str, fiscal_year: int | None = None, out: Path | None = None
     ) -> tuple[Path, Plan]:
         """Write a plan from a template with targets solved for this workspace."""
-        from kaname.design.templates import fill_targets, load_template
+        from kaname.design.templates import load_template
         from kaname.metrics.calendar import fiscal_year as fiscal_year_of
 
         fy = fiscal_year or fiscal_year_of(self.today(), self.config.fiscal_year_start_month)
         plan, _ = load_template(template, fy)
         self._check_plan(plan)
-        plan = fill_targets(plan, self._solve(plan), self.catalog)
+        plan = self.solved_plan(plan)
         path = out or self.root / "plans" / f"{plan.name}-fy{fy}.yaml"
         if path.exists():
             raise PlanError(f"{path} exists; pass --out to write elsewhere")
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = f"# From template {template}: edit the assumptions, then `kaname plan solve`.\n"
+        header = (
+            f"# From template {template}: its targets are the planner's solution of the "
+            "assumptions.\n# Edit an assumption, then `kaname plan apply --resolve`.\n"
+        )
         path.write_text(header + dump_plan(plan), encoding="utf-8")
         return path, plan
 
