@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -48,7 +48,9 @@ def plan_apply(
     ws = open_workspace(workspace)
     if resolve and keep_targets:
         raise fail(ValueError("choose --resolve or --keep-targets, not both"))
-    edits = "resolve" if resolve else ("keep" if keep_targets else "ask")
+    edits: Literal["ask", "resolve", "keep"] = (
+        "resolve" if resolve else ("keep" if keep_targets else "ask")
+    )
     try:
         day = dt.date.fromisoformat(effective_from) if effective_from else None
         version, count = ws.apply_plan(file, day, edits=edits)

@@ -199,6 +199,7 @@ def targets_grid(plan: Plan, catalog: Any, language: str) -> dict[str, Any]:
                 "total": math.fsum(item.targets.values()) if additive else None,
             }
         )
+        rows[-1]["texts"] = _counts(rows[-1])
         for channel, values in item.channels.items():
             rows.append(
                 {
@@ -210,7 +211,16 @@ def targets_grid(plan: Plan, catalog: Any, language: str) -> dict[str, Any]:
                     "total": math.fsum(values.values()) if additive else None,
                 }
             )
+            rows[-1]["texts"] = _counts(rows[-1])
     return clean({"labels": labels, "rows": rows})
+
+
+def _counts(row: dict[str, Any]) -> list[str] | None:
+    """Counts to 0.1 (1.7 deals a month), so that the months visibly add up to the year."""
+    if row["unit"] != "count":
+        return None
+    row["total_text"] = format_entry(row["total"], "count") if row["total"] is not None else ""
+    return [format_entry(v, "count") if v is not None else "—" for v in row["cells"]]
 
 
 class EntryError(PlanError):

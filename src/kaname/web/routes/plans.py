@@ -139,6 +139,7 @@ def _saved(request: Request, version: int) -> Response:
 @router.post("/plans/wizard/preview", include_in_schema=False)
 async def wizard_preview(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
     """The plan the four numbers make, solved: targets grid, CPA, CAC, LTV:CAC, lint."""
+    context: dict[str, Any]
     try:
         preview = service.wizard_preview(dash, await _form(request), lang)
         context = {"preview": preview, "error": ""}
