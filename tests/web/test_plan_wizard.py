@@ -184,3 +184,15 @@ def _editor_fields(plan: dict) -> dict[str, str]:  # type: ignore[type-arg]
     for k in plan["kpis"]:
         fields |= {f"t__{k['kpi']}__{lb}": v for lb, v in k["entries"].items()}
     return fields
+
+
+def test_the_ab_calculator_reads_numbers_as_people_type_them(
+    new_ws: tuple[TestClient, TestClient, Workspace],
+) -> None:
+    """Visitors typed as 1.2万 and 12,000 are the same number on the experiments form."""
+    editor, _, _ = new_ws
+    body = {"conversions_a": "120", "conversions_b": "150", "visitors_b": "12,000"}
+    typed = post_json(editor, "/api/experiments", body | {"visitors_a": "1.2万"})
+    plain = post_json(editor, "/api/experiments", body | {"visitors_a": "12,000"})
+    assert typed.status_code == plain.status_code == 200, typed.text
+    assert typed.json() == plain.json()
