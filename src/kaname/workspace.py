@@ -6,6 +6,7 @@ methods and only render what they return.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,13 @@ from sqlalchemy import func, select
 
 from kaname.analytics.service import AnalyticsService
 from kaname.context import WorkspaceContext
-from kaname.design.funnel import STAGE_RATIO_NAMES, STANDARD_STAGES, Funnel, link_rates
+from kaname.design.funnel import (
+    STAGE_RATIO_NAMES,
+    STANDARD_STAGES,
+    Funnel,
+    is_contiguous,
+    link_rates,
+)
 from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
@@ -316,9 +323,12 @@ class Workspace(WorkspaceContext):
             targets = resolver.targets([stages[0], *names], [period])
             target = targets[(stages[0], period.start)]
             if target == target and target > 0:
+                links = dict(zip(names, itertools.pairwise(stages), strict=True))
                 for name in names:
                     rate = targets[(name, period.start)]
-                    if name not in STAGE_RATIO_NAMES and rate == rate and rate > 0:
+                    # a rate KPI is the link's own ratio only where no stage is dropped between
+                    own = name not in STAGE_RATIO_NAMES and is_contiguous(links[name])
+                    if own and rate == rate and rate > 0:
                         planned[name] = rate
                 product = math.prod(planned[n] for n in names)
                 planned[stages[-1]] = target / product

@@ -170,6 +170,14 @@ def test_hand_edits_are_kept_and_named_until_re_solve(
     assert next(k for k in kept["kpis"] if k["kpi"] == "leads")["targets"]["2026-04"] == 50
     said = re.search(r'data-testid="targets-from">([^<]+)<', editor.get("/plans").text)
     assert said and "手で編集" in said[1]  # the page names which targets it shows
+    # an assumption of a hand-written plan changes: its targets stay, and the page says so
+    moved = post_json(
+        editor, "/api/plans/check", _editor_fields(kept) | {"a__average_deal_size": "250万"}
+    ).json()
+    assert moved["source"] == "stale" and moved["changes"] == []
+    typed = _editor_fields(kept) | {"a__average_deal_size": "250万"}
+    html = editor.post("/plans/check", data=form(editor, **typed)).text
+    assert 'data-testid="source-stale"' in html
     # the user chooses re-solve: the planner's solution replaces the hand edit
     resolved = post_json(editor, "/api/plans/check", _editor_fields(kept) | {"resolve": "1"})
     assert resolved.json()["source"] == "solved"

@@ -133,7 +133,8 @@ def edited(dash: Dashboard, base: Plan, form: Mapping[str, str]) -> tuple[Plan, 
     """The plan the editor's fields make, and where its targets come from: `solved` (the
     planner's solution of the edited KGI and assumptions: a plan whose targets come from the
     planner is re-solved on every change, and any plan when the user asks with resolve=1),
-    `hand` (targets edited by hand: kept, never overwritten without resolve=1), or `as_is`."""
+    `hand` (targets edited by hand: kept, never overwritten without resolve=1), `stale` (the
+    KGI or an assumption of a hand-written plan changed, its targets did not), or `as_is`."""
     ws = dash.ws
     plan = edited_plan(base, form, ws.catalog)
     if form.get("source") == "yaml":
@@ -148,7 +149,8 @@ def edited(dash: Dashboard, base: Plan, form: Mapping[str, str]) -> tuple[Plan, 
                 raise PlanError(str(exc)) from exc
     if edits and plan.targets_from == "planner":
         return plan.model_copy(update={"targets_from": "hand"}), "hand"
-    return plan, "as_is"
+    moved = plan.kgi != base.kgi or plan.assumptions != base.assumptions
+    return plan, "stale" if moved and plan.targets_from == "hand" else "as_is"
 
 
 def target_changes(base: Plan, plan: Plan, catalog: Any, language: str) -> list[dict[str, Any]]:
