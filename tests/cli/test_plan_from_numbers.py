@@ -113,7 +113,7 @@ def test_stages_the_team_adds_need_their_rate(root: Path) -> None:
         ["plan", "new", "-w", str(root), "--kgi", "1億", "--deal-size", "500万",
          "--budget", "2000万", "--stages", "revenue,deals,sqls,mqls,leads"],
     )  # fmt: skip
-    assert result.exit_code == 2 and "mql_rate" in result.output
+    assert result.exit_code == 2 and "MQL化率を入力してください" in result.output  # in Japanese
     out = new(
         root,
         *("--kgi", "1億", "--deal-size", "500万", "--budget", "2000万", "--rate", "mql=50%"),

@@ -94,9 +94,16 @@ def test_a_number_that_does_not_read_is_refused_in_the_page_s_language(
     editor, _, _ = new_ws
     bad = editor.post("/plans/wizard/preview", data=form(editor, **(SEED | {"deal_size": "5百"})))
     assert bad.status_code == 400 and "数値ではありません" in bad.text
+    # a stage the team adds needs its rate: MQL化率 has no benchmark to assume
+    mqls = form(editor, **(SEED | {"stage_mqls": "1"}))
+    bad = editor.post("/plans/wizard/preview", data=mqls)
+    assert bad.status_code == 400 and "MQL化率を入力してください" in bad.text
+    assert "give the rate" not in bad.text
     editor.cookies.set("kaname_lang", "en")
     bad = editor.post("/plans/wizard/preview", data=form(editor, **(SEED | {"deal_size": "5百"})))
     assert bad.status_code == 400 and "is not a number" in bad.text
+    bad = editor.post("/plans/wizard/preview", data=form(editor, **(SEED | {"stage_mqls": "1"})))
+    assert bad.status_code == 400 and "give the rate mql_rate" in bad.text
 
 
 def test_saved_plan_is_one_source_on_every_surface(

@@ -51,6 +51,9 @@ def fail(exc: BaseException) -> typer.Exit:
     from kaname.formatting import NumberError
 
     text = exc.message(loop._language) if isinstance(exc, NumberError) else str(exc)
+    ja = getattr(exc, "ja", None)
+    if ja and loop._language == "ja":
+        text = ja
     err_console.print(f"[bold red]{tr('Error:')}[/] {text}")
     return typer.Exit(2)
 

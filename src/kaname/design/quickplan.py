@@ -46,13 +46,22 @@ class QuickInputs:
     ltv: float | None = None
 
 
+def _error(en: str, ja: str) -> PlanError:
+    """A PlanError said in both languages (`ja` for Japanese pages and workspaces)."""
+    exc = PlanError(en)
+    exc.ja = ja  # type: ignore[attr-defined]
+    return exc
+
+
 def rate_name(text: str) -> str:
     """`sql` or `sql_rate` → sql_rate; PlanError naming the choices otherwise."""
     key = text.strip().lower()
     name = RATE_ALIASES.get(key, key)
     if name not in STANDARD_RATES or name == "average_deal_size":
         choices = ", ".join(RATE_ALIASES)
-        raise PlanError(f"no rate {text!r}; rates: {choices} / 「{text}」という率はありません")
+        raise _error(
+            f"no rate {text!r}; rates: {choices}", f"「{text}」という率はありません（{choices}）"
+        )
     return name
 
 
@@ -74,7 +83,10 @@ def stages_for(rates: Mapping[str, float], chosen: Sequence[str] = ()) -> list[s
     wanted |= {"revenue", "deals", "leads"}
     unknown = sorted(wanted - set(STANDARD_STAGES))
     if unknown:
-        raise PlanError(f"unknown stages {unknown}; stages: {', '.join(STANDARD_STAGES)}")
+        raise _error(
+            f"unknown stages {unknown}; stages: {', '.join(STANDARD_STAGES)}",
+            f"段階 {unknown} はありません（{', '.join(STANDARD_STAGES)}）",
+        )
     return [s for s in STANDARD_STAGES if s in wanted]
 
 
@@ -93,15 +105,17 @@ def resolved_rates(
             rates[name] = defaults[name]
             defaulted.append(name)
         else:
-            raise PlanError(
-                f"give the rate {name} (no benchmark to default to) / "
-                f"{name} の率を入力してください（既定値がありません）"
+            raise _error(
+                f"give the rate {name} (no benchmark to default to)",
+                f"{catalog.get(name).name_ja if name in catalog else name}を入力してください"
+                "（目安の値がありません）",
             )
     unused = sorted(set(inputs.rates) - set(rates))
     if unused:
-        raise PlanError(
+        raise _error(
             f"the rates {', '.join(unused)} link stages the plan does not use "
-            f"({' → '.join(stages)}) / {', '.join(unused)} は使わない段階の率です"
+            f"({' → '.join(stages)})",
+            f"{', '.join(unused)} は使わない段階の率です（{' → '.join(stages)}）",
         )
     return stages, rates, defaulted
 
@@ -109,11 +123,12 @@ def resolved_rates(
 def quick_plan(inputs: QuickInputs, fiscal_year: int, catalog: Catalog, language: str) -> Plan:
     """The plan (targets not solved yet: the workspace solves and fills them)."""
     if inputs.kgi <= 0 or inputs.deal_size <= 0:
-        raise PlanError(
-            "the KGI and the average deal size must be above 0 / KGIと平均受注単価は0より大きく"
+        raise _error(
+            "the KGI and the average deal size must be above 0",
+            "KGIと平均受注単価は0より大きい値にしてください",
         )
     if inputs.budget < 0:
-        raise PlanError("the budget cannot be negative / 予算は0以上にしてください")
+        raise _error("the budget cannot be negative", "予算は0以上にしてください")
     stages, rates, _ = resolved_rates(inputs, catalog)
     # organisation (the executive page): the KGI, deals, leads and the budget's unit costs
     kpis: list[dict[str, object]] = [
