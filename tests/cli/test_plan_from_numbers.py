@@ -159,3 +159,15 @@ def test_apply_re_solves_and_never_overwrites_hand_edits_silently(root: Path) ->
         assert ws.active_plan()[0].targets_from == "hand"  # type: ignore[index]
     finally:
         ws.close()
+
+
+def test_whatif_reads_a_percent(root: Path) -> None:
+    new(root, "--kgi", "1億", "--deal-size", "500万", "--budget", "2000万")
+    path = str(root / "plans" / "plan-fy2026.yaml")
+    runs = [
+        runner.invoke(app, ["plan", "whatif", path, "-w", str(root), "--set", s, "--json"])
+        for s in ("win_rate=30%", "win_rate=0.3")
+    ]
+    assert all(r.exit_code == 0 for r in runs), runs[0].output
+    typed, plain = (json.loads(r.output) for r in runs)
+    assert typed == plain and typed["changes"] == {"win_rate": 0.3}

@@ -68,13 +68,15 @@ def plan_apply(
 
 
 def _parse_sets(values: list[str]) -> dict[str, float]:
+    from kaname.formatting import parse_number
+
     out = {}
     for item in values:
         name, sep, raw = item.partition("=")
         try:
             if not sep:
                 raise ValueError
-            out[name.strip()] = float(raw)
+            out[name.strip()] = parse_number(raw)  # 0.3, 30% or 1,000 as people type them
         except ValueError:
             raise fail(
                 ValueError(f"--set takes name=number, e.g. win_rate=0.3, not {item!r}")
