@@ -52,3 +52,66 @@ def format_percent(value: float) -> str:
     if math.isinf(value):
         return "∞"
     return f"{value * 100:.0f}%"
+
+
+class NumberError(ValueError):
+    """A number as typed could not be read; str() is English, `message(language)` either."""
+
+    def __init__(self, en: str, ja: str) -> None:
+        super().__init__(en)
+        self.en, self.ja = en, ja
+
+    def message(self, language: str) -> str:
+        return self.ja if language == "ja" else self.en
+
+
+_UNITS = {"億": 1e8, "万": 1e4, "千": 1e3}
+
+
+def parse_number(text: str) -> float:
+    """A number as people type it: commas, full-width digits, ¥ / 円, 万 and 億 (1億2,000万),
+    a trailing % (a share: 20% → 0.2). Raises NumberError naming the text in en and ja."""
+    import unicodedata
+
+    raw = str(text)
+    cleaned = unicodedata.normalize("NFKC", raw).strip()
+    for mark in (",", "，", "、", " ", "¥", "￥", "円", "JPY"):
+        cleaned = cleaned.replace(mark, "")
+    percent = cleaned.endswith("%")
+    if percent:
+        cleaned = cleaned[:-1]
+    try:
+        if any(u in cleaned for u in _UNITS):
+            value, rest = 0.0, cleaned
+            for unit, size in _UNITS.items():
+                if unit in rest:
+                    head, rest = rest.split(unit, 1)
+                    value += float(head) * size
+            value += float(rest) if rest else 0.0
+        else:
+            value = float(cleaned)
+    except ValueError:
+        raise NumberError(
+            f"{raw!r} is not a number (e.g. 5000000, 5,000,000, 500万, 1億, 20%)",
+            f"「{raw}」は数値ではありません（例: 5000000、5,000,000、500万、1億、20%）",
+        ) from None
+    if not math.isfinite(value):
+        raise NumberError(f"{raw!r} is not a finite number", f"「{raw}」は有限の数値ではありません")
+    return value / 100 if percent else value
+
+
+def format_entry(value: float | None, unit: str) -> str:
+    """A number for an input field as people read and type it (parse_number reads it back):
+    money in whole units with commas, counts to 0.1, rates as a percent (25%, 31.67%)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if unit == "ratio":
+        return _trim(f"{value * 100:,.2f}") + "%"
+    digits = {"currency": 0, "count": 1}.get(unit, 4)
+    if unit == "currency" and abs(value) < 100:
+        digits = 2
+    return _trim(f"{value:,.{digits}f}")
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -6,20 +6,28 @@ methods and only render what they return.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 
 from kaname.analytics.service import AnalyticsService
 from kaname.context import WorkspaceContext
-from kaname.design.funnel import STAGE_RATIO_NAMES, STANDARD_RATES, STANDARD_STAGES, Funnel
+from kaname.design.funnel import (
+    STAGE_RATIO_NAMES,
+    STANDARD_STAGES,
+    Funnel,
+    is_contiguous,
+    link_rates,
+)
 from kaname.design.gap import sensitivity, shapley_product
 from kaname.design.lint import Facts, Finding, lint
 from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
 from kaname.design.planner import Solution, solve
+from kaname.design.quickplan import QuickInputs
 from kaname.metrics.calendar import Grain, Period, period_of, periods_between
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.targets import TargetValue
@@ -141,20 +149,70 @@ class Workspace(WorkspaceContext):
         self, template: str, fiscal_year: int | None = None, out: Path | None = None
     ) -> tuple[Path, Plan]:
         """Write a plan from a template with targets solved for this workspace."""
-        from kaname.design.templates import fill_targets, load_template
+        from kaname.design.templates import load_template
         from kaname.metrics.calendar import fiscal_year as fiscal_year_of
 
         fy = fiscal_year or fiscal_year_of(self.today(), self.config.fiscal_year_start_month)
         plan, _ = load_template(template, fy)
         self._check_plan(plan)
-        plan = fill_targets(plan, self._solve(plan), self.catalog)
+        plan = self.solved_plan(plan)
         path = out or self.root / "plans" / f"{plan.name}-fy{fy}.yaml"
         if path.exists():
             raise PlanError(f"{path} exists; pass --out to write elsewhere")
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = f"# From template {template}: edit the assumptions, then `kaname plan solve`.\n"
+        header = (
+            f"# From template {template}: its targets are the planner's solution of the "
+            "assumptions.\n# Edit an assumption, then `kaname plan apply --resolve`.\n"
+        )
         path.write_text(header + dump_plan(plan), encoding="utf-8")
         return path, plan
+
+    def plan_from_numbers(self, inputs: QuickInputs, fiscal_year: int | None = None) -> Plan:
+        """A plan from four numbers (design.quickplan) with its targets solved (one source)."""
+        from kaname.design.quickplan import quick_plan
+        from kaname.metrics.calendar import fiscal_year as fiscal_year_of
+
+        fy = fiscal_year or fiscal_year_of(self.today(), self.config.fiscal_year_start_month)
+        plan = quick_plan(inputs, fy, self.catalog, self.config.language)
+        self._check_plan(plan)
+        return self.solved_plan(plan)
+
+    def solved_plan(self, plan: Plan) -> Plan:
+        """The plan with every target re-solved from its KGI and assumptions (`targets_from:
+        planner`): the targets grid, the unit costs and the dashboard then agree."""
+        from kaname.design.templates import fill_targets
+
+        filled = fill_targets(plan, self._solve(plan), self.catalog)
+        return filled.model_copy(update={"targets_from": "planner"})
+
+    def target_edits(self, plan: Plan) -> list[dict[str, Any]]:
+        """Target cells where the plan differs from the planner's solution of its assumptions
+        (hand edits, or targets left behind by a changed assumption)."""
+        solved = {k.kpi: k for k in self.solved_plan(plan).kpis}
+        out = []
+        for item in plan.kpis:
+            other = solved.get(item.kpi)
+            if other is None:
+                continue
+            grids = [("", item.targets, other.targets)]
+            grids += [
+                (ch, item.channels.get(ch, {}), other.channels.get(ch, {}))
+                for ch in sorted({*item.channels, *other.channels})
+            ]
+            for channel, mine, theirs in grids:
+                for label in sorted({*mine, *theirs}):
+                    a, b = mine.get(label), theirs.get(label)
+                    if a is None or b is None or abs(a - b) > 1e-6 * max(1.0, abs(b)):
+                        out.append(
+                            {
+                                "kpi": item.kpi,
+                                "channel": channel,
+                                "period": label,
+                                "plan": a,
+                                "solved": b,
+                            }
+                        )
+        return out
 
     def solve_plan(self, path: Path | Plan) -> Solution:
         """Reverse-calculate a plan file's KGI through the funnel (docs/plans.md)."""
@@ -199,7 +257,7 @@ class Workspace(WorkspaceContext):
         volume at the bottom of the funnel held (what the KGI becomes)."""
         plan = self._plan_of(path)
         solution = self._solve(plan)
-        rates = {**plan.assumptions.rates()}
+        rates = {**plan.assumptions.used_rates()}
         unknown = sorted(set(changes) - set(rates))
         if unknown:
             raise PlanError(
@@ -207,7 +265,7 @@ class Workspace(WorkspaceContext):
                 f"{', '.join(sorted(rates))}"
             )
         stages = list(solution.volumes)
-        funnel = Funnel.standard(rates, top=stages[0], bottom=stages[-1])
+        funnel = Funnel.of(stages, rates)
         return solution, funnel.whatif(stages[-1], solution.volumes[stages[-1]], changes)
 
     def plan_gap(self, path: Path | Plan, label: str) -> dict[str, Any]:
@@ -227,8 +285,8 @@ class Workspace(WorkspaceContext):
         weights = self._seasonality(plan.kgi.kpi, months) or [1.0] * len(months)
         share = sum(weights[i] for i in inside) / sum(weights)
         stages = list(solution.volumes)
-        rates = plan.assumptions.rates()
-        names = list(STANDARD_RATES[STANDARD_STAGES.index(stages[0]) :][: len(stages) - 1])
+        rates = plan.assumptions.used_rates()
+        names = list(link_rates(stages))
         planned = {stages[-1]: solution.volumes[stages[-1]] * share}
         planned.update({n: rates[n] for n in reversed(names)})
         frame = self.engine().compute(
@@ -265,9 +323,12 @@ class Workspace(WorkspaceContext):
             targets = resolver.targets([stages[0], *names], [period])
             target = targets[(stages[0], period.start)]
             if target == target and target > 0:
+                links = dict(zip(names, itertools.pairwise(stages), strict=True))
                 for name in names:
                     rate = targets[(name, period.start)]
-                    if name not in STAGE_RATIO_NAMES and rate == rate and rate > 0:
+                    # a rate KPI is the link's own ratio only where no stage is dropped between
+                    own = name not in STAGE_RATIO_NAMES and is_contiguous(links[name])
+                    if own and rate == rate and rate > 0:
                         planned[name] = rate
                 product = math.prod(planned[n] for n in names)
                 planned[stages[-1]] = target / product
@@ -332,7 +393,7 @@ class Workspace(WorkspaceContext):
         return solve(
             kgi,
             plan.kgi.target,
-            plan.assumptions.rates(),
+            plan.assumptions.used_rates(),
             [m.label for m in months],
             seasonality,
             lead_times,
@@ -344,6 +405,7 @@ class Workspace(WorkspaceContext):
             plan.assumptions.channel_capacity or None,
             plan.assumptions.arpa,
             self.config.gross_margin,
+            plan.assumptions.stages or None,
         )
 
     def _seasonality(self, kpi: str, months: list[Period]) -> list[float] | None:
@@ -394,12 +456,40 @@ class Workspace(WorkspaceContext):
 
     # ------------------------------------------------------------------ plans and targets
     def apply_plan(
-        self, path: Path, effective_from: dt.date | None = None, created_by: str = "cli"
+        self,
+        path: Path,
+        effective_from: dt.date | None = None,
+        created_by: str = "cli",
+        edits: Literal["ask", "resolve", "keep"] = "ask",
     ) -> tuple[PlanVersion, int]:
+        """Store a plan file's targets as a new version. A plan whose targets come from the
+        planner is re-solved first; where its targets differ from the solution (hand edits or
+        a changed assumption) `edits` chooses: `resolve` replaces them with the solution (and
+        rewrites the file), `keep` applies them as hand edits, `ask` refuses naming both."""
         plan = self.load_plan(path)
-        return self.apply_plan_object(
-            plan, path.read_text(encoding="utf-8"), effective_from, created_by
-        )
+        text = path.read_text(encoding="utf-8")
+        if plan.targets_from == "planner":
+            differ = self.target_edits(plan)
+            if differ and edits == "ask":
+                first = differ[0]
+                where = f"{first['kpi']}{'/' + first['channel'] if first['channel'] else ''}"
+                raise PlanError(
+                    f"{len(differ)} targets differ from the planner's solution of the plan's "
+                    f"assumptions (e.g. {where} {first['period']}: {first['plan']} in the "
+                    f"file, {first['solved']} solved). Apply with --resolve to replace them "
+                    "with the solution, or --keep-targets to apply the file's targets as hand "
+                    "edits"
+                )
+            if edits == "resolve" or not differ:
+                plan = self.solved_plan(plan)
+                if differ:
+                    text = dump_plan(plan)
+                    path.write_text(text, encoding="utf-8")
+            else:
+                plan = plan.model_copy(update={"targets_from": "hand"})
+                text = dump_plan(plan)
+                path.write_text(text, encoding="utf-8")
+        return self.apply_plan_object(plan, text, effective_from, created_by)
 
     def apply_plan_object(
         self, plan: Plan, text: str, effective_from: dt.date | None = None, created_by: str = "cli"
@@ -407,8 +497,8 @@ class Workspace(WorkspaceContext):
         self._check_plan(plan)
         rows = plan.target_rows(self.config.fiscal_year_start_month)
         values = [
-            TargetValue(kpi, grain, self.period(label).start, value)
-            for kpi, grain, label, value in rows
+            TargetValue(kpi, grain, self.period(label).start, value, "channel" if ch else "", ch)
+            for kpi, grain, label, value, ch in rows
         ]
         kgi_period = self.period(plan.kgi.period)
         values.append(

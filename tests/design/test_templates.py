@@ -19,7 +19,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return Workspace.open(root)
 
 
-def test_the_six_templates_ship() -> None:
+def test_the_templates_ship() -> None:
     assert set(template_names()) >= {
         "b2b_saas",
         "it_solutions",
@@ -27,6 +27,11 @@ def test_the_six_templates_ship() -> None:
         "webinar_led",
         "event_led",
         "channel_mix",
+        # seed 004's industries
+        "real_estate",
+        "finance",
+        "hr_recruiting",
+        "ec_d2c",
     }
 
 

@@ -13,6 +13,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,3 +187,48 @@ def test_the_review_shows_the_quarter_s_number(
     for row in review["rows"]:
         assert same(row["actual"], reference.loc[row["kpi"], "actual"]), row["kpi"]
         assert same(row["target"], reference.loc[row["kpi"], "target"]), row["kpi"]
+
+
+@pytest.fixture(scope="module")
+def four_numbers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
+    """A demo company that applied a plan built from four numbers with the CLI (seed 000's
+    example: ¥1億 at 500万, 20% and 25%, ¥2,000万, two channels), served."""
+    root = tmp_path_factory.mktemp("four-numbers") / "demo"
+    build_demo(root, scale=0.03, as_of=dt.date(2026, 11, 20)).close()
+    result = CliRunner().invoke(
+        app,
+        ["plan", "new", "-w", str(root), "--kgi", "1億", "--deal-size", "500万",
+         "--rate", "sql=20%", "--rate", "win=25%", "--budget", "2,000万",
+         "--mix", "webinar=40%,paid_ads=60%", "--ltv", "300万", "--apply"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ws = Workspace.open(root)
+    Accounts(ws.appdb).create_user("viewer", PASSWORD, role="viewer", department="executive")
+    try:
+        yield login(TestClient(create_app(ws)), "viewer"), root
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2027-02"])
+def test_a_plan_from_four_numbers_is_one_source(
+    four_numbers: tuple[TestClient, Path], month: str
+) -> None:
+    """The plan editor's target CPA / CAC (the planner's solution) equal the targets grid and
+    the executive page's targets; the executive page's leads target per channel is the grid's."""
+    viewer, _ = four_numbers
+    plans = viewer.get("/api/plans").json()
+    assert plans["plan"]["targets_from"] == "planner"
+    costs = plans["check"]["solution"]["unit_costs"]
+    assert costs["target_cpa"] == 50_000 and costs["target_cac"] == 1_000_000
+    grid = {k["kpi"]: k for k in plans["plan"]["kpis"]}
+    executive = viewer.get(f"/api/executive?period={month}").json()
+    shown = {r["kpi"]: r["target"] for r in [executive["kgi"], *executive["kpis"]] if r}
+    for kpi, cost in (("cpa", "target_cpa"), ("cac", "target_cac")):
+        assert same(grid[kpi]["targets"][month], costs[cost]), kpi
+        assert same(shown[kpi], costs[cost]), kpi
+    for kpi in ("leads", "deals"):
+        assert same(shown[kpi], grid[kpi]["targets"][month]), kpi
+    webinar = viewer.get(f"/api/executive?period={month}&channel=webinar").json()
+    by_channel = {r["kpi"]: r["target"] for r in webinar["kpis"] if r}
+    assert same(by_channel["leads"], grid["leads"]["channels"]["webinar"][month])

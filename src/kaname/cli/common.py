@@ -47,7 +47,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: BaseException) -> typer.Exit:
-    err_console.print(f"[bold red]{tr('Error:')}[/] {exc}")
+    from kaname.cli import loop
+    from kaname.formatting import NumberError
+
+    text = exc.message(loop._language) if isinstance(exc, NumberError) else str(exc)
+    ja = getattr(exc, "ja", None)
+    if ja and loop._language == "ja":
+        text = ja
+    err_console.print(f"[bold red]{tr('Error:')}[/] {text}")
     return typer.Exit(2)
 
 

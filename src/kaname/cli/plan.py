@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -27,25 +27,56 @@ def plan_apply(
     effective_from: Annotated[
         str | None, typer.Option(help="Date the targets take effect (default today).")
     ] = None,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve",
+            help="Targets from the planner: replace targets that differ from the solution of "
+            "the assumptions (hand edits included) with the solution.",
+        ),
+    ] = False,
+    keep_targets: Annotated[
+        bool,
+        typer.Option(
+            "--keep-targets",
+            help="Targets from the planner: apply the file's targets as hand edits.",
+        ),
+    ] = False,
 ) -> None:
-    """Validate a plan and store its targets as a new plan version."""
+    """Validate a plan and store its targets as a new plan version (a plan from the planner is
+    re-solved first: its targets and its assumptions are one source)."""
     ws = open_workspace(workspace)
+    if resolve and keep_targets:
+        raise fail(ValueError("choose --resolve or --keep-targets, not both"))
+    edits: Literal["ask", "resolve", "keep"] = (
+        "resolve" if resolve else ("keep" if keep_targets else "ask")
+    )
     try:
         day = dt.date.fromisoformat(effective_from) if effective_from else None
-        version, count = ws.apply_plan(file, day)
+        version, count = ws.apply_plan(file, day, edits=edits)
     except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise fail(exc) from exc
-    console.print(f"Applied {version.plan_name} as version {version.version}: {count} targets.")
+    plan = ws.load_plan(file)
+    source = (
+        "solved from the assumptions"
+        if plan.targets_from == "planner"
+        else "as written (hand-edited targets)"
+    )
+    console.print(
+        f"Applied {version.plan_name} as version {version.version}: {count} targets, {source}."
+    )
 
 
 def _parse_sets(values: list[str]) -> dict[str, float]:
+    from kaname.formatting import parse_number
+
     out = {}
     for item in values:
         name, sep, raw = item.partition("=")
         try:
             if not sep:
                 raise ValueError
-            out[name.strip()] = float(raw)
+            out[name.strip()] = parse_number(raw)  # 0.3, 30% or 1,000 as people type them
         except ValueError:
             raise fail(
                 ValueError(f"--set takes name=number, e.g. win_rate=0.3, not {item!r}")
@@ -113,11 +144,39 @@ def plan_whatif(
     console.print(table)
 
 
+def _parse_pairs(values: list[str], option: str, example: str) -> dict[str, float]:
+    """name=number pairs; numbers as people type them (20%, 500万, 1,000)."""
+    from kaname.formatting import NumberError, parse_number
+
+    out = {}
+    for item in values:
+        for part in item.split(","):
+            name, sep, raw = part.partition("=")
+            if not sep or not name.strip():
+                raise fail(ValueError(f"{option} takes name=number, e.g. {example}, not {item!r}"))
+            try:
+                out[name.strip()] = parse_number(raw)
+            except NumberError as exc:
+                raise fail(NumberError(f"{option} {exc.en}", f"{option} {exc.ja}")) from None
+    return out
+
+
+def _amount(raw: str | None, option: str) -> float | None:
+    from kaname.formatting import NumberError, parse_number
+
+    if raw is None:
+        return None
+    try:
+        return parse_number(raw)
+    except NumberError as exc:
+        raise fail(NumberError(f"{option}: {exc.en}", f"{option}: {exc.ja}")) from None
+
+
 @plan_app.command("new")
 def plan_new(
     template: Annotated[
-        str, typer.Option(help="b2b_saas, it_solutions, …; --list shows all.")
-    ] = "b2b_saas",
+        str | None, typer.Option(help="b2b_saas, it_solutions, …; --list shows all.")
+    ] = None,
     fiscal_year: Annotated[
         int | None, typer.Option("--fy", help="Fiscal year (default current).")
     ] = None,
@@ -125,9 +184,40 @@ def plan_new(
         Path | None, typer.Option(help="File to write (default plans/NAME-fyYYYY.yaml).")
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the templates.")] = False,
+    kgi: Annotated[
+        str | None, typer.Option(help="Revenue for the fiscal year, e.g. 1億 (four numbers).")
+    ] = None,
+    deal_size: Annotated[str | None, typer.Option(help="Average deal size, e.g. 500万.")] = None,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Stage rate NAME=VALUE, repeatable: sql (lead→商談), win (商談→受注), mql, "
+            "opportunity, cvr; e.g. sql=20%. Unset rates take the seeds' benchmarks."
+        ),
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option(help="Marketing budget for the year, e.g. 2000万.")
+    ] = None,
+    mix: Annotated[
+        list[str] | None,
+        typer.Option(help="Channel share NAME=SHARE, repeatable, e.g. webinar=40%,paid_ads=60%."),
+    ] = None,
+    ltv: Annotated[str | None, typer.Option(help="Customer lifetime value, for LTV:CAC.")] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="Stages used, comma-separated (default revenue,deals,sqls,leads plus the "
+            "stages your rates name), e.g. revenue,deals,opportunities,sqls,mqls,leads."
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Also save it as a new plan version.")
+    ] = False,
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Start a plan from a template, with monthly targets solved for this workspace."""
+    """Start a plan: from four numbers (--kgi, --deal-size, --rate, --budget) or a template,
+    with monthly targets solved for this workspace."""
     from kaname.design.funnel import FunnelError
     from kaname.design.templates import template_names
 
@@ -135,15 +225,126 @@ def plan_new(
         for name in template_names():
             console.print(name)
         return
+    numbers = (kgi, deal_size, budget)
     ws = open_workspace(workspace)
     try:
-        path, plan = ws.new_plan(template, fiscal_year, out)
-    except (*USER_ERRORS, FunnelError) as exc:
+        if any(v is not None for v in numbers) or rate or mix:
+            if template:
+                raise ValueError("give either the four numbers or --template, not both")
+            path, plan, defaulted = _new_from_numbers(
+                ws, kgi, deal_size, budget, rate or [], mix or [], ltv, stages, fiscal_year, out
+            )
+        else:
+            path, plan = ws.new_plan(template or "b2b_saas", fiscal_year, out)
+            defaulted = []
+        version = ws.apply_plan(path, created_by="cli")[0] if apply else None
+    except (*USER_ERRORS, FunnelError, ValueError) as exc:
         raise fail(exc) from exc
+    if as_json:
+        solution = ws.solve_plan(plan)
+        print_json(
+            {
+                "path": str(path),
+                "plan": plan.model_dump(mode="json"),
+                "volumes": solution.volumes,
+                "unit_costs": solution.unit_costs,
+                "defaulted_rates": defaulted,
+                "version": version.version if version else None,
+            }
+        )
+        return
+    if plan.targets_from == "planner" and plan.assumptions.stages:
+        _print_quick(ws, plan, defaulted)
     console.print(
         f"Wrote {path}: KGI {plan.kgi.kpi} {plan.kgi.target:,.0f} in {plan.kgi.period}, "
-        f"{len(plan.kpis)} KPIs. Next: `kaname plan lint {path}`."
+        f"{len(plan.kpis)} KPIs."
+        + (
+            f" Saved as version {version.version}."
+            if version
+            else f" Next: `kaname plan lint {path}`, then `kaname plan apply {path}`."
+        )
     )
+
+
+def _new_from_numbers(
+    ws: Any,
+    kgi: str | None,
+    deal_size: str | None,
+    budget: str | None,
+    rate: list[str],
+    mix: list[str],
+    ltv: str | None,
+    stages: str | None,
+    fiscal_year: int | None,
+    out: Path | None,
+) -> tuple[Path, Any, list[str]]:
+    from kaname.design.plan import PlanError, dump_plan
+    from kaname.design.quickplan import QuickInputs, rate_name, resolved_rates
+
+    missing = [
+        flag
+        for flag, value in (("--kgi", kgi), ("--deal-size", deal_size), ("--budget", budget))
+        if value is None
+    ]
+    if missing:
+        raise PlanError(f"a plan from four numbers needs {', '.join(missing)} too")
+    rates = {rate_name(k): v for k, v in _parse_pairs(rate, "--rate", "sql=20%").items()}
+    inputs = QuickInputs(
+        kgi=_amount(kgi, "--kgi") or 0.0,
+        deal_size=_amount(deal_size, "--deal-size") or 0.0,
+        budget=_amount(budget, "--budget") or 0.0,
+        rates=rates,
+        stages=tuple(s.strip() for s in stages.split(",")) if stages else (),
+        channel_mix=_parse_pairs(mix, "--mix", "webinar=40%"),
+        ltv=_amount(ltv, "--ltv"),
+    )
+    _, _, defaulted = resolved_rates(inputs, ws.catalog)
+    plan = ws.plan_from_numbers(inputs, fiscal_year)
+    fy = plan.kgi.period[2:]
+    path = out or ws.root / "plans" / f"{plan.name}.yaml"
+    if path.exists():
+        raise PlanError(f"{path} exists; pass --out to write elsewhere")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# A plan from four numbers for FY{fy}: its targets are the planner's solution "
+        "(targets_from: planner).\n# Change an assumption, then `kaname plan apply --resolve`.\n"
+    )
+    path.write_text(header + dump_plan(plan), encoding="utf-8")
+    return path, plan, defaulted
+
+
+def _print_quick(ws: Any, plan: Any, defaulted: list[str]) -> None:
+    from kaname.formatting import format_money, format_percent
+
+    currency, language = ws.config.currency, ws.config.language
+    solution = ws.solve_plan(plan)
+    catalog = ws.catalog
+    rates = plan.assumptions.used_rates()
+    shown = [
+        f"{catalog.get(n).name(language)} {format_percent(v)}"
+        + (" (benchmark)" if n in defaulted else "")
+        for n, v in rates.items()
+        if n != "average_deal_size"
+    ]
+    console.print("Rates: " + ", ".join(shown))
+    console.print(
+        "Per year: "
+        + ", ".join(
+            f"{catalog.get(s).name(language)} {v:,.0f}"
+            for s, v in solution.volumes.items()
+            if s != "revenue"
+        )
+    )
+    names = {"target_cpa": "target CPA", "target_cac": "target CAC", "cost_per_mql": "cost/MQL"}
+    costs = [
+        f"{names[k]} {format_money(v, currency, language)}"
+        for k, v in solution.unit_costs.items()
+        if k in names
+    ]
+    if "ltv_cac" in solution.unit_costs:
+        costs.append(f"LTV:CAC {solution.unit_costs['ltv_cac']:.1f}")
+    if costs:
+        console.print(", ".join(costs))
 
 
 @plan_app.command("schema")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from kaname.clock import utcnow
 from kaname.dashboard.core import clean
 from kaname.dashboard.filters import FilterError
+from kaname.formatting import NumberError, parse_number
 from kaname.store.act_models import (
     ACTION_DECISIONS,
     ACTION_STATUSES,
@@ -178,12 +179,10 @@ def _action_fields(form: dict[str, Any]) -> dict[str, Any]:
         if raw in ("", None):
             out["expected_lift"] = None
         else:
-            text = str(raw).strip()
             try:
-                lift = float(text.rstrip("%"))
-            except ValueError as exc:
+                out["expected_lift"] = parse_number(str(raw))
+            except NumberError as exc:
                 raise ActError("expected lift must be a number, e.g. 0.1 or 10%") from exc
-            out["expected_lift"] = lift / 100 if text.endswith("%") else lift
     return out
 
 
@@ -234,11 +233,9 @@ def experiment(dash: Dashboard, form: dict[str, Any]) -> dict[str, Any]:
             if default is None and key in ("conversions_b", "visitors_b"):
                 raise ActError(f"{key} is required")
             return default
-        try:
-            text = str(raw).replace(",", "").strip()
-            if kind is float and text.endswith("%"):
-                return float(text[:-1]) / 100
-            return kind(float(text)) if kind is int else kind(text)
+        try:  # numbers as people type them: 1,200 / 1.2万 / 5%
+            value = parse_number(str(raw))
+            return kind(value) if kind is int else value
         except ValueError as exc:
             raise ActError(f"{key} must be a number") from exc
 

@@ -8,6 +8,7 @@ object answers "how many leads do we need" and "what revenue do these leads make
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +74,17 @@ class Funnel:
             raise FunnelError(f"the funnel from {top} to {bottom} needs {', '.join(missing)}")
         return cls(STANDARD_STAGES[i : j + 1], names, tuple(float(rates[n]) for n in names))
 
+    @classmethod
+    def of(cls, stages: Sequence[str], rates: Mapping[str, float]) -> Funnel:
+        """A funnel over the standard stages a team uses, top to bottom, dropping the others
+        (the seeds' simple model: revenue → deals → sqls → leads). The rate between two used
+        stages is named for the upper one (`link_rates`)."""
+        names = link_rates(stages)
+        missing = [n for n in names if n not in rates]
+        if missing:
+            raise FunnelError(f"the funnel {' → '.join(stages)} needs {', '.join(missing)}")
+        return cls(tuple(stages), names, tuple(float(rates[n]) for n in names))
+
     def rate(self, name: str) -> float:
         return self.rates[self._rate_index(name)]
 
@@ -109,6 +121,26 @@ class Funnel:
         for name, value in changes.items():
             funnel = funnel.with_rate(name, value)
         return funnel.volumes(base_stage, base_value)
+
+
+def link_rates(stages: Sequence[str]) -> tuple[str, ...]:
+    """The rate names between consecutive used stages: each link is named for its upper stage
+    (win_rate is deals ÷ the next stage the team uses, so with 案件 dropped it is 受注 ÷ 商談)."""
+    unknown = [s for s in stages if s not in STANDARD_STAGES]
+    if unknown:
+        raise FunnelError(f"stages must be among {', '.join(STANDARD_STAGES)}, not {unknown}")
+    index = [STANDARD_STAGES.index(s) for s in stages]
+    if len(stages) < 2 or any(b <= a for a, b in itertools.pairwise(index)):
+        raise FunnelError(
+            f"stages must be two or more, in the funnel's order ({' → '.join(STANDARD_STAGES)})"
+        )
+    return tuple(STANDARD_RATES[i] for i in index[:-1])
+
+
+def is_contiguous(stages: Sequence[str]) -> bool:
+    """Whether the used stages are consecutive standard stages (no stage dropped)."""
+    index = [STANDARD_STAGES.index(s) for s in stages]
+    return all(b == a + 1 for a, b in itertools.pairwise(index))
 
 
 def unit_costs(budget: float, volumes: Mapping[str, float]) -> dict[str, float]:

@@ -69,13 +69,14 @@ def lint(plan: Plan, catalog: Catalog, facts: Facts) -> list[Finding]:
                 )
             )
         if not facts.has_data.get(item.kpi, False):
+            # Information, not an error: a new workspace plans before its data arrives.
             out.append(
                 Finding(
-                    "error",
+                    "info",
                     "SMART-M",
                     item.kpi,
-                    f"{item.kpi} has no data in the warehouse, so it cannot be measured",
-                    f"{item.kpi} の元データが倉庫にないため測定できません",
+                    f"{item.kpi} has no data yet: it is measured once its source is imported",
+                    f"{item.kpi} のデータはまだありません。元データを取り込むと測定されます",
                     "import or connect the source it reads (kaname import / connect)",
                     "元データを取り込むか連携してください（kaname import / connect）",
                 )

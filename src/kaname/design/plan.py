@@ -37,6 +37,8 @@ class PlanKpi(BaseModel):
     grain: Grain = Grain.MONTH
     targets: dict[str, float] = Field(default_factory=dict)
     """Target per period label of the grain, e.g. {"2026-04": 120}."""
+    channels: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """Target per channel and period label, e.g. {"webinar": {"2026-04": 40}}."""
 
 
 class Assumptions(BaseModel):
@@ -64,9 +66,23 @@ class Assumptions(BaseModel):
     """Monthly revenue per customer, for CAC payback."""
     lead_times_days: dict[str, float] = Field(default_factory=dict)
     """opportunity_to_deal, sql_to_opportunity, mql_to_sql, lead_to_mql."""
+    stages: list[str] = Field(default_factory=list)
+    """The funnel stages the team uses, from the KGI down, e.g. [revenue, deals, sqls, leads]
+    (the seeds' simple model: leads → 商談 → 受注). Each rate links a stage to the next one
+    listed. Empty: every standard stage the rates reach."""
 
     def rates(self) -> dict[str, float]:
         return {n: float(v) for n in STANDARD_RATES if (v := getattr(self, n)) is not None}
+
+    def used_rates(self) -> dict[str, float]:
+        """The rates the planner applies: with `stages`, only the links between them (a rate
+        the team did not ask for is never applied)."""
+        rates = self.rates()
+        if not self.stages:
+            return rates
+        from kaname.design.funnel import link_rates
+
+        return {n: rates[n] for n in link_rates(self.stages) if n in rates}
 
 
 class TreeEdge(BaseModel):
@@ -98,6 +114,9 @@ class Plan(BaseModel):
     ksfs: list[Ksf] = Field(default_factory=list)
     tree: list[TreeEdge] = Field(default_factory=list)
     """Edges of the KPI tree; the KGI's KPI is its root."""
+    targets_from: Literal["planner", "hand"] = "hand"
+    """`planner`: the monthly targets are the planner's solution of the KGI and assumptions
+    (one source: `kaname plan apply` re-solves them); `hand`: typed or edited by hand."""
 
     def children(self) -> dict[str, list[str]]:
         return {edge.kpi: list(edge.children) for edge in self.tree}
@@ -174,11 +193,16 @@ class Plan(BaseModel):
         go(self.kgi.kpi, 0)
         return out
 
-    def target_rows(self, fy_start_month: int) -> list[tuple[str, Grain, str, float]]:
-        """(kpi, grain, period label, value) for every target, with labels checked."""
+    def target_rows(self, fy_start_month: int) -> list[tuple[str, Grain, str, float, str]]:
+        """(kpi, grain, period label, value, channel) for every target, labels checked
+        (channel "" for the KPI's own target)."""
         out = []
         for item in self.kpis:
-            for label, value in item.targets.items():
+            cells = [(label, value, "") for label, value in item.targets.items()]
+            cells += [
+                (lb, v, ch) for ch, values in item.channels.items() for lb, v in values.items()
+            ]
+            for label, value, channel in cells:
                 try:
                     period = parse_period(label, fy_start_month)
                 except PeriodError as exc:
@@ -188,7 +212,7 @@ class Plan(BaseModel):
                         f"kpi {item.kpi}: target period {label} is a {period.grain}, "
                         f"but the KPI's grain is {item.grain}"
                     )
-                out.append((item.kpi, item.grain, label, float(value)))
+                out.append((item.kpi, item.grain, label, float(value), channel))
         return out
 
 

@@ -78,8 +78,28 @@ def solve(
     channel_capacity: Mapping[str, float] | None = None,
     arpa: float | None = None,
     gross_margin: float = 0.8,
+    stages: Sequence[str] | None = None,
 ) -> Solution:
-    """Required volumes for `kgi_target` of `kgi_stage` through the standard funnel."""
+    """Required volumes for `kgi_target` of `kgi_stage` through the standard funnel, or through
+    `stages` (the ones the team uses, from the KGI's stage down) when given."""
+    if stages:
+        if stages[0] != kgi_stage:
+            raise FunnelError(f"the stages must start at the KGI's stage {kgi_stage}")
+        return _solve_with(
+            Funnel.of(stages, rates),
+            kgi_target,
+            month_labels,
+            seasonality,
+            lead_times_days,
+            lead_time_source,
+            channel_mix,
+            budget,
+            ltv,
+            channel_cpa,
+            channel_capacity,
+            arpa,
+            gross_margin,
+        )
     bottom = next(
         (
             STANDARD_STAGES[i + 1]
@@ -94,7 +114,39 @@ def solve(
             f"the plan needs the rates below {kgi_stage}: "
             f"{', '.join(STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) :])} (at least the first)"
         )
-    funnel = Funnel.standard(rates, top=kgi_stage, bottom=bottom)
+    return _solve_with(
+        Funnel.standard(rates, top=kgi_stage, bottom=bottom),
+        kgi_target,
+        month_labels,
+        seasonality,
+        lead_times_days,
+        lead_time_source,
+        channel_mix,
+        budget,
+        ltv,
+        channel_cpa,
+        channel_capacity,
+        arpa,
+        gross_margin,
+    )
+
+
+def _solve_with(
+    funnel: Funnel,
+    kgi_target: float,
+    month_labels: Sequence[str],
+    seasonality: Sequence[float] | None,
+    lead_times_days: Mapping[str, float] | None,
+    lead_time_source: str,
+    channel_mix: Mapping[str, float] | None,
+    budget: float | None,
+    ltv: float | None,
+    channel_cpa: Mapping[str, float] | None,
+    channel_capacity: Mapping[str, float] | None,
+    arpa: float | None,
+    gross_margin: float,
+) -> Solution:
+    kgi_stage = funnel.stages[0]
     volumes = funnel.volumes(kgi_stage, kgi_target)
     weights = list(seasonality) if seasonality else [1.0] * len(month_labels)
     if len(weights) != len(month_labels):

@@ -45,8 +45,13 @@ def editor_page(
     request: Request, who: Who, dash: Dash, lang: Lang, _: Gettext, saved: int = 0
 ) -> Response:
     found = dash.plan()
+    wizard = service.wizard_form(dash.ws, lang)
     if found is None:
-        return render(request, "plans.html", {"plan": None, "check": None, "versions": []})
+        return render(
+            request,
+            "plans.html",
+            {"plan": None, "check": None, "versions": [], "wizard": wizard, "saved": saved},
+        )
     plan = found[0]
     ws = dash.ws
     data = service.plan_data(plan, lang, ws.catalog)
@@ -63,27 +68,45 @@ def editor_page(
             "decision_names": decision_names(_),
             "rate_fields": service.RATE_FIELDS,
             "assumption_fields": service.ASSUMPTION_FIELDS,
+            "wizard": wizard,
+            "source": "as_is",
+            "targets_from": plan.targets_from,
+            "changes": [],
         },
     )
 
 
+def _check_context(
+    dash: Dashboard, form: dict[str, str], lang: str
+) -> tuple[Plan | None, dict[str, Any]]:
+    """The edited plan and what the check partial shows: lint and solution, where its targets
+    come from (re-solved / hand-edited), and the targets the change moved."""
+    try:
+        base = _active(dash)
+        plan, source = service.edited(dash, base, form)
+        result = service.check(dash, plan, lang)
+    except PlanError as exc:
+        return None, {"check": None, "error": service.error_text(exc, lang)}
+    return plan, {
+        "check": result,
+        "error": "",
+        "source": source,
+        "targets_from": plan.targets_from,
+        "changes": service.target_changes(base, plan, dash.ws.catalog, lang),
+    }
+
+
 @router.post("/plans/check", include_in_schema=False)
 async def check_partial(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
-    form = await _form(request)
-    try:
-        plan = service.edited_plan(_active(dash), form)
-        result = service.check(dash, plan, lang)
-        error = ""
-    except PlanError as exc:
-        result, error = None, str(exc)
-    return render(request, "_plan_check.html", {"check": result, "error": error})
+    _, context = _check_context(dash, await _form(request), lang)
+    return render(request, "_plan_check.html", context)
 
 
 @router.post("/plans/whatif", include_in_schema=False)
-async def whatif_partial(request: Request, who: Who, dash: Dash) -> Response:
+async def whatif_partial(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
     form = await _form(request)
     try:
-        plan = service.edited_plan(_active(dash), form)
+        plan = service.edited_plan(_active(dash), form, dash.ws.catalog)
         changes = {
             k[3:]: service._number(v, k[3:])
             for k, v in form.items()
@@ -92,26 +115,51 @@ async def whatif_partial(request: Request, who: Who, dash: Dash) -> Response:
         result = service.whatif(dash, plan, changes)
         error = ""
     except PlanError as exc:
-        result, error = None, str(exc)
+        result, error = None, service.error_text(exc, lang)
     return render(request, "_whatif.html", {"whatif": result, "error": error})
 
 
 @router.post("/plans/save", include_in_schema=False)
 async def save_form(request: Request, who: Editor, dash: Dash, lang: Lang) -> Response:
-    form = await _form(request)
-    try:
-        plan = service.edited_plan(_active(dash), form)
-        result = service.check(dash, plan, lang)
-    except PlanError as exc:
-        return render(request, "_plan_check.html", {"check": None, "error": str(exc)}, 400)
-    if result["errors"]:
-        return render(request, "_plan_check.html", {"check": result, "error": ""}, 400)
+    plan, context = _check_context(dash, await _form(request), lang)
+    if plan is None or context["check"]["errors"]:
+        return render(request, "_plan_check.html", context, 400)
     saved = service.save(dash, plan, who.user.username)
-    response = Response(status_code=204)
-    response.headers["HX-Redirect"] = f"/plans?saved={saved['version']}"
+    return _saved(request, saved["version"])
+
+
+def _saved(request: Request, version: int) -> Response:
     if not request.headers.get("HX-Request"):
-        return RedirectResponse(f"/plans?saved={saved['version']}", status_code=303)
+        return RedirectResponse(f"/plans?saved={version}", status_code=303)
+    response = Response(status_code=204)
+    response.headers["HX-Redirect"] = f"/plans?saved={version}"
     return response
+
+
+@router.post("/plans/wizard/preview", include_in_schema=False)
+async def wizard_preview(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
+    """The plan the four numbers make, solved: targets grid, CPA, CAC, LTV:CAC, lint."""
+    context: dict[str, Any]
+    try:
+        preview = service.wizard_preview(dash, await _form(request), lang)
+        context = {"preview": preview, "error": ""}
+    except PlanError as exc:
+        context = {"preview": None, "error": service.error_text(exc, lang)}
+    return render(request, "_plan_wizard.html", context, 200 if context["preview"] else 400)
+
+
+@router.post("/plans/wizard", include_in_schema=False)
+async def wizard_save(request: Request, who: Editor, dash: Dash, lang: Lang) -> Response:
+    """Save the plan the four numbers make as a new plan version (editor role)."""
+    try:
+        preview = service.wizard_preview(dash, await _form(request), lang)
+    except PlanError as exc:
+        context = {"preview": None, "error": service.error_text(exc, lang)}
+        return render(request, "_plan_wizard.html", context, 400)
+    if preview["check"]["errors"]:
+        return render(request, "_plan_wizard.html", {"preview": preview, "error": ""}, 400)
+    saved = service.save(dash, preview["plan"], who.user.username)
+    return _saved(request, saved["version"])
 
 
 # ---------------------------------------------------------------------- JSON twins
@@ -143,8 +191,18 @@ def check_json(
     who: Who, dash: Dash, lang: Lang, fields: Annotated[dict[str, str], Body()]
 ) -> dict[str, Any]:
     """Lint and solve the active plan with edits applied (same fields as the editor form:
-    kgi_target, a__<assumption>, t__<kpi>__<period>, or source=yaml with yaml)."""
-    return service.check(dash, service.edited_plan(_active(dash), fields), lang)
+    kgi_target, a__<assumption>, t__<kpi>__<period>, resolve=1 to re-solve the targets, or
+    source=yaml with yaml). `source` says where the targets come from: `solved`, `hand`."""
+    plan, context = _check_context(dash, fields, lang)
+    if plan is None:
+        raise PlanError(context["error"])
+    return {
+        **context["check"],
+        "source": context["source"],
+        "targets_from": plan.targets_from,
+        "changes": context["changes"],
+        "targets": service.targets_grid(plan, dash.ws.catalog, lang),
+    }
 
 
 @router.post("/api/plans/whatif", tags=["plans"])
@@ -163,8 +221,43 @@ def save_json(
     errors when the plan has any."""
     from fastapi.responses import JSONResponse
 
-    plan = service.edited_plan(_active(dash), fields)
-    result = service.check(dash, plan, lang)
-    if result["errors"]:
-        return JSONResponse({"error": "the plan has lint errors", "check": result}, 400)
-    return service.save(dash, plan, who.user.username)
+    plan, context = _check_context(dash, fields, lang)
+    if plan is None:
+        return JSONResponse({"error": context["error"]}, 400)
+    if context["check"]["errors"]:
+        return JSONResponse({"error": "the plan has lint errors", "check": context["check"]}, 400)
+    return {**service.save(dash, plan, who.user.username), "source": context["source"]}
+
+
+def _wizard_json(preview: dict[str, Any]) -> dict[str, Any]:
+    plan = preview["plan"]
+    solution = preview["check"]["solution"] or {}
+    return {
+        "plan": plan.model_dump(mode="json"),
+        "volumes": solution.get("volumes", {}),
+        "unit_costs": solution.get("unit_costs", {}),
+        "check": preview["check"],
+        "targets": preview["grid"],
+    }
+
+
+@router.post("/api/plans/wizard", tags=["plans"])
+def wizard_json(
+    who: Who, dash: Dash, lang: Lang, fields: Annotated[dict[str, str], Body()]
+) -> dict[str, Any]:
+    """A plan from four numbers, solved but not saved (same fields as the wizard: kgi,
+    deal_size, budget, ltv, r__<rate>, stage_opportunities / stage_mqls = 1, mix)."""
+    return _wizard_json(service.wizard_preview(dash, fields, lang))
+
+
+@router.post("/api/plans/new", tags=["plans"], response_model=None)
+def wizard_save_json(
+    who: Editor, dash: Dash, lang: Lang, fields: Annotated[dict[str, str], Body()]
+) -> Response | dict[str, Any]:
+    """Save a plan from four numbers as a new plan version (editor role)."""
+    from fastapi.responses import JSONResponse
+
+    preview = service.wizard_preview(dash, fields, lang)
+    if preview["check"]["errors"]:
+        return JSONResponse({"error": "the plan has lint errors", "check": preview["check"]}, 400)
+    return {**_wizard_json(preview), **service.save(dash, preview["plan"], who.user.username)}
