@@ -177,6 +177,14 @@ class LoopGroup(TyperGroup):
             _localise(command, name)
         _localise(self, "kaname")
         _plain_flags(self)
+        if kwargs.get("standalone_mode", True):
+            from kaname.cli.common import in_server
+            from kaname.cli.remote import forward
+
+            if not in_server():  # beside a running server: the server runs the command
+                code = forward(self, sys.argv[1:] if args is None else list(args))
+                if code is not None:
+                    sys.exit(code)
         return super().main(args, *rest, **kwargs)
 
     def list_commands(self, ctx: Any) -> list[str]:

@@ -30,10 +30,13 @@ def serve_workspace(
     import uvicorn
 
     from kaname.auth.accounts import Accounts
+    from kaname.cli.remote import runner
     from kaname.web.app import create_app
+    from kaname.web.local import remove_run_file, write_run_file
     from kaname.web.scheduler import Scheduler
 
     app = create_app(ws, secure_cookies=secure_cookies)
+    app.state.local_cli = runner(ws)
     # Take the warehouse now, not at the first page request: from here on this process owns it,
     # and a CLI write started meanwhile gets the "server is running" error instead of racing it.
     ws.warehouse.ensure_schema()
@@ -51,6 +54,8 @@ def serve_workspace(
             "and session cookies cross the network in clear text."
         )
     console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
+    # The CLI beside this server finds it here and sends its commands (cli/remote.py).
+    app.state.local_token = write_run_file(ws.root, host, port)
     try:
         uvicorn.run(
             app,
@@ -62,6 +67,7 @@ def serve_workspace(
             forwarded_allow_ips=forwarded_allow_ips or "",
         )
     finally:
+        remove_run_file(ws.root, app.state.local_token)
         if scheduler:
             scheduler.stop()
 
