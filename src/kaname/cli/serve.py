@@ -53,9 +53,10 @@ def serve_workspace(
             "--secure-cookies: put Kaname behind HTTPS and add --secure-cookies, or passwords "
             "and session cookies cross the network in clear text."
         )
-    console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
     # The CLI beside this server finds it here and sends its commands (cli/remote.py).
-    app.state.local_token = write_run_file(ws.root, host, port)
+    token = app.state.local_token = write_run_file(ws.root, host, port)
+    _remove_on_sigterm(lambda: remove_run_file(ws.root, token))
+    console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
     try:
         uvicorn.run(
             app,
@@ -70,6 +71,23 @@ def serve_workspace(
         remove_run_file(ws.root, app.state.local_token)
         if scheduler:
             scheduler.stop()
+
+
+def _remove_on_sigterm(cleanup: Any) -> None:
+    """uvicorn stops on SIGTERM and then raises it again, which ends the process before any
+    `finally`: clean up first, then die of the signal as before."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(sig: int, frame: Any) -> None:
+        cleanup()
+        signal.signal(sig, signal.SIG_DFL)
+        signal.raise_signal(sig)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def is_loopback(host: str) -> bool:
