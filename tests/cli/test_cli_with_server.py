@@ -29,7 +29,7 @@ from kaname.web.local import run_file
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ingest" / "connectors"))
 
-from connector_fakes import FakeHubSpot  # noqa: E402
+from connector_fakes import FakeHubSpot
 
 pytestmark = pytest.mark.slow
 
@@ -111,8 +111,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     update_config(root, {"url_allow_list": ["127.0.0.1"]})
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kaname", "serve", "-w", str(root), "--port", str(port)]
-        + ["--no-schedule"],
+        [
+            sys.executable,
+            "-m",
+            "kaname",
+            "serve",
+            "-w",
+            str(root),
+            "--port",
+            str(port),
+            "--no-schedule",
+        ],
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -251,8 +260,9 @@ def test_a_non_loopback_client_is_refused(tmp_path: Path) -> None:
 def test_a_stale_run_file_is_ignored_and_removed(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     assert kaname("init", root, "--language", "en").returncode == 0
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
-                          capture_output=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
+    )
     path = run_file(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -275,8 +285,17 @@ def test_the_run_file_goes_when_the_server_stops(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     assert kaname("init", root).returncode == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kaname", "serve", "-w", str(root), "--port", str(_free_port())]
-        + ["--no-schedule"],
+        [
+            sys.executable,
+            "-m",
+            "kaname",
+            "serve",
+            "-w",
+            str(root),
+            "--port",
+            str(_free_port()),
+            "--no-schedule",
+        ],
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -26,6 +26,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from kaname.cli.common import in_server, serving
+from kaname.cli.loop import LoopGroup, tr
 from kaname.cli.render import Routed, console, err_console, progress_bar, routed
 
 LOCAL_COMMANDS = (
@@ -127,9 +129,22 @@ def _rewrite(
     return args, inputs, outputs, targets
 
 
-def forward(group: Any, args: Sequence[str]) -> int | None:
+_app: list[typer.Typer] = []
+
+
+def register(app: typer.Typer) -> None:
+    """Send the commands of `app` to a running server when one holds their workspace."""
+    _app[:] = [app]
+    LoopGroup.beside_server = staticmethod(forward)
+
+
+def forward(args: Sequence[str]) -> int | None:
     """Run the command in the server that holds its workspace; its exit code, or None when it
-    is to run here (no server, a local command, help, or arguments that do not parse)."""
+    is to run here (no server, a local command, help, arguments that do not parse, or this is
+    the server itself)."""
+    if in_server() or not _app:
+        return None
+    group = typer.main.get_command(_app[0])
     path, command, rest = _command(group, args)
     if _is_local(path) or any(a in HELP for a in args):
         return None
@@ -161,8 +176,6 @@ def _run(
 ) -> int:
     import httpx
 
-    from kaname.cli.loop import tr
-
     result: dict[str, Any] = {"exit": 1, "files": {}}
     with ExitStack() as stack:
         bar: list[Any] = []
@@ -175,7 +188,7 @@ def _run(
                 sys.stderr.write(event["err"])
                 sys.stderr.flush()
             elif event.get("progress") == "start":
-                bar.append((stack.enter_context(progress_bar(event["description"]))))
+                bar.append(stack.enter_context(progress_bar(event["description"])))
             elif event.get("progress") == "update" and bar:
                 bar[-1](event["label"], event["done"], event["total"])
             elif event.get("progress") == "end":
@@ -192,9 +205,9 @@ def _run(
             stack.close()
             err_console.print(
                 f"[bold red]{tr('Error:')}[/] "
-                + tr("The running server (`kaname serve`) did not take the command: {error}").format(
-                    error=exc
-                )
+                + tr(
+                    "The running server (`kaname serve`) did not take the command: {error}"
+                ).format(error=exc)
             )
             return 2
     for key, data in result["files"].items():
@@ -241,10 +254,7 @@ def runner(ws: Any) -> Any:
     """The server's CLI runner (web/local.py's CliRunner) for the workspace it serves."""
 
     def run_here(argv: list[str], terminal: dict[str, Any], emit: Any) -> int:
-        from kaname.cli.common import serving
-        from kaname.cli.main import app
-
-        group = typer.main.get_command(app)
+        group = typer.main.get_command(_app[0])
         path, command, rest = _command(group, argv)
         if _is_local(path):  # the CLI runs these itself; never here
             emit({"err": f"{' '.join(path)}: not run by the server\n"})
@@ -255,13 +265,12 @@ def runner(ws: Any) -> Any:
         err = _console(emit, terminal, "err_", "err")
         with routed(Routed(out, err, emit)), serving(ws):
             try:
-                code = group.main(
-                    args=[*path, *rest], prog_name="kaname", standalone_mode=False
-                )
+                code = group.main(args=[*path, *rest], prog_name="kaname", standalone_mode=False)
             except typer.Abort:
                 return 1
             except typer.exceptions.TyperException as exc:  # click's errors (bad parameter)
-                message = getattr(exc, "format_message", lambda: str(exc))()
+                shown = getattr(exc, "format_message", None)
+                message = shown() if callable(shown) else str(exc)
                 err.print(f"Error: {message}", markup=False, highlight=False)
                 return int(getattr(exc, "exit_code", 1))
         return code if isinstance(code, int) else 0

@@ -68,6 +68,7 @@ def routed(target: Routed) -> Iterator[None]:
     finally:
         _routed.reset(token)
 
+
 STATUS_STYLE = {
     "on_track": "[green]● on track[/]",
     "at_risk": "[yellow]● at risk[/]",

@@ -282,9 +282,7 @@ async def run_cli(request: Request, who: Local, dash: Dash) -> Response:
         path.parent.mkdir(parents=True, exist_ok=True)
         paths[f"out:{i}"] = path
     real = [PLACEHOLDER.sub(lambda m: str(paths.get(f"{m[1]}:{m[2]}", m[0])), a) for a in argv]
-    shown = {
-        str(paths[f"out:{i}"]): str(out.get("shown", "")) for i, out in enumerate(outputs)
-    }
+    shown = {str(paths[f"out:{i}"]): str(out.get("shown", "")) for i, out in enumerate(outputs)}
     events: queue.Queue[dict[str, Any] | None] = queue.Queue()
     job = threading.Thread(
         target=_job,
