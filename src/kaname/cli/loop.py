@@ -103,6 +103,9 @@ JA: dict[str, str] = {
     "The dashboard: `kaname serve` in the workspace folder.": (
         "ダッシュボードはワークスペースのフォルダーで `kaname serve`。"
     ),
+    "The running server (`kaname serve`) did not take the command: {error}": (
+        "起動中のサーバー（`kaname serve`）がコマンドを受け付けませんでした: {error}"
+    ),
     "written": "書き出しました",
     "kept (--force overwrites)": "既存のまま（--force で上書き）",
     "Try `kaname import {table} {name} --dry-run`.": (
