@@ -79,6 +79,7 @@ def _terminal() -> dict[str, Any]:
         "err_width": err_console.width,
         "err_color_system": err_console.color_system,
         "err_is_terminal": err_console.is_terminal,
+        "encoding": console.encoding,
     }
 
 
@@ -221,9 +222,10 @@ def _run(
 class _Stream:
     """A file for Rich that sends each write to the CLI as an event."""
 
-    def __init__(self, emit: Any, key: str) -> None:
+    def __init__(self, emit: Any, key: str, encoding: str) -> None:
         self.emit = emit
         self.key = key
+        self.encoding = encoding  # Rich draws ASCII boxes where the terminal has no UTF-8
 
     def write(self, text: str) -> int:
         if text:
@@ -240,7 +242,7 @@ class _Stream:
 def _console(emit: Any, terminal: dict[str, Any], prefix: str, key: str) -> Console:
     color = terminal.get(f"{prefix}color_system")
     return Console(
-        file=_Stream(emit, key),  # type: ignore[arg-type]
+        file=_Stream(emit, key, str(terminal.get("encoding") or "utf-8")),  # type: ignore[arg-type]
         width=max(20, min(int(terminal.get(f"{prefix}width") or 80), 1000)),
         color_system=color if color in ("standard", "256", "truecolor", "windows") else None,
         force_terminal=bool(terminal.get(f"{prefix}is_terminal")),
