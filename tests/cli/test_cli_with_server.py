@@ -174,6 +174,11 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     out = ok("import", "opportunities", opportunities.name, "--report", report_file, cwd=root)
     assert "Imported opps-cp932.csv into opportunities (cp932)" in out
     assert report_file.read_bytes().startswith(b"\xef\xbb\xbf")  # written here, by the CLI
+    # a file the command writes comes back here, named as it was typed
+    written = ok(
+        "quarantine", str(summary["run_id"]), "-w", root, "--out", "q.csv", cwd=root.parent
+    )
+    assert "to q.csv." in written and (root.parent / "q.csv").is_file()
     imports = served.get("/api/import")["runs"]
     assert {r["table"] for r in imports[:2]} == {"leads", "opportunities"}
 
@@ -217,6 +222,22 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     history = served.get("/api/sources/hubspot/history")
     assert history[0]["status"] == "ok"
 
+    # the server ran them, as the CLI (an admin named cli), and audited each
+    log = _audit(root)
+    ran = {e["target"] for e in log if e["action"] == "cli.run" and e["actor"] == "cli"}
+    assert {"kpis", "import leads", "refresh", "plan solve", "plan apply", "sync hubspot"} <= ran
+
+
+def _audit(root: Path) -> list[dict[str, Any]]:
+    """The audit log, read from the app DB (SQLite is shared between processes)."""
+    from kaname.workspace import Workspace
+
+    ws = Workspace.open(root)
+    try:
+        return Accounts(ws.appdb).audit_log(500)
+    finally:
+        ws.close()
+
 
 def test_the_local_route_takes_only_the_local_token_from_this_machine(served: Served) -> None:
     data = {"argv": json.dumps(["runs"]), "terminal": "{}", "outputs": "[]"}
@@ -247,7 +268,7 @@ def test_a_non_loopback_client_is_refused(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws", WorkspaceConfig(as_of=AS_OF))
     app = create_app(ws)
     app.state.local_token = "the-token"
-    app.state.local_cli = lambda argv, terminal, emit: 0
+    app.state.local_cli = lambda argv, terminal, shown, emit: 0
     data = {"argv": "[]", "terminal": "{}", "outputs": "[]"}
     headers = {"Authorization": "Bearer the-token"}
     far = TestClient(app, client=("203.0.113.9", 50000))

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable, RenderHook
+from rich.text import Text
 
 from kaname.cli.common import in_server, serving
 from kaname.cli.loop import LoopGroup, tr
@@ -239,6 +240,23 @@ class _Stream:
         return False
 
 
+class _AsTyped(RenderHook):
+    """Texts name the files the command writes as the user typed them, not as the server's
+    copies (before Rich wraps the lines, so the wrapping is the same as without a server)."""
+
+    def __init__(self, shown: dict[str, str]) -> None:
+        self.shown = {real: typed for real, typed in shown.items() if real}
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [self._swap(r) if isinstance(r, Text) else r for r in renderables]
+
+    def _swap(self, text: Text) -> Text:
+        for real, typed in self.shown.items():
+            while (at := text.plain.find(real)) >= 0:
+                text = text[:at] + Text(typed) + text[at + len(real) :]
+        return text
+
+
 def _console(emit: Any, terminal: dict[str, Any], prefix: str, key: str) -> Console:
     color = terminal.get(f"{prefix}color_system")
     return Console(
@@ -255,7 +273,9 @@ def _console(emit: Any, terminal: dict[str, Any], prefix: str, key: str) -> Cons
 def runner(ws: Any) -> Any:
     """The server's CLI runner (web/local.py's CliRunner) for the workspace it serves."""
 
-    def run_here(argv: list[str], terminal: dict[str, Any], emit: Any) -> int:
+    def run_here(
+        argv: list[str], terminal: dict[str, Any], shown: dict[str, str], emit: Any
+    ) -> int:
         group = typer.main.get_command(_app[0])
         path, command, rest = _command(group, argv)
         if _is_local(path):  # the CLI runs these itself; never here
@@ -265,14 +285,16 @@ def runner(ws: Any) -> Any:
             rest = ["--workspace", str(ws.root), *rest]
         out = _console(emit, terminal, "", "out")
         err = _console(emit, terminal, "err_", "err")
+        for target in (out, err):
+            target.push_render_hook(_AsTyped(shown))
         with routed(Routed(out, err, emit)), serving(ws):
             try:
                 code = group.main(args=[*path, *rest], prog_name="kaname", standalone_mode=False)
             except typer.Abort:
                 return 1
             except typer.exceptions.TyperException as exc:  # click's errors (bad parameter)
-                shown = getattr(exc, "format_message", None)
-                message = shown() if callable(shown) else str(exc)
+                describe = getattr(exc, "format_message", None)
+                message = describe() if callable(describe) else str(exc)
                 err.print(f"Error: {message}", markup=False, highlight=False)
                 return int(getattr(exc, "exit_code", 1))
         return code if isinstance(code, int) else 0

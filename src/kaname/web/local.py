@@ -57,8 +57,9 @@ FORWARDED_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 LOCAL_CLI_USER = "cli"
 
 Emit = Callable[[dict[str, Any]], None]
-CliRunner = Callable[[list[str], dict[str, Any], Emit], int]
-"""(argv, terminal, emit) → exit code: runs one `kaname` command line in this process."""
+CliRunner = Callable[[list[str], dict[str, Any], dict[str, str], Emit], int]
+"""(argv, terminal, shown, emit) → exit code: runs one `kaname` command line in this process,
+printing each path of `shown` (the server's copy of a file) as the CLI's user typed it."""
 
 
 # ---------------------------------------------------------------------- the run file
@@ -325,7 +326,7 @@ def _job(
     code = 1
     try:
         with dash.lock:
-            code = runner(argv, terminal, emit)
+            code = runner(argv, terminal, shown, emit)
     except Exception:  # the command's own errors are its output; this is a bug: log it
         log.exception("CLI command in the server failed")
         _ = translator(dash.ws.config.language)
