@@ -107,28 +107,33 @@ def _rewrite(
     for name, value in params.items():
         if not isinstance(value, Path) or name not in INPUT_PARAMS + OUTPUT_PARAMS:
             continue
+        if name in INPUT_PARAMS and not value.is_file():
+            continue  # the command says the file is missing, as it does without a server
+        found = _token_of(args, value)
+        if found is None:  # given in a form not recognised (-mFILE): the server reads it as is
+            continue
+        i, option, typed = found
         if name in INPUT_PARAMS:
-            if not value.is_file():  # the command says the file is missing, as it does here
-                continue
             placeholder = f"kaname-local:in:{len(inputs)}"
             inputs.append((value.name, value.read_bytes()))
         else:
             placeholder = f"kaname-local:out:{len(outputs)}"
             targets[str(len(outputs))] = value
-        for i, arg in enumerate(args):
-            option, eq, tail = arg.partition("=")
-            if Path(arg) == value and not arg.startswith("-"):
-                shown = arg
-                args[i] = placeholder
-            elif eq and option.startswith("--") and tail and Path(tail) == value:
-                shown = tail
-                args[i] = f"{option}={placeholder}"
-            else:
-                continue
-            if name in OUTPUT_PARAMS:
-                outputs.append({"name": value.name, "shown": shown})
-            break
+            outputs.append({"name": value.name, "shown": typed})
+        args[i] = option + placeholder
     return args, inputs, outputs, targets
+
+
+def _token_of(args: list[str], value: Path) -> tuple[int, str, str] | None:
+    """Where a path parameter's value is in the arguments: (index, `--option=` or '', the path
+    as typed)."""
+    for i, arg in enumerate(args):
+        option, eq, tail = arg.partition("=")
+        if not arg.startswith("-") and Path(arg) == value:
+            return i, "", arg
+        if eq and option.startswith("--") and tail and Path(tail) == value:
+            return i, option + "=", tail
+    return None
 
 
 _app: list[typer.Typer] = []
