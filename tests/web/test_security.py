@@ -155,6 +155,11 @@ EXAMPLES = {
 }
 
 
+LOCAL = {"/api/local/ping", "/api/local/cli"}
+"""The CLI beside the server (web/local.py): the server's local token only, never a user's
+session or API token; the token itself is tested in tests/cli/test_cli_with_server.py."""
+
+
 def concrete(path: str) -> str:
     for key, value in EXAMPLES.items():
         path = path.replace(key, value)
@@ -173,7 +178,7 @@ def routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 def test_every_route_is_classified(app) -> None:  # type: ignore[no-untyped-def]
     """A new route must be added to the matrix, so nobody forgets its access rule."""
-    known = set(READS) | set(WRITES) | PUBLIC | {"/api/openapi.json", "/api/docs"}
+    known = set(READS) | set(WRITES) | PUBLIC | LOCAL | {"/api/openapi.json", "/api/docs"}
     extra = {"/api/attribution", "/api/cohorts", "/api/customers", "/api/forecast"}
     # reads of one action (need an existing id): access tested in test_act_pages.py
     extra |= {"/api/actions/{action_id}", "/api/actions/{action_id}/effect"}
@@ -181,6 +186,18 @@ def test_every_route_is_classified(app) -> None:  # type: ignore[no-untyped-def]
         (m, p) for m, p in routes(app) if p not in known and p not in extra and not is_public(p)
     ]
     assert not unknown, f"classify these routes in tests/web/test_security.py: {unknown}"
+
+
+@pytest.mark.parametrize("who", list(RANK))
+def test_the_local_cli_routes_take_no_user(clients: dict[str, TestClient], who: str) -> None:
+    client = clients[who]
+    assert client.get("/api/local/ping").status_code == 401
+    refused = client.post(
+        "/api/local/cli",
+        data={"argv": '["runs"]', "terminal": "{}", "outputs": "[]"},
+        headers={"X-CSRF-Token": csrf_of(client)} if who != "anonymous" else {},
+    )
+    assert refused.status_code == 401
 
 
 @pytest.mark.parametrize("who", list(RANK))

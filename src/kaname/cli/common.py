@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -58,7 +61,29 @@ def fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(2)
 
 
+_served: ContextVar[Workspace | None] = ContextVar("kaname_served_workspace", default=None)
+
+
+@contextmanager
+def serving(ws: Workspace) -> Iterator[None]:
+    """Commands run here (inside `kaname serve`, for the CLI beside it) use the server's open
+    workspace: it holds the warehouse."""
+    token = _served.set(ws)
+    try:
+        yield
+    finally:
+        _served.reset(token)
+
+
+def in_server() -> bool:
+    """True while a command runs inside `kaname serve` for the CLI beside it."""
+    return _served.get() is not None
+
+
 def open_workspace(workspace: Path | None) -> Workspace:
+    served = _served.get()
+    if served is not None:
+        return served
     try:
         return Workspace.open(workspace)
     except USER_ERRORS as exc:

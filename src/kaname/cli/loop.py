@@ -11,7 +11,7 @@ workspace the CLI speaks English.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,9 @@ JA: dict[str, str] = {
     "The dashboard: `kaname serve` in the workspace folder.": (
         "ダッシュボードはワークスペースのフォルダーで `kaname serve`。"
     ),
+    "The running server (`kaname serve`) did not take the command: {error}": (
+        "起動中のサーバー（`kaname serve`）がコマンドを受け付けませんでした: {error}"
+    ),
     "written": "書き出しました",
     # run statuses (kaname sync, sources --history, runs)
     "ok": "成功",
@@ -174,6 +177,10 @@ def _plain_flags(command: Any) -> None:
 class LoopGroup(TyperGroup):
     """The `kaname` group: commands in loop panels and order, in the workspace's language."""
 
+    beside_server: Callable[[list[str]], int | None] | None = None
+    """Set by cli/remote.py: runs the command line in the server that holds its workspace and
+    returns its exit code, or None when the command is to run in this process."""
+
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         global _language
         import sys
@@ -187,6 +194,10 @@ class LoopGroup(TyperGroup):
             _localise(command, name)
         _localise(self, "kaname")
         _plain_flags(self)
+        if kwargs.get("standalone_mode", True) and self.beside_server is not None:
+            code = self.beside_server(sys.argv[1:] if args is None else list(args))
+            if code is not None:  # a running server ran the command
+                sys.exit(code)
         return super().main(args, *rest, **kwargs)
 
     def list_commands(self, ctx: Any) -> list[str]:

@@ -350,6 +350,11 @@ from kaname.cli import act as _act  # noqa: E402
 _act.register(app, catalog_app, WorkspaceOpt, JsonOpt, open_workspace, fail, USER_ERRORS)
 
 
+from kaname.cli import remote as _remote  # noqa: E402
+
+_remote.register(app)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -1,12 +1,19 @@
-"""Rendering helpers shared by CLI commands: tables, JSON, errors, progress."""
+"""Rendering helpers shared by CLI commands: tables, JSON, errors, progress.
+
+`console` and `err_console` print to this process's terminal, except while a command runs inside
+`kaname serve` for a CLI beside it (cli/remote.py): then `routed()` sends what the command prints
+to that CLI, rendered at its terminal's width and colours, and progress bars become progress
+events the CLI draws itself.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, cast
 
 import pandas as pd
 from rich.console import Console
@@ -17,8 +24,52 @@ from kaname.formatting import format_percent, format_value
 from kaname.web.i18n import translator
 from kaname.web.notes import explain
 
-console = Console()
-err_console = Console(stderr=True)
+
+class Routed:
+    """Where one forwarded command's output goes: its two consoles and its progress events."""
+
+    def __init__(self, out: Console, err: Console, event: Callable[[dict[str, Any]], None]):
+        self.consoles = (out, err)
+        self.event = event
+
+
+_routed: ContextVar[Routed | None] = ContextVar("kaname_cli_routed", default=None)
+
+
+class _ConsoleProxy:
+    """A Console that is this process's own, or the forwarded command's in a server job."""
+
+    def __init__(self, default: Console, index: int) -> None:
+        self._default = default
+        self._index = index
+
+    def current(self) -> Console:
+        found = _routed.get()
+        return found.consoles[self._index] if found else self._default
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current(), name)
+
+    def __enter__(self) -> Console:
+        return self.current().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.current().__exit__(*exc)
+
+
+console = cast(Console, _ConsoleProxy(Console(), 0))
+err_console = cast(Console, _ConsoleProxy(Console(stderr=True), 1))
+
+
+@contextmanager
+def routed(target: Routed) -> Iterator[None]:
+    """Send what CLI commands print in this thread (or context) to `target`."""
+    token = _routed.set(target)
+    try:
+        yield
+    finally:
+        _routed.reset(token)
+
 
 STATUS_STYLE = {
     "on_track": "[green]● on track[/]",
@@ -89,13 +140,25 @@ def kpi_table(report: pd.DataFrame, currency: str, language: str, title: str) ->
 @contextmanager
 def progress_bar(description: str) -> Iterator[Any]:
     """A Rich progress bar; yields a callback(label, done, total)."""
+    found = _routed.get()
+    if found is not None:  # inside the server: the CLI beside it draws the bar
+        found.event({"progress": "start", "description": description})
+
+        def forward(label: str, done: int, total: int) -> None:
+            found.event({"progress": "update", "label": label, "done": done, "total": total})
+
+        try:
+            yield forward
+        finally:
+            found.event({"progress": "end"})
+        return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TextColumn("[dim]{task.fields[label]}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=cast(_ConsoleProxy, err_console).current(),
         transient=False,
     ) as progress:
         task = progress.add_task(description, total=None, label="")

@@ -30,10 +30,13 @@ def serve_workspace(
     import uvicorn
 
     from kaname.auth.accounts import Accounts
+    from kaname.cli.remote import runner
     from kaname.web.app import create_app
+    from kaname.web.local import remove_run_file, write_run_file
     from kaname.web.scheduler import Scheduler
 
     app = create_app(ws, secure_cookies=secure_cookies)
+    app.state.local_cli = runner(ws)
     # Take the warehouse now, not at the first page request: from here on this process owns it,
     # and a CLI write started meanwhile gets the "server is running" error instead of racing it.
     ws.warehouse.ensure_schema()
@@ -50,6 +53,9 @@ def serve_workspace(
             "--secure-cookies: put Kaname behind HTTPS and add --secure-cookies, or passwords "
             "and session cookies cross the network in clear text."
         )
+    # The CLI beside this server finds it here and sends its commands (cli/remote.py).
+    token = app.state.local_token = write_run_file(ws.root, host, port)
+    _remove_on_sigterm(lambda: remove_run_file(ws.root, token))
     console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
     try:
         uvicorn.run(
@@ -62,8 +68,26 @@ def serve_workspace(
             forwarded_allow_ips=forwarded_allow_ips or "",
         )
     finally:
+        remove_run_file(ws.root, app.state.local_token)
         if scheduler:
             scheduler.stop()
+
+
+def _remove_on_sigterm(cleanup: Any) -> None:
+    """uvicorn stops on SIGTERM and then raises it again, which ends the process before any
+    `finally`: clean up first, then die of the signal as before."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(sig: int, frame: Any) -> None:
+        cleanup()
+        signal.signal(sig, signal.SIG_DFL)
+        signal.raise_signal(sig)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def is_loopback(host: str) -> bool:

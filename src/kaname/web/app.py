@@ -32,6 +32,9 @@ from kaname.metrics.catalog import CatalogError
 from kaname.metrics.engine import MetricError
 from kaname.web.hardening import BodyLimit, BodyTooLarge, same_origin, security_headers, size_text
 from kaname.web.i18n import pick_language, translator
+from kaname.web.local import LOCAL_PREFIX, NotLocal, local_caller
+from kaname.web.local import refuse as refuse_local
+from kaname.web.local import router as local_router
 from kaname.web.notes import explain
 from kaname.web.render import render
 from kaname.web.security import (
@@ -76,7 +79,7 @@ async def csrf_protect(request: Request) -> None:
     if request.method not in UNSAFE:
         return
     caller: Caller | None = getattr(request.state, "caller", None)
-    if caller is not None and caller.via == "token":
+    if caller is not None and caller.via in ("token", "local"):
         return
     if not same_origin(request):
         raise CsrfFailed()
@@ -128,6 +131,10 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=403)
         return render(request, "error.html", {"message": message, "code": 403}, 403)
+
+    @app.exception_handler(NotLocal)
+    async def _not_local(request: Request, exc: NotLocal) -> Response:
+        return refuse_local(request)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
@@ -216,6 +223,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
 
     for module in (account, act, alerts, analysis, connect, pages, plans, settings):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(local_router)
     return app
 
 
@@ -293,7 +301,9 @@ class AuthMiddleware:
         accounts: Accounts = request.app.state.accounts
         caller = None
         auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
+        if request.url.path.startswith(LOCAL_PREFIX):
+            caller = local_caller(request)  # the local CLI's token, not a user's (web/local.py)
+        elif auth.lower().startswith("bearer "):
             caller = await self._lookup(accounts, "token:", auth[7:].strip())
         else:
             token = request.cookies.get(SESSION_COOKIE)

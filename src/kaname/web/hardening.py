@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SMALL_BODY = 256 * 1024
 """Largest JSON or form body (plans, rules and settings are a few kilobytes)."""
-UPLOAD_PATHS = re.compile(r"^/(import/upload|api/import/[^/]+(/suggest)?)$")
+UPLOAD_PATHS = re.compile(r"^/(import/upload|api/import/[^/]+(/suggest)?|api/local/cli)$")
 """Routes that take a file: their limit is `max_upload_mb` of kaname.yaml."""
 
 
