@@ -1,6 +1,7 @@
 """A new workspace as a person walks it: the plan wizard on /plans → a saved plan version → its
-targets on /plans and on the executive page. Playwright driving Debian's chromium against a real
-server (the coordinator chains the CSV upload after this).
+targets on /plans and on the executive page → its own CRM export (CP932, stages 受注/失注, no
+type column) uploaded on /import → won deals counted on the executive page. Playwright driving
+Debian's chromium against a real server (issue 14's first-day walk).
 
 Screenshots go to $KANAME_TEST_OUTPUT (default: test-output/) under browser/.
 """
@@ -51,7 +52,7 @@ def new_server(tmp_path: Path) -> Iterator[tuple[str, Workspace]]:
 
 
 def test_a_new_workspace_plans_from_four_numbers(  # type: ignore[no-untyped-def]
-    browser, new_server: tuple[str, Workspace], shots: Path
+    browser, new_server: tuple[str, Workspace], shots: Path, tmp_path: Path
 ) -> None:
     server, _ = new_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
@@ -104,5 +105,32 @@ def test_a_new_workspace_plans_from_four_numbers(  # type: ignore[no-untyped-def
     assert "50,000円" in body  # the target CPA the plan saved
     assert "Traceback" not in page.content()
     page.screenshot(path=str(shots / "plan-wizard-executive.png"), full_page=True)
+
+    # the team's own opportunity export, as a Japanese SFA saves it
+    export = tmp_path / "商談一覧.csv"
+    lines = [
+        "商談ID,取引先名,フェーズ,受注金額,商談開始日,受注日",
+        "D1,アルファ社,受注,500万円,2026/10/1,2026/11/5",
+        "D2,ベータ社,失注,300万円,2026/10/2,2026/11/6",
+        "D3,ガンマ社,受注,450万円,2026/10/3,2026/11/12",
+        "D4,デルタ社,提案中,200万円,2026/10/4,",
+    ]
+    export.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    page.goto(f"{server}/import?table=opportunities")
+    page.select_option("[data-testid=upload-form] select[name=table]", "opportunities")
+    page.set_input_files("[data-testid=upload-form] input[type=file]", str(export))
+    page.click("[data-testid=upload-form] button.primary")
+    page.wait_for_load_state("networkidle")
+    page.click("[data-testid=import]", timeout=180_000)
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=inserted]")).to_have_text("4")
+    expect(page.locator("[data-testid=quarantined]")).to_have_text("0")
+    page.screenshot(path=str(shots / "first-day-import.png"), full_page=True)
+
+    page.goto(f"{server}/executive?period=2026-11")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=actual-deals]")).to_contain_text("2")
+    assert "950.0万" in page.locator("main").inner_text()  # new revenue: 500万 + 450万
+    page.screenshot(path=str(shots / "first-day-executive.png"), full_page=True)
     assert not errors, errors
     context.close()
