@@ -147,9 +147,20 @@ def position_weights(touches: Touches, anchors: Mapping[str, float]) -> np.ndarr
     return np.where(is_anchor, out, spread)
 
 
-def time_decay_weights(touches: Touches, half_life_days: float) -> np.ndarray:
-    if half_life_days <= 0:
+def needs_milestones(model: str, weights: Mapping[str, float] | None = None) -> bool:
+    """True when the model reads the lead, opportunity or close touch of each journey (so its
+    input cannot be merged to distinct paths alone)."""
+    anchors = (weights or {}) if model == "custom" else POSITION_WEIGHTS.get(model, {})
+    return any(name in MILESTONE_COLUMNS for name in anchors)
+
+
+def check_half_life(half_life_days: float) -> None:
+    if not half_life_days > 0:
         raise AttributionError("the half-life must be positive (days)")
+
+
+def time_decay_weights(touches: Touches, half_life_days: float) -> np.ndarray:
+    check_half_life(half_life_days)
     if "days_before" not in touches.frame.columns:
         raise AttributionError(
             "time decay needs `days_before`: for each touch, days from it to the conversion"

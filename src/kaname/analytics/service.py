@@ -17,7 +17,7 @@ import pandas as pd
 
 from kaname.analytics import attribution, clv, cohorts, rfm
 from kaname.analytics.forecast import Forecast, forecast, ratio_forecast
-from kaname.metrics import journeys
+from kaname.metrics import journey_paths, journeys
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.formula import BinOp, Neg, Num, Ref
@@ -61,16 +61,57 @@ class AnalyticsService:
         return (period.start, period.end) if period is not None else (None, None)
 
     # ------------------------------------------------------------------ attribution
+    def _journey_options(
+        self,
+        level: journeys.Level,
+        period: Period | None,
+        conversion: journeys.Conversion,
+    ) -> journey_paths.JourneyOptions:
+        start, end = self._bounds(period)
+        return journey_paths.JourneyOptions(level, conversion, start, end, as_of=self.ws.today())
+
     def paths(
         self,
         level: journeys.Level = "lead",
         period: Period | None = None,
         conversion: journeys.Conversion = "deal",
     ) -> pd.DataFrame:
-        """Journeys that ended in `period` (all when None), as of the workspace date."""
+        """Journeys that ended in `period` (all when None), as of the workspace date: one row
+        per journey with each touch's days before the outcome (an export; the models read
+        `path_counts`, aggregated on the warehouse)."""
         start, end = self._bounds(period)
         return journeys.journeys(
             self._tables(), level, conversion, start, end, as_of=self.ws.today()
+        )
+
+    def path_counts(
+        self,
+        level: journeys.Level = "lead",
+        period: Period | None = None,
+        conversion: journeys.Conversion = "deal",
+        *,
+        milestones: bool = False,
+    ) -> pd.DataFrame:
+        """Distinct paths of the journeys that ended in `period` (× lead, opportunity and close
+        touch with `milestones`): path, journeys, conversions, nulls, value. Built and counted
+        on the warehouse; attrs carry the totals (journeys, conversions, value)."""
+        opts = self._journey_options(level, period, conversion)
+        frame = journey_paths.path_counts(self._tables(), opts, milestones)
+        frame.attrs.update(journey_paths.totals(frame))
+        return frame
+
+    def _time_decay(
+        self,
+        level: journeys.Level,
+        period: Period | None,
+        conversion: journeys.Conversion,
+        half_life_days: float,
+    ) -> pd.DataFrame:
+        attribution.check_half_life(half_life_days)
+        opts = self._journey_options(level, period, conversion)
+        sums = journey_paths.time_decay_credit(self._tables(), opts, half_life_days)
+        return attribution.credit_frame(
+            list(sums["channel"]), sums["conversions"].to_numpy(), sums["value"].to_numpy()
         )
 
     def attribution(
@@ -87,9 +128,13 @@ class AnalyticsService:
     ) -> pd.DataFrame:
         """Credit per channel: channel, conversions, value, share; attrs carry model, label,
         level, period, journeys and totals."""
-        paths = self.paths(level, period, conversion)
+        paths = self.path_counts(
+            level, period, conversion, milestones=attribution.needs_milestones(model, weights)
+        )
         if paths.empty or paths["conversions"].sum() == 0:
             credit = pd.DataFrame(columns=["channel", "conversions", "value", "share"])
+        elif model == "time_decay":
+            credit = self._time_decay(level, period, conversion, half_life_days)
         else:
             credit = attribution.attribute(
                 paths,
@@ -105,9 +150,7 @@ class AnalyticsService:
             level=level,
             conversion=conversion,
             period=period.label if period else "all",
-            journeys=len(paths),
-            conversions=float(paths["conversions"].sum()) if len(paths) else 0.0,
-            value=float(paths["value"].sum()) if len(paths) else 0.0,
+            **paths.attrs,
         )
         return credit
 
@@ -121,8 +164,10 @@ class AnalyticsService:
         order: int = 1,
         half_life_days: float = 7.0,
     ) -> pd.DataFrame:
-        """Models side by side: model, label, channel, conversions, value, share (long)."""
-        paths = self.paths(level, period, conversion)
+        """Models side by side: model, label, channel, conversions, value, share (long); attrs
+        carry level, period and the totals (journeys, conversions, value)."""
+        milestones = any(attribution.needs_milestones(m) for m in models)
+        paths = self.path_counts(level, period, conversion, milestones=milestones)
         frames = []
         if len(paths) and paths["conversions"].sum() > 0:
             touches = attribution.flatten(paths)
@@ -132,6 +177,8 @@ class AnalyticsService:
                     credit = attribution.markov(touches, k)
                 elif model == "shapley":
                     credit = attribution.shapley(touches)
+                elif model == "time_decay":
+                    credit = self._time_decay(level, period, conversion, half_life_days)
                 else:
                     credit = attribution.rule_based(touches, model, half_life_days=half_life_days)
                 frames.append(
@@ -145,7 +192,7 @@ class AnalyticsService:
             if frames
             else pd.DataFrame(columns=columns)
         )
-        out.attrs.update(level=level, period=period.label if period else "all", journeys=len(paths))
+        out.attrs.update(level=level, period=period.label if period else "all", **paths.attrs)
         return out
 
     def channel_returns(
