@@ -1,0 +1,167 @@
+"""Attribution inputs aggregated on the warehouse give the same credit as the journeys built row by
+row, and the same aggregates on DuckDB, PostgreSQL and PySpark."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journey_company import AS_OF, load_journeys
+from kaname.analytics import attribution
+from kaname.metrics import journey_paths, journeys
+from kaname.metrics.journey_paths import JourneyOptions
+from kaname.store.warehouse import Warehouse
+
+MODELS = (*(m for m in attribution.RULE_MODELS if m not in ("custom", "time_decay")), "markov")
+CUSTOM = {"first": 0.2, "opportunity": 0.5, "close": 0.1}
+OPTIONS = [
+    JourneyOptions(level, conversion, start, end, AS_OF)
+    for level in ("lead", "account")
+    for conversion in ("deal", "opportunity")
+    for start, end in ((None, None), (dt.date(2025, 7, 1), dt.date(2026, 1, 1)))
+]
+
+
+def _id(opts: JourneyOptions) -> str:
+    return f"{opts.level}-{opts.conversion}-{opts.start or 'all'}"
+
+
+@pytest.fixture(scope="module")
+def duck() -> Iterator[Warehouse]:
+    wh = load_journeys(Warehouse.connect("duckdb://"))
+    yield wh
+    wh.close()
+
+
+def _per_journey(wh: Warehouse, opts: JourneyOptions) -> pd.DataFrame:
+    return journeys.journeys(
+        wh.tables(), opts.level, opts.conversion, opts.start, opts.end, as_of=opts.as_of
+    )
+
+
+def _same_credit(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    a, b = a.set_index("channel").sort_index(), b.set_index("channel").sort_index()
+    assert list(a.index) == list(b.index)
+    for column in ("conversions", "value", "share"):
+        assert b[column].to_numpy() == pytest.approx(a[column].to_numpy(), rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("opts", OPTIONS, ids=_id)
+def test_every_model_credits_the_same_from_aggregated_paths(
+    duck: Warehouse, opts: JourneyOptions
+) -> None:
+    rows = _per_journey(duck, opts)
+    assert rows["conversions"].sum() > 0  # the fixture has conversions in every case
+    counts = journey_paths.path_counts(duck.tables(), opts, milestones=True)
+    assert len(counts) <= len(rows)
+    if opts.level == "lead":
+        assert len(counts) < len(rows)  # journeys with the same path were merged
+    assert journey_paths.totals(counts) == pytest.approx(
+        {
+            "journeys": len(rows),
+            "conversions": rows["conversions"].sum(),
+            "value": rows["value"].sum(),
+        }
+    )
+    for model in MODELS:
+        _same_credit(attribution.attribute(rows, model), attribution.attribute(counts, model))
+    _same_credit(
+        attribution.attribute(rows, "custom", weights=CUSTOM),
+        attribution.attribute(counts, "custom", weights=CUSTOM),
+    )
+    _same_credit(attribution.attribute(rows, "shapley"), attribution.attribute(counts, "shapley"))
+    paths_only = journey_paths.path_counts(duck.tables(), opts)
+    assert paths_only["path"].map(tuple).is_unique
+    for model in ("linear", "markov", "first_touch", "j_shaped"):
+        _same_credit(attribution.attribute(rows, model), attribution.attribute(paths_only, model))
+
+
+@pytest.mark.parametrize("half_life", [0.5, 7.0, 30.0])
+@pytest.mark.parametrize("opts", OPTIONS[:4], ids=_id)
+def test_time_decay_summed_in_sql_matches_per_touch_weights(
+    duck: Warehouse, opts: JourneyOptions, half_life: float
+) -> None:
+    rows = _per_journey(duck, opts)
+    expected = attribution.attribute(rows, "time_decay", half_life_days=half_life)
+    sums = journey_paths.time_decay_credit(duck.tables(), opts, half_life)
+    got = attribution.credit_frame(
+        list(sums["channel"]), sums["conversions"].to_numpy(), sums["value"].to_numpy()
+    )
+    _same_credit(expected, got)
+
+
+def test_ties_in_time_follow_the_touchpoint_id(duck: Warehouse) -> None:
+    """Touches at the same second are ordered by id, in both builders, whatever the load order."""
+    opts = OPTIONS[0]
+    rows = _per_journey(duck, opts).set_index("journey_id")
+    t = duck.tables()["touchpoints"].to_pandas()
+    t = t[~t["type"].isin(journeys.PASSIVE_TOUCH_TYPES)]
+    tied = t[t.duplicated(["lead_id", "occurred_at"], keep=False) & t["lead_id"].isin(rows.index)]
+    assert len(tied)  # the fixture has ties
+    lead = tied["lead_id"].iloc[0]
+    mine = t[(t["lead_id"] == lead) & (t["occurred_at"] <= rows.loc[lead, "ended_at"])]
+    mine = mine.sort_values(["occurred_at", "touchpoint_id"])
+    assert rows.loc[lead, "path"] == list(mine["channel"].fillna("unknown"))
+
+
+def _compare_backends(other: Warehouse, duck: Warehouse) -> None:
+    for opts in OPTIONS:
+        a = journey_paths.path_counts(duck.tables(), opts, milestones=True)
+        b = journey_paths.path_counts(other.tables(), opts, milestones=True)
+        key = ["path", *journey_paths.MILESTONES, "journeys"]
+        assert a[key].map(lambda v: tuple(v) if isinstance(v, list) else v).equals(
+            b[key].map(lambda v: tuple(v) if isinstance(v, list) else v)
+        ), _id(opts)
+        for column in ("conversions", "nulls", "value"):
+            assert np.allclose(a[column], b[column], rtol=1e-12), (_id(opts), column)
+        for half_life in (7.0,):
+            x = journey_paths.time_decay_credit(duck.tables(), opts, half_life)
+            y = journey_paths.time_decay_credit(other.tables(), opts, half_life)
+            assert list(x["channel"]) == list(y["channel"])
+            assert np.allclose(x[["conversions", "value"]], y[["conversions", "value"]], rtol=1e-9)
+
+
+@pytest.mark.postgres
+def test_postgres_builds_the_same_paths(pg_schema: str, duck: Warehouse) -> None:
+    import ibis
+
+    from pg_settings import PG_DB, PG_HOST, PG_USER
+
+    con = ibis.postgres.connect(host=PG_HOST, user=PG_USER, database=PG_DB, schema=pg_schema)
+    url = f"postgres://{PG_USER}@{PG_HOST}/{PG_DB}?schema={pg_schema}"
+    wh = load_journeys(Warehouse(con, url))
+    try:
+        _compare_backends(wh, duck)
+    finally:
+        wh.close()
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    import ibis
+    from pyspark.sql import SparkSession
+
+    home = tmp_path_factory.mktemp("spark")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+        .appName("kaname-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    wh = load_journeys(Warehouse(ibis.pyspark.connect(session), "pyspark://local"))
+    yield wh
+    session.stop()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_pyspark_builds_the_same_paths(spark: Warehouse, duck: Warehouse) -> None:
+    _compare_backends(spark, duck)
