@@ -17,7 +17,7 @@ import pandas as pd
 
 from kaname.analytics import attribution, clv, cohorts, rfm
 from kaname.analytics.forecast import Forecast, forecast, ratio_forecast
-from kaname.metrics import journey_paths, journeys
+from kaname.metrics import customers, journey_paths, journeys
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.formula import BinOp, Neg, Num, Ref
@@ -234,14 +234,9 @@ class AnalyticsService:
     def lead_cohorts(self, months: int = 12, since: dt.date | None = None) -> pd.DataFrame:
         """Lead cohorts by creation month (long: cohort, stage, months_since, leads, reached,
         rate); `cohorts.matrix(frame, 'rate', 'sql')` gives one heatmap."""
-        leads = journeys.lead_milestones(self._tables())
-        as_of = pd.Timestamp(self.ws.today())
-        leads = leads[leads["created_at"] <= as_of + pd.Timedelta(days=1)]
-        if since is not None:
-            leads = leads[leads["created_at"] >= pd.Timestamp(since)]
-        for column in ("mql_at", "sql_at", "opportunity_at", "deal_at"):
-            leads.loc[leads[column] > as_of + pd.Timedelta(days=1), column] = pd.NaT
-        return cohorts.lead_cohorts(leads, as_of, months=months)
+        today = self.ws.today()
+        sizes, reached = customers.lead_cohort_counts(self._tables(), today, since)
+        return cohorts.lead_cohorts_from_counts(sizes, reached, pd.Timestamp(today), months=months)
 
     def customer_cohorts(self, months: int = 24) -> pd.DataFrame:
         """Customer cohorts by start month (long: cohort, months_since, customers, retained,
@@ -254,7 +249,7 @@ class AnalyticsService:
     def rfm(self, as_of: dt.date | None = None, q: int = 5) -> pd.DataFrame:
         """RFM of customers over won deals (every type) up to `as_of`: one row per account."""
         day = as_of or self.ws.today()
-        return rfm.rfm_table(journeys.won_deals(self._tables()), pd.Timestamp(day), q=q)
+        return rfm.score_customers(customers.rfm_customers(self._tables(), day), day, q=q)
 
     def rfm_segments(
         self, as_of: dt.date | None = None, q: int = 5, by: str = "segment"
@@ -269,6 +264,13 @@ class AnalyticsService:
         return rfm.segment_movement(self.rfm(before, q), self.rfm(after, q), by)
 
     # ------------------------------------------------------------------ lifetime value
+    def purchase_summary(self, as_of: dt.date | None = None, unit_days: float = 7.0) -> pd.DataFrame:
+        """The BG/NBD and Gamma-Gamma input per customer over won deals up to `as_of`:
+        frequency (repeat purchase days), recency and T (in `unit_days`), monetary_value."""
+        day = as_of or self.ws.today()
+        days = customers.purchase_days(self._tables(), day)
+        return clv.summary_from_days(days, pd.Timestamp(day), unit_days=unit_days)
+
     def ltv(self, period: Period | None = None) -> dict[str, Any]:
         """The seeds' LTV for a period (ARPA × gross margin × 1 ÷ monthly churn) with LTV:CAC,
         and the sBG retention fit over all customer cohorts (expected lifetime, survival)."""
