@@ -41,9 +41,7 @@ def _leads(rng: np.random.Generator, n: int) -> pd.DataFrame:
     )
 
 
-def _touchpoints(
-    rng: np.random.Generator, leads: pd.DataFrame, no_channel: str | None
-) -> pd.DataFrame:
+def _touchpoints(rng: np.random.Generator, leads: pd.DataFrame) -> pd.DataFrame:
     rows = []
     n = 0
     for lead, account, created in leads[["lead_id", "account_id", "created_at"]].itertuples(
@@ -62,7 +60,7 @@ def _touchpoints(
                     "account_id": account,
                     "occurred_at": when,
                     "type": TYPES[int(rng.integers(0, len(TYPES)))],
-                    "channel": CHANNELS[int(rng.integers(0, len(CHANNELS)))] or no_channel,
+                    "channel": CHANNELS[int(rng.integers(0, len(CHANNELS)))],
                 }
             )
     return pd.DataFrame(rows)
@@ -110,16 +108,12 @@ def _subscriptions(rng: np.random.Generator, accounts: list[str]) -> pd.DataFram
     return frame
 
 
-def load_journeys(
-    wh: Warehouse, leads: int = 240, seed: int = 7, no_channel: str | None = None
-) -> Warehouse:
-    """Load the company; `no_channel` is the channel of touches that have none (null by
-    default; Ibis's PySpark insert stores a null string as 'NaN', so the Spark test spells it)."""
+def load_journeys(wh: Warehouse, leads: int = 240, seed: int = 7) -> Warehouse:
     rng = np.random.default_rng(seed)
     lead_frame = _leads(rng, leads)
     wh.ensure_schema()
     wh.append("leads", lead_frame)
-    wh.append("touchpoints", _touchpoints(rng, lead_frame, no_channel))
+    wh.append("touchpoints", _touchpoints(rng, lead_frame))
     wh.append("opportunities", _opportunities(rng, lead_frame))
     accounts = sorted(a for a in lead_frame["account_id"].dropna().unique())
     wh.append("subscriptions", _subscriptions(rng, accounts))

@@ -11,7 +11,7 @@ defines it row by row. Every attribution model reads far less than the journeys 
 
 So the warehouse builds the journeys, orders their touches and groups them; only the distinct
 paths (at most a few hundred thousand rows, however many journeys there are) reach pandas. The
-same expressions run on DuckDB, PostgreSQL and PySpark (tests/metrics/test_journey_paths.py).
+same expressions run on DuckDB, PostgreSQL and PySpark (tests/metrics/test_warehouse_inputs.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Attribution inputs aggregated on the warehouse give the same credit as the journeys built row by
-row, and the same aggregates on DuckDB, PostgreSQL and PySpark."""
+"""Analytics inputs aggregated on the warehouse (attribution paths, cohort counts, RFM and BG/NBD
+summaries) give the same numbers as the rows they replace, and the same aggregates on DuckDB,
+PostgreSQL and PySpark."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ import pandas as pd
 import pytest
 
 from journey_company import AS_OF, load_journeys
-from kaname.analytics import attribution
-from kaname.metrics import journey_paths, journeys
+from kaname.analytics import attribution, clv, cohorts, rfm
+from kaname.metrics import customers, journey_paths, journeys
 from kaname.metrics.journey_paths import JourneyOptions
 from kaname.store.warehouse import Warehouse
 
 MODELS = (*(m for m in attribution.RULE_MODELS if m not in ("custom", "time_decay")), "markov")
 CUSTOM = {"first": 0.2, "opportunity": 0.5, "close": 0.1}
-SPELLED = {"no_channel": "unknown"}  # see load_journeys
 OPTIONS = [
     JourneyOptions(level, conversion, start, end, AS_OF)
     for level in ("lead", "account")
@@ -109,7 +109,63 @@ def test_ties_in_time_follow_the_touchpoint_id(duck: Warehouse) -> None:
     assert rows.loc[lead, "path"] == list(mine["channel"].fillna("unknown"))
 
 
+# ---------------------------------------------------------------- cohorts, RFM, BG/NBD inputs
+def _lead_cohorts_from_rows(wh: Warehouse, since: dt.date | None) -> pd.DataFrame:
+    """Lead cohorts as the service built them from every lead's row."""
+    leads = journeys.lead_milestones(wh.tables())
+    limit = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+    leads = leads[leads["created_at"] <= limit]
+    if since is not None:
+        leads = leads[leads["created_at"] >= pd.Timestamp(since)]
+    for column in ("mql_at", "sql_at", "opportunity_at", "deal_at"):
+        leads.loc[leads[column] > limit, column] = pd.NaT
+    return cohorts.lead_cohorts(leads, pd.Timestamp(AS_OF), months=12)
+
+
+def _lead_cohorts(wh: Warehouse, since: dt.date | None) -> pd.DataFrame:
+    sizes, reached = customers.lead_cohort_counts(wh.tables(), AS_OF, since)
+    return cohorts.lead_cohorts_from_counts(sizes, reached, pd.Timestamp(AS_OF), months=12)
+
+
+def _rfm(wh: Warehouse, day: dt.date) -> pd.DataFrame:
+    return rfm.score_customers(customers.rfm_customers(wh.tables(), day), day)
+
+
+def _purchases(wh: Warehouse, day: dt.date) -> pd.DataFrame:
+    return clv.summary_from_days(customers.purchase_days(wh.tables(), day), pd.Timestamp(day))
+
+
+DAYS = (AS_OF, dt.date(2025, 9, 30))
+
+
+@pytest.mark.parametrize("since", [None, dt.date(2025, 6, 1)])
+def test_lead_cohorts_from_warehouse_counts_equal_those_from_rows(
+    duck: Warehouse, since: dt.date | None
+) -> None:
+    expected = _lead_cohorts_from_rows(duck, since)
+    assert expected["reached"].sum() > 0
+    pd.testing.assert_frame_equal(_lead_cohorts(duck, since), expected)
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_rfm_and_purchase_summary_equal_those_from_deal_rows(duck: Warehouse, day: dt.date) -> None:
+    deals = journeys.won_deals(duck.tables())
+    expected = rfm.rfm_table(deals, pd.Timestamp(day))
+    assert len(expected) >= 5
+    pd.testing.assert_frame_equal(_rfm(duck, day), expected, check_index_type=False)
+    summary = clv.rfm_summary(deals, pd.Timestamp(day))
+    assert (summary["frequency"] > 0).any()
+    pd.testing.assert_frame_equal(_purchases(duck, day), summary, check_index_type=False)
+
+
 def _compare_backends(other: Warehouse, duck: Warehouse) -> None:
+    for since in (None, dt.date(2025, 6, 1)):
+        pd.testing.assert_frame_equal(_lead_cohorts(other, since), _lead_cohorts(duck, since))
+    for day in DAYS:
+        pd.testing.assert_frame_equal(_rfm(other, day), _rfm(duck, day), check_index_type=False)
+        pd.testing.assert_frame_equal(
+            _purchases(other, day), _purchases(duck, day), check_index_type=False
+        )
     for opts in OPTIONS:
         a = journey_paths.path_counts(duck.tables(), opts, milestones=True)
         b = journey_paths.path_counts(other.tables(), opts, milestones=True)
@@ -157,16 +213,12 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
-    wh = load_journeys(Warehouse(ibis.pyspark.connect(session), "pyspark://local"), **SPELLED)
+    wh = load_journeys(Warehouse(ibis.pyspark.connect(session), "pyspark://local"))
     yield wh
     session.stop()
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_pyspark_builds_the_same_paths(spark: Warehouse) -> None:
-    duck = load_journeys(Warehouse.connect("duckdb://"), **SPELLED)
-    try:
-        _compare_backends(spark, duck)
-    finally:
-        duck.close()
+def test_pyspark_builds_the_same_paths(spark: Warehouse, duck: Warehouse) -> None:
+    _compare_backends(spark, duck)
