@@ -41,14 +41,14 @@ def _split(path: Any) -> list[str]:
         return [p.strip() for p in path.split(">") if p.strip()]
     if path is None or (isinstance(path, float) and np.isnan(path)):
         return []
-    return [str(p) for p in path]
+    return list(map(str, path))
 
 
 def _path_key(path: Any) -> Any:
     """A hashable stand-in for a path (strings as they are, sequences as tuples)."""
     if isinstance(path, str) or path is None or (isinstance(path, float) and np.isnan(path)):
         return path
-    return tuple(str(p) for p in path)
+    return tuple(map(str, path))
 
 
 @dataclass(frozen=True)
