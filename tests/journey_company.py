@@ -19,15 +19,18 @@ BASE = dt.datetime(2025, 1, 1)
 
 
 def _leads(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    created = [BASE + dt.timedelta(days=int(d), hours=int(h)) for d, h in zip(
-        rng.integers(0, 420, n), rng.integers(0, 24, n), strict=True
-    )]
-    mql = [c + dt.timedelta(days=int(d)) if d < 40 else None for c, d in zip(
-        created, rng.integers(0, 80, n), strict=True
-    )]
-    sql = [m + dt.timedelta(days=int(d)) if m is not None and d < 30 else None for m, d in zip(
-        mql, rng.integers(0, 60, n), strict=True
-    )]
+    created = [
+        BASE + dt.timedelta(days=int(d), hours=int(h))
+        for d, h in zip(rng.integers(0, 420, n), rng.integers(0, 24, n), strict=True)
+    ]
+    mql = [
+        c + dt.timedelta(days=int(d)) if d < 40 else None
+        for c, d in zip(created, rng.integers(0, 80, n), strict=True)
+    ]
+    sql = [
+        m + dt.timedelta(days=int(d)) if m is not None and d < 30 else None
+        for m, d in zip(mql, rng.integers(0, 60, n), strict=True)
+    ]
     return pd.DataFrame(
         {
             "lead_id": [f"L{i:04d}" for i in range(n)],

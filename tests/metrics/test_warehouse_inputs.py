@@ -170,8 +170,10 @@ def _compare_backends(other: Warehouse, duck: Warehouse) -> None:
         a = journey_paths.path_counts(duck.tables(), opts, milestones=True)
         b = journey_paths.path_counts(other.tables(), opts, milestones=True)
         key = ["path", *journey_paths.MILESTONES, "journeys"]
-        assert a[key].map(lambda v: tuple(v) if isinstance(v, list) else v).equals(
-            b[key].map(lambda v: tuple(v) if isinstance(v, list) else v)
+        assert (
+            a[key]
+            .map(lambda v: tuple(v) if isinstance(v, list) else v)
+            .equals(b[key].map(lambda v: tuple(v) if isinstance(v, list) else v))
         ), _id(opts)
         for column in ("conversions", "nulls", "value"):
             assert np.allclose(a[column], b[column], rtol=1e-12), (_id(opts), column)

@@ -264,7 +264,9 @@ class AnalyticsService:
         return rfm.segment_movement(self.rfm(before, q), self.rfm(after, q), by)
 
     # ------------------------------------------------------------------ lifetime value
-    def purchase_summary(self, as_of: dt.date | None = None, unit_days: float = 7.0) -> pd.DataFrame:
+    def purchase_summary(
+        self, as_of: dt.date | None = None, unit_days: float = 7.0
+    ) -> pd.DataFrame:
         """The BG/NBD and Gamma-Gamma input per customer over won deals up to `as_of`:
         frequency (repeat purchase days), recency and T (in `unit_days`), monetary_value."""
         day = as_of or self.ws.today()

@@ -166,7 +166,9 @@ def journey_touches(tables: Mapping[str, ir.Table], opts: JourneyOptions) -> ir.
     return t.filter(t.occurred_at <= t.ended_at)
 
 
-def _per_journey(tables: Mapping[str, ir.Table], opts: JourneyOptions, milestones: bool) -> ir.Table:
+def _per_journey(
+    tables: Mapping[str, ir.Table], opts: JourneyOptions, milestones: bool
+) -> ir.Table:
     """One row per journey: its path key (ordered touches as one string) and milestones."""
     t = journey_touches(tables, opts)
     position = ibis.row_number().over(group_by=t.key, order_by=[t.occurred_at, t.touchpoint_id])
