@@ -68,6 +68,7 @@ FROM paths GROUP BY path
 REFERENCE_CHILD = """
 import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")
 frame = con.sql(sys.argv[2]).df()
 print(json.dumps({"paths": len(frame), "journeys": int(frame["journeys"].sum()),
                   "conversions": float(frame["conversions"].sum()),

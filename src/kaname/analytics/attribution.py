@@ -29,6 +29,7 @@ from kaname.analytics.paths import (
     Touches,
     credit_frame,
     flatten,
+    flatten_paths,
     merge_same_paths,
     normalise_paths,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MarkovChain",
     "Touches",
     "flatten",
+    "flatten_paths",
     "markov",
     "markov_chain",
     "merge_same_paths",
@@ -285,7 +287,8 @@ def attribute(
         model, order = "markov", int(model[7:])
     if model == "markov":
         return markov(paths, order)  # merges journeys with the same path first
-    touches = flatten(paths)
+    # Only time decay reads the paths themselves (to check `days_before` against them).
+    touches = flatten_paths(paths, path_lists=model == "time_decay")
     if model == "shapley":
         return shapley(touches, worth)
     return rule_based(touches, model, half_life_days=half_life_days, weights=weights)

@@ -170,7 +170,7 @@ class AnalyticsService:
         paths = self.path_counts(level, period, conversion, milestones=milestones)
         frames = []
         if len(paths) and paths["conversions"].sum() > 0:
-            touches = attribution.flatten(paths)
+            touches = attribution.flatten_paths(paths, path_lists=False)
             for model in models:
                 if model in ("markov",) or model.startswith("markov_"):
                     k = int(model[7:]) if model.startswith("markov_") else order

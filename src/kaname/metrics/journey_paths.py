@@ -24,6 +24,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kaname.metrics.journeys import (
     PASSIVE_TOUCH_TYPES,
@@ -211,23 +213,28 @@ def path_counts_expr(
     )
 
 
-def _decode(path_key: str) -> list[str]:
-    return [touch.split(_FIELD, 1)[1] for touch in path_key.split(_TOUCH)]
+def _decode(path_keys: pd.Series) -> pd.Series:
+    """Path keys to lists of channels, kept in Arrow (a list<string> column): split without a
+    Python object per touch, and read as they are by `kaname.analytics.paths`."""
+    keys = pa.array(path_keys.to_numpy(dtype=object), type=pa.large_string())
+    parts = pc.split_pattern(keys, _TOUCH)
+    channels = pc.utf8_slice_codeunits(pc.list_flatten(parts), _POSITION_DIGITS + len(_FIELD))
+    lists = pa.LargeListArray.from_arrays(parts.offsets, channels)
+    return pd.Series(pd.arrays.ArrowExtensionArray(lists), index=path_keys.index)
 
 
 def path_counts(
     tables: Mapping[str, ir.Table], opts: JourneyOptions, milestones: bool = False
 ) -> pd.DataFrame:
     """`path_counts_expr` run on the warehouse: one row per distinct path (× milestones) with
-    `path` as a list of channels, and journeys, conversions, nulls, value. Sorted by path."""
+    `path` (channels in order, an Arrow list column), journeys, conversions, nulls, value."""
     frame = path_counts_expr(tables, opts, milestones).to_pandas()
     columns = ["path", *(MILESTONES if milestones else ()), "journeys", "conversions", "nulls"]
     if frame.empty:
         return pd.DataFrame(columns=[*columns, "value"])
     keys = ["path_key", *(MILESTONES if milestones else ())]
     frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-    paths = pd.Series(frame["path_key"].map(_decode).to_numpy(dtype=object), dtype=object)
-    out = pd.DataFrame({"path": paths})
+    out = pd.DataFrame({"path": _decode(frame["path_key"])})
     for column in MILESTONES if milestones else ():
         out[column] = frame[column].astype("int64")
     out["journeys"] = frame["journeys"].astype("int64")
