@@ -73,7 +73,7 @@ def _arrow_lists(column: pd.Series) -> pa.Array | None:
     if isinstance(dtype, pd.ArrowDtype) and (
         pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_large_list(dtype.pyarrow_dtype)
     ):
-        return pa.chunked_array(column.array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+        return pa.array(column.array)  # an Arrow-backed column converts without a copy
     return None
 
 
