@@ -73,7 +73,8 @@ def _arrow_lists(column: pd.Series) -> pa.Array | None:
     if isinstance(dtype, pd.ArrowDtype) and (
         pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_large_list(dtype.pyarrow_dtype)
     ):
-        return pa.array(column.array)  # an Arrow-backed column converts without a copy
+        arrow = pa.array(column.array)  # an Arrow-backed column converts without a copy
+        return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
     return None
 
 
