@@ -119,7 +119,7 @@ def test_service_credit_equals_credit_of_the_journey_rows(ws: Workspace, level: 
     assert side["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
 
 
-def test_service_cohorts_and_rfm_equal_those_of_the_rows(ws: Workspace) -> None:
+def test_service_cohorts_rfm_and_bgnbd_inputs_equal_those_of_the_rows(ws: Workspace) -> None:
     tables = ws.warehouse.tables()
     today = pd.Timestamp(ws.today())
     leads = journeys.lead_milestones(tables)
@@ -128,6 +128,9 @@ def test_service_cohorts_and_rfm_equal_those_of_the_rows(ws: Workspace) -> None:
         leads.loc[leads[column] > today + pd.Timedelta(days=1), column] = pd.NaT
     expected = cohorts.lead_cohorts(leads, today, months=12)
     pd.testing.assert_frame_equal(ws.analytics.lead_cohorts(12), expected)
+    subs = journeys.subscriptions(tables)
+    expected = cohorts.customer_cohorts(subs, ws.today(), months=24)
+    pd.testing.assert_frame_equal(ws.analytics.customer_cohorts(24), expected)
     deals = journeys.won_deals(tables)
     pd.testing.assert_frame_equal(
         ws.analytics.rfm(), rfm.rfm_table(deals, today), check_index_type=False

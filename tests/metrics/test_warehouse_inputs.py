@@ -135,6 +135,19 @@ def _purchases(wh: Warehouse, day: dt.date) -> pd.DataFrame:
     return clv.summary_from_days(customers.purchase_days(wh.tables(), day), pd.Timestamp(day))
 
 
+def _customer_cohorts(wh: Warehouse, day: dt.date, months: int) -> pd.DataFrame:
+    sizes, active = customers.customer_cohort_counts(wh.tables(), day, months)
+    return cohorts.customer_cohorts_from_counts(sizes, active, day, months=months)
+
+
+def _lifetimes_from_rows(wh: Warehouse) -> pd.DataFrame:
+    subs = journeys.subscriptions(wh.tables())
+    return subs.groupby("account_id").agg(
+        start=("start_date", "min"),
+        end=("end_date", lambda s: s.max() if s.notna().all() else pd.NaT),
+    )
+
+
 DAYS = (AS_OF, dt.date(2025, 9, 30))
 
 
@@ -158,6 +171,23 @@ def test_rfm_and_purchase_summary_equal_those_from_deal_rows(duck: Warehouse, da
     pd.testing.assert_frame_equal(_purchases(duck, day), summary, check_index_type=False)
 
 
+@pytest.mark.parametrize(("day", "months"), [(AS_OF, 24), (dt.date(2025, 9, 30), 6)])
+def test_customer_cohorts_and_lifetimes_equal_those_from_subscription_rows(
+    duck: Warehouse, day: dt.date, months: int
+) -> None:
+    subs = journeys.subscriptions(duck.tables())
+    expected = cohorts.customer_cohorts(subs, day, months=months)
+    assert expected["retained"].sum() > 0
+    assert (expected["revenue_retention"] > 1).any()  # upsell lines grow some cohorts
+    pd.testing.assert_frame_equal(_customer_cohorts(duck, day, months), expected)
+    pd.testing.assert_frame_equal(
+        customers.customer_lifetimes(duck.tables()),
+        _lifetimes_from_rows(duck),
+        check_index_type=False,
+        check_dtype=False,
+    )
+
+
 def _rows(frame: pd.DataFrame) -> list[tuple]:
     """Rows with each path as a tuple, in path order (backends may return groups in any order)."""
     paths = [tuple(p) for p in frame["path"].tolist()]
@@ -168,6 +198,15 @@ def _rows(frame: pd.DataFrame) -> list[tuple]:
 def _compare_backends(other: Warehouse, duck: Warehouse) -> None:
     for since in (None, dt.date(2025, 6, 1)):
         pd.testing.assert_frame_equal(_lead_cohorts(other, since), _lead_cohorts(duck, since))
+    for day, months in ((AS_OF, 24), (dt.date(2025, 9, 30), 6)):
+        pd.testing.assert_frame_equal(
+            _customer_cohorts(other, day, months), _customer_cohorts(duck, day, months)
+        )
+    pd.testing.assert_frame_equal(
+        customers.customer_lifetimes(other.tables()),
+        customers.customer_lifetimes(duck.tables()),
+        check_index_type=False,
+    )
     for day in DAYS:
         pd.testing.assert_frame_equal(_rfm(other, day), _rfm(duck, day), check_index_type=False)
         pd.testing.assert_frame_equal(

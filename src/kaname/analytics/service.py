@@ -241,9 +241,9 @@ class AnalyticsService:
     def customer_cohorts(self, months: int = 24) -> pd.DataFrame:
         """Customer cohorts by start month (long: cohort, months_since, customers, retained,
         logo_retention, mrr_start, mrr, revenue_retention)."""
-        return cohorts.customer_cohorts(
-            journeys.subscriptions(self._tables()), self.ws.today(), months=months
-        )
+        today = self.ws.today()
+        sizes, active = customers.customer_cohort_counts(self._tables(), today, months)
+        return cohorts.customer_cohorts_from_counts(sizes, active, today, months=months)
 
     # ------------------------------------------------------------------ RFM
     def rfm(self, as_of: dt.date | None = None, q: int = 5) -> pd.DataFrame:
@@ -307,14 +307,10 @@ class AnalyticsService:
     def retention_model(self, horizon: int = 36) -> dict[str, Any] | None:
         """sBG fit on customers' monthly lifetimes (censored when still active): alpha, beta,
         expected lifetime (months, within `horizon` when unbounded) and the survival curve."""
-        subs = journeys.subscriptions(self._tables())
-        if subs.empty:
+        by_account = customers.customer_lifetimes(self._tables())
+        if by_account.empty:
             return None
         as_of = pd.Timestamp(self.ws.today())
-        by_account = subs.groupby("account_id").agg(
-            start=("start_date", "min"),
-            end=("end_date", lambda s: s.max() if s.notna().all() else pd.NaT),
-        )
         by_account = by_account[by_account["start"] <= as_of]
         ended = by_account["end"].notna() & (by_account["end"] <= as_of)
         stop = by_account["end"].where(ended, as_of)

@@ -143,3 +143,66 @@ def purchase_days(tables: Mapping[str, ir.Table], as_of: dt.date) -> pd.DataFram
     frame["repeat_days"] = frame["repeat_days"].fillna(0).astype("int64")
     frame["repeat_amount"] = frame["repeat_amount"].astype("float64")
     return frame.sort_values("customer_id").set_index("customer_id")
+
+
+def _month_ends(first: int, last: int, as_of: dt.date) -> pd.DataFrame:
+    """Month indexes first..last with the day a customer must be active on: the month's last
+    day, or `as_of` in its own month."""
+    rows = []
+    for month in range(first, last + 1):
+        year, number = divmod(month, 12)
+        following = dt.date(year + (number == 11), (number + 1) % 12 + 1, 1)
+        rows.append((month, min(following - dt.timedelta(days=1), as_of)))
+    return pd.DataFrame(rows, columns=["month", "day"])
+
+
+def customer_cohort_counts(
+    tables: Mapping[str, ir.Table], as_of: dt.date, months: int = 24
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sizes, active) for `cohorts.customer_cohorts_from_counts`: customers per start-month
+    cohort, and per cohort × month the customers with an active subscription line on the
+    month's last day (or `as_of`) and those lines' MRR."""
+    s = tables["subscriptions"]
+    s = s.filter(s.start_date.notnull(), s.start_date <= as_of)
+    first = s.group_by("account_id").aggregate(first_start=s.start_date.min())
+    first = first.mutate(cohort=_month_index(first.first_start))
+    sizes = first.group_by("cohort").aggregate(customers=first.count()).to_pandas()
+    sizes = sizes.astype({"cohort": "int64", "customers": "int64"})
+    columns = ["cohort", "month", "retained", "mrr"]
+    if sizes.empty:
+        return sizes, pd.DataFrame(columns=columns)
+    now = as_of.year * 12 + as_of.month - 1
+    calendar = ibis.memtable(_month_ends(int(sizes["cohort"].min()), now, as_of))
+    calendar = calendar.mutate(day=calendar.day.cast("date"))
+    lines = s.inner_join(first, "account_id").select(
+        "account_id", "mrr", "start_date", "end_date", "cohort"
+    )
+    joined = lines.inner_join(
+        calendar,
+        [
+            calendar.month >= lines.cohort,
+            calendar.month <= lines.cohort + months,
+            lines.start_date <= calendar.day,
+            lines.end_date.isnull() | (lines.end_date > calendar.day),
+        ],
+    )
+    active = joined.group_by("cohort", "month").aggregate(
+        retained=joined.account_id.nunique(), mrr=joined.mrr.sum()
+    )
+    frame = active.to_pandas().astype({"cohort": "int64", "month": "int64", "retained": "int64"})
+    frame["mrr"] = frame["mrr"].astype("float64").fillna(0.0)
+    return sizes, frame[columns]
+
+
+def customer_lifetimes(tables: Mapping[str, ir.Table]) -> pd.DataFrame:
+    """Per account with a subscription line: its first start and, when every line has ended,
+    its last end (null otherwise): the sBG retention input."""
+    s = tables["subscriptions"]
+    expr = s.group_by("account_id").aggregate(
+        start=s.start_date.min(),
+        end=ibis.ifelse(s.end_date.count() == s.count(), s.end_date.max(), ibis.null("date")),
+    )
+    frame = expr.to_pandas()
+    frame["start"] = pd.to_datetime(frame["start"])
+    frame["end"] = pd.to_datetime(frame["end"])
+    return frame.sort_values("account_id").set_index("account_id")
