@@ -4,12 +4,15 @@ Each returns the smallest exact input of its model, so no lead or deal is pulled
 
 - lead cohorts: cohort sizes and, per stage, the leads that first reached it k months after
   their creation month (cohort × stage × offset counts);
+- customer cohorts: customers per start-month cohort, and per cohort × month the customers
+  still active at the month's end and their MRR; the sBG fit: each account's first start and
+  last end;
 - RFM: per customer, the last purchase, the number of purchases and their total;
 - BG/NBD and Gamma-Gamma: per customer, the first and last day of purchase, the days with a
   repeat purchase and their total.
 
-The maths stays in `kaname.analytics` (cohorts.lead_cohorts_from_counts, rfm.score_customers,
-clv.summary_from_days); tests/metrics/test_warehouse_inputs.py checks the numbers equal those
+The maths stays in `kaname.analytics` (cohorts.lead_cohorts_from_counts,
+cohorts.customer_cohorts_from_counts, rfm.score_customers, clv.summary_from_days); tests/metrics/test_warehouse_inputs.py checks the numbers equal those
 computed from the rows, on DuckDB, PostgreSQL and PySpark.
 """
 
