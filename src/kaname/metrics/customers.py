@@ -12,8 +12,9 @@ Each returns the smallest exact input of its model, so no lead or deal is pulled
   repeat purchase and their total.
 
 The maths stays in `kaname.analytics` (cohorts.lead_cohorts_from_counts,
-cohorts.customer_cohorts_from_counts, rfm.score_customers, clv.summary_from_days); tests/metrics/test_warehouse_inputs.py checks the numbers equal those
-computed from the rows, on DuckDB, PostgreSQL and PySpark.
+cohorts.customer_cohorts_from_counts, rfm.score_customers, clv.summary_from_days);
+tests/metrics/test_warehouse_inputs.py checks the numbers equal those computed from the rows,
+on DuckDB, PostgreSQL and PySpark.
 """
 
 from __future__ import annotations
