@@ -7,9 +7,12 @@ import datetime as dt
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from kaname.analytics import attribution, clv, cohorts, rfm
 from kaname.demo import build_demo
+from kaname.metrics import journeys
 from kaname.workspace import Workspace
 
 
@@ -87,3 +90,51 @@ def test_forecast_band_follows_history(ws: Workspace) -> None:
     assert (result.frame["lower"] <= result.frame["upper"]).all()
     history = ws.analytics.kpi_history("leads")
     assert history.index[-1] == np.datetime64("2026-10-01")
+
+
+@pytest.mark.parametrize("level", ["lead", "account"])
+def test_service_credit_equals_credit_of_the_journey_rows(ws: Workspace, level: str) -> None:
+    """The service reads paths aggregated on the warehouse; every model credits what it did when
+    each journey was read as a row (time decay with its half-life, custom with its weights)."""
+    period = ws.period("FY2025")
+    rows = ws.analytics.paths(level, period)  # type: ignore[arg-type]
+    options = [
+        ("time_decay", {"half_life_days": 3.0}),
+        ("custom", {"weights": {"lead": 0.5, "close": 0.25}}),
+        *((m, {}) for m in ("first_touch", "linear", "w_shaped", "full_path", "markov")),
+        ("shapley", {}),
+    ]
+    for model, extra in options:
+        got = ws.analytics.attribution(model, level, period, **extra)  # type: ignore[arg-type]
+        expected = attribution.attribute(rows, model, **extra)  # type: ignore[arg-type]
+        got, expected = got.set_index("channel"), expected.set_index("channel")
+        assert list(got.index) == list(expected.index), model
+        for column in ("conversions", "value"):
+            assert got[column].to_numpy() == pytest.approx(expected[column].to_numpy()), model
+        assert got.attrs["journeys"] == len(rows)
+    side = ws.analytics.compare_attribution(("u_shaped", "time_decay"), level, period)  # type: ignore[arg-type]
+    expected = attribution.compare(rows, ("u_shaped", "time_decay"))
+    key = ["model", "channel"]
+    side, expected = side.sort_values(key), expected.sort_values(key)
+    assert side["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
+
+
+def test_service_cohorts_rfm_and_bgnbd_inputs_equal_those_of_the_rows(ws: Workspace) -> None:
+    tables = ws.warehouse.tables()
+    today = pd.Timestamp(ws.today())
+    leads = journeys.lead_milestones(tables)
+    leads = leads[leads["created_at"] <= today + pd.Timedelta(days=1)]
+    for column in ("mql_at", "sql_at", "opportunity_at", "deal_at"):
+        leads.loc[leads[column] > today + pd.Timedelta(days=1), column] = pd.NaT
+    expected = cohorts.lead_cohorts(leads, today, months=12)
+    pd.testing.assert_frame_equal(ws.analytics.lead_cohorts(12), expected)
+    subs = journeys.subscriptions(tables)
+    expected = cohorts.customer_cohorts(subs, ws.today(), months=24)
+    pd.testing.assert_frame_equal(ws.analytics.customer_cohorts(24), expected)
+    deals = journeys.won_deals(tables)
+    pd.testing.assert_frame_equal(
+        ws.analytics.rfm(), rfm.rfm_table(deals, today), check_index_type=False
+    )
+    pd.testing.assert_frame_equal(
+        ws.analytics.purchase_summary(), clv.rfm_summary(deals, today), check_index_type=False
+    )

@@ -178,3 +178,28 @@ def test_every_model_credits_exactly_the_totals(rows: list) -> None:
             got = attribute(paths, model, **kwargs)
             assert got["conversions"].sum() == pytest.approx(total_conv, rel=1e-9, abs=1e-9)
             assert got["value"].sum() == pytest.approx(total_value, rel=1e-9, abs=1e-6)
+
+
+def test_arrow_list_paths_credit_as_python_lists() -> None:
+    """Paths built on the warehouse arrive as an Arrow list<string> column; every model reads it
+    as it reads Python lists (repeated paths merged, a missing path dropped)."""
+    import pyarrow as pa
+
+    lists = [["search", "email"], ["direct"], None, ["search", "email"], ["social", "search"]]
+    frame = pd.DataFrame(
+        {
+            "path": lists,
+            "conversions": [1.0, 0.0, 0.0, 2.0, 1.0],
+            "nulls": [1.0, 1.0, 1.0, 0.0, 3.0],
+            "value": [10.0, 0.0, 0.0, 30.0, 5.0],
+            "lead_touch": [1, 0, 0, 0, 1],
+        }
+    )
+    arrow = frame.assign(
+        path=pd.arrays.ArrowExtensionArray(pa.array(lists, pa.large_list(pa.string())))
+    )
+    for model in ("linear", "first_touch", "w_shaped", "markov", "shapley"):
+        a = attribute(frame, model).set_index("channel").sort_index()
+        b = attribute(arrow, model).set_index("channel").sort_index()
+        assert list(a.index) == list(b.index), model
+        assert np.allclose(a[["conversions", "value"]], b[["conversions", "value"]]), model

@@ -29,6 +29,7 @@ from kaname.analytics.paths import (
     Touches,
     credit_frame,
     flatten,
+    flatten_paths,
     merge_same_paths,
     normalise_paths,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MarkovChain",
     "Touches",
     "flatten",
+    "flatten_paths",
     "markov",
     "markov_chain",
     "merge_same_paths",
@@ -147,9 +149,20 @@ def position_weights(touches: Touches, anchors: Mapping[str, float]) -> np.ndarr
     return np.where(is_anchor, out, spread)
 
 
-def time_decay_weights(touches: Touches, half_life_days: float) -> np.ndarray:
-    if half_life_days <= 0:
+def needs_milestones(model: str, weights: Mapping[str, float] | None = None) -> bool:
+    """True when the model reads the lead, opportunity or close touch of each journey (so its
+    input cannot be merged to distinct paths alone)."""
+    anchors = (weights or {}) if model == "custom" else POSITION_WEIGHTS.get(model, {})
+    return any(name in MILESTONE_COLUMNS for name in anchors)
+
+
+def check_half_life(half_life_days: float) -> None:
+    if not half_life_days > 0:
         raise AttributionError("the half-life must be positive (days)")
+
+
+def time_decay_weights(touches: Touches, half_life_days: float) -> np.ndarray:
+    check_half_life(half_life_days)
     if "days_before" not in touches.frame.columns:
         raise AttributionError(
             "time decay needs `days_before`: for each touch, days from it to the conversion"
@@ -274,7 +287,8 @@ def attribute(
         model, order = "markov", int(model[7:])
     if model == "markov":
         return markov(paths, order)  # merges journeys with the same path first
-    touches = flatten(paths)
+    # Only time decay reads the paths themselves (to check `days_before` against them).
+    touches = flatten_paths(paths, path_lists=model == "time_decay")
     if model == "shapley":
         return shapley(touches, worth)
     return rule_based(touches, model, half_life_days=half_life_days, weights=weights)

@@ -364,14 +364,39 @@ def rfm_summary(
     first = daily.groupby(customer)[date].transform("min")
     daily["repeat"] = daily[date] > first
     grouped = daily.groupby(customer)
-    out = pd.DataFrame(
+    days = pd.DataFrame(
         {
-            "frequency": grouped["repeat"].sum().astype("float64"),
-            "recency": (grouped[date].max() - grouped[date].min()).dt.days / unit_days,
-            "T": (as_of - grouped[date].min()).dt.days / unit_days,
+            "first_day": grouped[date].min(),
+            "last_day": grouped[date].max(),
+            "repeat_days": grouped["repeat"].sum(),
+            "repeat_amount": daily[daily["repeat"]].groupby(customer)[amount].sum(),
         }
     )
-    repeat = daily[daily["repeat"]].groupby(customer)[amount].mean()
-    out["monetary_value"] = repeat.reindex(out.index).fillna(0.0)
+    return summary_from_days(days, as_of, unit_days=unit_days, customer=customer)
+
+
+def summary_from_days(
+    days: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    *,
+    unit_days: float = 7.0,
+    customer: str = "customer_id",
+) -> pd.DataFrame:
+    """`rfm_summary` from one row per customer: first_day and last_day of purchase (midnight),
+    repeat_days (days with a purchase after the first) and repeat_amount (their total). The
+    warehouse computes these (metrics/customers.py)."""
+    as_of = pd.Timestamp(as_of)
+    first = pd.to_datetime(days["first_day"])
+    repeats = days["repeat_days"].fillna(0).astype("float64")
+    amount = days["repeat_amount"].astype("float64")
+    out = pd.DataFrame(
+        {
+            "frequency": repeats,
+            "recency": (pd.to_datetime(days["last_day"]) - first).dt.days / unit_days,
+            "T": (as_of - first).dt.days / unit_days,
+            "monetary_value": (amount / repeats).where(repeats > 0, 0.0).fillna(0.0),
+        },
+        index=days.index,
+    )
     out.index.name = customer
     return out

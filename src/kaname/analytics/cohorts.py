@@ -44,23 +44,50 @@ def lead_cohorts(
     missing = [c for c in ("created_at", *(f"{s}_at" for s in stages)) if c not in leads.columns]
     if missing:
         raise CohortError(f"lead cohorts need column(s) {', '.join(missing)}")
-    now = int(_month_index(pd.Series([pd.Timestamp(as_of)])).iloc[0])
     cohort = _month_index(leads["created_at"])
-    sizes = cohort.value_counts().sort_index()
-    offsets = np.arange(months + 1)
-    rows = []
+    sizes = cohort.value_counts()
+    parts = []
     for stage in stages:
         reached = _month_index(leads[f"{stage}_at"]) - cohort
         frame = pd.DataFrame({"cohort": cohort, "offset": reached}).dropna()
         frame = frame[frame["offset"] >= 0]
-        counts = frame.groupby(["cohort", "offset"]).size()
-        for c, size in sizes.items():
-            per = counts.get(c, pd.Series(dtype="int64"))
+        counts = frame.groupby(["cohort", "offset"]).size().rename("reached").reset_index()
+        parts.append(counts.assign(stage=stage))
+    return lead_cohorts_from_counts(
+        pd.DataFrame({"cohort": sizes.index, "leads": sizes.to_numpy()}),
+        pd.concat(parts, ignore_index=True),
+        as_of,
+        stages=stages,
+        months=months,
+    )
+
+
+def lead_cohorts_from_counts(
+    sizes: pd.DataFrame,
+    reached: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    *,
+    stages: Sequence[str] = LEAD_STAGES,
+    months: int = 12,
+) -> pd.DataFrame:
+    """`lead_cohorts` from counts: `sizes` (cohort, leads) and `reached` (cohort, stage, offset,
+    reached: leads of the cohort that first reached the stage `offset` months after their
+    creation month), cohorts as month indexes (year × 12 + month − 1). Such counts have a few
+    thousand rows however many leads there are; the warehouse computes them
+    (metrics/customers.py)."""
+    now = int(_month_index(pd.Series([pd.Timestamp(as_of)])).iloc[0])
+    offsets = np.arange(months + 1)
+    sizes = sizes.astype({"cohort": "int64", "leads": "int64"}).sort_values("cohort")
+    reached = reached.astype({"cohort": "int64", "offset": "int64"})
+    rows = []
+    for stage in stages:
+        of_stage = reached[(reached["stage"] == stage) & (reached["offset"] <= months)]
+        by_cohort = dict(list(of_stage.groupby("cohort")))
+        for c, size in zip(sizes["cohort"].tolist(), sizes["leads"].tolist(), strict=True):
             per_offset = np.zeros(len(offsets))
-            if len(per):
-                idx = per.index.to_numpy().astype(int)
-                inside = idx <= months
-                np.add.at(per_offset, idx[inside], per.to_numpy()[inside])
+            per = by_cohort.get(c)
+            if per is not None:
+                np.add.at(per_offset, per["offset"].to_numpy(), per["reached"].to_numpy())
             cumulative = np.cumsum(per_offset)
             for k in offsets:
                 observed = int(c) + int(k) <= now
@@ -104,26 +131,56 @@ def customer_cohorts(
     cohort_of = _month_index(first.reset_index(drop=True)).set_axis(first.index)
     subs["cohort"] = subs["account_id"].map(cohort_of)
     now = int(_month_index(pd.Series([as_of])).iloc[0])
-    rows = []
-    for c, accounts in cohort_of.groupby(cohort_of):
+    active_rows = []
+    for c in sorted(cohort_of.unique()):
         lines = subs[subs["cohort"] == c]
-        base_mrr = np.nan
-        for k in range(months + 1):
-            month = int(c) + k
-            if month > now:
-                rows.append(_cohort_row(int(c), k, len(accounts), np.nan, base_mrr, np.nan))
-                continue
+        for month in range(int(c), min(int(c) + months, now) + 1):
             day = pd.Timestamp(month // 12, month % 12 + 1, 1) + pd.offsets.MonthEnd(0)
             day = min(day, as_of)
             active = lines[
                 (lines["start_date"] <= day)
                 & (lines["end_date"].isna() | (lines["end_date"] > day))
             ]
-            retained = active["account_id"].nunique()
-            mrr = float(active["mrr"].sum())
+            if len(active):
+                active_rows.append(
+                    (int(c), month, active["account_id"].nunique(), active["mrr"].sum())
+                )
+    sizes = cohort_of.value_counts()
+    return customer_cohorts_from_counts(
+        pd.DataFrame({"cohort": sizes.index, "customers": sizes.to_numpy()}),
+        pd.DataFrame(active_rows, columns=["cohort", "month", "retained", "mrr"]),
+        as_of,
+        months=months,
+    )
+
+
+def customer_cohorts_from_counts(
+    sizes: pd.DataFrame, active: pd.DataFrame, as_of: pd.Timestamp | str, *, months: int = 24
+) -> pd.DataFrame:
+    """`customer_cohorts` from counts: `sizes` (cohort, customers) and `active` (cohort, month,
+    retained: customers of the cohort with an active line on the month's last day, or on
+    `as_of` in its month; mrr: those lines' MRR), cohorts and months as month indexes. The
+    warehouse computes them (metrics/customers.py)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    now = int(_month_index(pd.Series([as_of])).iloc[0])
+    lookup = {
+        (int(c), int(m)): (int(r), float(v))
+        for c, m, r, v in zip(
+            active["cohort"], active["month"], active["retained"], active["mrr"], strict=True
+        )
+    }
+    sizes = sizes.astype({"cohort": "int64", "customers": "int64"}).sort_values("cohort")
+    rows = []
+    for c, customers in zip(sizes["cohort"].tolist(), sizes["customers"].tolist(), strict=True):
+        base_mrr = np.nan
+        for k in range(months + 1):
+            if c + k > now:
+                rows.append(_cohort_row(c, k, customers, np.nan, base_mrr, np.nan))
+                continue
+            retained, mrr = lookup.get((c, c + k), (0, 0.0))
             if k == 0:
                 base_mrr = mrr
-            rows.append(_cohort_row(int(c), k, len(accounts), retained, base_mrr, mrr))
+            rows.append(_cohort_row(c, k, customers, retained, base_mrr, mrr))
     return pd.DataFrame(rows)
 
 

@@ -41,14 +41,14 @@ def _split(path: Any) -> list[str]:
         return [p.strip() for p in path.split(">") if p.strip()]
     if path is None or (isinstance(path, float) and np.isnan(path)):
         return []
-    return [str(p) for p in path]
+    return list(map(str, path))
 
 
 def _path_key(path: Any) -> Any:
     """A hashable stand-in for a path (strings as they are, sequences as tuples)."""
     if isinstance(path, str) or path is None or (isinstance(path, float) and np.isnan(path)):
         return path
-    return tuple(str(p) for p in path)
+    return tuple(map(str, path))
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,40 @@ class _DistinctPaths:
         return out
 
 
+def _arrow_lists(column: pd.Series) -> pa.Array | None:
+    """The column's Arrow list array when it is one (paths built on the warehouse), else None."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_large_list(dtype.pyarrow_dtype)
+    ):
+        arrow = pa.array(column.array)  # an Arrow-backed column converts without a copy
+        return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    return None
+
+
+def _list_keys(lists: pa.Array) -> np.ndarray:
+    """One hashable string per path of an Arrow list array (None for a missing path)."""
+    separator = pa.scalar("\x1f", pa.large_string())
+    joined = pc.binary_join(pc.cast(lists, pa.large_list(pa.large_string())), separator)
+    return joined.to_numpy(zero_copy_only=False)
+
+
 def _distinct_paths(column: pd.Series) -> _DistinctPaths:
     """Each journey's code into the distinct paths, and the distinct paths' channels.
 
     Journeys repeat the same paths (a million journeys over a dozen channels hold ~10^5 distinct
-    ones); string paths are hashed and split by Arrow, without a Python call per journey.
+    ones); string paths are hashed and split by Arrow, without a Python call per journey, and
+    Arrow list paths are read as they are.
     """
-    if pd.api.types.infer_dtype(column, skipna=True) == "string":
+    lists = _arrow_lists(column)
+    if lists is not None:
+        codes, uniques = pd.factorize(_list_keys(lists))
+        present = codes >= 0
+        _, first = np.unique(codes[present], return_index=True)
+        distinct = lists.take(pa.array(np.flatnonzero(present)[first]))
+        tokens = pc.cast(pc.list_flatten(distinct), pa.large_string())
+        lengths = pc.list_value_length(distinct).to_numpy(zero_copy_only=False).astype(np.int64)
+    elif pd.api.types.infer_dtype(column, skipna=True) == "string":
         codes, uniques = pd.factorize(column)
         parts = pc.split_pattern(pa.array(uniques, type=pa.large_string()), ">")
         tokens = pc.utf8_trim_whitespace(pc.list_flatten(parts))
@@ -196,15 +223,23 @@ def merge_same_paths(paths: pd.DataFrame) -> pd.DataFrame:
     if (conversions < 0).any() or (nulls < 0).any():
         raise AttributionError("conversions and nulls must not be negative")
     key = paths["path"]
-    if pd.api.types.infer_dtype(key, skipna=True) != "string":
+    lists = _arrow_lists(key)
+    if lists is not None:
+        key = pd.Series(_list_keys(lists), dtype=object)
+    elif pd.api.types.infer_dtype(key, skipna=True) != "string":
         key = pd.Series(key.map(_path_key).to_numpy(dtype=object), dtype=object)
     codes, uniques = pd.factorize(key)
     missing = codes < 0  # kept as one empty path, so the usual checks apply to it
     m = len(uniques) + int(missing.any())
+    path = pd.Series(uniques).reindex(range(m))
+    if lists is not None:  # the distinct paths as the Arrow lists they came as
+        _, first = np.unique(codes[~missing], return_index=True)
+        taken = np.flatnonzero(~missing)[first].tolist() + [None] * int(missing.any())
+        path = pd.Series(pd.arrays.ArrowExtensionArray(lists.take(pa.array(taken, pa.int64()))))
     codes = np.where(missing, m - 1, codes)
     return pd.DataFrame(
         {
-            "path": pd.Series(uniques).reindex(range(m)),
+            "path": path,
             "conversions": np.bincount(codes, weights=conversions, minlength=m),
             "nulls": np.bincount(codes, weights=nulls, minlength=m),
             "value": np.bincount(codes, weights=value, minlength=m),

@@ -69,12 +69,35 @@ def rfm_table(
             columns=["recency_days", "frequency", "monetary", "r", "f", "m", "rfm", "segment"]
         )
     grouped = frame.groupby(customer)
-    out = pd.DataFrame(
+    customers = pd.DataFrame(
         {
-            "recency_days": (as_of - grouped[date].max()).dt.days,
+            "last_purchase": grouped[date].max(),
             "frequency": grouped.size(),
             "monetary": grouped[amount].sum().astype("float64"),
         }
+    )
+    return score_customers(customers, as_of, q=q, customer=customer)
+
+
+def score_customers(
+    customers: pd.DataFrame, as_of: pd.Timestamp | str, *, q: int = 5, customer: str = "customer_id"
+) -> pd.DataFrame:
+    """`rfm_table` from one row per customer (indexed by customer id, in id order):
+    last_purchase, frequency (purchases) and monetary (total spend) up to `as_of`. The
+    warehouse computes these (metrics/customers.py); scores break ties by that order."""
+    if q < 2:
+        raise RfmError("use at least 2 score levels")
+    columns = ["recency_days", "frequency", "monetary", "r", "f", "m", "rfm", "segment"]
+    if customers.empty:
+        return pd.DataFrame(columns=columns)
+    as_of = pd.Timestamp(as_of)
+    out = pd.DataFrame(
+        {
+            "recency_days": (as_of - pd.to_datetime(customers["last_purchase"])).dt.days,
+            "frequency": customers["frequency"].astype("int64"),
+            "monetary": customers["monetary"].astype("float64"),
+        },
+        index=customers.index,
     )
     out["r"] = _score(out["recency_days"], q, higher_is_better=False)
     out["f"] = _score(out["frequency"], q, higher_is_better=True)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kaname.analytics import attribution, clv, cohorts, rfm
 from kaname.analytics.forecast import Forecast, forecast, ratio_forecast
-from kaname.metrics import journeys
+from kaname.metrics import customers, journey_paths, journeys
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.formula import BinOp, Neg, Num, Ref
@@ -61,16 +61,57 @@ class AnalyticsService:
         return (period.start, period.end) if period is not None else (None, None)
 
     # ------------------------------------------------------------------ attribution
+    def _journey_options(
+        self,
+        level: journeys.Level,
+        period: Period | None,
+        conversion: journeys.Conversion,
+    ) -> journey_paths.JourneyOptions:
+        start, end = self._bounds(period)
+        return journey_paths.JourneyOptions(level, conversion, start, end, as_of=self.ws.today())
+
     def paths(
         self,
         level: journeys.Level = "lead",
         period: Period | None = None,
         conversion: journeys.Conversion = "deal",
     ) -> pd.DataFrame:
-        """Journeys that ended in `period` (all when None), as of the workspace date."""
+        """Journeys that ended in `period` (all when None), as of the workspace date: one row
+        per journey with each touch's days before the outcome (an export; the models read
+        `path_counts`, aggregated on the warehouse)."""
         start, end = self._bounds(period)
         return journeys.journeys(
             self._tables(), level, conversion, start, end, as_of=self.ws.today()
+        )
+
+    def path_counts(
+        self,
+        level: journeys.Level = "lead",
+        period: Period | None = None,
+        conversion: journeys.Conversion = "deal",
+        *,
+        milestones: bool = False,
+    ) -> pd.DataFrame:
+        """Distinct paths of the journeys that ended in `period` (× lead, opportunity and close
+        touch with `milestones`): path, journeys, conversions, nulls, value. Built and counted
+        on the warehouse; attrs carry the totals (journeys, conversions, value)."""
+        opts = self._journey_options(level, period, conversion)
+        frame = journey_paths.path_counts(self._tables(), opts, milestones)
+        frame.attrs.update(journey_paths.totals(frame))
+        return frame
+
+    def _time_decay(
+        self,
+        level: journeys.Level,
+        period: Period | None,
+        conversion: journeys.Conversion,
+        half_life_days: float,
+    ) -> pd.DataFrame:
+        attribution.check_half_life(half_life_days)
+        opts = self._journey_options(level, period, conversion)
+        sums = journey_paths.time_decay_credit(self._tables(), opts, half_life_days)
+        return attribution.credit_frame(
+            list(sums["channel"]), sums["conversions"].to_numpy(), sums["value"].to_numpy()
         )
 
     def attribution(
@@ -87,9 +128,13 @@ class AnalyticsService:
     ) -> pd.DataFrame:
         """Credit per channel: channel, conversions, value, share; attrs carry model, label,
         level, period, journeys and totals."""
-        paths = self.paths(level, period, conversion)
+        paths = self.path_counts(
+            level, period, conversion, milestones=attribution.needs_milestones(model, weights)
+        )
         if paths.empty or paths["conversions"].sum() == 0:
             credit = pd.DataFrame(columns=["channel", "conversions", "value", "share"])
+        elif model == "time_decay":
+            credit = self._time_decay(level, period, conversion, half_life_days)
         else:
             credit = attribution.attribute(
                 paths,
@@ -105,9 +150,7 @@ class AnalyticsService:
             level=level,
             conversion=conversion,
             period=period.label if period else "all",
-            journeys=len(paths),
-            conversions=float(paths["conversions"].sum()) if len(paths) else 0.0,
-            value=float(paths["value"].sum()) if len(paths) else 0.0,
+            **paths.attrs,
         )
         return credit
 
@@ -121,17 +164,21 @@ class AnalyticsService:
         order: int = 1,
         half_life_days: float = 7.0,
     ) -> pd.DataFrame:
-        """Models side by side: model, label, channel, conversions, value, share (long)."""
-        paths = self.paths(level, period, conversion)
+        """Models side by side: model, label, channel, conversions, value, share (long); attrs
+        carry level, period and the totals (journeys, conversions, value)."""
+        milestones = any(attribution.needs_milestones(m) for m in models)
+        paths = self.path_counts(level, period, conversion, milestones=milestones)
         frames = []
         if len(paths) and paths["conversions"].sum() > 0:
-            touches = attribution.flatten(paths)
+            touches = attribution.flatten_paths(paths, path_lists=False)
             for model in models:
                 if model in ("markov",) or model.startswith("markov_"):
                     k = int(model[7:]) if model.startswith("markov_") else order
                     credit = attribution.markov(touches, k)
                 elif model == "shapley":
                     credit = attribution.shapley(touches)
+                elif model == "time_decay":
+                    credit = self._time_decay(level, period, conversion, half_life_days)
                 else:
                     credit = attribution.rule_based(touches, model, half_life_days=half_life_days)
                 frames.append(
@@ -145,7 +192,7 @@ class AnalyticsService:
             if frames
             else pd.DataFrame(columns=columns)
         )
-        out.attrs.update(level=level, period=period.label if period else "all", journeys=len(paths))
+        out.attrs.update(level=level, period=period.label if period else "all", **paths.attrs)
         return out
 
     def channel_returns(
@@ -187,27 +234,22 @@ class AnalyticsService:
     def lead_cohorts(self, months: int = 12, since: dt.date | None = None) -> pd.DataFrame:
         """Lead cohorts by creation month (long: cohort, stage, months_since, leads, reached,
         rate); `cohorts.matrix(frame, 'rate', 'sql')` gives one heatmap."""
-        leads = journeys.lead_milestones(self._tables())
-        as_of = pd.Timestamp(self.ws.today())
-        leads = leads[leads["created_at"] <= as_of + pd.Timedelta(days=1)]
-        if since is not None:
-            leads = leads[leads["created_at"] >= pd.Timestamp(since)]
-        for column in ("mql_at", "sql_at", "opportunity_at", "deal_at"):
-            leads.loc[leads[column] > as_of + pd.Timedelta(days=1), column] = pd.NaT
-        return cohorts.lead_cohorts(leads, as_of, months=months)
+        today = self.ws.today()
+        sizes, reached = customers.lead_cohort_counts(self._tables(), today, since)
+        return cohorts.lead_cohorts_from_counts(sizes, reached, pd.Timestamp(today), months=months)
 
     def customer_cohorts(self, months: int = 24) -> pd.DataFrame:
         """Customer cohorts by start month (long: cohort, months_since, customers, retained,
         logo_retention, mrr_start, mrr, revenue_retention)."""
-        return cohorts.customer_cohorts(
-            journeys.subscriptions(self._tables()), self.ws.today(), months=months
-        )
+        today = self.ws.today()
+        sizes, active = customers.customer_cohort_counts(self._tables(), today, months)
+        return cohorts.customer_cohorts_from_counts(sizes, active, today, months=months)
 
     # ------------------------------------------------------------------ RFM
     def rfm(self, as_of: dt.date | None = None, q: int = 5) -> pd.DataFrame:
         """RFM of customers over won deals (every type) up to `as_of`: one row per account."""
         day = as_of or self.ws.today()
-        return rfm.rfm_table(journeys.won_deals(self._tables()), pd.Timestamp(day), q=q)
+        return rfm.score_customers(customers.rfm_customers(self._tables(), day), day, q=q)
 
     def rfm_segments(
         self, as_of: dt.date | None = None, q: int = 5, by: str = "segment"
@@ -222,6 +264,15 @@ class AnalyticsService:
         return rfm.segment_movement(self.rfm(before, q), self.rfm(after, q), by)
 
     # ------------------------------------------------------------------ lifetime value
+    def purchase_summary(
+        self, as_of: dt.date | None = None, unit_days: float = 7.0
+    ) -> pd.DataFrame:
+        """The BG/NBD and Gamma-Gamma input per customer over won deals up to `as_of`:
+        frequency (repeat purchase days), recency and T (in `unit_days`), monetary_value."""
+        day = as_of or self.ws.today()
+        days = customers.purchase_days(self._tables(), day)
+        return clv.summary_from_days(days, pd.Timestamp(day), unit_days=unit_days)
+
     def ltv(self, period: Period | None = None) -> dict[str, Any]:
         """The seeds' LTV for a period (ARPA × gross margin × 1 ÷ monthly churn) with LTV:CAC,
         and the sBG retention fit over all customer cohorts (expected lifetime, survival)."""
@@ -256,14 +307,10 @@ class AnalyticsService:
     def retention_model(self, horizon: int = 36) -> dict[str, Any] | None:
         """sBG fit on customers' monthly lifetimes (censored when still active): alpha, beta,
         expected lifetime (months, within `horizon` when unbounded) and the survival curve."""
-        subs = journeys.subscriptions(self._tables())
-        if subs.empty:
+        by_account = customers.customer_lifetimes(self._tables())
+        if by_account.empty:
             return None
         as_of = pd.Timestamp(self.ws.today())
-        by_account = subs.groupby("account_id").agg(
-            start=("start_date", "min"),
-            end=("end_date", lambda s: s.max() if s.notna().all() else pd.NaT),
-        )
         by_account = by_account[by_account["start"] <= as_of]
         ended = by_account["end"].notna() & (by_account["end"] <= as_of)
         stop = by_account["end"].where(ended, as_of)

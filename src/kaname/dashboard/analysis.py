@@ -81,9 +81,8 @@ def attribution(
         span = _period(dash, period)
         a = dash.ws.analytics
         frame = a.compare_attribution(chosen, level, span, conversion=conversion)  # type: ignore[arg-type]
-        paths = a.paths(level, span, conversion)  # type: ignore[arg-type]
-        conversions = float(paths["conversions"].sum()) if len(paths) else 0.0
-        value = float(paths["value"].sum()) if len(paths) else 0.0
+        conversions = float(frame.attrs["conversions"])
+        value = float(frame.attrs["value"])
         channels = (
             frame.groupby("channel")["conversions"].sum().sort_values(ascending=False).index
             if len(frame)
@@ -102,7 +101,7 @@ def attribution(
             "period": span.label if span else "all",
             "models": [{"model": m, "label": model_label(m)} for m in chosen],
             "channels": [str(c) for c in channels],
-            "journeys": len(paths),
+            "journeys": int(frame.attrs["journeys"]),
             "conversions": conversions,
             "value": value,
             "credit": credit,

@@ -37,7 +37,7 @@ def _touches(tables: Mapping[str, ir.Table], exclude_types: Sequence[str]) -> pd
     t = tables["touchpoints"]
     if exclude_types:
         t = t.filter(~t.type.isin(list(exclude_types)))
-    frame = _frame(t.select("lead_id", "account_id", "occurred_at", "channel"))
+    frame = _frame(t.select("touchpoint_id", "lead_id", "account_id", "occurred_at", "channel"))
     frame["channel"] = frame["channel"].fillna(UNKNOWN_CHANNEL).astype("object")
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"])
     return frame
@@ -87,7 +87,7 @@ def journeys(
     if cutoff is not None:
         touches = touches[touches["occurred_at"] < cutoff]
     opps = _new_business(tables).dropna(subset=[key])
-    opps = opps.sort_values("created_at").drop_duplicates(key, keep="first")
+    opps = opps.sort_values(["created_at", "opportunity_id"]).drop_duplicates(key, keep="first")
     if cutoff is not None:
         opps = opps[opps["created_at"] < cutoff]
         late = opps["closed_at"] >= cutoff
@@ -140,7 +140,9 @@ def journeys(
     t = touches.merge(
         jr[["ended_at", "created_at", "lead_created_at"]], left_on=key, right_index=True
     )
-    t = t[t["occurred_at"] <= t["ended_at"]].sort_values([key, "occurred_at"], kind="stable")
+    t = t[t["occurred_at"] <= t["ended_at"]].sort_values(
+        [key, "occurred_at", "touchpoint_id"], kind="stable"
+    )  # ties in time: by touchpoint id, as the warehouse orders them (journey_paths.py)
     t["position"] = t.groupby(key).cumcount()
     t["days_before"] = (t["ended_at"] - t["occurred_at"]).dt.total_seconds() / 86400.0
 
@@ -172,7 +174,8 @@ def lead_milestones(tables: Mapping[str, ir.Table]) -> pd.DataFrame:
     opportunity and its win: the lead-cohort input (columns created_at, mql_at, sql_at,
     opportunity_at, deal_at)."""
     leads = _frame(tables["leads"].select("lead_id", "created_at", "mql_at", "sql_at"))
-    opps = _new_business(tables).dropna(subset=["lead_id"]).sort_values("created_at")
+    opps = _new_business(tables).dropna(subset=["lead_id"])
+    opps = opps.sort_values(["created_at", "opportunity_id"])
     opps = opps.drop_duplicates("lead_id", keep="first").set_index("lead_id")
     frame = leads.set_index("lead_id")
     frame["opportunity_at"] = opps["created_at"].reindex(frame.index)

@@ -91,6 +91,11 @@ class Warehouse:
                 raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
             finally:
                 raw.unregister(view)
+        elif self.backend == "pyspark":
+            # Ibis's PySpark insert goes through pandas, which stores a null string as 'NaN';
+            # Spark reads the Arrow table as it is (nulls stay null).
+            session = self.con._session
+            session.createDataFrame(arrow).write.insertInto(name)
         else:
             self.con.insert(name, arrow)
         return int(arrow.num_rows)
