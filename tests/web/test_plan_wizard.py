@@ -75,6 +75,18 @@ def test_preview_solves_the_seed_example(new_ws: tuple[TestClient, TestClient, W
     assert "50,000円" in html and "100.0万円" in html
 
 
+def test_the_mix_takes_channel_names_as_people_write_them(
+    new_ws: tuple[TestClient, TestClient, Workspace],
+) -> None:
+    editor, _, _ = new_ws
+    data = post_json(
+        editor, "/api/plans/wizard", {**SEED, "mix": "ウェビナー=40%、Web広告=60%"}
+    ).json()
+    rows = {(r["kpi"], r["channel"]): r for r in data["targets"]["rows"]}
+    assert rows[("leads", "webinar")]["total"] == pytest.approx(160)
+    assert rows[("leads", "paid_ads")]["total"] == pytest.approx(240)
+
+
 def test_seed_000_thirty_four_a_month(new_ws: tuple[TestClient, TestClient, Workspace]) -> None:
     """34 商談 a month at 20% → 170 leads a month; ¥200万 a month → CPA ¥11,765 (seed 000)."""
     editor, _, _ = new_ws

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from kaname.canonical.channels import normalise_channel
 from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
 from kaname.cli.render import (
     STATUS_STYLE,
@@ -295,7 +296,10 @@ def _new_from_numbers(
         budget=_amount(budget, "--budget") or 0.0,
         rates=rates,
         stages=tuple(s.strip() for s in stages.split(",")) if stages else (),
-        channel_mix=_parse_pairs(mix, "--mix", "webinar=40%"),
+        channel_mix={
+            normalise_channel(k) or k: v
+            for k, v in _parse_pairs(mix, "--mix", "webinar=40%").items()
+        },
         ltv=_amount(ltv, "--ltv"),
     )
     _, _, defaulted = resolved_rates(inputs, ws.catalog)

@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kaname.canonical.channels import normalise_channel
 from kaname.dashboard.core import clean
 from kaname.design.funnel import FunnelError
 from kaname.design.lint import ltv_cac_findings
@@ -307,9 +308,10 @@ def wizard_inputs(form: Mapping[str, str]) -> Any:
             raise EntryError(
                 f"channel mix: write channel=share, e.g. webinar=40%, not {part.strip()!r}",
                 "チャネル配分は「チャネル=割合」で入力してください"
-                f"（例: webinar=40%）: {part.strip()}",
+                f"（例: ウェビナー=40%）: {part.strip()}",
             )
-        mix[channel.strip()] = _number(share, f"channel mix {channel.strip()}")
+        name = channel.strip()
+        mix[normalise_channel(name) or name] = _number(share, f"channel mix {name}")
     return QuickInputs(
         kgi=values["kgi"] or 0.0,
         deal_size=values["deal_size"] or 0.0,
