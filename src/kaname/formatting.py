@@ -115,3 +115,11 @@ def format_entry(value: float | None, unit: str) -> str:
 
 def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def loose_number(value: object) -> object:
+    """For a model field: text is read as people type it (500万, 1,000, 20%), anything else is
+    left to the field's own validation."""
+    if isinstance(value, str):
+        return parse_number(value)
+    return value

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from kaname.formatting import loose_number
 
 GrainName = Literal["day", "week", "month", "quarter", "half", "year"]
 """A period grain by name (kaname.metrics.calendar.Grain holds the same values)."""
@@ -19,6 +21,10 @@ Language = Literal["ja", "en"]
 
 # ---------------------------------------------------------------------- alert rules
 Severity = Literal["info", "warning", "critical"]
+
+
+Number = Annotated[float, BeforeValidator(loose_number)]
+"""A number in a rule: 500万, 1,000 and 90% read as people write them."""
 
 
 class _Rule(BaseModel):
@@ -43,7 +49,7 @@ class TargetMissRule(_Rule):
     """Achievement at pace (projection ÷ target) below `threshold` in the current period."""
 
     type: Literal["target_miss"] = "target_miss"
-    threshold: float = Field(0.9, gt=0, le=2)
+    threshold: Number = Field(0.9, gt=0, le=2)
 
 
 class ForecastMissRule(_Rule):
@@ -52,15 +58,15 @@ class ForecastMissRule(_Rule):
     type: Literal["forecast_miss"] = "forecast_miss"
     method: str = "pacing"
     """A registered forecaster: `pacing` (run-rate over business days) or one a module adds."""
-    tolerance: float = Field(0.0, ge=0, lt=1)
+    tolerance: Number = Field(0.0, ge=0, lt=1)
 
 
 class ThresholdRule(_Rule):
     """The KPI of the last complete period is above or below a fixed value."""
 
     type: Literal["threshold"] = "threshold"
-    above: float | None = None
-    below: float | None = None
+    above: Number | None = None
+    below: Number | None = None
     current: bool = False
     """Check the current (incomplete) period instead of the last complete one."""
 
@@ -71,7 +77,7 @@ class ChangeRule(_Rule):
 
     type: Literal["change"] = "change"
     compare: Literal["previous_period", "previous_year"] = "previous_period"
-    min_change: float = Field(0.2, gt=0)
+    min_change: Number = Field(0.2, gt=0)
     """Relative change that fires (0.2 = ±20%)."""
     direction: Literal["worse", "better", "any"] = "worse"
     """worse follows the KPI's direction (a fall for higher-is-better KPIs)."""

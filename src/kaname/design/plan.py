@@ -6,14 +6,18 @@ on it (docs/plans.md).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kaname.design.funnel import STANDARD_RATES
+from kaname.formatting import loose_number
 from kaname.metrics.calendar import Grain, PeriodError, parse_period
 from kaname.yamlmodel import load_yaml_model
+
+Number = Annotated[float, BeforeValidator(loose_number)]
+"""A number in a plan file: 500万, 1億, 1,000 and 20% read as people write them."""
 
 
 class PlanError(ValueError):
@@ -23,7 +27,7 @@ class PlanError(ValueError):
 class Kgi(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kpi: str
-    target: float
+    target: Number
     period: str
     """A period label such as FY2026."""
 
@@ -35,9 +39,9 @@ class PlanKpi(BaseModel):
     department: str = ""
     owner: str = ""
     grain: Grain = Grain.MONTH
-    targets: dict[str, float] = Field(default_factory=dict)
+    targets: dict[str, Number] = Field(default_factory=dict)
     """Target per period label of the grain, e.g. {"2026-04": 120}."""
-    channels: dict[str, dict[str, float]] = Field(default_factory=dict)
+    channels: dict[str, dict[str, Number]] = Field(default_factory=dict)
     """Target per channel and period label, e.g. {"webinar": {"2026-04": 40}}."""
 
 
@@ -46,23 +50,23 @@ class Assumptions(BaseModel):
     currency; lead times in days (measured from the warehouse when left out)."""
 
     model_config = ConfigDict(extra="forbid")
-    average_deal_size: float | None = Field(None, gt=0)
-    win_rate: float | None = Field(None, gt=0, le=1)
-    opportunity_rate: float | None = Field(None, gt=0, le=1)
-    sql_rate: float | None = Field(None, gt=0, le=1)
-    mql_rate: float | None = Field(None, gt=0, le=1)
-    cvr: float | None = Field(None, gt=0, le=1)
-    budget: float | None = Field(None, ge=0)
+    average_deal_size: Number | None = Field(None, gt=0)
+    win_rate: Number | None = Field(None, gt=0, le=1)
+    opportunity_rate: Number | None = Field(None, gt=0, le=1)
+    sql_rate: Number | None = Field(None, gt=0, le=1)
+    mql_rate: Number | None = Field(None, gt=0, le=1)
+    cvr: Number | None = Field(None, gt=0, le=1)
+    budget: Number | None = Field(None, ge=0)
     """Marketing budget for the KGI period."""
-    ltv: float | None = Field(None, gt=0)
+    ltv: Number | None = Field(None, gt=0)
     """Expected lifetime value of a new customer (for the LTV:CAC check)."""
-    channel_mix: dict[str, float] = Field(default_factory=dict)
+    channel_mix: dict[str, Number] = Field(default_factory=dict)
     """Share of volume per channel (normalised), e.g. {webinar: 0.4, event: 0.6}."""
-    channel_cpa: dict[str, float] = Field(default_factory=dict)
+    channel_cpa: dict[str, Number] = Field(default_factory=dict)
     """Cost per lead by channel: leads go to the cheapest channels first (within capacity)."""
-    channel_capacity: dict[str, float] = Field(default_factory=dict)
+    channel_capacity: dict[str, Number] = Field(default_factory=dict)
     """Most leads a channel can bring in the KGI period (unlimited when left out)."""
-    arpa: float | None = Field(None, gt=0)
+    arpa: Number | None = Field(None, gt=0)
     """Monthly revenue per customer, for CAC payback."""
     lead_times_days: dict[str, float] = Field(default_factory=dict)
     """opportunity_to_deal, sql_to_opportunity, mql_to_sql, lead_to_mql."""
