@@ -295,9 +295,9 @@ class Workspace(WorkspaceContext):
         volume = {k: float(v) for k, v in zip(frame["kpi"], frame["value"], strict=True)}
         missing = [s for s in stages if volume.get(s) != volume.get(s)]
         if missing:
-            raise PlanError(
-                f"no actuals for {', '.join(missing)} in {period.label}: {frame['note'].iloc[0]}"
-            )
+            notes = frame.loc[frame["kpi"] == missing[0], "note"]
+            why = str(notes.iloc[0]) if len(notes) and notes.iloc[0] else "no data"
+            raise PlanError(f"no actuals for {', '.join(missing)} in {period.label}: {why}")
         zero = [s for s in stages[1:] if volume[s] <= 0]
         if zero:
             raise PlanError(

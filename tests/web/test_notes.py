@@ -56,3 +56,15 @@ def test_why_zero_notes_read_in_japanese_without_ids(web_ws: Workspace) -> None:
         assert expected in text, text
         for word in ("closed_at", "is_won", "spend", "opportunities", "leads", "mqls", "date"):
             assert word not in text, text
+
+
+def test_a_gap_that_cannot_be_split_says_why_in_japanese(web_ws: Workspace) -> None:
+    ja, names = translator("ja"), kpi_namer(web_ws, "ja")
+    note = (
+        "no actuals for sqls, leads in 2026-11: no leads data loaded: import it (kaname import) "
+        "or connect a source (kaname connect)"
+    )
+    text = explain(note, ja, names)
+    assert text.startswith("2026-11 の") and "リード" in text
+    for word in ("actuals", "sqls", "leads", "data loaded", "kaname"):
+        assert word not in text, text

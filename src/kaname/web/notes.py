@@ -48,20 +48,29 @@ def _column(name: str, _: Translator) -> str:
     return column_names(_).get(name, name)
 
 
-def _ids(text: str, names: Names) -> str:
+def _ids(text: str, names: Names, _: Translator) -> str:
     """ "deals, sqls" → "受注数、SQL数" (ids named, joined as the language writes lists)."""
-    return "、".join(names(part.strip()) for part in text.split(","))
+    return _(", ").join(names(part.strip()) for part in text.split(","))
 
 
 def _tables(text: str, _: Translator) -> str:
     known = table_names(_)
-    return "、".join(known.get(part.strip(), part.strip()) for part in text.split(","))
+    return _(", ").join(known.get(part.strip(), part.strip()) for part in text.split(","))
 
 
 RULES: list[Rule] = [
     (
+        re.compile(r"^no actuals for (?P<stages>[a-z_, ]+) in (?P<period>\S+): (?P<why>.+)$"),
+        lambda m, _, n: _(
+            "No actuals for {stages} in {period}: {why}",
+            stages=_ids(m["stages"], n, _),
+            period=m["period"],
+            why=_("no data") if m["why"] == "no data" else explain(m["why"], _, n),
+        ),
+    ),
+    (
         re.compile(r"^(?P<what>.+) is 0, so the ratio is undefined$"),
-        lambda m, _, n: _("{what} is 0, so the ratio is undefined", what=_ids(m["what"], n)),
+        lambda m, _, n: _("{what} is 0, so the ratio is undefined", what=_ids(m["what"], n, _)),
     ),
     (
         re.compile(
@@ -98,7 +107,7 @@ RULES: list[Rule] = [
         lambda m, _, n: _(
             "{stages} is 0 in {period}, so the funnel's rates are undefined and the gap cannot be "
             "split.",
-            stages=_ids(m["stages"], n),
+            stages=_ids(m["stages"], n, _),
             period=m["period"],
         ),
     ),
