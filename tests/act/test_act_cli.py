@@ -53,12 +53,15 @@ def test_alerts_actions_report_review_and_abtest(demo_ws: Workspace, tmp_path) -
             "2026-11-15",
             "--dimension",
             "channel=webinar",
+            "--expected-lift",
+            "15%",
             "--json",
             "-w",
             root,
         )
     )
     assert added["dimension_value"] == "webinar"
+    assert added["expected_lift"] == 0.15  # typed as people write it
     run("actions", "update", str(added["id"]), "--status", "check", "-w", root)
     found = json.loads(run("actions", "search", "webinar", "--json", "-w", root))
     assert [a["id"] for a in found] == [added["id"]]

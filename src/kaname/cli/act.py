@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 from rich.table import Table
 
+from kaname.cli.common import typed_number
 from kaname.cli.render import console, print_json
 
 
@@ -281,7 +282,12 @@ def register(
         dimension: DimOpt = None,
         owner: Annotated[str, typer.Option(help="Who runs it.")] = "",
         expected_lift: Annotated[
-            float | None, typer.Option(help="Expected relative lift, 0.1 = +10%.")
+            float | None,
+            typer.Option(
+                help="Expected relative lift: 10% or 0.1 = +10%.",
+                parser=typed_number,
+                metavar="NUMBER",
+            ),
         ] = None,
         status: Annotated[
             Literal["plan", "do", "check", "act"], typer.Option(help="plan, do, check or act.")
@@ -383,7 +389,10 @@ def register(
         end: Annotated[Optional[str], typer.Option(help="End date.")] = None,  # noqa: UP045
         owner: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
         hypothesis: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
-        expected_lift: Annotated[Optional[float], typer.Option()] = None,  # noqa: UP045
+        expected_lift: Annotated[
+            Optional[float],  # noqa: UP045
+            typer.Option(parser=typed_number, metavar="NUMBER"),
+        ] = None,
         workspace: workspace_opt = None,
         as_json: json_opt = False,
     ) -> None:
@@ -445,7 +454,12 @@ def register(
                 help="Difference-in-differences against this value of the action's dimension."
             ),
         ] = None,
-        level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+        level: Annotated[
+            float,
+            typer.Option(
+                help="Confidence level: 95% or 0.95.", parser=typed_number, metavar="NUMBER"
+            ),
+        ] = 0.95,
         workspace: workspace_opt = None,
         as_json: json_opt = False,
     ) -> None:
@@ -481,8 +495,18 @@ def register(
         a_visitors: Annotated[int, typer.Option("--a-visitors", help="Visitors of A.")],
         b_conversions: Annotated[int, typer.Option("--b-conversions", help="Conversions of B.")],
         b_visitors: Annotated[int, typer.Option("--b-visitors", help="Visitors of B.")],
-        level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-        power: Annotated[float, typer.Option(help="Power for the sample size.")] = 0.8,
+        level: Annotated[
+            float,
+            typer.Option(
+                help="Confidence level: 95% or 0.95.", parser=typed_number, metavar="NUMBER"
+            ),
+        ] = 0.95,
+        power: Annotated[
+            float,
+            typer.Option(
+                help="Power for the sample size: 80% or 0.8.", parser=typed_number, metavar="NUMBER"
+            ),
+        ] = 0.8,
         mde: Annotated[
             float | None,
             typer.Option(help="Smallest relative lift worth detecting (default: the observed)."),

@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from kaname.cli.common import typed_number
 from kaname.cli.render import console, print_json, to_jsonable
 
 
@@ -256,7 +257,14 @@ def register(
         grain: Annotated[
             Literal["week", "month", "quarter"], typer.Option(help="week, month or quarter.")
         ] = "month",
-        level: Annotated[float, typer.Option(help="Prediction interval coverage.")] = 0.8,
+        level: Annotated[
+            float,
+            typer.Option(
+                help="Prediction interval coverage: 80% or 0.8.",
+                parser=typed_number,
+                metavar="NUMBER",
+            ),
+        ] = 0.8,
         workspace: workspace_opt = None,
         as_json: json_opt = False,
     ) -> None:

@@ -88,3 +88,13 @@ def open_workspace(workspace: Path | None) -> Workspace:
         return Workspace.open(workspace)
     except USER_ERRORS as exc:
         raise fail(exc) from exc
+
+
+def typed_number(text: str) -> float:
+    """A CLI option's number as people type it: 500万, 1,000, 20% (→ 0.2)."""
+    from kaname.formatting import NumberError, parse_number
+
+    try:
+        return parse_number(text)
+    except NumberError as exc:
+        raise typer.BadParameter(str(exc)) from None
