@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
@@ -46,8 +47,19 @@ def period_name(label: str, language: str, fy_start_month: int = 4) -> str:
     return label
 
 
-def when(value: dt.date | dt.datetime | str | None, language: str) -> str:
-    """A date or timestamp (or its ISO text) in the user's locale."""
+def local_time(value: dt.datetime, timezone: str | None) -> dt.datetime:
+    """A stored instant (naive UTC, as the stores keep them) in the workspace's time zone."""
+    if not timezone:
+        return value
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(timezone))
+
+
+def when(
+    value: dt.date | dt.datetime | str | None, language: str, timezone: str | None = None
+) -> str:
+    """A date or timestamp (or its ISO text) in the user's locale; a timestamp in `timezone`
+    (the workspace's, Asia/Tokyo by default) with its zone's abbreviation."""
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
@@ -58,6 +70,10 @@ def when(value: dt.date | dt.datetime | str | None, language: str) -> str:
             return text
     locale = BABEL_LOCALE.get(language, "en_US")
     if isinstance(value, dt.datetime):
+        if timezone:
+            local = local_time(value, timezone)
+            zone = local.strftime("%Z")
+            return f"{format_datetime(local.replace(tzinfo=None), 'medium', locale=locale)} {zone}"
         return format_datetime(value, "medium", locale=locale)
     return format_date(value, "medium", locale=locale)
 

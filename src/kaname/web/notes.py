@@ -26,6 +26,7 @@ def table_names(_: Translator) -> dict[str, str]:
         "opportunities": _("Opportunities"),
         "subscriptions": _("Subscriptions"),
         "nps_responses": _("NPS responses"),
+        "opportunity_stages": _("Opportunity stage history"),
     }
 
 
@@ -93,6 +94,65 @@ RULES: list[Rule] = [
             "of it.",
             period=m["period"],
             kgi=m["kgi"],
+        ),
+    ),
+]
+
+
+# The planner's checks (design/planner.py), which the plan page shows under the solution.
+RULES += [
+    (
+        re.compile(
+            r"^the cheapest channel mix costs (?P<needed>[\d,.]+), which (?P<verdict>fits|exceeds) "
+            r"the budget of (?P<budget>[\d,.]+)$"
+        ),
+        lambda m, _, n: (
+            _(
+                "The cheapest channel mix costs {needed}, which fits the budget of {budget}.",
+                needed=m["needed"],
+                budget=m["budget"],
+            )
+            if m["verdict"] == "fits"
+            else _(
+                "The cheapest channel mix costs {needed}, which exceeds the budget of {budget}.",
+                needed=m["needed"],
+                budget=m["budget"],
+            )
+        ),
+    ),
+    (
+        re.compile(
+            r"^CAC payback (?P<months>[\d.]+) months at ARPA (?P<arpa>[\d,.]+) and "
+            r"(?P<margin>\d+%) gross margin$"
+        ),
+        lambda m, _, n: _(
+            "CAC payback {months} months at ARPA {arpa} and {margin} gross margin.",
+            months=m["months"],
+            arpa=m["arpa"],
+            margin=m["margin"],
+        ),
+    ),
+    (
+        re.compile(
+            r"^LTV:CAC (?P<ratio>[\d.]+) is implausibly high \(over (?P<limit>\d+):1\): check the "
+            r"LTV assumption and that CAC counts every acquisition cost$"
+        ),
+        lambda m, _, n: _(
+            "LTV:CAC {ratio} is implausibly high (over {limit}:1): check the LTV assumption and "
+            "that CAC counts every acquisition cost.",
+            ratio=m["ratio"],
+            limit=m["limit"],
+        ),
+    ),
+    (
+        re.compile(
+            r"^LTV:CAC (?P<ratio>[\d.]+) (?P<verdict>meets|is below) the 3:1 guideline "
+            r"\(CAC ≤ LTV ÷ 3\)$"
+        ),
+        lambda m, _, n: (
+            _("LTV:CAC {ratio} meets the 3:1 guideline (CAC ≤ LTV ÷ 3).", ratio=m["ratio"])
+            if m["verdict"] == "meets"
+            else _("LTV:CAC {ratio} is below the 3:1 guideline (CAC ≤ LTV ÷ 3).", ratio=m["ratio"])
         ),
     ),
 ]
