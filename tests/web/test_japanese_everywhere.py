@@ -7,7 +7,6 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from fastapi.testclient import TestClient
-
 from ja_text import leaks, visible_text
 
 # Pages that are not the app's own text: the API docs (Swagger UI) and file downloads.

@@ -26,7 +26,7 @@ from kaname.act.report_render import (
     word,
 )
 from kaname.clock import utcnow
-from kaname.formatting import format_percent, format_value
+from kaname.formatting import format_percent, format_value, period_name
 from kaname.metrics.compare import compare
 from kaname.spreadsheet import neutralise_workbook
 
@@ -151,7 +151,8 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
     for upper, lower in zip(FUNNEL[1:5], FUNNEL[:4], strict=True):
         u = next((r["actual"] for r in funnel if r["kpi"] == upper), None)
         lo = next((r["actual"] for r in funnel if r["kpi"] == lower), None)
-        rates[f"{lower}→{upper}"] = u / lo if is_finite(u) and is_finite(lo) and lo else None
+        names = catalog.get(lower).name(language), catalog.get(upper).name(language)
+        rates[f"{names[0]}→{names[1]}"] = u / lo if is_finite(u) and is_finite(lo) and lo else None
     channels = _records(ws.kpi_report(list(CHANNEL_KPIS), period, "channel", language=language))
     tactics = _records(ws.kpi_report(list(TACTIC_KPIS), period, "campaign", language=language))
     trend = _trend(ws, execs[0], period)
@@ -176,6 +177,8 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
         "tactics": tactics,
         "trend": trend,
         "units": {k.id: k.unit for k in catalog},
+        "names": {k.id: k.name(language) for k in catalog},
+        "period_name": period_name(period.label, language, ws.config.fiscal_year_start_month),
     }
 
 

@@ -67,7 +67,7 @@ def money_axis(fig: go.Figure, values: list[float | None], currency: str, langua
         return
     step = _nice_step(high - low)
     first = math.floor(low / step) * step
-    ticks = [first + i * step for i in range(int(math.ceil((high - first) / step)) + 1)]
+    ticks = [first + i * step for i in range(math.ceil((high - first) / step) + 1)]
     fig.update_yaxes(tickvals=ticks, ticktext=[yen_tick(t) for t in ticks])
 
 

@@ -151,7 +151,7 @@ def audit_action_label(action: str, _: Any) -> str:
 
 
 def audit_target_label(target: str, _: Any) -> str:
-    """An audit entry's target: "action:3" reads 改善アクション 3, "plan:x:kpi" reads 計画 x · kpi."""
+    """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese."""
     kind, _sep, rest = target.partition(":")
     names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan")}
     if rest and kind in names:
