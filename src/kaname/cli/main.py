@@ -23,7 +23,9 @@ from kaname.cli.render import (
     progress_bar,
     to_jsonable,
 )
+from kaname.cli.words import word
 from kaname.config import WorkspaceConfig
+from kaname.formatting import period_name
 from kaname.metrics.calendar import Grain
 from kaname.metrics.engine import MetricError
 from kaname.workspace import Workspace
@@ -209,15 +211,14 @@ def kpis(
     if as_json:
         print_json(to_jsonable(report))
         return
+    lang = ws.config.language
     label = "cohort view: leads created in the period" if view == "cohort" else "period view"
-    console.print(
-        kpi_table(
-            report,
-            ws.config.currency,
-            ws.config.language,
-            f"{chosen.label} — {label} — as of {ws.today()}",
-        )
-    )
+    period_text = period_name(chosen.label, lang, ws.config.fiscal_year_start_month)
+    today = ws.today().strftime("%Y/%m/%d") if lang == "ja" else str(ws.today())
+    title = f"{period_text} — {word(label, lang)} — {word('as of {date}', lang, date=today)}"
+    catalog = ws.catalog
+    names = lambda k: catalog.get(k).name(lang) if k in catalog else None  # noqa: E731
+    console.print(kpi_table(report, ws.config.currency, lang, title, names))
 
 
 @app.command()

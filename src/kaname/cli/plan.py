@@ -11,10 +11,10 @@ import typer
 
 from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
 from kaname.cli.render import (
-    STATUS_STYLE,
     console,
     print_json,
     render_solution,
+    status_cell,
 )
 
 plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
@@ -211,7 +211,7 @@ def plan_explain(
     console.print(f"[bold]{file.name}[/] — {rows[0]['period']} (as of {ws.today()})")
     for row in rows:
         joint = {"product": "×", "ratio": "÷", "sum": "+", "formula": "ƒ"}.get(row["relation"], "")
-        status = STATUS_STYLE.get(row["status"], row["status"])
+        status = status_cell(row["status"], language)
         actual = format_value(row["actual"], row["unit"], currency, language)
         target = format_value(row["target"], row["unit"], currency, language)
         owner = f" [dim]{row['owner']}[/]" if row["owner"] else ""

@@ -35,6 +35,15 @@ def _ids(text: str, names: Names) -> str:
     return "、".join(names(part.strip()) for part in text.split(","))
 
 
+def _denominator(text: str, _: Translator, names: Names) -> str:
+    """The KPIs a ratio divides by, by name; a base measure (no catalog name) as "the
+    denominator" rather than its id."""
+    parts = [part.strip() for part in text.split(",")]
+    if any(names(part) == part for part in parts) and _("the denominator") != "the denominator":
+        return _("the denominator")
+    return "、".join(names(part) for part in parts)
+
+
 def _tables(text: str, _: Translator) -> str:
     known = table_names(_)
     return "、".join(known.get(part.strip(), part.strip()) for part in text.split(","))
@@ -43,7 +52,9 @@ def _tables(text: str, _: Translator) -> str:
 RULES: list[Rule] = [
     (
         re.compile(r"^(?P<what>.+) is 0, so the ratio is undefined$"),
-        lambda m, _, n: _("{what} is 0, so the ratio is undefined", what=_ids(m["what"], n)),
+        lambda m, _, n: _(
+            "{what} is 0, so the ratio is undefined", what=_denominator(m["what"], _, n)
+        ),
     ),
     (
         re.compile(
