@@ -38,9 +38,10 @@ def status_cell(status: str, language: str) -> str:
 
 NAME: dict[str, Any] = {"overflow": "fold", "min_width": 6}
 """Column settings of names: they wrap onto more lines rather than being cut short."""
-NUMBER: dict[str, Any] = {"justify": "right", "no_wrap": True}
-"""Column settings of numbers and statuses: never wrapped nor cut (the names give way)."""
-STATUS: dict[str, Any] = {**NUMBER, "justify": "left"}
+NUMBER: dict[str, Any] = {"justify": "right", "overflow": "fold"}
+"""Column settings of numbers and statuses: a number has no space to wrap at, so a column is
+never narrower than its longest number (a long header folds instead); the names give way."""
+STATUS: dict[str, Any] = {"justify": "left", "no_wrap": True}
 
 
 def to_jsonable(frame: pd.DataFrame) -> list[dict[str, Any]]:

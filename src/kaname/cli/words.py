@@ -87,6 +87,12 @@ JA: dict[str, str] = {
     "conversions": "成果数",
     "revenue": "売上",
     "share": "構成比",
+    "value": "配分された売上",
+    "deals": "受注数",
+    "spend": "費用",
+    "cac": "CAC",
+    "roas": "ROAS",
+    "romi": "ROMI",
 }
 
 
