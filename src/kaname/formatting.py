@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from zoneinfo import ZoneInfo
 
 SYMBOLS = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
 
@@ -86,3 +88,26 @@ def period_name(label: str, language: str, fy_start_month: int = 4) -> str:
     if m := re.fullmatch(r"FY(\d{4})-W(\d{2})", label):
         return f"{m[1]}年度 第{int(m[2])}週" if language == "ja" else f"FY{m[1]} week {int(m[2])}"
     return label
+
+
+def local_time(value: dt.datetime, timezone: str | None) -> dt.datetime:
+    """A stored instant (naive UTC, as the stores keep them) in the workspace's time zone."""
+    if not timezone:
+        return value
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(timezone))
+
+
+def clock_time(value: dt.datetime | str | None, timezone: str | None, language: str) -> str:
+    """A stored instant as a short local time with its zone: 2026/11/20 21:50 JST (ja) or
+    2026-11-20 21:50 JST (en), for CLI tables."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    local = local_time(value, timezone)
+    pattern = "%Y/%m/%d %H:%M" if language == "ja" else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {local.strftime('%Z')}".strip()

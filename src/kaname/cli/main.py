@@ -15,17 +15,21 @@ from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_wor
 from kaname.cli.loop import LoopGroup, tr
 from kaname.cli.plan import plan_app
 from kaname.cli.render import (
+    NAME,
+    NUMBER,
+    STATUS,
     console,
     err_console,
     jsonable,
     kpi_table,
     print_json,
     progress_bar,
+    table_word,
     to_jsonable,
 )
 from kaname.cli.words import word
 from kaname.config import WorkspaceConfig
-from kaname.formatting import period_name
+from kaname.formatting import clock_time, period_name
 from kaname.metrics.calendar import Grain
 from kaname.metrics.engine import MetricError
 from kaname.workspace import Workspace
@@ -261,18 +265,31 @@ def runs(
     if as_json:
         print_json(jsonable(rows))
         return
-    table = Table("kind", "run", "what", "status", "started (UTC)", "rows", "note")
+    lang, zone = ws.config.language, ws.config.timezone
+    table = Table(title=None)
+    for header, settings in (
+        ("kind", NAME),
+        ("run", NUMBER),
+        ("what", NAME),
+        ("status", STATUS),
+        ("started", STATUS),
+        ("rows", NUMBER),
+        ("note", NAME),
+    ):
+        table.add_column(word(header, lang), **settings)
     styles = {"ok": "green", "running": "cyan", "failed": "red", "interrupted": "yellow"}
     for r in rows:
-        done = f"{r['jobs_done']}/{r['jobs']} jobs" if r["kind"] == "refresh" else r["file"]
+        jobs = f"{r['jobs_done']}/{r['jobs']} {word('jobs', lang)}"
+        done = jobs if r["kind"] == "refresh" else r["file"]
         note = " · ".join(x for x in (done, r["message"]) if x)
         style = styles.get(r["status"], "")
+        what = table_word(r["what"], lang) if r["kind"] == "import" else word(r["what"], lang)
         table.add_row(
-            r["kind"],
+            word(r["kind"], lang),
             str(r["run_id"]),
-            r["what"],
-            f"[{style}]{r['status']}[/]",
-            f"{r['started_at']:%Y-%m-%d %H:%M}",
+            what,
+            f"[{style}]{word(r['status'], lang)}[/]",
+            clock_time(r["started_at"], zone, lang),
             f"{r['rows'] if r['kind'] == 'refresh' else r['rows_read']:,}",
             note,
         )

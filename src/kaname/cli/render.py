@@ -74,6 +74,14 @@ def print_json(data: Any) -> None:
     console.out(json.dumps(data, ensure_ascii=False, indent=2), highlight=False)
 
 
+def table_word(table: str, language: str) -> str:
+    """A canonical table as users call it (the web's names; リード for leads in Japanese)."""
+    from kaname.web.i18n import translator
+    from kaname.web.notes import table_names
+
+    return table_names(translator(language)).get(table, table)
+
+
 def dimension_value(dim: str, value: object, language: str) -> str:
     """A channel by its name in `language` (オウンドメディア・SEO, not owned_media)."""
     from kaname.canonical.channels import channel
@@ -204,9 +212,13 @@ def render_solution(solution: Any, currency: str, language: str) -> None:
         console.print(f"• {check}")
 
 
-def _volume(stage: str, value: float, currency: str, language: str) -> str:
+def stage_volume(stage: str, value: float, currency: str, language: str) -> str:
+    """A planned volume: revenue as money (1.91億円 in Japanese, never 191,164,500.0)."""
     from kaname.formatting import format_money
 
     if stage == "revenue":
         return format_money(value, currency, language)
     return f"{value:,.1f}"
+
+
+_volume = stage_volume

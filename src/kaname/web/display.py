@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from kaname.formatting import format_money, format_percent, format_value, period_name
+from kaname.formatting import (
+    format_money,
+    format_percent,
+    format_value,
+    local_time,
+    period_name,
+)
 from kaname.web.i18n import BABEL_LOCALE
 
 __all__ = ["format_money", "format_percent", "format_value", "period_name", "when"]
-
-
-def local_time(value: dt.datetime, timezone: str | None) -> dt.datetime:
-    """A stored instant (naive UTC, as the stores keep them) in the workspace's time zone."""
-    if not timezone:
-        return value
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(timezone))
 
 
 def when(
