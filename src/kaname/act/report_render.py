@@ -70,9 +70,9 @@ def dimension_value(dim: str | None, value: Any, lang: str) -> str:
     from kaname.canonical.channels import channel as lookup
 
     text = "" if value is None else str(value)
+    if text == "(none)":  # rows without a channel or campaign (metrics.engine.NONE_LABEL)
+        return "（未設定）" if lang == "ja" else "(not set)"
     if dim == "channel":
-        if text == "(none)":
-            return "（未設定）" if lang == "ja" else "(not set)"
         try:
             found = lookup(text)
         except KeyError:
