@@ -119,11 +119,11 @@ ACRONYMS = {"IS", "CS", "CV", "ARPA", "ROMI", "JST", "UTC", "Web", "Shift_JIS", 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 # Literal syntax a person types or looks up, not prose: `commands` and `keys:` in backticks,
-# docs/act.md paths, the period syntax of inputs (FY2026-Q2), dimension=value filters and
-# the ETS(A,Ad,A) notation of a forecast model.
+# docs/act.md paths, the period syntax of inputs (FY2026-Q2), dimension=value filters,
+# command-line flags (--wide) and the ETS(A,Ad,A) notation of a forecast model.
 _LITERAL = re.compile(
     r"`[^`]*`|\b[\w./-]+\.(?:md|ya?ml|csv|xlsx)\b|\bFY\d{4}(?:-[QHW]\d+)?\b"
-    r"|\b\w+=\w+\b|ETS\([^)]*\)"
+    r"|\b\w+=\w+\b|ETS\([^)]*\)|(?<![\w-])--[a-z][\w-]*"
 )
 
 

@@ -96,7 +96,7 @@ def catalog_list(
     # Columns in the order they give way on a narrow terminal (last first): the id and name
     # always show; a dropped column is named in the title, and --wide shows every one.
     columns: list[tuple[str, dict[str, Any], Any]] = [
-        ("ID", NUMBER | {"justify": "left"}, lambda k: k.id + (" *" if k.custom else "")),
+        ("ID", {"no_wrap": True}, lambda k: k.id + (" *" if k.custom else "")),
         (w("name"), NAME, lambda k: k.name(language)),
         (w("phase"), NAME, lambda k: PHASE_NAMES[k.phase][0 if language == "ja" else 1]),
         (w("lead/lag"), NUMBER | {"justify": "left"}, lambda k: w(k.type)),
