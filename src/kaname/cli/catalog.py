@@ -126,7 +126,14 @@ def catalog_list(
         table.add_column(header, **settings)
     for k in items:
         table.add_row(*(value(k) for _h, _s, value in shown))
-    console.print(table)
+    if wide:  # every column at its natural width, past the terminal's edge if need be
+        from rich.console import Console
+
+        console.print(table.title)
+        table.title = None
+        Console(width=max(console.width, 1000), no_color=console.no_color).print(table)
+    else:
+        console.print(table)
 
 
 def _has_workspace() -> bool:
