@@ -268,13 +268,13 @@ def test_report_downloads(clients: dict[str, TestClient], web_ws: Workspace) -> 
 
     book = load_workbook(io.BytesIO(xlsx.content))
     # the viewer reads Japanese: so do the sheets
-    assert [
+    assert book.sheetnames == [
         "サマリー",
         "ファネル",
         "チャネル別",
         "キャンペーン別",
         "改善アクション",
-    ] == book.sheetnames
+    ]
     pdf = viewer.get("/reports/catalog?format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "kaname-kpi-definitions.pdf" in pdf.headers["content-disposition"]
