@@ -20,14 +20,16 @@ STATUS_COLOURS = {
 PALETTE = ["#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a", "#1b7c83", "#953800"]
 
 
-def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 320) -> str:
+def _layout(
+    fig: go.Figure, title: str, y_title: str = "", height: int = 320, legend_y: float = -0.18
+) -> str:
     fig.update_layout(
         template="none",
         title={"text": title, "x": 0, "font": {"size": 15}},
         height=height,
         margin={"l": 56, "r": 16, "t": 48, "b": 40},
         yaxis_title=y_title,
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "y": legend_y},
         hovermode="x unified",
         font={"family": "system-ui, 'Hiragino Sans', 'Noto Sans JP', sans-serif", "size": 12},
         plot_bgcolor="#fff",
@@ -68,7 +70,10 @@ def money_axis(fig: go.Figure, values: list[float | None], currency: str, langua
     step = _nice_step(high - low)
     first = math.floor(low / step) * step
     ticks = [first + i * step for i in range(math.ceil((high - first) / step) + 1)]
-    fig.update_yaxes(tickvals=ticks, ticktext=[yen_tick(t) for t in ticks])
+    # the axis ends on a tick, so the top of the tallest bar reads against a labelled line
+    fig.update_yaxes(
+        tickvals=ticks, ticktext=[yen_tick(t) for t in ticks], range=[ticks[0], ticks[-1]]
+    )
 
 
 def date_axis(fig: go.Figure, language: str) -> None:
@@ -221,12 +226,16 @@ def trend(
                 font={"size": 10},
             )
     y_title = "%" if data["unit"] == "ratio" else unit_title(data["unit"], currency, _)
-    fig.update_xaxes(type="category")
+    # Period names (2026年1月) are longer than Plotly's dates: let the margin grow for them
+    # when they slant, and keep the legend below them.
+    fig.update_xaxes(type="category", automargin=True, tickangle=-40 if len(x) > 6 else 0)
     if data["unit"] == "currency":
         values = [*ys("actual"), *ys("target"), *ys("previous_year")]
         values += [b[k] for b in band or [] for k in ("upper", "lower", "mean")]
         money_axis(fig, values, currency, language)
-    return _layout(fig, f"{data['name']} — {grain_name(data['grain'], _)}", y_title)
+    title = f"{data['name']} — {grain_name(data['grain'], _)}"
+    slanted = len(x) > 6
+    return _layout(fig, title, y_title, 360 if slanted else 320, -0.4 if slanted else -0.18)
 
 
 def funnel(stages: list[dict[str, Any]], title: str) -> str:
