@@ -105,9 +105,11 @@ def clock_time(value: dt.datetime | str | None, timezone: str | None, language: 
         return ""
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value)
+            instant = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    local = local_time(value, timezone)
+    else:
+        instant = value
+    local = local_time(instant, timezone)
     pattern = "%Y/%m/%d %H:%M" if language == "ja" else "%Y-%m-%d %H:%M"
     return f"{local.strftime(pattern)} {local.strftime('%Z')}".strip()
