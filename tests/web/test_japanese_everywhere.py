@@ -221,3 +221,29 @@ def test_exports_read_in_japanese(web_ws: Workspace) -> None:
     text = visible_text(html)
     assert "2026年10月" in text and "owned_media" not in text
     assert not leaks(text, data_words(web_ws) | {"KPI"}), sorted(leaks(text, data_words(web_ws)))
+
+
+# ------------------------------------------------------------------------------ English
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+def test_english_mode_shows_no_japanese_of_its_own(app, web_ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """The same pages in English: the app's own words (menu, labels, statuses, severities,
+    audit log, relations) carry no Japanese; only the company's data may (its name, the plan's
+    KSFs and owners, which their authors wrote in Japanese)."""
+    from kaname.auth.accounts import Accounts
+    from web_helpers import PASSWORD, csrf_of, login
+
+    Accounts(web_ws.appdb).create_user("reader_en", PASSWORD, role="admin", department="executive")
+    client = login(TestClient(app), "reader_en")
+    client.post("/account/language", data={"language": "en", "csrf_token": csrf_of(client)})
+    data = {web_ws.config.name, "要", "日本語"}  # the company, the brand, the language switch
+    for url in ("/alerts", "/settings", "/quality", "/import", "/tactics", "/sources"):
+        text = visible_text(client.get(url).text)
+        for word in data:
+            text = text.replace(word, "")
+        found = _CJK.findall(text)
+        assert not found, (url, "".join(found)[:80])
+    tree = client.get("/tree").text
+    relation = re.search(r'data-testid="relation-revenue">([^<]+)<', tree)
+    assert relation and relation[1].strip() == "New revenue = Deals won × Average deal size"

@@ -260,7 +260,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "通常の範囲から大きく外れた商談金額（0 以下または {limit} 超）",
     ),
     "q_outlier_amount_fix": (
-        "Check the amount and its unit (yen vs 千円/万円) in the source",
+        "Check the amount and its unit (yen, thousands or ten thousands of yen) in the source",
         "元のシステムで金額と単位（円・千円・万円）を確認してください",
     ),
     "q_outlier_cost": (
