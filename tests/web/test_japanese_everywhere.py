@@ -77,6 +77,8 @@ def data_words(ws: Workspace) -> set[str]:
         ("campaigns", "campaign_id"),
         ("leads", "owner"),
         ("opportunities", "owner"),
+        ("leads", "lead_id"),  # record ids a merge names (the data's own keys)
+        ("accounts", "account_id"),
     ):
         values = con.table(table).select(column).distinct().to_pyarrow().column(0).to_pylist()
         words |= {str(v) for v in values if v}

@@ -248,8 +248,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "チャネルが不明な費用",
     ),
     "q_spend_channel_fix": (
-        "Set the channel (controlled vocabulary) or map the source's label under values: channel",
-        "チャネル（統制語彙）を設定するか、マッピングの values: channel で対応付けてください",
+        "Set the channel (controlled vocabulary) or map the source's label under `values: channel`",
+        "チャネル（統制語彙）を設定するか、マッピングの `values: channel` で対応付けてください",
     ),
     "q_lead_channel": (
         "Leads whose channel is not in the vocabulary",

@@ -169,6 +169,21 @@ RULES += [
 ]
 
 
+# Messages of the alert checks and the KPI review.
+RULES += [
+    (
+        re.compile(r"^(?P<n>\d+) new alerts(?: \(by (?P<by>.+)\))?$"),
+        lambda m, _, n: _("1 new alert") if m["n"] == "1" else _("{n} new alerts", n=m["n"]),
+    ),
+    (
+        re.compile(r"^no applied plan(?: (?P<name>\S+))?; apply one with `kaname plan apply`$"),
+        lambda m, _, n: _(
+            "No plan is applied yet: apply one on the Plan page or with `kaname plan apply`."
+        ),
+    ),
+]
+
+
 def explain(text: str | None, _: Translator, names: Names = str) -> str:
     """`text` in the user's language when it is one of the known forms, ids named by `names`."""
     if not text:

@@ -154,6 +154,7 @@ def audit_target_label(target: str, _: Any) -> str:
     """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese."""
     kind, _sep, rest = target.partition(":")
     names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan")}
+    names |= table_names(_)  # a merge's target: リード WEBT-1
     if rest and kind in names:
         return f"{names[kind]} {rest.replace(':', ' · ')}"
     if target == "alerts":
