@@ -249,3 +249,22 @@ def test_english_mode_shows_no_japanese_of_its_own(app, web_ws: Workspace) -> No
     tree = client.get("/tree").text
     relation = re.search(r'data-testid="relation-revenue">([^<]+)<', tree)
     assert relation and relation[1].strip() == "New revenue = Deals won × Average deal size"
+
+
+def test_planner_checks_and_alert_counts_read_in_japanese() -> None:
+    from kaname.web.i18n import translator
+    from kaname.web.notes import explain
+
+    ja, en = translator("ja"), translator("en")
+    assert explain("LTV:CAC 58.3 meets the 3:1 guideline (CAC ≤ LTV ÷ 3)", ja) == (
+        "LTV:CAC は 58.3 で、3:1 の目安を満たしています（CAC ≤ LTV ÷ 3）。"
+    )
+    high = "LTV:CAC 33.1 is implausibly high (over 10:1): check the LTV assumption and that "
+    assert not leaks(explain(high + "CAC counts every acquisition cost", ja))
+    budget = "the cheapest channel mix costs 8,282,394, which exceeds the budget of 5,000,000"
+    assert explain(budget, ja).endswith("予算 5,000,000 を超えます。")
+    assert explain("1 new alerts", ja) == "新しいアラート 1 件"
+    assert explain("1 new alerts", en) == "1 new alert"
+    assert explain("3 new alerts (by admin)", en) == "3 new alerts"
+    plan = explain("no applied plan; apply one with `kaname plan apply`", ja)
+    assert plan.startswith("適用中の計画がありません")
