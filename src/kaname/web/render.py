@@ -159,7 +159,7 @@ def audit_target_label(target: str, _: Any) -> str:
         return f"{names[kind]} {rest.replace(':', ' · ')}"
     if target == "alerts":
         return _("Alerts")
-    return target
+    return names.get(target, target)  # an import's target: its table by name
 
 
 def actor_label(actor: str, _: Any) -> str:
