@@ -171,16 +171,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "`kaname quality merge accounts 残すID 統合するID...`",
     ),
     "q_missing_required": (
-        "{table}.{column}: required value missing",
-        "{table}.{column}: 必須項目が空です",
+        "`{table}.{column}`: required value missing",
+        "`{table}.{column}`: 必須項目が空です",
     ),
     "q_missing_required_fix": (
         "Fill the column in the source system, then import or sync again",
         "元のシステムで項目を入力し、再度取り込み・同期してください",
     ),
     "q_missing_recommended": (
-        "{table}.{column}: empty, so KPIs split by it lose these rows",
-        "{table}.{column}: 空のため、この項目別の KPI から漏れます",
+        "`{table}.{column}`: empty, so KPIs split by it lose these rows",
+        "`{table}.{column}`: 空のため、この項目別の KPI から漏れます",
     ),
     "q_missing_recommended_fix": (
         "Fill it in the source, or map the source's field to it in the import mapping",

@@ -159,7 +159,8 @@ def audit_target_label(target: str, _: Any) -> str:
         return f"{names[kind]} {rest.replace(':', ' · ')}"
     if target == "alerts":
         return _("Alerts")
-    return names.get(target, target)  # an import's target: its table by name
+    table, arrow, rest = target.partition(" ← ")  # an import's target: "leads ← file.csv"
+    return f"{names.get(table, table)}{arrow}{rest}"
 
 
 def actor_label(actor: str, _: Any) -> str:
