@@ -73,7 +73,7 @@ def test_alerts_actions_report_review_and_abtest(demo_ws: Workspace, tmp_path) -
 
     out = tmp_path / "report.xlsx"
     run("report", "--period", "2026-10", "--format", "xlsx", "--out", str(out), "-w", root)
-    assert load_workbook(io.BytesIO(out.read_bytes())).sheetnames[0] == "Executive"
+    assert load_workbook(io.BytesIO(out.read_bytes())).sheetnames[0] == "サマリー"  # ja demo
     html = tmp_path / "catalog.html"
     run("catalog", "export", "--format", "html", "--out", str(html), "-w", root)
     assert "win_rate" in html.read_text(encoding="utf-8")

@@ -267,12 +267,21 @@ def test_report_downloads(clients: dict[str, TestClient], web_ws: Workspace) -> 
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert {"Executive", "Funnel", "Channels", "Tactics", "Actions"} <= set(book.sheetnames)
+    # the viewer reads Japanese: so do the sheets
+    assert book.sheetnames == [
+        "サマリー",
+        "ファネル",
+        "チャネル別",
+        "キャンペーン別",
+        "改善アクション",
+    ]
     pdf = viewer.get("/reports/catalog?format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "kaname-kpi-definitions.pdf" in pdf.headers["content-disposition"]
     cat = viewer.get("/reports/catalog?format=xlsx")
-    ids = [r[0].value for r in load_workbook(io.BytesIO(cat.content))["KPIs"].iter_rows(min_row=2)]
+    ids = [
+        r[0].value for r in load_workbook(io.BytesIO(cat.content))["KPI一覧"].iter_rows(min_row=2)
+    ]
     assert KPI in ids
     assert viewer.get("/reports/download?format=doc").status_code == 400
     assert viewer.get("/api/reports").json()["periods"]["monthly"] == "2026-10"

@@ -87,8 +87,9 @@ def test_engine_explanations_read_in_japanese() -> None:
     from kaname.web.notes import explain
 
     _ = translator("ja")
+    # a base measure has no catalog name: it reads "the denominator", never its id
     assert explain("closed_opportunities is 0, so the ratio is undefined", _) == (
-        "closed_opportunities が 0 のため、比率を計算できません"
+        "分母 が 0 のため、比率を計算できません"
     )
     assert explain(
         "deals is 0 in 2026-11, so the funnel's rates are undefined and the gap cannot be split",

@@ -8,6 +8,7 @@ import math
 from html import escape
 from typing import Any
 
+from kaname.act.actions import DECISION_NAMES, STATUS_NAMES
 from kaname.formatting import format_percent, format_value
 from kaname.spreadsheet import neutralise_workbook
 
@@ -20,12 +21,12 @@ T = {
     "headline": ("Headline", "サマリー"),
     "changed": ("What changed", "前期間からの変化"),
     "off_track": ("Off track, and why", "未達のKPIとその理由"),
-    "actions": ("Actions running", "実行中の施策"),
+    "actions": ("Actions running", "実行中の改善アクション"),
     "alerts": ("Open alerts", "未対応のアラート"),
     "executive": ("Executive KPIs", "主要KPI"),
     "funnel": ("Funnel", "ファネル"),
     "channels": ("Channels", "チャネル別"),
-    "tactics": ("Tactics (campaigns)", "施策(キャンペーン)別"),
+    "tactics": ("Tactics (campaigns)", "キャンペーン別"),
     "kpi": ("KPI", "KPI"),
     "actual": ("Actual", "実績"),
     "target": ("Target", "目標"),
@@ -33,12 +34,53 @@ T = {
     "projection": ("Projection", "着地見込み"),
     "status": ("Status", "状態"),
     "nothing_off": ("Every KPI with a target is on track.", "目標のあるKPIはすべて順調です。"),
-    "no_actions": ("No action is running in this period.", "この期間に実行中の施策はありません。"),
+    "no_actions": (
+        "No action is running in this period.",
+        "この期間に実行中の改善アクションはありません。",
+    ),
     "no_changes": ("No large changes.", "大きな変化はありません。"),
     "vs": ("vs", "比較対象"),
     "to_date": ("to the same business day", "同じ営業日時点まで"),
     "none": ("None.", "なし。"),
+    "channel": ("Channel", "チャネル"),
+    "campaign": ("Campaign", "キャンペーン"),
+    "sheet_executive": ("Executive", "サマリー"),
+    "sheet_funnel": ("Funnel", "ファネル"),
+    "sheet_channels": ("Channels", "チャネル別"),
+    "sheet_tactics": ("Tactics", "キャンペーン別"),
+    "sheet_actions": ("Actions", "改善アクション"),
+    "action_id": ("id", "番号"),
+    "title": ("title", "タイトル"),
+    "action_status": ("status", "状況"),
+    "kpis": ("kpis", "KPI"),
+    "owner": ("owner", "担当"),
+    "start": ("start", "開始"),
+    "end": ("end", "終了"),
+    "expected_lift": ("expected lift", "期待する改善率"),
+    "decision": ("decision", "判断"),
 }
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "ja" else pair[0]
+
+
+def dimension_value(dim: str | None, value: Any, lang: str) -> str:
+    """A channel by its name (owned_media reads オウンドメディア・SEO), other values as they are."""
+    from kaname.canonical.channels import channel as lookup
+
+    text = "" if value is None else str(value)
+    if text == "(none)":  # rows without a channel or campaign (metrics.engine.NONE_LABEL)
+        return "（未設定）" if lang == "ja" else "(not set)"
+    if dim == "channel":
+        try:
+            found = lookup(text)
+        except KeyError:
+            return text
+        return found.name_ja if lang == "ja" else found.name_en
+    return text
+
+
 STATUS_TEXT = {
     "on_track": ("on track", "順調"),
     "at_risk": ("at risk", "注意"),
@@ -156,7 +198,7 @@ def _status(status: str, lang: str) -> str:
 
 def _table(rows: list[dict[str, Any]], data: dict[str, Any], dim: str | None = None) -> str:
     lang = data["language"]
-    head = [dim or word("kpi", lang)] if dim else [word("kpi", lang)]
+    head = [word(dim, lang)] if dim else [word("kpi", lang)]
     if dim:
         head.append(word("kpi", lang))
     head += [word(k, lang) for k in ("actual", "target", "achievement", "projection", "status")]
@@ -167,7 +209,7 @@ def _table(rows: list[dict[str, Any]], data: dict[str, Any], dim: str | None = N
         def v(x: Any, unit: str = unit) -> str:
             return format_value(x if x is not None else math.nan, unit, data["currency"], lang)
 
-        cells = [escape(str(r.get("dimension_value", "")))] if dim else []
+        cells = [escape(dimension_value(dim, r.get("dimension_value"), lang))] if dim else []
         cells += [
             escape(str(r["name"])),
             v(r["actual"]),
@@ -188,7 +230,8 @@ def render_html(data: dict[str, Any]) -> str:
         for r in data["executive"]
         if r["achievement"] is not None
     ]
-    heading = f"{escape(data['company'])} — {word('report', lang)} {escape(data['period'])}"
+    period = data.get("period_name") or data["period"]
+    heading = f"{escape(data['company'])} — {word('report', lang)} {escape(period)}"
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{heading}</title>",
@@ -217,8 +260,8 @@ def render_html(data: dict[str, Any]) -> str:
         f"<h2>{word('actions', lang)}</h2>",
         "<ul>"
         + "".join(
-            f"<li><b>{escape(a['title'])}</b> ({escape(a['status'].upper())}, "
-            f"{escape(', '.join(a['kpis']))}; {a['start_date']}–{a['end_date'] or ''}"
+            f"<li><b>{escape(a['title'])}</b> ({escape(_action_status(a['status'], lang))}, "
+            f"{escape(_kpi_names(a['kpis'], data, lang))}; {a['start_date']}–{a['end_date'] or ''}"
             f"{'; ' + escape(a['owner']) if a['owner'] else ''})"
             + (f"<br>{escape(a['hypothesis'])}" if a["hypothesis"] else "")
             + "</li>"
@@ -292,9 +335,9 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
         word(k, lang) for k in ("kpi", "actual", "target", "achievement", "projection", "status")
     ]
 
-    def kpi_rows(rows: list[dict[str, Any]], dim: bool = False) -> list[list[Any]]:
+    def kpi_rows(rows: list[dict[str, Any]], dim: str | None = None) -> list[list[Any]]:
         return [
-            ([r.get("dimension_value", "")] if dim else [])
+            ([dimension_value(dim, r.get("dimension_value"), lang)] if dim else [])
             + [
                 r["name"],
                 r["actual"],
@@ -309,7 +352,7 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
     first = wb.active
     wb.remove(first)
     ex = sheet(
-        "Executive",
+        word("sheet_executive", lang),
         ["", ""],
         [
             [data["company"], f"{word('report', lang)} {data['period']}"],
@@ -342,37 +385,52 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
             elif j == 4:
                 cell.number_format = "0%"
     sheet(
-        "Funnel",
+        word("sheet_funnel", lang),
         kpi_head,
         kpi_rows(data["funnel"]),
         [None, "#,##0", "#,##0", "0%", "#,##0", None],
     )
     sheet(
-        "Channels",
-        ["channel", *kpi_head],
-        kpi_rows(data["channels"], dim=True),
+        word("sheet_channels", lang),
+        [word("channel", lang), *kpi_head],
+        kpi_rows(data["channels"], dim="channel"),
         [None, None, "#,##0.##", "#,##0.##", "0%", "#,##0.##", None],
     )
     sheet(
-        "Tactics",
-        ["campaign", *kpi_head],
-        kpi_rows(data["tactics"], dim=True),
+        word("sheet_tactics", lang),
+        [word("campaign", lang), *kpi_head],
+        kpi_rows(data["tactics"], dim="campaign"),
         [None, None, "#,##0.##", "#,##0.##", "0%", "#,##0.##", None],
     )
     sheet(
-        "Actions",
-        ["id", "title", "status", "kpis", "owner", "start", "end", "expected lift", "decision"],
+        word("sheet_actions", lang),
+        [
+            word(k, lang)
+            for k in (
+                "action_id",
+                "title",
+                "action_status",
+                "kpis",
+                "owner",
+                "start",
+                "end",
+                "expected_lift",
+                "decision",
+            )
+        ],
         [
             [
                 a["id"],
                 a["title"],
-                a["status"],
-                ", ".join(a["kpis"]),
+                _action_status(a["status"], lang),
+                _kpi_names(a["kpis"], data, lang),
                 a["owner"],
                 a["start_date"],
                 a["end_date"],
                 a["expected_lift"],
-                a["decision"],
+                pick(DECISION_NAMES[a["decision"]], lang)
+                if a["decision"] in DECISION_NAMES
+                else a["decision"],
             ]
             for a in data["actions"]
         ],
@@ -391,6 +449,15 @@ def render(data: dict[str, Any], fmt: str) -> bytes:
         return render_xlsx(data)
     html = render_html(data)
     return html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+
+
+def _action_status(status: str, lang: str) -> str:
+    return pick(STATUS_NAMES[status], lang) if status in STATUS_NAMES else status
+
+
+def _kpi_names(kpis: list[str], data: dict[str, Any], lang: str) -> str:
+    names = data.get("names", {})
+    return ("、" if lang == "ja" else ", ").join(names.get(k, k) for k in kpis)
 
 
 def _versus(change: dict[str, Any], lang: str) -> str:

@@ -26,7 +26,7 @@ from kaname.act.report_render import (
     word,
 )
 from kaname.clock import utcnow
-from kaname.formatting import format_percent, format_value
+from kaname.formatting import format_percent, format_value, period_name
 from kaname.metrics.compare import compare
 from kaname.spreadsheet import neutralise_workbook
 
@@ -151,7 +151,8 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
     for upper, lower in zip(FUNNEL[1:5], FUNNEL[:4], strict=True):
         u = next((r["actual"] for r in funnel if r["kpi"] == upper), None)
         lo = next((r["actual"] for r in funnel if r["kpi"] == lower), None)
-        rates[f"{lower}→{upper}"] = u / lo if is_finite(u) and is_finite(lo) and lo else None
+        names = catalog.get(lower).name(language), catalog.get(upper).name(language)
+        rates[f"{names[0]}→{names[1]}"] = u / lo if is_finite(u) and is_finite(lo) and lo else None
     channels = _records(ws.kpi_report(list(CHANNEL_KPIS), period, "channel", language=language))
     tactics = _records(ws.kpi_report(list(TACTIC_KPIS), period, "campaign", language=language))
     trend = _trend(ws, execs[0], period)
@@ -176,6 +177,8 @@ def build_report(ws: WorkspaceContext, period: Period, language: str) -> dict[st
         "tactics": tactics,
         "trend": trend,
         "units": {k.id: k.unit for k in catalog},
+        "names": {k.id: k.name(language) for k in catalog},
+        "period_name": period_name(period.label, language, ws.config.fiscal_year_start_month),
     }
 
 
@@ -235,15 +238,39 @@ def _trend(ws: WorkspaceContext, kpi: str, period: Period) -> list[dict[str, Any
 CATALOG_COLUMNS = ("id", "name", "phase", "type", "unit", "direction", "formula", "definition")
 
 
+VALUE_NAMES_JA = {
+    "leading": "先行",
+    "lagging": "遅行",
+    "higher": "高いほど良い",
+    "lower": "低いほど良い",
+    "count": "件数",
+    "currency": "金額",
+    "ratio": "率",
+    "days": "日数",
+    "minutes": "分",
+    "months": "月数",
+    "multiple": "倍率",
+    "score": "スコア",
+    "points": "点",
+}
+
+
 def catalog_rows(ws: WorkspaceContext, language: str) -> list[dict[str, Any]]:
+    """Every KPI for the definitions document; in Japanese its phase, type, unit and
+    direction read in words (the id stays: formulas are written with it)."""
+    from kaname.metrics.catalog import PHASE_NAMES
+
+    def say(value: str) -> str:
+        return VALUE_NAMES_JA.get(value, value) if language == "ja" else value
+
     return [
         {
             "id": k.id,
             "name": k.name(language),
-            "phase": k.phase,
-            "type": k.type,
-            "unit": k.unit,
-            "direction": k.direction,
+            "phase": PHASE_NAMES[k.phase][0] if language == "ja" else k.phase,
+            "type": say(k.type),
+            "unit": say(k.unit),
+            "direction": say(k.direction),
             "formula": k.formula,
             "definition": k.definition(language),
             "benchmark": (
@@ -256,6 +283,24 @@ def catalog_rows(ws: WorkspaceContext, language: str) -> list[dict[str, Any]]:
     ]
 
 
+CATALOG_HEADINGS = {
+    "id": ("ID", "ID（計算式で使用）"),
+    "name": ("name", "名前"),
+    "phase": ("phase", "フェーズ"),
+    "type": ("type", "先行/遅行"),
+    "unit": ("unit", "単位"),
+    "direction": ("direction", "良い方向"),
+    "formula": ("formula", "計算式"),
+    "definition": ("definition", "定義"),
+    "benchmark": ("benchmark", "目安"),
+}
+
+
+def catalog_heading(column: str, language: str) -> str:
+    en, ja = CATALOG_HEADINGS.get(column, (column, column))
+    return ja if language == "ja" else en
+
+
 def catalog_document(ws: WorkspaceContext, fmt: str, language: str) -> bytes:
     """The KPI definitions document: every KPI with its formula and definition."""
     rows = catalog_rows(ws, language)
@@ -266,9 +311,9 @@ def catalog_document(ws: WorkspaceContext, fmt: str, language: str) -> bytes:
 
         wb = Workbook()
         sheet = wb.active
-        sheet.title = "KPIs"
+        sheet.title = "KPI一覧" if language == "ja" else "KPIs"
         head = [*CATALOG_COLUMNS, "benchmark"]
-        sheet.append(head)
+        sheet.append([catalog_heading(h, language) for h in head])
         for cell in sheet[1]:
             cell.fill = PatternFill("solid", fgColor="1565C0")
             cell.font = Font(bold=True, color="FFFFFF")
@@ -294,8 +339,12 @@ def catalog_document(ws: WorkspaceContext, fmt: str, language: str) -> bytes:
         f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{CSS} td {{ vertical-align: top; }}</style></head><body>"
         f"<h1>{escape(ws.config.name)} — {title}</h1><p class='meta'>{len(rows)} KPIs</p>"
-        "<table><tr><th>id</th><th>name</th><th>phase</th><th>unit</th><th>formula</th>"
-        f"<th>definition</th></tr>{body}</table></body></html>"
+        "<table><tr>"
+        + "".join(
+            f"<th>{catalog_heading(h, language)}</th>"
+            for h in ("id", "name", "phase", "unit", "formula", "definition")
+        )
+        + f"</tr>{body}</table></body></html>"
     )
     if fmt == "html":
         return html.encode("utf-8")

@@ -236,8 +236,9 @@ def _suggest(
     stats_en = stats_ja = "r n/a"
     if known:
         p, n = relation.get("p_value", math.nan), relation.get("n", 0)
-        stats_en = f"r = {corr:+.2f}, p = {p:.2g}, n = {n}"
-        stats_ja = f"r = {corr:+.2f}、p = {p:.2g}、n = {n}"
+        p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"  # never 1.3e-06
+        stats_en = f"r = {corr:+.2f}, {p_text}, n = {n}"
+        stats_ja = f"r = {corr:+.2f}、{p_text}、n = {n}"
     if known and relation["low"] > -WEAK_CORRELATION and relation["high"] < WEAK_CORRELATION:
         return "retire", {
             "en": f"barely moves with the KGI ({stats_en}; 95% interval of r within "

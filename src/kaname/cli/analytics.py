@@ -29,6 +29,67 @@ def _table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
     return table
 
 
+MONEY_COLUMNS = {"value", "revenue", "attributed_revenue", "spend", "cac"}
+RATIO_COLUMNS = {"share", "roas", "romi"}
+
+
+def model_name(model: str, language: str, order: int = 1) -> str:
+    """An attribution model's name in `language` (the web's Babel catalog holds the Japanese)."""
+    from kaname.analytics.attribution import MODEL_NAMES
+    from kaname.web.i18n import translator
+
+    _ = translator(language)
+    if model.startswith("markov_") and model[7:].isdigit():
+        model, order = "markov", int(model[7:])
+    if model == "markov":
+        return _("Markov chain (order {order})", order=order)
+    return _(MODEL_NAMES.get(model, model))
+
+
+def attribution_table(
+    frame: pd.DataFrame,
+    title: str,
+    currency: str,
+    language: str,
+    money: set[str] = MONEY_COLUMNS,
+    order: int = 1,
+) -> Table:
+    """Attribution by channel: channels by name, money in 万/億 in Japanese (never
+    71,181,471.14), shares as percentages; names wrap, numbers never wrap or get cut."""
+    from kaname.cli.render import NAME, NUMBER, dimension_value
+    from kaname.cli.words import word
+    from kaname.formatting import format_money
+
+    table = Table(title=title, title_justify="left")
+    columns = [str(c) for c in frame.columns]
+    for column in columns:
+        if column == "channel":
+            table.add_column(word("channel", language), **NAME)
+        elif column == "model":
+            table.add_column(word("model", language), **NAME)
+        elif column in money and column not in MONEY_COLUMNS:
+            table.add_column(model_name(column, language, order), **NUMBER)
+        else:
+            table.add_column(word(column.replace("attributed_", ""), language), **NUMBER)
+
+    def cell(column: str, value: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        if column == "channel":
+            return dimension_value("channel", value, language)
+        if column == "model":
+            return model_name(str(value), language, order)
+        if column in money:
+            return format_money(float(value), currency, language)
+        if column in RATIO_COLUMNS:
+            return f"{float(value):.0%}" if column == "share" else f"{float(value):,.2f}"
+        return _fmt(value, 1)
+
+    for row in frame.itertuples(index=False):
+        table.add_row(*(cell(c, v) for c, v in zip(columns, row, strict=True)))
+    return table
+
+
 def register(
     app: typer.Typer,
     workspace_opt: Any,
@@ -120,16 +181,26 @@ def register(
         if as_json:
             print_json(to_jsonable(frame))
             return
-        from kaname.analytics.service import model_label
-
-        names = ", ".join(model_label(m, order) for m in model)
-        title = f"Attribution — {names} — {level} level, {period or 'all periods'}"
+        lang, currency = ws.config.language, ws.config.currency
+        names = ("、" if lang == "ja" else ", ").join(model_name(m, lang, order) for m in model)
+        if lang == "ja":
+            scope = "アカウント単位" if level == "account" else "リード単位"
+            title = f"アトリビューション — {names} — {scope}、{period or '全期間'}"
+        else:
+            title = f"Attribution — {names} — {level} level, {period or 'all periods'}"
         if len(model) > 1 and not returns:
             wide = frame.pivot(index="channel", columns="model", values="value")[list(model)]
             wide = wide.reset_index().sort_values(model[0], ascending=False)
-            console.print(_table(wide, title + " (attributed revenue)", 0))
+            suffix = "（配分された売上）" if lang == "ja" else " (attributed revenue)"
+            console.print(
+                attribution_table(
+                    wide, title + suffix, currency, lang, MONEY_COLUMNS | set(model), order
+                )
+            )
         else:
-            console.print(_table(frame, title))
+            if len(model) == 1:
+                frame = frame.drop(columns=["model"])  # the title names the one model
+            console.print(attribution_table(frame, title, currency, lang, order=order))
 
     @app.command()
     def cohorts(

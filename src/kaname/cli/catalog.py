@@ -28,8 +28,12 @@ def catalog_list(
         bool, typer.Option("--measures", help="List base measures instead.")
     ] = False,
     phase: Annotated[Phase | None, typer.Option(help="awareness, lead, deal or retention.")] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Show every column, however narrow the terminal.")
+    ] = False,
 ) -> None:
-    """List the KPIs (built-in and this workspace's custom ones)."""
+    """List the KPIs (built-in and this workspace's custom ones). A narrow terminal drops the
+    formula, dimension and direction columns (the title says so); --wide shows them all."""
     if ctx.invoked_subcommand:
         return
     if measures:
@@ -83,31 +87,55 @@ def catalog_list(
             ]
         )
         return
-    from rich.table import Column, Table
+    from rich.table import Table
 
-    table = Table(
-        Column("id", no_wrap=True),
-        Column("name", no_wrap=True),
-        "formula",
-        "unit",
-        "better",
-        "phase",
-        "lead/lag",
-        "dimensions",
-        title=f"{len(items)} KPIs",
-    )
-    for k in items:
-        table.add_row(
-            k.id + (" *" if k.custom else ""),
-            k.name(language),
-            k.formula,
-            k.unit,
-            k.direction,
-            PHASE_NAMES[k.phase][0 if language == "ja" else 1],
-            k.type,
-            ", ".join(catalog.dimensions_of(k.id)),
+    from kaname.cli.render import NAME, NUMBER
+    from kaname.cli.words import word
+
+    def w(text: str) -> str:
+        return word(text, language)
+
+    # Columns in the order they give way on a narrow terminal (last first): the id and name
+    # always show; a dropped column is named in the title, and --wide shows every one.
+    columns: list[tuple[str, dict[str, Any], Any]] = [
+        ("ID", {"no_wrap": True}, lambda k: k.id + (" *" if k.custom else "")),
+        (w("name"), NAME, lambda k: k.name(language)),
+        (w("phase"), NAME, lambda k: PHASE_NAMES[k.phase][0 if language == "ja" else 1]),
+        (w("lead/lag"), NUMBER | {"justify": "left"}, lambda k: w(k.type)),
+        (w("unit"), NUMBER | {"justify": "left"}, lambda k: w(k.unit)),
+        (w("better"), NUMBER | {"justify": "left"}, lambda k: w(k.direction)),
+        (
+            w("dimensions"),
+            NAME,
+            lambda k: ("、" if language == "ja" else ", ").join(
+                w(d) for d in catalog.dimensions_of(k.id)
+            ),
+        ),
+        (w("formula"), NAME, lambda k: k.formula),
+    ]
+    keep = len(columns)
+    if not wide:
+        width = console.width
+        keep = 8 if width >= 160 else 6 if width >= 120 else 5 if width >= 100 else 4
+    shown, hidden = columns[:keep], columns[keep:]
+    title = w("{n} KPIs").format(n=len(items))
+    if hidden:
+        title = w("{n} KPIs ({hidden} hidden at this width; --wide shows them)").format(
+            n=len(items), hidden=("、" if language == "ja" else ", ").join(c[0] for c in hidden)
         )
-    console.print(table)
+    table = Table(title=title, title_justify="left")
+    for header, settings, _value in shown:
+        table.add_column(header, **settings)
+    for k in items:
+        table.add_row(*(value(k) for _h, _s, value in shown))
+    if wide:  # every column at its natural width, past the terminal's edge if need be
+        from rich.console import Console
+
+        console.print(table.title)
+        table.title = None
+        Console(width=max(console.width, 1000), no_color=console.no_color).print(table)
+    else:
+        console.print(table)
 
 
 def _has_workspace() -> bool:

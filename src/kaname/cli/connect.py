@@ -9,7 +9,17 @@ from rich.table import Table
 
 from kaname.cli.common import JsonOpt, WorkspaceOpt, open_workspace
 from kaname.cli.loop import tr
-from kaname.cli.render import console, err_console, print_json, progress_bar
+from kaname.cli.render import (
+    NAME,
+    NUMBER,
+    STATUS,
+    console,
+    err_console,
+    print_json,
+    progress_bar,
+)
+from kaname.cli.words import word
+from kaname.formatting import clock_time
 
 STATUS_STYLES = {"ok": "green", "running": "cyan", "interrupted": "yellow", "busy": "yellow"}
 
@@ -151,15 +161,31 @@ def sources(
     if as_json:
         print_json(data)
         return
+    lang, zone = ws.config.language, ws.config.timezone
+
+    def new_table(*columns: tuple[str, dict[str, Any]]) -> Table:
+        table = Table()
+        for header, settings in columns:
+            table.add_column(word(header, lang), **settings)
+        return table
+
     if history:
-        table = Table("run", "source", "mode", "status", "started", "rows", "error")
+        table = new_table(
+            ("run", NUMBER),
+            ("source", NAME),
+            ("mode", NAME),
+            ("status", STATUS),
+            ("started", STATUS),
+            ("rows", NUMBER),
+            ("error", NAME),
+        )
         for run in data:
             table.add_row(
                 str(run["id"]),
                 run["source"],
-                run["mode"],
-                status_text(run["status"]),
-                run["started_at"][:19],
+                word(run["mode"], lang),
+                word(run["status"], lang),
+                clock_time(run["started_at"], zone, lang),
                 f"{run['rows']:,}",
                 " · ".join(
                     x
@@ -173,14 +199,23 @@ def sources(
                 ),
             )
     else:
-        table = Table("source", "connected", "last sync", "status", "raw rows", "error")
+        table = new_table(
+            ("source", NAME),
+            ("connected", STATUS),
+            ("last sync", STATUS),
+            ("status", STATUS),
+            ("raw rows", NUMBER),
+            ("error", NAME),
+        )
         for item in data:
             last = item["last_run"] or {}
             table.add_row(
                 item["title"],
-                "yes" if item["connected"] else "no",
-                (last.get("started_at") or "")[:19],
-                status_text(last["status"]) if last else "",
+                ("接続済み" if item["connected"] else "未接続")
+                if lang == "ja"
+                else ("yes" if item["connected"] else "no"),
+                clock_time(last.get("started_at"), zone, lang),
+                word(last.get("status", ""), lang),
                 f"{sum(item['raw_rows'].values()):,}" if item["connected"] else "",
                 (last.get("error") or "")[:80],
             )

@@ -16,15 +16,21 @@ from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_wor
 from kaname.cli.loop import LoopGroup, tr
 from kaname.cli.plan import plan_app
 from kaname.cli.render import (
+    NAME,
+    NUMBER,
+    STATUS,
     console,
     err_console,
     jsonable,
     kpi_table,
     print_json,
     progress_bar,
+    table_word,
     to_jsonable,
 )
+from kaname.cli.words import word
 from kaname.config import WorkspaceConfig
+from kaname.formatting import clock_time, period_name
 from kaname.metrics.calendar import CALENDAR_GRAINS, Grain
 from kaname.metrics.engine import MetricError
 from kaname.workspace import Workspace
@@ -218,15 +224,14 @@ def kpis(
     if as_json:
         print_json(to_jsonable(report))
         return
+    lang = ws.config.language
     label = "cohort view: leads created in the period" if view == "cohort" else "period view"
-    console.print(
-        kpi_table(
-            report,
-            ws.config.currency,
-            ws.config.language,
-            f"{chosen.label} — {label} — as of {ws.today()}",
-        )
-    )
+    period_text = period_name(chosen.label, lang, ws.config.fiscal_year_start_month)
+    today = ws.today().strftime("%Y/%m/%d") if lang == "ja" else str(ws.today())
+    title = f"{period_text} — {word(label, lang)} — {word('as of {date}', lang, date=today)}"
+    catalog = ws.catalog
+    names = lambda k: catalog.get(k).name(lang) if k in catalog else None  # noqa: E731
+    console.print(kpi_table(report, ws.config.currency, lang, title, names))
 
 
 @app.command()
@@ -281,22 +286,36 @@ def runs(
     if as_json:
         print_json(jsonable(rows))
         return
-    table = Table("kind", "run", "what", "status", "started (UTC)", "rows", "note")
+    lang, zone = ws.config.language, ws.config.timezone
+    table = Table(title=None)
+    for header, settings in (
+        ("kind", NAME),
+        ("run", NUMBER),
+        ("what", NAME),
+        ("status", STATUS),
+        ("started", STATUS),
+        ("rows", NUMBER),
+        ("note", NAME),
+    ):
+        table.add_column(word(header, lang), **settings)
     styles = {"ok": "green", "running": "cyan", "failed": "red", "interrupted": "yellow"}
     done = {
-        "refresh": lambda r: f"{r['jobs_done']}/{r['jobs']} jobs",
+        "refresh": lambda r: f"{r['jobs_done']}/{r['jobs']} {word('jobs', lang)}",
         "import": lambda r: r["file"],
-        "sync": lambda r: f"resumed by run {r['resumed_by']}" if r["resumed_by"] else "",
+        "sync": lambda r: (
+            word("resumed by run {run}", lang, run=r["resumed_by"]) if r["resumed_by"] else ""
+        ),
     }
     for r in rows:
         note = " · ".join(x for x in (done[r["kind"]](r), r["message"]) if x)
         style = styles.get(r["status"], "")
+        what = table_word(r["what"], lang) if r["kind"] == "import" else word(r["what"], lang)
         table.add_row(
-            r["kind"],
+            word(r["kind"], lang),
             str(r["run_id"]),
-            r["what"],
-            f"[{style}]{tr(r['status'])}[/]",
-            f"{r['started_at']:%Y-%m-%d %H:%M}",
+            what,
+            f"[{style}]{word(r['status'], lang)}[/]",
+            clock_time(r["started_at"], zone, lang),
             f"{r['rows_read'] if r['kind'] == 'import' else r['rows']:,}",
             note,
         )

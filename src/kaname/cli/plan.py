@@ -12,10 +12,10 @@ import typer
 from kaname.canonical.channels import normalise_channel
 from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
 from kaname.cli.render import (
-    STATUS_STYLE,
     console,
     print_json,
     render_solution,
+    status_cell,
 )
 
 plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
@@ -132,16 +132,30 @@ def plan_whatif(
         return
     from rich.table import Table
 
-    table = Table(
-        "stage",
-        "plan",
-        "what-if",
-        "change",
-        title=f"What if {', '.join(f'{k}={v:g}' for k, v in changes.items())}",
+    from kaname.cli.render import NAME, NUMBER, stage_volume
+    from kaname.cli.words import word
+
+    lang, currency = ws.config.language, ws.config.currency
+    catalog = ws.catalog
+
+    def name(kpi: str) -> str:
+        return catalog.get(kpi).name(lang) if kpi in catalog else kpi
+
+    setting = ("、" if lang == "ja" else ", ").join(
+        f"{name(k) if lang == 'ja' else k}={v:g}" for k, v in changes.items()
     )
+    table = Table(title=word("What if {changes}", lang, changes=setting))
+    table.add_column(word("stage", lang), **NAME)
+    for header in ("plan", "what-if", "change"):
+        table.add_column(word(header, lang), **NUMBER)
     for row in rows:
         delta = row["whatif"] / row["plan"] - 1 if row["plan"] else 0.0
-        table.add_row(row["stage"], f"{row['plan']:,.1f}", f"{row['whatif']:,.1f}", f"{delta:+.1%}")
+        table.add_row(
+            name(row["stage"]) if lang == "ja" else row["stage"],
+            stage_volume(row["stage"], row["plan"], currency, lang),
+            stage_volume(row["stage"], row["whatif"], currency, lang),
+            f"{delta:+.1%}",
+        )
     console.print(table)
 
 
@@ -416,7 +430,7 @@ def plan_explain(
     console.print(f"[bold]{file.name}[/] — {rows[0]['period']} (as of {ws.today()})")
     for row in rows:
         joint = {"product": "×", "ratio": "÷", "sum": "+", "formula": "ƒ"}.get(row["relation"], "")
-        status = STATUS_STYLE.get(row["status"], row["status"])
+        status = status_cell(row["status"], language)
         actual = format_value(row["actual"], row["unit"], currency, language)
         target = format_value(row["target"], row["unit"], currency, language)
         owner = f" [dim]{row['owner']}[/]" if row["owner"] else ""

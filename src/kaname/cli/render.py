@@ -20,9 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kaname.cli.words import word
 from kaname.formatting import format_percent, format_value
-from kaname.web.i18n import translator
-from kaname.web.notes import explain
 
 
 class Routed:
@@ -72,12 +71,28 @@ def routed(target: Routed) -> Iterator[None]:
 
 
 STATUS_STYLE = {
-    "on_track": "[green]● on track[/]",
-    "at_risk": "[yellow]● at risk[/]",
-    "off_track": "[red]● off track[/]",
-    "no_target": "[dim]– no target[/]",
-    "no_data": "[dim]– no data[/]",
+    "on_track": ("green", "● ", "on track"),
+    "at_risk": ("yellow", "● ", "at risk"),
+    "off_track": ("red", "● ", "off track"),
+    "no_target": ("dim", "– ", "no target"),
+    "no_data": ("dim", "– ", "no data"),
 }
+
+
+def status_cell(status: str, language: str) -> str:
+    """A KPI status in words and colour (● on track / ● 順調); never wraps (see kpi_table)."""
+    if status not in STATUS_STYLE:
+        return status
+    style, mark, text = STATUS_STYLE[status]
+    return f"[{style}]{mark}{word(text, language)}[/]"
+
+
+NAME: dict[str, Any] = {"overflow": "fold", "min_width": 6}
+"""Column settings of names: they wrap onto more lines rather than being cut short."""
+NUMBER: dict[str, Any] = {"justify": "right", "overflow": "fold"}
+"""Column settings of numbers and statuses: a number has no space to wrap at, so a column is
+never narrower than its longest number (a long header folds instead); the names give way."""
+STATUS: dict[str, Any] = {"justify": "left", "no_wrap": True}
 
 
 def to_jsonable(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -110,28 +125,76 @@ def print_json(data: Any) -> None:
     console.out(json.dumps(data, ensure_ascii=False, indent=2), highlight=False)
 
 
-def kpi_table(report: pd.DataFrame, currency: str, language: str, title: str) -> Table:
+def table_word(table: str, language: str) -> str:
+    """A canonical table as users call it (the web's names; リード for leads in Japanese)."""
+    from kaname.web.i18n import translator
+    from kaname.web.notes import table_names
+
+    return table_names(translator(language)).get(table, table)
+
+
+def dimension_value(dim: str, value: object, language: str) -> str:
+    """A channel by its name in `language` (オウンドメディア・SEO, not owned_media)."""
+    from kaname.canonical.channels import channel
+    from kaname.metrics.engine import NONE_LABEL
+
+    text = "" if value is None else str(value)
+    if text == NONE_LABEL:
+        return "（未設定）" if language == "ja" else "(not set)"
+    if dim == "channel":
+        try:
+            found = channel(text)
+        except KeyError:
+            return text
+        return found.name_ja if language == "ja" else found.name_en
+    return text
+
+
+def explain_note(note: str, language: str, names: Callable[[str], str | None]) -> str:
+    """The engine's reason for a missing value; in Japanese with KPI names, never ids."""
+    import re
+
+    if language != "ja":
+        return note
+    if m := re.fullmatch(r"(?P<what>.+) is 0, so the ratio is undefined", note.strip()):
+        found = [names(part.strip()) for part in m["what"].split(",")]
+        what = "、".join(n for n in found if n) if all(found) else "分母"
+        return f"{what} が 0 のため計算できません"
+    return "値を計算できません（理由は --json で確認できます）"
+
+
+def kpi_table(
+    report: pd.DataFrame,
+    currency: str,
+    language: str,
+    title: str,
+    names: Callable[[str], str | None] = lambda kpi: None,
+) -> Table:
+    """KPIs against target. In Japanese the KPI reads by its name only (English adds its id,
+    which the commands take); names wrap, numbers and statuses never wrap or get cut."""
     dim = bool(len(report)) and bool(report["dimension"].iloc[0])
     table = Table(title=title, title_justify="left")
-    table.add_column("KPI")
+    table.add_column("KPI", **NAME)
     if dim:
-        table.add_column(str(report["dimension"].iloc[0]))
-    for name in ("actual", "target", "achievement", "projection", "status"):
-        table.add_column(name, justify="right" if name != "status" else "left")
+        dim_name = str(report["dimension"].iloc[0])
+        table.add_column(word(dim_name, language), **NAME)
+    for name in ("actual", "target", "achievement", "projection"):
+        table.add_column(word(name, language), **NUMBER)
+    table.add_column(word("status", language), **STATUS)
     for rec in report.itertuples(index=False):
-        cells = [f"{rec.name}\n[dim]{rec.kpi}[/]"]
+        cells = [rec.name if language == "ja" else f"{rec.name}\n[dim]{rec.kpi}[/]"]
         if dim:
-            cells.append(str(rec.dimension_value))
+            cells.append(dimension_value(dim_name, rec.dimension_value, language))
         actual = format_value(rec.actual, rec.unit, currency, language)
         if rec.note and (math.isnan(rec.actual) or rec.actual == 0):
-            shown = "—" if math.isnan(rec.actual) else actual
-            actual = f"{shown} [dim]({explain(rec.note, translator(language))})[/]"
+            # why there is no value, or why it is 0: under the name, wrapped
+            cells[0] += f"\n[dim]{explain_note(rec.note, language, names)}[/]"
         cells += [
             actual,
             format_value(rec.target, rec.unit, currency, language),
             format_percent(rec.achievement),
             format_value(rec.projection, rec.unit, currency, language),
-            STATUS_STYLE.get(rec.status, rec.status),
+            status_cell(rec.status, language),
         ]
         table.add_row(*cells)
     return table
@@ -213,9 +276,13 @@ def render_solution(solution: Any, currency: str, language: str) -> None:
         console.print(f"• {check}")
 
 
-def _volume(stage: str, value: float, currency: str, language: str) -> str:
+def stage_volume(stage: str, value: float, currency: str, language: str) -> str:
+    """A planned volume: revenue as money (1.91億円 in Japanese, never 191,164,500.0)."""
     from kaname.formatting import format_money
 
     if stage == "revenue":
         return format_money(value, currency, language)
     return f"{value:,.1f}"
+
+
+_volume = stage_volume

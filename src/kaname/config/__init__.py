@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -30,6 +31,8 @@ class WorkspaceConfig(BaseModel):
     """ISO currency code of every money amount in the warehouse."""
     language: Literal["ja", "en"] = "ja"
     """Language of messages and reports."""
+    timezone: str = "Asia/Tokyo"
+    """IANA time zone every time is shown in (audit log, syncs, alerts); stored times are UTC."""
     warehouse_url: str = "duckdb:///warehouse.duckdb"
     """Ibis connection URL of the warehouse (duckdb:///file, postgres://user@host/db, ...)."""
     app_db_url: str = "sqlite:///kaname.db"
@@ -56,6 +59,17 @@ class WorkspaceConfig(BaseModel):
     def _act_references(self) -> WorkspaceConfig:
         check_act_config(self.channels, self.alerts, self.reports)
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo or UTC"
+            ) from exc
+        return value
 
     @field_validator("currency")
     @classmethod

@@ -188,16 +188,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "`kaname quality merge accounts 残すID 統合するID...`",
     ),
     "q_missing_required": (
-        "{table}.{column}: required value missing",
-        "{table}.{column}: 必須項目が空です",
+        "`{table}.{column}`: required value missing",
+        "`{table}.{column}`: 必須項目が空です",
     ),
     "q_missing_required_fix": (
         "Fill the column in the source system, then import or sync again",
         "元のシステムで項目を入力し、再度取り込み・同期してください",
     ),
     "q_missing_recommended": (
-        "{table}.{column}: empty, so KPIs split by it lose these rows",
-        "{table}.{column}: 空のため、この項目別の KPI から漏れます",
+        "`{table}.{column}`: empty, so KPIs split by it lose these rows",
+        "`{table}.{column}`: 空のため、この項目別の KPI から漏れます",
     ),
     "q_missing_recommended_fix": (
         "Fill it in the source, or map the source's field to it in the import mapping",
@@ -265,8 +265,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "チャネルが不明な費用",
     ),
     "q_spend_channel_fix": (
-        "Set the channel (controlled vocabulary) or map the source's label under values: channel",
-        "チャネル（統制語彙）を設定するか、マッピングの values: channel で対応付けてください",
+        "Set the channel (controlled vocabulary) or map the source's label under `values: channel`",
+        "チャネル（統制語彙）を設定するか、マッピングの `values: channel` で対応付けてください",
     ),
     "q_lead_channel": (
         "Leads whose channel is not in the vocabulary",
@@ -277,7 +277,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "通常の範囲から大きく外れた商談金額（0 以下または {limit} 超）",
     ),
     "q_outlier_amount_fix": (
-        "Check the amount and its unit (yen vs 千円/万円) in the source",
+        "Check the amount and its unit (yen, thousands or ten thousands of yen) in the source",
         "元のシステムで金額と単位（円・千円・万円）を確認してください",
     ),
     "q_outlier_cost": (

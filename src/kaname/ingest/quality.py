@@ -137,6 +137,19 @@ def _duplicate_emails(t: dict[str, ibis.Table]) -> list[QualityFinding]:
     ]
 
 
+MERGE_REASONS = {
+    "duplicate_lead_emails": "q_duplicate_emails",
+    "duplicate_companies": "q_duplicate_companies",
+}
+"""The findings whose duplicates can be merged, and the message that names each (a merge
+logged with a finding's id as its reason shows that title)."""
+
+
+def finding_title(finding_id: str, language: str) -> str:
+    key = MERGE_REASONS.get(finding_id)
+    return both(key)[language if language in ("ja", "en") else "en"] if key else finding_id
+
+
 def _duplicate_companies(t: dict[str, ibis.Table]) -> list[QualityFinding]:
     accounts = t["accounts"].select("account_id", "name").execute()
     leads = t["leads"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from kaname.web.display import format_value
+from kaname.web.display import format_value, period_name
 from kaname.web.i18n import Translator
 
 STATUS_COLOURS = {
@@ -20,14 +20,16 @@ STATUS_COLOURS = {
 PALETTE = ["#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a", "#1b7c83", "#953800"]
 
 
-def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 320) -> str:
+def _layout(
+    fig: go.Figure, title: str, y_title: str = "", height: int = 320, legend_y: float = -0.18
+) -> str:
     fig.update_layout(
         template="none",
         title={"text": title, "x": 0, "font": {"size": 15}},
         height=height,
         margin={"l": 56, "r": 16, "t": 48, "b": 40},
         yaxis_title=y_title,
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "y": legend_y},
         hovermode="x unified",
         font={"family": "system-ui, 'Hiragino Sans', 'Noto Sans JP', sans-serif", "size": 12},
         plot_bgcolor="#fff",
@@ -38,9 +40,59 @@ def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 320) ->
     return str(fig.to_json())
 
 
+def _nice_step(top: float, ticks: int = 4) -> float:
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def yen_tick(value: float) -> str:
+    """A tick in Japanese units: 0, 500万円, 1億円, 1.5億円 (never "2M JPY")."""
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    if amount >= 1e8:
+        return f"{sign}{amount / 1e8:,.4g}億円"
+    if amount >= 1e4:
+        return f"{sign}{amount / 1e4:,.6g}万円"
+    return f"{sign}{amount:,.0f}円"
+
+
+def money_axis(fig: go.Figure, values: list[float | None], currency: str, language: str) -> None:
+    """Y ticks of a money chart as people read money: 万円/億円 in Japanese, ¥12,000 in English."""
+    if currency != "JPY" or language != "ja":
+        symbol = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
+        fig.update_yaxes(tickprefix=symbol, tickformat=",.0f" if currency == "JPY" else ",.2~f")
+        return
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    low, high = min([0.0, *finite]), max([0.0, *finite])
+    if high - low <= 0:
+        return
+    step = _nice_step(high - low)
+    first = math.floor(low / step) * step
+    ticks = [first + i * step for i in range(math.ceil((high - first) / step) + 1)]
+    # the axis ends on a tick, so the top of the tallest bar reads against a labelled line
+    fig.update_yaxes(
+        tickvals=ticks, ticktext=[yen_tick(t) for t in ticks], range=[ticks[0], ticks[-1]]
+    )
+
+
+def date_axis(fig: go.Figure, language: str) -> None:
+    """Dates on the x axis as 2026年1月 / 1月5日 in Japanese (Plotly's own reads "Jan 2026")."""
+    if language != "ja":
+        return
+    fig.update_xaxes(
+        tickformatstops=[
+            {"dtickrange": [None, 86400000 * 27], "value": "%-m月%-d日"},
+            {"dtickrange": [86400000 * 27, "M11"], "value": "%Y年%-m月"},
+            {"dtickrange": ["M12", None], "value": "%Y年"},
+        ],
+        hoverformat="%Y年%-m月%-d日",
+    )
+
+
 def unit_title(unit: str, currency: str, _: Translator) -> str:
     return {
-        "currency": currency,
+        "currency": "" if currency == "JPY" else currency,  # the ticks read ¥ / 万円
         "ratio": "%",
         "count": _("count"),
         "days": _("days"),
@@ -86,9 +138,15 @@ def gauge(achievement: float | None, status: str, title: str) -> str:
     return str(fig.to_json())
 
 
-def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> str:
+def trend(
+    data: dict[str, Any], currency: str, language: str, _: Translator, fy_start_month: int = 4
+) -> str:
     points = data["points"]
-    x = [p["period"] for p in points]
+
+    def name(label: str) -> str:  # 2026年1月, 2026年度 第14週 (not "Jan 2026", "FY2026-W14")
+        return period_name(label, language, fy_start_month)
+
+    x = [name(p["period"]) for p in points]
     scale = 100.0 if data["unit"] == "ratio" else 1.0
 
     def ys(key: str) -> list[float | None]:
@@ -126,7 +184,7 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
     )
     band = data.get("forecast")
     if band:
-        fx = [b["period"] for b in band]
+        fx = [name(b["period"]) for b in band]
         fig.add_scatter(
             x=fx,
             y=[b["upper"] * scale for b in band],
@@ -154,7 +212,7 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
         )
     periods = set(x)
     for note in data.get("annotations", []):
-        label = note.get("period")
+        label = name(str(note.get("period")))
         if label in periods:
             fig.add_annotation(
                 x=label,
@@ -168,7 +226,16 @@ def trend(data: dict[str, Any], currency: str, language: str, _: Translator) -> 
                 font={"size": 10},
             )
     y_title = "%" if data["unit"] == "ratio" else unit_title(data["unit"], currency, _)
-    return _layout(fig, f"{data['name']} — {grain_name(data['grain'], _)}", y_title)
+    # Period names (2026年1月) are longer than Plotly's dates: let the margin grow for them
+    # when they slant, and keep the legend below them.
+    fig.update_xaxes(type="category", automargin=True, tickangle=-40 if len(x) > 6 else 0)
+    if data["unit"] == "currency":
+        values = [*ys("actual"), *ys("target"), *ys("previous_year")]
+        values += [b[k] for b in band or [] for k in ("upper", "lower", "mean")]
+        money_axis(fig, values, currency, language)
+    title = f"{data['name']} — {grain_name(data['grain'], _)}"
+    slanted = len(x) > 6
+    return _layout(fig, title, y_title, 360 if slanted else 320, -0.4 if slanted else -0.18)
 
 
 def funnel(stages: list[dict[str, Any]], title: str) -> str:
@@ -194,8 +261,17 @@ def funnel(stages: list[dict[str, Any]], title: str) -> str:
     return _layout(fig, title, height=360)
 
 
-def bars(labels: list[str], values: list[float | None], title: str, y_title: str) -> str:
+def bars(
+    labels: list[str],
+    values: list[float | None],
+    title: str,
+    y_title: str,
+    money: tuple[str, str] | None = None,
+) -> str:
+    """Bars; with `money` = (currency, language), money ticks (万円/億円 in Japanese)."""
     fig = go.Figure(go.Bar(x=labels, y=[v or 0 for v in values], marker_color=PALETTE[0]))
+    if money:
+        money_axis(fig, values, *money)
     return _layout(fig, title, y_title)
 
 

@@ -26,6 +26,7 @@ def table_names(_: Translator) -> dict[str, str]:
         "opportunities": _("Opportunities"),
         "subscriptions": _("Subscriptions"),
         "nps_responses": _("NPS responses"),
+        "opportunity_stages": _("Opportunity stage history"),
     }
 
 
@@ -53,6 +54,15 @@ def _ids(text: str, names: Names, _: Translator) -> str:
     return _(", ").join(names(part.strip()) for part in text.split(","))
 
 
+def _denominator(text: str, _: Translator, names: Names) -> str:
+    """The KPIs a ratio divides by, by name; a base measure (no catalog name) as "the
+    denominator" rather than its id."""
+    parts = [part.strip() for part in text.split(",")]
+    if any(names(part) == part for part in parts) and _("the denominator") != "the denominator":
+        return _("the denominator")
+    return "、".join(names(part) for part in parts)
+
+
 def _tables(text: str, _: Translator) -> str:
     known = table_names(_)
     return _(", ").join(known.get(part.strip(), part.strip()) for part in text.split(","))
@@ -70,7 +80,9 @@ RULES: list[Rule] = [
     ),
     (
         re.compile(r"^(?P<what>.+) is 0, so the ratio is undefined$"),
-        lambda m, _, n: _("{what} is 0, so the ratio is undefined", what=_ids(m["what"], n, _)),
+        lambda m, _, n: _(
+            "{what} is 0, so the ratio is undefined", what=_denominator(m["what"], _, n)
+        ),
     ),
     (
         re.compile(
@@ -185,6 +197,80 @@ RULES: list[Rule] = [
             "of it.",
             period=m["period"],
             kgi=m["kgi"],
+        ),
+    ),
+]
+
+
+# The planner's checks (design/planner.py), which the plan page shows under the solution.
+RULES += [
+    (
+        re.compile(
+            r"^the cheapest channel mix costs (?P<needed>[\d,.]+), which (?P<verdict>fits|exceeds) "
+            r"the budget of (?P<budget>[\d,.]+)$"
+        ),
+        lambda m, _, n: (
+            _(
+                "The cheapest channel mix costs {needed}, which fits the budget of {budget}.",
+                needed=m["needed"],
+                budget=m["budget"],
+            )
+            if m["verdict"] == "fits"
+            else _(
+                "The cheapest channel mix costs {needed}, which exceeds the budget of {budget}.",
+                needed=m["needed"],
+                budget=m["budget"],
+            )
+        ),
+    ),
+    (
+        re.compile(
+            r"^CAC payback (?P<months>[\d.]+) months at ARPA (?P<arpa>[\d,.]+) and "
+            r"(?P<margin>\d+%) gross margin$"
+        ),
+        lambda m, _, n: _(
+            "CAC payback {months} months at ARPA {arpa} and {margin} gross margin.",
+            months=m["months"],
+            arpa=m["arpa"],
+            margin=m["margin"],
+        ),
+    ),
+    (
+        re.compile(
+            r"^LTV:CAC (?P<ratio>[\d.]+) is implausibly high \(over (?P<limit>\d+):1\): check the "
+            r"LTV assumption and that CAC counts every acquisition cost$"
+        ),
+        lambda m, _, n: _(
+            "LTV:CAC {ratio} is implausibly high (over {limit}:1): check the LTV assumption and "
+            "that CAC counts every acquisition cost.",
+            ratio=m["ratio"],
+            limit=m["limit"],
+        ),
+    ),
+    (
+        re.compile(
+            r"^LTV:CAC (?P<ratio>[\d.]+) (?P<verdict>meets|is below) the 3:1 guideline "
+            r"\(CAC ≤ LTV ÷ 3\)$"
+        ),
+        lambda m, _, n: (
+            _("LTV:CAC {ratio} meets the 3:1 guideline (CAC ≤ LTV ÷ 3).", ratio=m["ratio"])
+            if m["verdict"] == "meets"
+            else _("LTV:CAC {ratio} is below the 3:1 guideline (CAC ≤ LTV ÷ 3).", ratio=m["ratio"])
+        ),
+    ),
+]
+
+
+# Messages of the alert checks and the KPI review.
+RULES += [
+    (
+        re.compile(r"^(?P<n>\d+) new alerts(?: \(by (?P<by>.+)\))?$"),
+        lambda m, _, n: _("1 new alert") if m["n"] == "1" else _("{n} new alerts", n=m["n"]),
+    ),
+    (
+        re.compile(r"^no applied plan(?: (?P<name>\S+))?; apply one with `kaname plan apply`$"),
+        lambda m, _, n: _(
+            "No plan is applied yet: apply one on the Plan page or with `kaname plan apply`."
         ),
     ),
 ]

@@ -15,7 +15,7 @@ from kaname.dashboard import Filters
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
 from kaname.web.i18n import translator
-from kaname.web.notes import explain
+from kaname.web.notes import explain, table_names
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,6 +57,7 @@ def dimension_label(dim: str, _: Any) -> str:
         "product": _("Product"),
         "region": _("Region"),
         "industry": _("Industry"),
+        "department": _("Department"),
     }.get(dim, dim)
 
 
@@ -76,12 +77,121 @@ def role_label(role: str, _: Any) -> str:
 
 def channel_label(channel: str, language: str) -> str:
     from kaname.canonical.channels import channel as lookup
+    from kaname.metrics.engine import NONE_LABEL
 
+    if channel == NONE_LABEL:
+        return translator(language)("(not set)")
     try:
         found = lookup(channel)
     except KeyError:
         return channel
     return found.name_ja if language == "ja" else found.name_en
+
+
+def segment_label(segment: str, _: Any) -> str:
+    from kaname.metrics.engine import NONE_LABEL
+
+    return {
+        "enterprise": _("Enterprise"),
+        "mid_market": _("Mid-market"),
+        "smb": _("Small business"),
+        NONE_LABEL: _("(not set)"),
+    }.get(segment, segment)
+
+
+def severity_label(severity: str, _: Any) -> str:
+    return {
+        "info": _("Info"),
+        "warning": _("Warning"),
+        "critical": _("Critical"),
+        "error": _("Error"),
+    }.get(severity, severity)
+
+
+def value_label(dim: str, value: Any, language: str) -> str:
+    """A dimension's value as people name it: a channel's or segment's name, never its id;
+    "(not set)" for rows without one. Campaigns and owners are names from the data."""
+    from kaname.metrics.engine import NONE_LABEL
+
+    text = "" if value is None else str(value)
+    _ = translator(language)
+    if dim == "channel":
+        return channel_label(text, language)
+    if dim == "segment":
+        return segment_label(text, _)
+    if dim == "department":
+        return department_label(text, _)
+    return _("(not set)") if text == NONE_LABEL else text
+
+
+def audit_action_label(action: str, _: Any) -> str:
+    """What an audit entry did, in words (the log keeps ids such as session.login)."""
+    return {
+        "session.login": _("Signed in"),
+        "session.logout": _("Signed out"),
+        "user.create": _("User created"),
+        "user.update": _("User changed"),
+        "user.password": _("Password changed"),
+        "token.create": _("API token created"),
+        "token.revoke": _("API token revoked"),
+        "settings.update": _("Settings changed"),
+        "action.create": _("Action recorded"),
+        "action.update": _("Action changed"),
+        "action.decide": _("Action decided"),
+        "alert.acknowledge": _("Alert acknowledged"),
+        "alert.resolve": _("Alert resolved"),
+        "alerts.check": _("Alerts checked"),
+        "alerts.rules": _("Alert rules changed"),
+        "review.decide": _("KPI review decided"),
+        "plan.save": _("Plan saved"),
+        "import.run": _("File imported"),
+        "import.mapping.save": _("Import mapping saved"),
+        "quality.merge": _("Duplicates merged"),
+        "source.connect": _("Source connected"),
+        "source.disconnect": _("Source disconnected"),
+        "source.sync": _("Source synced"),
+    }.get(action, action)
+
+
+def audit_target_label(target: str, _: Any) -> str:
+    """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese."""
+    kind, _sep, rest = target.partition(":")
+    names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan")}
+    names |= table_names(_)  # a merge's target: リード WEBT-1
+    if rest and kind in names:
+        return f"{names[kind]} {rest.replace(':', ' · ')}"
+    if target == "alerts":
+        return _("Alerts")
+    table, arrow, rest = target.partition(" ← ")  # an import's target: "leads ← file.csv"
+    return f"{names.get(table, table)}{arrow}{rest}"
+
+
+def actor_label(actor: str, _: Any) -> str:
+    return _("System") if actor == "system" else actor
+
+
+def rule_label(rule: str, _: Any) -> str:
+    """A lint rule by what it checks (the plan check keeps ids such as SMART-A)."""
+    return {
+        "SMART-S": _("SMART: specific"),
+        "SMART-M": _("SMART: measurable"),
+        "SMART-A": _("SMART: achievable"),
+        "SMART-R": _("SMART: relevant"),
+        "SMART-T": _("SMART: time-bound"),
+        "LTV-CAC": "LTV:CAC",
+        "balance-lead-lag": _("Leading and lagging balance"),
+        "balance-quantity-quality": _("Quantity and quality balance"),
+        "count-department": _("Department KPI count"),
+        "count-organisation": _("Company KPI count"),
+        "owner": _("Owner"),
+    }.get(rule, rule)
+
+
+def finding_text(message: str, kpi: str | None, names: Callable[[str], str]) -> str:
+    """A lint message that starts with its KPI's id, starting with the KPI's name instead."""
+    if kpi and message.startswith(kpi) and not message[len(kpi) : len(kpi) + 1].isalnum():
+        return names(kpi) + message[len(kpi) :]
+    return message
 
 
 def plain(value: float | None) -> str:
@@ -132,7 +242,7 @@ def render(
         "stage_names": stage_names(ws, language),
         "note": lambda text: explain(text, _, kpi_namer(ws, language)),
         "num": display.number,
-        "when": lambda v: display.when(v, language),
+        "when": lambda v: display.when(v, language, ws.config.timezone),
         "period_name": lambda label: display.period_name(
             label, language, ws.config.fiscal_year_start_month
         ),
@@ -142,6 +252,15 @@ def render(
         "department_label": lambda d: department_label(d, _),
         "role_label": lambda r: role_label(r, _),
         "channel_label": lambda c: channel_label(c, language),
+        "segment_label": lambda s: segment_label(s, _),
+        "severity_label": lambda s: severity_label(s, _),
+        "value_label": lambda d, v: value_label(d, v, language),
+        "audit_action_label": lambda a: audit_action_label(a, _),
+        "rule_label": lambda r: rule_label(r, _),
+        "finding_text": lambda m, k: finding_text(m or "", k, kpi_namer(ws, language)),
+        "table_name": lambda t: table_names(_).get(t, t),
+        "audit_target_label": lambda t: audit_target_label(t, _),
+        "actor_label": lambda a: actor_label(a, _),
         "grain_name": lambda g: charts.grain_name(g, _),
         "grains": [
             g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)

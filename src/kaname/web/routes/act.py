@@ -179,7 +179,9 @@ def history(dash: Dashboard, target: str) -> list[dict[str, Any]]:
         return [clean({"at": e.at, "actor": e.actor, "action": e.action}) for e in rows]
 
 
-def effect_figure(result: dict[str, Any], start: str, _: Translator, title: str) -> str:
+def effect_figure(
+    result: dict[str, Any], start: str, _: Translator, title: str, language: str = "ja"
+) -> str:
     series = result.get("series") or []
     x = [p["period_start"] for p in series]
     fig = go.Figure()
@@ -200,6 +202,7 @@ def effect_figure(result: dict[str, Any], start: str, _: Translator, title: str)
         )
     fig.add_vline(x=start, line={"color": charts.PALETTE[4], "dash": "dash"})
     fig.add_annotation(x=start, y=1, yref="paper", text=_("Start"), showarrow=False, yshift=8)
+    charts.date_axis(fig, language)
     return charts._layout(fig, title, height=320)
 
 
@@ -231,7 +234,7 @@ def action_page(
     for r in (measured or {}).get("results", []):
         if r.get("series"):
             figures[r["kpi"]] = effect_figure(
-                r, item["start_date"], _, names.get(r["kpi"], r["kpi"])
+                r, item["start_date"], _, names.get(r["kpi"], r["kpi"]), lang
             )
     context = {
         "a": item,

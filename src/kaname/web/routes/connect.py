@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from kaname.auth.accounts import Accounts
 from kaname.dashboard import Dashboard
 from kaname.dashboard import connect as service
+from kaname.ingest.quality import MERGE_REASONS, finding_title
 from kaname.web.deps import admin, current_language, dashboard, editor, gettext, language, viewer
 from kaname.web.display import number
 from kaname.web.i18n import Translator, translator
@@ -472,6 +473,7 @@ def _quality_page(
             "data": data,
             "severities": severity_names(_),
             "table_names": table_names(_),
+            "finding_titles": {key: finding_title(key, lang) for key in MERGE_REASONS},
             "code_spans": code_spans,
             "cell": example_cell,
             "error": "",

@@ -160,6 +160,7 @@ def channels(
             [r.get(key) for r in rows],
             _("{metric} by channel", metric=data["names"].get(key, _("Share of revenue"))),
             charts.unit_title(data["units"][key], ws.config.currency, _),
+            (ws.config.currency, lang) if data["units"][key] == "currency" else None,
         ),
     )
     from kaname.dashboard.analysis import MODELS
@@ -216,7 +217,7 @@ def trends(
     data = dash.trends(kpi, f, lang, max(2, min(periods, 60)))
     fig = dash.cached(
         ("trend-figure", kpi, f, lang, periods),
-        lambda: charts.trend(data, ws.config.currency, lang, _),
+        lambda: charts.trend(data, ws.config.currency, lang, _, ws.config.fiscal_year_start_month),
     )
     kpis = [(k.id, k.name(lang)) for k in ws.catalog]
     return _page(request, "trends.html", data, f, dash, fig=fig, kpis=kpis, periods=periods)
@@ -244,7 +245,7 @@ def kpi_page(
     trend = dash.trends(kpi_id, f, lang, 12)
     fig = dash.cached(
         ("trend-figure", kpi_id, f, lang, 12),
-        lambda: charts.trend(trend, ws.config.currency, lang, _),
+        lambda: charts.trend(trend, ws.config.currency, lang, _, ws.config.fiscal_year_start_month),
     )
     return _page(request, "kpi.html", data, f, dash, fig=fig)
 
