@@ -151,16 +151,12 @@ def dimension_value(dim: str, value: object, language: str) -> str:
 
 
 def explain_note(note: str, language: str, names: Callable[[str], str | None]) -> str:
-    """The engine's reason for a missing value; in Japanese with KPI names, never ids."""
-    import re
+    """The engine's reason for a missing or zero value in the user's language, KPIs and tables
+    named (web/notes.py reads the engine's forms; the same words as the web)."""
+    from kaname.web.i18n import translator
+    from kaname.web.notes import explain
 
-    if language != "ja":
-        return note
-    if m := re.fullmatch(r"(?P<what>.+) is 0, so the ratio is undefined", note.strip()):
-        found = [names(part.strip()) for part in m["what"].split(",")]
-        what = "、".join(n for n in found if n) if all(found) else "分母"
-        return f"{what} が 0 のため計算できません"
-    return "値を計算できません（理由は --json で確認できます）"
+    return explain(note, translator(language), lambda kpi: names(kpi) or kpi)
 
 
 def kpi_table(
