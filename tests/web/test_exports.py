@@ -50,9 +50,7 @@ def read_xlsx(client: TestClient, url: str) -> dict[str, Rows]:
     response = client.get(url)
     assert response.status_code == 200, response.text[:500]
     book = load_workbook(io.BytesIO(response.content))
-    return {
-        s.title: [[c.value for c in row] for row in s.iter_rows()] for s in book.worksheets
-    }
+    return {s.title: [[c.value for c in row] for row in s.iter_rows()] for s in book.worksheets}
 
 
 def num(cell: Any) -> float | None:
@@ -95,8 +93,7 @@ def channels_rows(data: dict[str, Any], lang: str = "ja") -> Rows:
 
 def kpi_rows(cards: list[dict[str, Any]]) -> Rows:
     return [
-        [r["name"], r["actual"], r["target"], r["achievement"], r["projection"]]
-        + [r["previous_year"]]
+        [r["name"], r["actual"], r["target"], r["achievement"], r["projection"], r["previous_year"]]
         for r in cards
     ]
 
@@ -215,7 +212,7 @@ def test_csv_and_xlsx_read_back_equal_the_json_twin(ja: TestClient, name: str) -
 
     sheets = read_xlsx(ja, f"/export/{path}.xlsx?{query}")
     assert len(sheets) == 1
-    (title, sheet), = sheets.items()
+    ((_title, sheet),) = sheets.items()
     assert sheet[0] == header, "the xlsx and CSV headers differ"
     same(_strip(name, sheet[1:]), expected)
 
@@ -235,7 +232,10 @@ def test_japanese_exports_show_no_internal_ids(ja: TestClient) -> None:
     json_webinar = next(r for r in data["rows"] if r["channel"] == "webinar")
     assert num(webinar[1 + data["columns"].index("leads")]) == json_webinar["leads"]
     executive = read_xlsx(ja, "/export/executive.xlsx")
-    assert set(executive) == {"全社KPI", "直近の確定期間：" + api(ja, "/api/executive")["last_complete"]["period"]}
+    assert set(executive) == {
+        "全社KPI",
+        "直近の確定期間：" + api(ja, "/api/executive")["last_complete"]["period"],
+    }
     kpi_ids = {r["kpi"] for r in api(ja, "/api/executive")["kpis"]}
     statuses = {"on_track", "at_risk", "off_track", "no_target", "no_data"}
     for sheet in executive.values():
@@ -326,7 +326,7 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx() -> None:
     rows = list(csv.reader(io.StringIO(table_csv(table).decode("utf-8-sig"))))
     assert rows[0] == ["'=名前", "値"]
     assert [r[0] for r in rows[1:]] == [
-        "'=HYPERLINK(\"http://evil\",\"x\")",
+        '\'=HYPERLINK("http://evil","x")',
         "'+cmd|' /C calc'!A0",
         "'@SUM(A1)",
         "-2",
@@ -352,4 +352,4 @@ def test_charts_save_as_png_worded_in_the_page_language(ja: TestClient, en: Test
     assert words(en)["Download plot as a PNG"] == "Save the chart as PNG"
     script = ja.get("/static/app.js").text
     assert 'toImageButtonOptions: { format: "png"' in script
-    assert 'locale: chartLocale()' in script
+    assert "locale: chartLocale()" in script

@@ -13,9 +13,9 @@ from fastapi.responses import Response
 from kaname.dashboard import Dashboard, FilterError
 from kaname.spreadsheet import money_format, table_csv, tables_xlsx
 from kaname.store.web_models import DEPARTMENTS
-from kaname.web import exports
 from kaname.web.deps import dashboard, gettext, language, viewer
 from kaname.web.i18n import Translator
+from kaname.web.routes import export_tables as exports
 from kaname.web.security import Caller
 
 router = APIRouter()
@@ -79,6 +79,3 @@ def page_export(
     if build is None:
         raise FilterError(_("There is no table download for {page}.", page=page))
     return _download(request, dash, lang, _, page, fmt, build)
-
-
-

@@ -127,8 +127,13 @@ def funnel(req: Request) -> list[Table]:
     stages = Table(
         "stages",
         _("Funnel"),
-        [_("Stage"), _("Count"), _("Target"), _("Conversion from the previous stage")]
-        + [_("Drop-off")],
+        [
+            _("Stage"),
+            _("Count"),
+            _("Target"),
+            _("Conversion from the previous stage"),
+            _("Drop-off"),
+        ],
         ["text", "int", "int", "ratio", "ratio"],
         [
             [s["name"], s["value"], s["target"], s["conversion"], s["drop_off"]]
@@ -217,9 +222,7 @@ def _matrix(key: str, title: str, m: dict[str, Any], sizes: dict[str, int], _: A
 
 def cohorts(req: Request) -> list[Table]:
     _ = req._
-    data = an.cohorts(
-        req.dash, req.int_param("months", 12), req.int_param("customer_months", 24)
-    )
+    data = an.cohorts(req.dash, req.int_param("months", 12), req.int_param("customer_months", 24))
     stages = stage_names(_)
     stage = req.query.get("stage") or "sql"
     stage = stage if stage in stages else "sql"
