@@ -353,3 +353,11 @@ def test_charts_save_as_png_worded_in_the_page_language(ja: TestClient, en: Test
     script = ja.get("/static/app.js").text
     assert 'toImageButtonOptions: { format: "png"' in script
     assert "locale: chartLocale()" in script
+
+
+def test_download_names_say_page_table_and_period(ja: TestClient) -> None:
+    response = ja.get("/export/department/marketing.xlsx?period=FY2026-Q2&grain=quarter")
+    disposition = response.headers["content-disposition"]
+    assert disposition == 'attachment; filename="marketing-FY2026-Q2.xlsx"'
+    response = ja.get('/export/channels.csv?table=channels&period="x;y')
+    assert response.status_code == 400  # an unreadable period is refused, never echoed raw

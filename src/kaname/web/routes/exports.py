@@ -5,6 +5,7 @@ the xlsx holds every table of the page, a sheet each, unless `table=` names one.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -48,7 +49,8 @@ def _download(
         tables = [t for t in tables if t.key == wanted]
         if not tables:
             raise FilterError(_("This page has no table {table}.", table=wanted))
-    filename = f"{name}" + (f"-{wanted}" if wanted else "")
+    period = request.query_params.get("period") or ""
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(p for p in (name, wanted, period) if p))
     if fmt == "csv":
         body, media = table_csv(tables[0]), "text/csv; charset=utf-8"
     else:
