@@ -68,3 +68,14 @@ def test_plan_pages_say_how_to_start_a_plan(client: TestClient) -> None:
     assert "kaname plan new --template" in client.get("/plans").text
     assert "kaname plan new --template" in client.get("/tree").text
     assert client.get("/api/plans").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["executive", "channels", "funnel", "tree", "attribution", "cohorts", "customers"],
+)
+def test_downloads_work_without_data(client: TestClient, page: str) -> None:
+    for ext in ("csv", "xlsx"):
+        response = client.get(f"/export/{page}.{ext}")
+        assert response.status_code == 200, (page, ext, response.text[:300])
+    assert response.content[:2] == b"PK"  # an xlsx workbook

@@ -20,6 +20,8 @@ RANK = {"anonymous": -1, "viewer": 0, "editor": 1, "admin": 2}
 
 # Every GET route and the lowest role that may read it.
 READS = {
+    "/export/{page}.{fmt}": "viewer",
+    "/export/department/{name}.{fmt}": "viewer",
     "/": "viewer",
     "/executive": "viewer",
     "/department/{name}": "viewer",
@@ -152,6 +154,8 @@ EXAMPLES = {
     "{action_id}": "1",
     "{alert_id}": "999999",
     "{rule_id}": "no-such-rule",
+    "{page}": "channels",
+    "{fmt}": "csv",
 }
 
 

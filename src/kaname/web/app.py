@@ -216,12 +216,13 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         alerts,
         analysis,
         connect,
+        exports,
         pages,
         plans,
         settings,
     )
 
-    for module in (account, act, alerts, analysis, connect, pages, plans, settings):
+    for module in (account, act, alerts, analysis, connect, exports, pages, plans, settings):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app

@@ -1,5 +1,29 @@
 // Draw Plotly figures embedded as JSON in data-figure attributes, on load and after HTMX swaps.
 (function () {
+  // The modebar's camera saves the chart as PNG, named after its title, worded in the page's
+  // language (the words come from base.html's kaname-chart-words).
+  var localeReady = false;
+  function chartLocale() {
+    if (localeReady) return "kaname";
+    var meta = document.querySelector('meta[name="kaname-chart-words"]');
+    var words = {};
+    try { words = meta ? JSON.parse(meta.content) : {}; } catch (err) { words = {}; }
+    window.Plotly.register({ moduleType: "locale", name: "kaname", dictionary: words });
+    localeReady = true;
+    return "kaname";
+  }
+  function fileName(el, layout) {
+    var title = el.dataset.filename || (layout.title && (layout.title.text || layout.title)) || "chart";
+    return String(title).replace(/<[^>]*>/g, " ").replace(/[\\/:*?"<>|%#&\s]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 80) || "chart";
+  }
+  function chartConfig(el, layout) {
+    return {
+      responsive: true,
+      displaylogo: false,
+      locale: chartLocale(),
+      toImageButtonOptions: { format: "png", filename: fileName(el, layout), scale: 2 },
+    };
+  }
   function draw(root) {
     if (!window.Plotly) return;
     (root || document).querySelectorAll(".chart[data-figure]").forEach(function (el) {
@@ -7,7 +31,7 @@
       el.dataset.drawn = "1";
       var fig = JSON.parse(el.dataset.figure);
       var layout = Object.assign({}, fig.layout || {}, { autosize: true });
-      window.Plotly.newPlot(el, fig.data || [], layout, { responsive: true, displaylogo: false });
+      window.Plotly.newPlot(el, fig.data || [], layout, chartConfig(el, layout));
     });
   }
   window.addEventListener("load", function () { draw(document); });
