@@ -44,12 +44,18 @@ class _Rule(BaseModel):
     """After an alert, the same rule stays quiet for the same KPI and dimension this long."""
     enabled: bool = True
 
+    @field_validator("threshold", "tolerance", "min_change", mode="before", check_fields=False)
+    @classmethod
+    def _typed(cls, value: object) -> object:
+        """90% and 0.9 alike (the schema stays a number)."""
+        return loose_number(value)
+
 
 class TargetMissRule(_Rule):
     """Achievement at pace (projection ÷ target) below `threshold` in the current period."""
 
     type: Literal["target_miss"] = "target_miss"
-    threshold: Number = Field(0.9, gt=0, le=2)
+    threshold: float = Field(0.9, gt=0, le=2)
 
 
 class ForecastMissRule(_Rule):
@@ -58,7 +64,7 @@ class ForecastMissRule(_Rule):
     type: Literal["forecast_miss"] = "forecast_miss"
     method: str = "pacing"
     """A registered forecaster: `pacing` (run-rate over business days) or one a module adds."""
-    tolerance: Number = Field(0.0, ge=0, lt=1)
+    tolerance: float = Field(0.0, ge=0, lt=1)
 
 
 class ThresholdRule(_Rule):
@@ -77,7 +83,7 @@ class ChangeRule(_Rule):
 
     type: Literal["change"] = "change"
     compare: Literal["previous_period", "previous_year"] = "previous_period"
-    min_change: Number = Field(0.2, gt=0)
+    min_change: float = Field(0.2, gt=0)
     """Relative change that fires (0.2 = ±20%)."""
     direction: Literal["worse", "better", "any"] = "worse"
     """worse follows the KPI's direction (a fall for higher-is-better KPIs)."""

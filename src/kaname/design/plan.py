@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from kaname.design.funnel import STANDARD_RATES
 from kaname.formatting import loose_number
@@ -17,6 +17,17 @@ from kaname.metrics.calendar import Grain, PeriodError, parse_period
 from kaname.yamlmodel import load_yaml_model
 
 Number = Annotated[float, BeforeValidator(loose_number)]
+NUMBER_FIELDS = (
+    "average_deal_size",
+    "win_rate",
+    "opportunity_rate",
+    "sql_rate",
+    "mql_rate",
+    "cvr",
+    "budget",
+    "ltv",
+    "arpa",
+)
 """A number in a plan file: 500万, 1億, 1,000 and 20% read as people write them."""
 
 
@@ -44,21 +55,35 @@ class PlanKpi(BaseModel):
     channels: dict[str, dict[str, Number]] = Field(default_factory=dict)
     """Target per channel and period label, e.g. {"webinar": {"2026-04": 40}}."""
 
+    @field_validator("grain")
+    @classmethod
+    def _calendar_grain(cls, value: Grain) -> Grain:
+        if value is Grain.RANGE:
+            raise ValueError("a KPI's targets are set per day, week, month, quarter, half or year")
+        return value
+
 
 class Assumptions(BaseModel):
     """What the planner reverse-calculates with. Rates are shares (0–1]; money in the workspace
     currency; lead times in days (measured from the warehouse when left out)."""
 
     model_config = ConfigDict(extra="forbid")
-    average_deal_size: Number | None = Field(None, gt=0)
-    win_rate: Number | None = Field(None, gt=0, le=1)
-    opportunity_rate: Number | None = Field(None, gt=0, le=1)
-    sql_rate: Number | None = Field(None, gt=0, le=1)
-    mql_rate: Number | None = Field(None, gt=0, le=1)
-    cvr: Number | None = Field(None, gt=0, le=1)
-    budget: Number | None = Field(None, ge=0)
+
+    @field_validator(*NUMBER_FIELDS, mode="before")
+    @classmethod
+    def _typed(cls, value: object) -> object:
+        """500万, 1,000 and 20% read as people write them (the schema stays a number)."""
+        return loose_number(value)
+
+    average_deal_size: float | None = Field(None, gt=0)
+    win_rate: float | None = Field(None, gt=0, le=1)
+    opportunity_rate: float | None = Field(None, gt=0, le=1)
+    sql_rate: float | None = Field(None, gt=0, le=1)
+    mql_rate: float | None = Field(None, gt=0, le=1)
+    cvr: float | None = Field(None, gt=0, le=1)
+    budget: float | None = Field(None, ge=0)
     """Marketing budget for the KGI period."""
-    ltv: Number | None = Field(None, gt=0)
+    ltv: float | None = Field(None, gt=0)
     """Expected lifetime value of a new customer (for the LTV:CAC check)."""
     channel_mix: dict[str, Number] = Field(default_factory=dict)
     """Share of volume per channel (normalised), e.g. {webinar: 0.4, event: 0.6}."""
@@ -66,7 +91,7 @@ class Assumptions(BaseModel):
     """Cost per lead by channel: leads go to the cheapest channels first (within capacity)."""
     channel_capacity: dict[str, Number] = Field(default_factory=dict)
     """Most leads a channel can bring in the KGI period (unlimited when left out)."""
-    arpa: Number | None = Field(None, gt=0)
+    arpa: float | None = Field(None, gt=0)
     """Monthly revenue per customer, for CAC payback."""
     lead_times_days: dict[str, float] = Field(default_factory=dict)
     """opportunity_to_deal, sql_to_opportunity, mql_to_sql, lead_to_mql."""
