@@ -16,6 +16,7 @@ from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
 from kaname.web.i18n import translator
 from kaname.web.notes import explain
+from kaname.web.picker import period_picker
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -147,6 +148,7 @@ def render(
             g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
         ],
         "filters": filters,
+        "picker": lambda: period_picker(ws, filters, language, _),
         "path": request.url.path,
     }
     if caller is not None:
