@@ -82,6 +82,9 @@ def test_the_picker_reads_which_field_changed(clients: dict[str, TestClient]) ->
         )
         == "2026-10-05..2026-10-20"
     )
+    # The first day moved past the last: the range is that day.
+    moved = "shown=last_month&preset=last_month&period=2026年10月&from=2026-11-05&to=2026-10-31"
+    assert _period_of(client, moved) == "2026-11-05..2026-11-05"
     # The custom option with dates.
     assert (
         _period_of(client, "shown=&preset=custom&period=2026年11月&from=2026-09-01&to=2026-09-15")

@@ -139,10 +139,17 @@ def picked_period(params: Mapping[str, str], grain: Grain, resolve: Resolve) -> 
             return False
         return (one.start, one.end) == (other.start, other.end)
 
-    if typed and not same(typed):
+    if typed and typed != shown and not same(typed):
         return typed
     if preset and preset != "custom" and preset != shown_preset(shown, grain):
         return preset
+    if first and last and last < first:
+        # One end moved past the other: the range becomes the day that moved.
+        try:
+            moved_first = first != resolve(shown, grain).start.isoformat()
+        except PeriodError:
+            moved_first = True
+        first, last = (first, first) if moved_first else (last, last)
     if first and last and not same(f"{first}..{last}"):
         return f"{first}..{last}"
     return shown

@@ -8,9 +8,8 @@ from fastapi.responses import HTMLResponse
 from kaname.dashboard.filters import FilterError, Filters
 from kaname.metrics.calendar import PeriodError
 from kaname.web.i18n import translator
+from kaname.web.picker import PICKER_FIELDS
 from kaname.web.render import render
-
-PICKER_FIELDS = ("period", "shown", "preset", "from", "to", "grain", "compare")
 
 
 def filter_error_page(request: Request, exc: Exception) -> HTMLResponse:
@@ -30,8 +29,9 @@ def filter_error_page(request: Request, exc: Exception) -> HTMLResponse:
             value=params.get(field, ""),
         )
     else:
+        ws = request.app.state.ws
         try:
-            filters = Filters.parse(params)
+            filters = Filters.parse(params, lambda text, grain: ws.period(text or None, grain))
         except FilterError:
             filters = Filters(period=typed)
         message = _("The period “{period}” cannot be read.", period=filters.period or typed)

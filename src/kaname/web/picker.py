@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaname.dashboard.filters import COMPARISONS, Filters, shown_preset
+from kaname.dashboard.filters import COMPARISONS, GRAIN_PRESETS, Filters, shown_preset
 from kaname.metrics.calendar import PRESETS, Grain, PeriodError
 from kaname.web import display
 from kaname.web.i18n import Translator
+
+PICKER_FIELDS = ("period", "shown", "preset", "from", "to", "grain", "compare")
+"""The query parameters the period picker and the comparison toggle submit."""
 
 PRESET_NAMES = {
     "this_month": "This month",
@@ -41,7 +44,7 @@ def period_picker(ws: Any, filters: Filters, language: str, _: Translator) -> di
     says why, with the text as the user typed it)."""
     fy = ws.config.fiscal_year_start_month
     out: dict[str, Any] = {
-        "shown": filters.period,
+        "shown": filters.period or GRAIN_PRESETS.get(filters.grain, ""),
         "preset": shown_preset(filters.period, filters.grain),
         "text": filters.period,
         "first": "",
@@ -57,6 +60,7 @@ def period_picker(ws: Any, filters: Filters, language: str, _: Translator) -> di
         return out
     name = display.period_name(period.label, language, fy)
     out.update(
+        shown=out["shown"] or period.label,
         text=name if period.grain is not Grain.RANGE else period.label,
         first=period.start.isoformat(),
         last=period.last_day.isoformat(),
