@@ -94,6 +94,7 @@ def test_pick_step_type_and_compare(  # type: ignore[no-untyped-def]
     # A custom range of days.
     _settled(page)
     page.select_option("[data-testid=period-preset]", "custom")
+    _settled(page)
     page.fill("[data-testid=period-from]", "2026-10-05")
     expect(page.locator("[data-testid=period-text]")).to_have_value("2026-10-05..2026-10-05")
     _settled(page)
