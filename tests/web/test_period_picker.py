@@ -171,3 +171,11 @@ def test_a_bad_comparison_is_explained_in_english_for_english_users(
     assert response.status_code == 400
     assert "The address has a comparison this page cannot read: sideways" in response.text
     client.cookies.set("kaname_lang", "ja")
+
+
+def test_the_comparison_toggle_is_only_where_cards_compare(clients: dict[str, TestClient]) -> None:
+    client = _client(clients, "ja")
+    assert 'data-testid="compare"' in client.get("/executive").text
+    assert 'data-testid="compare"' in client.get("/kpi/revenue").text
+    funnel = client.get("/funnel").text
+    assert 'data-testid="period-picker"' in funnel and 'data-testid="compare"' not in funnel
