@@ -12,6 +12,9 @@ from web_helpers import login_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+WAIT = 30_000
+"""ms to wait for a page part: an uncached page may take seconds on a busy machine."""
+
 WORDS = {
     "ja": {
         "last_month": "2026年10月",
@@ -66,20 +69,22 @@ def test_pick_step_type_and_compare(  # type: ignore[no-untyped-def]
     page.goto(f"{server}/executive")
     page.select_option("[data-testid=period-preset]", "last_month")
     page.wait_for_url("**period=last_month**")
-    expect(page.locator("[data-testid=period-text]")).to_have_value(words["last_month"])
+    expect(page.locator("[data-testid=period-text]")).to_have_value(
+        words["last_month"], timeout=WAIT
+    )
     page.screenshot(path=str(shots / f"{name}-preset.png"), full_page=True)
 
     # ◀ steps to the month before.
     _settled(page)
     page.click("[data-testid=period-prev]")
     page.wait_for_url("**period=2026-09**")
-    expect(page.locator("[data-testid=period-text]")).to_have_value(words["stepped"])
+    expect(page.locator("[data-testid=period-text]")).to_have_value(words["stepped"], timeout=WAIT)
 
     # The comparison toggle: the cards compare with the previous period.
     _settled(page)
     page.select_option("[data-testid=compare]", "previous")
     page.wait_for_url("**compare=previous**")
-    expect(page.locator("[data-testid=comparison-revenue]").first).to_be_visible()
+    expect(page.locator("[data-testid=comparison-revenue]").first).to_be_visible(timeout=WAIT)
     assert words["previous"] in page.locator("article.card").first.inner_text()
     page.screenshot(path=str(shots / f"{name}-compare.png"), full_page=True)
 
@@ -88,7 +93,9 @@ def test_pick_step_type_and_compare(  # type: ignore[no-untyped-def]
     field = page.locator("[data-testid=period-text]")
     field.fill(words["typed"])
     field.press("Tab")
-    expect(page.locator("[data-testid=period-text]")).to_have_value(words["typed_shown"])
+    expect(page.locator("[data-testid=period-text]")).to_have_value(
+        words["typed_shown"], timeout=WAIT
+    )
     assert "compare=previous" in page.url  # the comparison stays
 
     # A custom range of days.
@@ -96,10 +103,14 @@ def test_pick_step_type_and_compare(  # type: ignore[no-untyped-def]
     page.select_option("[data-testid=period-preset]", "custom")
     _settled(page)
     page.fill("[data-testid=period-from]", "2026-10-05")
-    expect(page.locator("[data-testid=period-text]")).to_have_value("2026-10-05..2026-10-05")
+    expect(page.locator("[data-testid=period-text]")).to_have_value(
+        "2026-10-05..2026-10-05", timeout=WAIT
+    )
     _settled(page)
     page.fill("[data-testid=period-to]", "2026-10-20")
-    expect(page.locator("[data-testid=period-text]")).to_have_value("2026-10-05..2026-10-20")
+    expect(page.locator("[data-testid=period-text]")).to_have_value(
+        "2026-10-05..2026-10-20", timeout=WAIT
+    )
     page.screenshot(path=str(shots / f"{name}-range.png"), full_page=True)
 
     # A period that cannot be read is explained inside the page, in the user's language.
@@ -107,15 +118,17 @@ def test_pick_step_type_and_compare(  # type: ignore[no-untyped-def]
     field = page.locator("[data-testid=period-text]")
     field.fill("2026年13月")
     field.press("Tab")
-    expect(page.locator("[data-testid=period-error]")).to_be_visible()
+    expect(page.locator("[data-testid=period-error]")).to_be_visible(timeout=WAIT)
     assert words["error"] in page.locator("[data-testid=period-error]").inner_text()
-    expect(page.locator("header.top")).to_be_visible()  # the page frame, not an error page
+    expect(page.locator("header.top")).to_be_visible(
+        timeout=WAIT
+    )  # the page frame, not an error page
     page.screenshot(path=str(shots / f"{name}-error.png"), full_page=True)
 
     # Recovering from the error with a preset.
     _settled(page)
     page.select_option("[data-testid=period-preset]", "this_month")
-    expect(page.locator("[data-testid=period-error]")).to_have_count(0)
+    expect(page.locator("[data-testid=period-error]")).to_have_count(0, timeout=WAIT)
 
     _use_language(page, server, "ja")
     assert not errors, errors
