@@ -192,12 +192,23 @@ class WorkspaceContext:
         )
 
     def period(self, label: str | None, grain: Grain | str = Grain.MONTH) -> Period:
-        """A typed period: a label (2026-11, FY2026-Q3 …), a range of days (2017-01-01..
-        2017-12-31), "all" (every day the warehouse holds data for), or the current period of
-        `grain` when None."""
-        from kaname.metrics.calendar import PeriodError, date_range, parse_period
+        """A typed period: a label (2026-11, FY2026-Q3 …) or a name as people write it (2026年11月,
+        2026年度 第2四半期, FY2026 Q2), a range of days (2017-01-01..2017-12-31), a preset named
+        relative to the workspace clock's today (this_month/今月 … last_30_days/直近30日; see
+        calendar.PRESETS), "all" (every day the warehouse holds data for), or the current period
+        of `grain` when None."""
+        from kaname.metrics.calendar import (
+            PeriodError,
+            date_range,
+            parse_period,
+            preset_name,
+            preset_period,
+        )
 
         fy = self.config.fiscal_year_start_month
+        preset = preset_name(label) if label else None
+        if preset:
+            return preset_period(preset, self.today(), fy)
         if label and label.strip().lower() in ALL_PERIODS:
             window = self.engine().window()
             if window is None:

@@ -58,6 +58,18 @@ def test_kpis_json_rows(ws_dir: Path) -> None:
     assert rows["cpa"]["status"] == "no_target"
 
 
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [("2025年4月", "2025-04"), ("2025年度 第1四半期", "FY2025-Q1"), ("FY2025 Q1", "FY2025-Q1")],
+)
+def test_kpis_take_periods_as_people_write_them(ws_dir: Path, typed: str, label: str) -> None:
+    result = runner.invoke(
+        app, ["kpis", "-w", str(ws_dir), "--period", typed, "--json", "-k", "cpa"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["period"] == label
+
+
 def test_kpis_by_dimension_and_cohort(ws_dir: Path) -> None:
     result = runner.invoke(
         app,

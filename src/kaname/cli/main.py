@@ -186,8 +186,9 @@ def kpis(
     period: Annotated[
         str | None,
         typer.Option(
-            help="Period label, e.g. 2025-10, FY2025-Q3, FY2025; a range of days "
-            "2017-01-01..2017-12-31; or all (default: the current month).",
+            help="Period as you write it, e.g. 2025-10, 2025年10月, FY2025-Q3, 2025年度 第3四半期, "
+            "FY2025; a range of days 2017-01-01..2017-12-31; a preset (今月, 先月, "
+            "last_30_days …); or all (default: the current month).",
         ),
     ] = None,
     grain: Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kaname.dashboard.core import clean, records
@@ -430,7 +431,7 @@ def kpi_detail(dash: DashboardCore, kpi_id: str, f: Filters, language: str) -> d
             continue
         frame = dash.report([kpi_id], period, f, language, dimension=dim, view="period")
         breakdown[dim] = records(frame.sort_values("actual", ascending=False, na_position="last"))
-    current = records(dash.report([kpi_id], period, f, language, view="period"))
+    current = kpi_rows(dash, [kpi_id], period, replace(f, view="period"), language)
     engine = ws.engine()
     tables = sorted({_table(m) for m in catalog.measures_of(kpi_id)})
     freshness = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -237,10 +238,14 @@ def date_range(first: dt.date, last: dt.date, fy_start_month: int = 4) -> Period
 
 
 def parse_period(text: str, fy_start_month: int = 4) -> Period:
-    """Parse a period label as printed by `period_label` back into a Period."""
-    value = text.strip()
-    if RANGE_SEPARATOR in value:
-        ends = [parse_period(part, fy_start_month) for part in value.split(RANGE_SEPARATOR, 1)]
+    """Parse a period as people write it: the labels `period_label` prints (2026-11, FY2026-Q2),
+    the names the pages print (2026年11月, 2026年度 第2四半期（7月〜9月）, Nov 2026, FY2026 Q2
+    (Jul–Sep)) and the usual ways of typing them (2026/11, 2026年度Q2, FY2026Q2, 2026年度 上期,
+    2026年11月3日, 2026/11/3), or a range of days joined by .., 〜 or ~."""
+    value = normalize_period_text(text)
+    parts = _RANGE_SPLIT.split(value, maxsplit=1)
+    if len(parts) == 2 and all(parts):
+        ends = [parse_period(part, fy_start_month) for part in parts]
         return date_range(ends[0].start, ends[1].last_day, fy_start_month)
     for pattern, grain in _PATTERNS:
         match = pattern.match(value)
@@ -271,6 +276,117 @@ def parse_period(text: str, fy_start_month: int = 4) -> Period:
                 raise
             raise PeriodError(f"{text!r} is not a real date: {exc}") from exc
     raise PeriodError(f"cannot read period {text!r}; use one of: {PERIOD_FORMS}")
+
+
+_MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_RANGE_SPLIT = re.compile(r"\s*(?:\.\.|〜|~)\s*")
+_SPAN_NOTE = re.compile(r"\s*\([^()]*\)$")
+"""The month span the pages print after a fiscal period: （4月〜6月） or (Apr–Jun)."""
+
+_PEOPLE_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"), "{0}-{1:02d}-{2:02d}"),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), "{0}-{1:02d}-{2:02d}"),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), "{0}-{1:02d}-{2:02d}"),
+    (re.compile(r"^(\d{4})年(\d{1,2})月$"), "{0}-{1:02d}"),
+    (re.compile(r"^(\d{4})/(\d{1,2})$"), "{0}-{1:02d}"),
+    (re.compile(r"^(?:FY ?|)(\d{4})(?:年度)? ?第?(\d{1,2})週$", re.I), "FY{0}-W{1:02d}"),
+    (re.compile(r"^FY ?(\d{4}) ?-? ?(?:W|week ?)(\d{1,2})$", re.I), "FY{0}-W{1:02d}"),
+    (re.compile(r"^(\d{4})年度 ?第?([1-4])四半期$"), "FY{0}-Q{1}"),
+    (re.compile(r"^(?:FY ?(\d{4})|(\d{4})年度) ?-? ?Q([1-4])$", re.I), "FY{0}-Q{1}"),
+    (re.compile(r"^(?:FY ?(\d{4})|(\d{4})年度) ?-? ?([1-4])Q$", re.I), "FY{0}-Q{1}"),
+    (re.compile(r"^(?:FY ?(\d{4})|(\d{4})年度) ?-? ?H([12])$", re.I), "FY{0}-H{1}"),
+    (re.compile(r"^(\d{4})年度 ?(上|下)(?:半)?期$"), "FY{0}-H{1}"),
+    (re.compile(r"^(?:FY ?(\d{4})|(\d{4})年度)$", re.I), "FY{0}"),
+)
+
+
+def normalize_period_text(text: str) -> str:
+    """A typed period in the canonical label form where it is one of the ways people write it
+    (full-width digits and spaces, Japanese and English names); other text unchanged."""
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    value = _SPAN_NOTE.sub("", value.replace("～", "~"))
+    if _RANGE_SPLIT.search(value):
+        return value
+    words = value.replace(",", " ").split()
+    if len(words) == 2 and words[0].lower() in _MONTH_NAMES and words[1].isdigit():
+        return f"{int(words[1]):04d}-{_MONTH_NAMES[words[0].lower()]:02d}"
+    for pattern, form in _PEOPLE_FORMS:
+        match = pattern.match(value)
+        if match:
+            groups = [g for g in match.groups() if g is not None]
+            nums = [{"上": 1, "下": 2}.get(g) or int(g) for g in groups]
+            return form.format(*nums)
+    return value
+
+
+PRESETS = (
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_fy",
+    "last_fy",
+    "last_30_days",
+)
+"""Periods named relative to today, in the order the period picker lists them."""
+
+PRESET_WORDS = {
+    "今月": "this_month",
+    "先月": "last_month",
+    "今四半期": "this_quarter",
+    "前四半期": "last_quarter",
+    "今年度": "this_fy",
+    "前年度": "last_fy",
+    "直近30日": "last_30_days",
+    "this month": "this_month",
+    "last month": "last_month",
+    "this quarter": "this_quarter",
+    "last quarter": "last_quarter",
+    "this fiscal year": "this_fy",
+    "last fiscal year": "last_fy",
+    "last 30 days": "last_30_days",
+}
+
+
+def preset_name(text: str) -> str | None:
+    """The preset a text names (this_month, 今月, "last 30 days" …), or None."""
+    value = " ".join(unicodedata.normalize("NFKC", text).split()).lower()
+    if value.replace(" ", "_") in PRESETS:
+        return value.replace(" ", "_")
+    return PRESET_WORDS.get(value)
+
+
+def preset_period(name: str, today: dt.date, fy_start_month: int = 4) -> Period:
+    """A preset (see PRESETS) resolved on `today`: the 30 days up to and including today for
+    last_30_days, else the running or the previous month, quarter or fiscal year."""
+    if name == "last_30_days":
+        return date_range(today - dt.timedelta(days=29), today, fy_start_month)
+    which, _, grain_word = name.partition("_")
+    grain = {"month": Grain.MONTH, "quarter": Grain.QUARTER, "fy": Grain.YEAR}.get(grain_word)
+    if which not in ("this", "last") or grain is None:
+        raise PeriodError(f"{name!r} is not a period preset; use one of: {', '.join(PRESETS)}")
+    period = period_of(today, grain, fy_start_month)
+    return period if which == "this" else period.previous()
 
 
 @lru_cache(maxsize=64)

@@ -36,6 +36,7 @@ from kaname.web.local import LOCAL_PREFIX, NotLocal, local_caller
 from kaname.web.local import refuse as refuse_local
 from kaname.web.local import router as local_router
 from kaname.web.notes import explain
+from kaname.web.period_error import filter_error_page
 from kaname.web.render import render
 from kaname.web.security import (
     CSRF_FIELD,
@@ -66,7 +67,7 @@ FIRST_LOGIN_PATHS = ("/account", "/account/password", "/logout")
 """All a user whose one-time password must still be changed may reach (pages and API alike)."""
 PUBLIC_PATHS = ("/login", "/setup", "/health", "/favicon.ico")
 PUBLIC_PREFIXES = ("/static/",)
-USER_ERRORS = (MetricError, PlanError, PeriodError, FilterError, CatalogError, AccountError)
+USER_ERRORS = (MetricError, PlanError, CatalogError, AccountError)
 
 
 def is_public(path: str) -> bool:
@@ -153,6 +154,16 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
 
     for error in USER_ERRORS:
         app.add_exception_handler(error, _user_error)
+
+    async def _period_error(request: Request, exc: Exception) -> Response:
+        """A period or filter in the URL that cannot be read: the page frame with the message in
+        the user's language inside it, and the filter bar to correct it (not the error page)."""
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return filter_error_page(request, exc)
+
+    app.add_exception_handler(PeriodError, _period_error)
+    app.add_exception_handler(FilterError, _period_error)
 
     async def _too_large_error(request: Request, exc: Exception) -> Response:
         return _too_large(request, exc)

@@ -46,7 +46,8 @@ admin = role("admin")
 
 
 async def filters(request: Request) -> Filters:
-    return Filters.parse(request.query_params)
+    ws: Workspace = request.app.state.ws
+    return Filters.parse(request.query_params, lambda text, grain: ws.period(text or None, grain))
 
 
 async def dashboard(request: Request) -> Dashboard:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +17,7 @@ from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
 from kaname.web.i18n import translator
 from kaname.web.notes import explain, table_names
+from kaname.web.picker import PICKER_FIELDS, period_picker
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -266,6 +268,7 @@ def render(
             g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
         ],
         "filters": filters,
+        "picker": lambda: period_picker(ws, filters, language, _),
         "path": request.url.path,
     }
     if caller is not None:
@@ -279,11 +282,23 @@ def render(
             lambda: env.get_template(partial).render(base),
         )
         if request.headers.get("HX-Request"):
-            return HTMLResponse(content, status_code=status_code)
+            return _clean_url(request, filters, HTMLResponse(content, status_code=status_code))
         base["content_html"] = Markup(content)
     name = partial if (partial and request.headers.get("HX-Request")) else template
     html = env.get_template(name).render(base)
-    return HTMLResponse(html, status_code=status_code)
+    return _clean_url(request, filters, HTMLResponse(html, status_code=status_code))
+
+
+def _clean_url(request: Request, filters: Filters, response: HTMLResponse) -> HTMLResponse:
+    """After a period picker submit through HTMX, the address bar shows the chosen filters only
+    (period=last_month, not the picker's fields), so the view can be shared."""
+    if request.headers.get("HX-Request") and "shown" in request.query_params:
+        kept = {k: v for k, v in request.query_params.items() if k not in PICKER_FIELDS}
+        query = urlencode({**kept, **dict(parse_qsl(filters.query()))})
+        response.headers["HX-Push-Url"] = (
+            f"{request.url.path}?{query}" if query else request.url.path
+        )
+    return response
 
 
 def kpi_namer(ws: Any, language: str) -> Callable[[str], str]:
