@@ -197,14 +197,21 @@ def kpi_table(
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Any]:
-    """A Rich progress bar; yields a callback(label, done, total)."""
+def progress_bar(description: str, language: str = "en") -> Iterator[Any]:
+    """A Rich progress bar; yields a callback(label, done, total). The labels (a step such as
+    `done`, or `year × segment × cohort`) are shown in `language`, word by word."""
+
+    def said(label: str) -> str:
+        return " × ".join(word(part, language) for part in label.split(" × "))
+
     found = _routed.get()
     if found is not None:  # inside the server: the CLI beside it draws the bar
         found.event({"progress": "start", "description": description})
 
         def forward(label: str, done: int, total: int) -> None:
-            found.event({"progress": "update", "label": label, "done": done, "total": total})
+            found.event(
+                {"progress": "update", "label": said(label), "done": done, "total": total}
+            )
 
         try:
             yield forward
@@ -223,7 +230,7 @@ def progress_bar(description: str) -> Iterator[Any]:
         task = progress.add_task(description, total=None, label="")
 
         def update(label: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, label=label)
+            progress.update(task, completed=done, total=total, label=said(label))
 
         yield update
 

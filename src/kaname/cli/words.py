@@ -84,6 +84,103 @@ JA: dict[str, str] = {
     "jobs": "ジョブ",
     "sync": "同期",
     "resumed by run {run}": "同期 {run} が続きを取り込みました",
+    # init and samples (`kaname init` speaks the language of the workspace it creates)
+    "Created workspace {root} (warehouse: {backend}).": (
+        "ワークスペース {root} を作成しました（ウェアハウス: {backend}）。"
+    ),
+    "Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.": (
+        "次は `kaname samples` か `kaname import` でデータを取り込み、`kaname kpis` で確認します。"
+    ),
+    "written": "書き出しました",
+    "kept (--force overwrites)": "既存のまま（--force で上書き）",
+    "Try `kaname import {table} {name} --dry-run`.": (
+        "`kaname import {table} {name} --dry-run` で試せます。"
+    ),
+    "{path}: {state}. {try}": "{path}: {state}。{try}",
+    # import
+    "Importing {name}": "{name} を取り込み中",
+    "done": "完了",
+    "Imported {file} into {table} ({encoding}){run}.": (
+        "{file} を {table} に取り込みました（{encoding}）{run}。"
+    ),
+    "Would import {file} into {table} ({encoding}).": (
+        "{file} を {table} に取り込めます（{encoding}、試行のみで何も書き込んでいません）。"
+    ),
+    ", run {run}": "、実行 {run}",
+    "rows read": "読み込んだ行",
+    "inserted": "追加",
+    "updated": "更新",
+    "unchanged": "変更なし",
+    "quarantined": "隔離",
+    "blank rows skipped": "空行（スキップ）",
+    "Quarantined ({n} cells)": "隔離したセル（{n} 件）",
+    "row": "行",
+    "column": "列",
+    "reason": "理由",
+    "cell value": "値",
+    "… {n} more; the full report is in {report}.": "… ほか {n} 件。全件のレポートは {report}。",
+    "… {n} more; the full report is `kaname quarantine {run}`.": (
+        "… ほか {n} 件。全件のレポートは `kaname quarantine {run}` で見られます。"
+    ),
+    "Lead scores updated: {changed} changed, {mqls} new MQLs.": (
+        "リードスコアを更新しました: 変化 {changed} 件、新しい MQL {mqls} 件。"
+    ),
+    # refresh (the progress labels are grain × dimension × view)
+    "Refreshing KPIs": "KPI を更新中",
+    "Generating demo company": "デモ会社を作成中",
+    "Syncing": "同期中",
+    "day": "日",
+    "week": "週",
+    "month": "月",
+    "quarter": "四半期",
+    "half": "半期",
+    "year": "年度",
+    "total": "合計",
+    "period": "期間",
+    "cohort": "コホート",
+    "Full refresh: {rows} KPI values.": "全期間を更新しました: KPI の値 {rows} 件。",
+    "Incremental refresh: {rows} KPI values.": "増分で更新しました: KPI の値 {rows} 件。",
+    "Incremental refresh from {date}: {rows} KPI values.": (
+        "{date} 以降を増分で更新しました: KPI の値 {rows} 件。"
+    ),
+    "Full refresh from {date}: {rows} KPI values.": (
+        "{date} 以降を全件更新しました: KPI の値 {rows} 件。"
+    ),
+    "Refresh run {runs} did not finish (interrupted or failed); this refresh did its work again.": (
+        "更新 {runs} は最後まで終わっていませんでした（中断または失敗）。この更新でやり直しました。"
+    ),
+    "Nothing changed since the last refresh.": "前回の更新から変わったデータはありません。",
+    # quality
+    "Data quality": "データ品質",
+    "No data-quality findings.": "データ品質の指摘はありません。",
+    "severity": "重要度",
+    "finding": "指摘",
+    "fix": "対処",
+    "warning": "警告",
+    "info": "情報",
+    "e.g.": "例:",
+    # plan new / apply / lint
+    "Rates: ": "転換率: ",
+    " (benchmark)": "（ベンチマーク）",
+    "Per year: ": "年間: ",
+    "target CPA": "目標 CPA",
+    "target CAC": "目標 CAC",
+    "cost/MQL": "MQL 単価",
+    "Wrote {path}: KGI {kgi} {target} in {period}, {n} KPIs.": (
+        "{path} を書き出しました: KGI {kgi} {target}（{period}）、KPI {n} 件。"
+    ),
+    " Saved as version {version}.": " バージョン {version} として保存しました。",
+    " Next: `kaname plan lint {path}`, then `kaname plan apply {path}`.": (
+        " 次は `kaname plan lint {path}`、続けて `kaname plan apply {path}`。"
+    ),
+    "solved from the assumptions": "前提から逆算した目標",
+    "as written (hand-edited targets)": "ファイルのとおり（手で編集した目標）",
+    "Applied {plan} as version {version}: {count} targets, {source}.": (
+        "{plan} をバージョン {version} として適用しました: 目標 {count} 件、{source}。"
+    ),
+    "rule": "ルール",
+    "{name}: {n} findings, {errors} errors": "{name}: 指摘 {n} 件、エラー {errors} 件",
+    "{name}: no findings": "{name}: 指摘はありません",
     # attribution
     "model": "モデル",
     "conversions": "成果数",
