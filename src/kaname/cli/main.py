@@ -184,7 +184,15 @@ def samples(
     for name, table in SAMPLE_FILES.items():
         state = "written" if ws.root / name in written else "kept (--force overwrites)"
         try_it = word("Try `kaname import {table} {name} --dry-run`.", lang, table=table, name=name)
-        console.print(word("{path}: {state}. {try}", lang, path=ws.root / name, state=word(state, lang), **{"try": try_it}))
+        console.print(
+            word(
+                "{path}: {state}. {try}",
+                lang,
+                path=ws.root / name,
+                state=word(state, lang),
+                **{"try": try_it},
+            )
+        )
 
 
 @app.command()
@@ -256,7 +264,10 @@ def refresh(
         raise fail(exc) from exc
     if result.redone:
         runs = ", ".join(str(r) for r in result.redone)
-        again = "Refresh run {runs} did not finish (interrupted or failed); this refresh did its work again."
+        again = (
+            "Refresh run {runs} did not finish (interrupted or failed); "
+            "this refresh did its work again."
+        )
         console.print(f"[yellow]{word(again, lang, runs=runs)}[/]")
     if result.jobs == 0:
         console.print(word("Nothing changed since the last refresh.", lang))

@@ -209,9 +209,7 @@ def progress_bar(description: str, language: str = "en") -> Iterator[Any]:
         found.event({"progress": "start", "description": description})
 
         def forward(label: str, done: int, total: int) -> None:
-            found.event(
-                {"progress": "update", "label": said(label), "done": done, "total": total}
-            )
+            found.event({"progress": "update", "label": said(label), "done": done, "total": total})
 
         try:
             yield forward
