@@ -92,11 +92,12 @@ def import_file(
 def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> None:
     """The counts of an import (or a dry run), its quarantined cells, notes and scoring."""
     names = {"file": f"[bold]{summary['file']}[/]", "table": f"[bold]{summary['table']}[/]"}
+    encoding = word(str(summary["encoding"]), lang)  # cp932 reads Shift_JIS in Japanese
     if summary["run_id"] is None:
         said = word(
             "Would import {file} into {table} ({encoding}).",
             lang,
-            encoding=summary["encoding"],
+            encoding=encoding,
             **names,
         )
     else:
@@ -104,7 +105,7 @@ def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> N
         said = word(
             "Imported {file} into {table} ({encoding}){run}.",
             lang,
-            encoding=summary["encoding"],
+            encoding=encoding,
             run=run,
             **names,
         )

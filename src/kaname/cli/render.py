@@ -219,16 +219,17 @@ def progress_bar(description: str, language: str = "en") -> Iterator[Any]:
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[count]}"),  # 3/24, or nothing while the total is unknown
         TextColumn("[dim]{task.fields[label]}"),
         TimeElapsedColumn(),
         console=cast(_ConsoleProxy, err_console).current(),
         transient=False,
     ) as progress:
-        task = progress.add_task(description, total=None, label="")
+        task = progress.add_task(description, total=None, label="", count="")
 
         def update(label: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, label=said(label))
+            count = f"{done}/{total}" if total else f"{done}"
+            progress.update(task, completed=done, total=total, label=said(label), count=count)
 
         yield update
 

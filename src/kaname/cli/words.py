@@ -98,6 +98,10 @@ JA: dict[str, str] = {
     ),
     "{path}: {state}. {try}": "{path}: {state}。{try}",
     # import
+    "cp932": "Shift_JIS",
+    "shift_jis": "Shift_JIS",
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
     "Importing {name}": "{name} を取り込み中",
     "done": "完了",
     "Imported {file} into {table} ({encoding}){run}.": (
