@@ -1,6 +1,6 @@
 """The first day on the command line in a Japanese workspace (issue 14, part 4): init, samples,
-import (and its dry run), refresh, quality and plan new/lint/apply/solve speak Japanese, money
-reads in 億/万; an English workspace still hears the same commands in English."""
+import (and its dry run), refresh, quality, plan new/apply/solve (and lint's table) and sync speak
+Japanese, money reads in 億/万; an English workspace still hears the same commands in English."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def first_day(tmp_path: Path, language: str) -> dict[str, str]:
     plan = str(root / "plans" / "plan-fy2026.yaml")
     out["plan apply"] = kaname(root, "plan", "apply", plan)
     out["plan lint"] = kaname(root, "plan", "lint", plan)
+    out["plan solve"] = kaname(root, "plan", "solve", plan)
+    out["sync"] = kaname(root, "sync")  # no source connected yet
     out["kpis"] = kaname(root, "kpis").splitlines()[0]
     return out
 
@@ -60,7 +62,7 @@ TYPED = set(TABLES_BY_NAME) | {"plan-fy2026", "SMART-A", "SMART-M", "SMART-R", "
 @pytest.mark.parametrize(
     "command", ["init", "samples", "dry-run", "import leads", "import opportunities",
                 "import spend", "refresh", "refresh again", "quality", "plan new", "plan apply",
-                "kpis"],
+                "plan solve", "sync", "kpis"],
 )  # fmt: skip
 def test_each_first_day_command_speaks_japanese(ja: dict[str, str], command: str) -> None:
     found = leaks(ja[command], TYPED)
@@ -82,6 +84,10 @@ def test_the_japanese_words_and_money(ja: dict[str, str]) -> None:
     assert "バージョン 1 として保存しました" in ja["plan new"]
     assert "前提から逆算した目標" in ja["plan apply"]
     assert "指摘" in ja["plan lint"] and "severity" not in ja["plan lint"]
+    assert "新規受注金額 1.00億円 に必要な件数" in " ".join(ja["plan solve"].split())  # a title
+    # folds at the table's width
+    assert "目標 CAC: 100.0万円" in ja["plan solve"]
+    assert "接続したデータソースがありません" in ja["sync"]
     assert "期間ビュー" in ja["kpis"]
 
 
@@ -101,4 +107,7 @@ def test_an_english_workspace_still_hears_english(tmp_path: Path) -> None:
     assert "KGI revenue 100,000,000 in FY2026, 7 KPIs. Saved as version 1." in en["plan new"]
     assert "solved from the assumptions" in en["plan apply"]
     assert "severity" in en["plan lint"] and "findings" in en["plan lint"]
+    assert "Required volumes for revenue = 100,000,000" in " ".join(en["plan solve"].split())
+    assert "target_cac: ¥1,000,000" in en["plan solve"]
+    assert "No source is connected; run `kaname connect SOURCE`." in en["sync"]
     assert "period view" in en["kpis"]

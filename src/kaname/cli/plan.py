@@ -113,7 +113,12 @@ def plan_solve(
     if as_json:
         print_json(dataclasses.asdict(solution))
         return
-    render_solution(solution, ws.config.currency, ws.config.language)
+    catalog, lang = ws.catalog, ws.config.language
+
+    def names(kpi: str) -> str:
+        return catalog.get(kpi).name(lang) if kpi in catalog else kpi
+
+    render_solution(solution, ws.config.currency, lang, names)
 
 
 @plan_app.command("whatif")

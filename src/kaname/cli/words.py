@@ -154,6 +154,15 @@ JA: dict[str, str] = {
         "更新 {runs} は最後まで終わっていませんでした（中断または失敗）。この更新でやり直しました。"
     ),
     "Nothing changed since the last refresh.": "前回の更新から変わったデータはありません。",
+    # sync
+    "No source is connected; run `kaname connect SOURCE`.": (
+        "接続したデータソースがありません。`kaname connect SOURCE` で接続してください。"
+    ),
+    "{source}: {status} ({mode}) {rows} raw records": (
+        "{source}: {status}（{mode}）元データ {rows} 件"
+    ),
+    ", {n} left out of the canonical tables": "、正規テーブルに入れなかった行 {n} 件",
+    ", {n} report rows no longer reported, removed": ("、レポートから消えた行 {n} 件を削除"),
     # quality
     "Data quality": "データ品質",
     "No data-quality findings.": "データ品質の指摘はありません。",
@@ -183,6 +192,24 @@ JA: dict[str, str] = {
         "{plan} をバージョン {version} として適用しました: 目標 {count} 件、{source}。"
     ),
     "rule": "ルール",
+    # plan solve
+    "Required volumes for {stage} = {target}": "{stage} {target} に必要な件数",
+    "By month (seasonality: {seasonality}; lead times {source}: {lead_times})": (
+        "月別（季節性: {seasonality}、リードタイム（{source}）: {lead_times}）"
+    ),
+    "even": "均等",
+    "history": "過去の実績",
+    "measured": "実測",
+    "assumed": "想定",
+    "opportunity_to_deal": "商談→受注",
+    "sql_to_opportunity": "SQL→商談",
+    "mql_to_sql": "MQL→SQL",
+    "lead_to_mql": "リード→MQL",
+    "target_cpa": "目標 CPA",
+    "target_cac": "目標 CAC",
+    "cost_per_mql": "MQL 単価",
+    "cac_payback_months": "CAC 回収期間",
+    "ltv_cac": "LTV:CAC",
     "{name}: {n} findings, {errors} errors": "{name}: 指摘 {n} 件、エラー {errors} 件",
     "{name}: no findings": "{name}: 指摘はありません",
     # attribution
