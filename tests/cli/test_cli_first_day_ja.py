@@ -1,6 +1,6 @@
 """The first day on the command line in a Japanese workspace (issue 14, part 4): init, samples,
-import (and its dry run), refresh, quality, plan new/apply/solve (and lint's table) and sync speak
-Japanese, money reads in 億/万; an English workspace still hears the same commands in English."""
+import (and its dry run), refresh, quality, plan new/apply/solve (and lint's table), sync and the
+alerts/actions lists speak Japanese, money reads in 億/万; an English workspace still hears the same commands in English."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def first_day(tmp_path: Path, language: str) -> dict[str, str]:
     out["plan lint"] = kaname(root, "plan", "lint", plan)
     out["plan solve"] = kaname(root, "plan", "solve", plan)
     out["sync"] = kaname(root, "sync")  # no source connected yet
+    out["alerts check"] = kaname(root, "alerts", "check")
+    out["alerts list"] = kaname(root, "alerts", "list")
+    out["actions list"] = kaname(root, "actions", "list")
     out["kpis"] = kaname(root, "kpis").splitlines()[0]
     return out
 
@@ -62,7 +65,7 @@ TYPED = set(TABLES_BY_NAME) | {"plan-fy2026", "SMART-A", "SMART-M", "SMART-R", "
 @pytest.mark.parametrize(
     "command", ["init", "samples", "dry-run", "import leads", "import opportunities",
                 "import spend", "refresh", "refresh again", "quality", "plan new", "plan apply",
-                "plan solve", "sync", "kpis"],
+                "plan solve", "sync", "alerts check", "alerts list", "actions list", "kpis"],
 )  # fmt: skip
 def test_each_first_day_command_speaks_japanese(ja: dict[str, str], command: str) -> None:
     found = leaks(ja[command], TYPED)
@@ -88,6 +91,8 @@ def test_the_japanese_words_and_money(ja: dict[str, str]) -> None:
     # folds at the table's width
     assert "目標 CAC: 100.0万円" in ja["plan solve"]
     assert "接続したデータソースがありません" in ja["sync"]
+    assert "新規 0 件、継続中 0 件" in ja["alerts check"]
+    assert "重要度" in ja["alerts list"] and "判断" in ja["actions list"]
     assert "期間ビュー" in ja["kpis"]
 
 
@@ -110,4 +115,6 @@ def test_an_english_workspace_still_hears_english(tmp_path: Path) -> None:
     assert "Required volumes for revenue = 100,000,000" in " ".join(en["plan solve"].split())
     assert "target_cac: ¥1,000,000" in en["plan solve"]
     assert "No source is connected; run `kaname connect SOURCE`." in en["sync"]
+    assert "0 new, 0 still open, 0 in cooldown" in en["alerts check"]
+    assert "severity" in en["alerts list"] and "decision" in en["actions list"]
     assert "period view" in en["kpis"]

@@ -163,6 +163,34 @@ JA: dict[str, str] = {
     ),
     ", {n} left out of the canonical tables": "、正規テーブルに入れなかった行 {n} 件",
     ", {n} report rows no longer reported, removed": ("、レポートから消えた行 {n} 件を削除"),
+    # alerts and actions
+    "critical": "重大",
+    "open": "未対応",
+    "acknowledged": "対応中",
+    "resolved": "解決済み",
+    "alert": "アラート",
+    "who": "担当者",
+    "title": "タイトル",
+    "decision": "判断",
+    "kpis": "KPI",
+    "start": "開始日",
+    "end": "終了日",
+    "action plan": "計画（Plan）",
+    "action do": "実行（Do）",
+    "action check": "評価（Check）",
+    "action act": "改善（Act）",
+    "standardise": "標準化",
+    "expand": "拡大",
+    "modify": "修正",
+    "stop": "中止",
+    "Dry run: {n} alerts would fire; nothing stored or sent.": (
+        "試行: アラート {n} 件が発火します（保存も送信もしていません）。"
+    ),
+    "{new} new, {open} still open, {cooling} in cooldown, {resolved} resolved; "
+    "{sent} notifications sent, {failed} failed.": (
+        "新規 {new} 件、継続中 {open} 件、クールダウン中 {cooling} 件、解決 {resolved} 件。"
+        "通知の送信 {sent} 件、失敗 {failed} 件。"
+    ),
     # quality
     "Data quality": "データ品質",
     "No data-quality findings.": "データ品質の指摘はありません。",
