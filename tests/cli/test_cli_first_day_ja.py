@@ -1,6 +1,7 @@
 """The first day on the command line in a Japanese workspace (issue 14, part 4): init, samples,
 import (and its dry run), refresh, quality, plan new/apply/solve (and lint's table), sync and the
-alerts/actions lists speak Japanese, money reads in 億/万; an English workspace still hears the same commands in English."""
+alerts/actions lists speak Japanese, money reads in 億/万; an English workspace still hears the
+same commands in English."""
 
 from __future__ import annotations
 
