@@ -113,6 +113,7 @@ def test_an_english_workspace_still_hears_english(tmp_path: Path) -> None:
     assert "KGI revenue 100,000,000 in FY2026, 7 KPIs. Saved as version 1." in en["plan new"]
     assert "solved from the assumptions" in en["plan apply"]
     assert "severity" in en["plan lint"] and "findings" in en["plan lint"]
+    assert "│ deals " in en["plan lint"]  # the KPI column keeps the ids an English user types
     assert "Required volumes for revenue = 100,000,000" in " ".join(en["plan solve"].split())
     assert "target_cac: ¥1,000,000" in en["plan solve"]
     assert "No source is connected; run `kaname connect SOURCE`." in en["sync"]

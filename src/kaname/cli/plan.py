@@ -440,7 +440,7 @@ def plan_lint(
         catalog = ws.catalog
 
         def names(kpi: str) -> str:  # a Japanese table names the KPI rather than its id
-            return catalog.get(kpi).name(language) if kpi in catalog else kpi
+            return catalog.get(kpi).name(language) if language == "ja" and kpi in catalog else kpi
 
         for f in findings:
             table.add_row(
