@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kaname.cli.common import typed_number
 from kaname.cli.render import console, print_json
+from kaname.cli.words import word
 
 
 def _print_json(data: Any) -> None:
@@ -109,19 +110,25 @@ def register(
             return
         lang = ws.config.language
         for c in result["candidates"]:
-            console.print(f"[bold]{c['severity']}[/] {c['title'][lang]} — {c['message'][lang]}")
+            severity = word(c["severity"], lang)
+            console.print(f"[bold]{severity}[/] {c['title'][lang]} — {c['message'][lang]}")
         if dry_run:
-            console.print(
-                f"[dim]Dry run: {len(result['candidates'])} alerts would fire; "
-                "nothing stored or sent.[/]"
-            )
+            dry = "Dry run: {n} alerts would fire; nothing stored or sent."
+            console.print(f"[dim]{word(dry, lang, n=len(result['candidates']))}[/]")
         else:
             failed = [d for d in result["deliveries"] if d["status"] != "sent"]
             console.print(
-                f"{len(result['new'])} new, {len(result['repeated'])} still open, "
-                f"{len(result['suppressed'])} in cooldown, {len(result['resolved'])} resolved; "
-                f"{len(result['deliveries']) - len(failed)} notifications sent, "
-                f"{len(failed)} failed."
+                word(
+                    "{new} new, {open} still open, {cooling} in cooldown, {resolved} resolved; "
+                    "{sent} notifications sent, {failed} failed.",
+                    lang,
+                    new=len(result["new"]),
+                    open=len(result["repeated"]),
+                    cooling=len(result["suppressed"]),
+                    resolved=len(result["resolved"]),
+                    sent=len(result["deliveries"]) - len(failed),
+                    failed=len(failed),
+                )
             )
             for d in failed:
                 console.print(
@@ -151,10 +158,19 @@ def register(
         if as_json:
             _print_json(rows)
             return
-        table = Table("id", "status", "severity", "period", "alert", "who")
+        lang = ws.config.language
+        headers = ("id", "status", "severity", "period", "alert", "who")
+        table = Table(*(word(h, lang) for h in headers))
         for a in rows:
             who = a["resolved_by"] or a["acknowledged_by"]
-            table.add_row(str(a["id"]), a["status"], a["severity"], a["period"], a["title"], who)
+            table.add_row(
+                str(a["id"]),
+                word(a["status"], lang),
+                word(a["severity"], lang),
+                a["period"],
+                a["title"],
+                who,
+            )
         console.print(table)
 
     def _state(
@@ -325,13 +341,15 @@ def register(
         if as_json:
             _print_json(rows)
             return
-        table = Table("id", "title", "status", "decision", "kpis", "start", "end", "owner")
+        lang = ws.config.language
+        headers = ("id", "title", "status", "decision", "kpis", "start", "end", "owner")
+        table = Table(*(word(h, lang) for h in headers))
         for a in rows:
             table.add_row(
                 str(a["id"]),
                 a["title"],
-                a["status"],
-                a["decision"],
+                word(f"action {a['status']}", lang) if lang == "ja" else a["status"],
+                word(a["decision"], lang) if a["decision"] else a["decision"],
                 ", ".join(a["kpis"]),
                 str(a["start_date"]),
                 str(a["end_date"] or ""),

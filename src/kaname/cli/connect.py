@@ -115,7 +115,8 @@ def sync(
     tables."""
     ws = open_workspace(workspace)
     try:
-        with progress_bar("Syncing") as update:
+        lang = ws.config.language
+        with progress_bar(word("Syncing", lang), lang) as update:
             results = ws.connectors.sync(source, full=full, progress=update)
     except _errors() as exc:
         raise _fail(exc) from exc
@@ -123,13 +124,23 @@ def sync(
         print_json([r.to_dict() for r in results])
     else:
         if not results:
-            console.print("No source is connected; run `kaname connect SOURCE`.")
+            console.print(word("No source is connected; run `kaname connect SOURCE`.", lang))
         for r in results:
-            console.print(
-                f"{r.source}: {status_text(r.status)} ({r.mode}) {r.rows:,} raw records"
-                + (f", {r.rejected:,} left out of the canonical tables" if r.rejected else "")
-                + (f", {r.deleted:,} report rows no longer reported, removed" if r.deleted else "")
+            said = word(
+                "{source}: {status} ({mode}) {rows} raw records",
+                lang,
+                source=r.source,
+                status=status_text(r.status),
+                mode=word(r.mode, lang),
+                rows=f"{r.rows:,}",
             )
+            if r.rejected:
+                said += word(", {n} left out of the canonical tables", lang, n=f"{r.rejected:,}")
+            if r.deleted:
+                said += word(
+                    ", {n} report rows no longer reported, removed", lang, n=f"{r.deleted:,}"
+                )
+            console.print(said)
             if r.resumed:
                 runs = ", ".join(map(str, r.resumed))
                 console.print(

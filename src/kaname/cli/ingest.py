@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kaname.cli.common import JsonOpt, WorkspaceOpt
 from kaname.cli.render import console, err_console, jsonable, print_json, progress_bar
+from kaname.cli.words import word
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 from kaname.ingest.scoring import ScoringError
@@ -66,7 +67,12 @@ def import_file(
     ws = _open(workspace)
     try:
         chosen = ws.ingest.read_mapping(mapping) if mapping else None
-        bar = nullcontext(None) if as_json else progress_bar(f"Importing {file.name}")
+        lang = ws.config.language
+        bar = (
+            nullcontext(None)
+            if as_json
+            else progress_bar(word("Importing {name}", lang, name=file.name), lang)
+        )
         with bar as update:
             summary = ws.ingest.import_file(
                 table, file, chosen, dry_run=dry_run, sheet=sheet, progress=update
@@ -80,37 +86,71 @@ def import_file(
     if as_json:
         print_json(jsonable(summary))
         return
-    verb = "Would import" if dry_run else "Imported"
-    run = "" if summary["run_id"] is None else f", run {summary['run_id']}"
-    console.print(
-        f"{verb} [bold]{summary['file']}[/] into [bold]{summary['table']}[/] "
-        f"({summary['encoding']}){run}."
-    )
+    _print_summary(summary, lang, report)
+
+
+def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> None:
+    """The counts of an import (or a dry run), its quarantined cells, notes and scoring."""
+    names = {"file": f"[bold]{summary['file']}[/]", "table": f"[bold]{summary['table']}[/]"}
+    encoding = word(str(summary["encoding"]), lang)  # cp932 reads Shift_JIS in Japanese
+    if summary["run_id"] is None:
+        said = word(
+            "Would import {file} into {table} ({encoding}).",
+            lang,
+            encoding=encoding,
+            **names,
+        )
+    else:
+        run = word(", run {run}", lang, run=summary["run_id"])
+        said = word(
+            "Imported {file} into {table} ({encoding}){run}.",
+            lang,
+            encoding=encoding,
+            run=run,
+            **names,
+        )
+    console.print(said)
     grid = Table(show_header=False, box=None)
     for key in ("rows_read", "inserted", "updated", "unchanged", "quarantined"):
-        grid.add_row(key.replace("_", " "), f"{summary[key]:,}")
+        grid.add_row(word(key.replace("_", " "), lang), f"{summary[key]:,}")
     if summary["blank_rows"]:
-        grid.add_row("blank rows skipped", f"{summary['blank_rows']:,}")
+        grid.add_row(word("blank rows skipped", lang), f"{summary['blank_rows']:,}")
     console.print(grid)
     if not summary["reconciles"]:  # pragma: no cover - an invariant; shown if it ever breaks
         err_console.print("[bold red]The counts do not reconcile; please report this.[/]")
     issues = summary["issues"]
     if issues:
-        table_out = Table(title=f"Quarantined ({len(issues):,} cells)", title_justify="left")
+        title = word("Quarantined ({n} cells)", lang, n=f"{len(issues):,}")
+        table_out = Table(title=title, title_justify="left")
         for name in ("row", "column", "value", "reason"):
-            table_out.add_column(name)
+            cell = name == "value" and lang == "ja"  # the cell's value, not attributed revenue
+            table_out.add_column(word("cell value" if cell else name, lang))
         for rec in issues[:20]:
             table_out.add_row(str(rec["row"]), rec["column"], str(rec["value"]), rec["reason"])
         console.print(table_out)
-        where = f" in {report}" if report else f" (`kaname quarantine {summary['run_id']}`)"
-        if len(issues) > 20:
-            console.print(f"[dim]… {len(issues) - 20:,} more; the full report is{where}.[/]")
+        more = f"{len(issues) - 20:,}"
+        if len(issues) > 20 and report:
+            rest = word("… {n} more; the full report is in {report}.", lang, n=more, report=report)
+            console.print(f"[dim]{rest}[/]")
+        elif len(issues) > 20:
+            rest = word(
+                "… {n} more; the full report is `kaname quarantine {run}`.",
+                lang,
+                n=more,
+                run=summary["run_id"],
+            )
+            console.print(f"[dim]{rest}[/]")
     for note in summary.get("notes", []):
         console.print(f"[yellow]{note}[/]")
     if summary.get("scoring"):
         sc = summary["scoring"]
         console.print(
-            f"Lead scores updated: {sc['changed']:,} changed, {sc['new_mqls']:,} new MQLs."
+            word(
+                "Lead scores updated: {changed} changed, {mqls} new MQLs.",
+                lang,
+                changed=f"{sc['changed']:,}",
+                mqls=f"{sc['new_mqls']:,}",
+            )
         )
 
 
@@ -207,7 +247,7 @@ def quarantine(
     console.print(grid)
 
 
-_SEVERITY = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "[dim]info[/]"}
+_SEVERITY = {"error": "[red]{}[/]", "warning": "[yellow]{}[/]", "info": "[dim]{}[/]"}
 
 
 @quality_app.callback(invoke_without_command=True)
@@ -231,18 +271,23 @@ def quality(
     lang = ws.config.language
     findings = result["findings"]
     if not findings:
-        console.print("No data-quality findings.")
+        console.print(word("No data-quality findings.", lang))
         return
-    grid = Table(title="Data quality", title_justify="left", show_lines=True)
+    grid = Table(title=word("Data quality", lang), title_justify="left", show_lines=True)
     for name in ("severity", "finding", "count", "fix"):
-        grid.add_column(name)
+        grid.add_column(word(name, lang))
     for f in findings:
         examples = "; ".join(
             ", ".join(f"{k}={v}" for k, v in ex.items()) for ex in f["examples"][:2]
         )
+        # the finding's id is for the English reader's scripts; a Japanese table shows no ids
+        finding_id = f"{f['id']}  " if lang != "ja" else ""
+        severity = f["severity"]
         grid.add_row(
-            _SEVERITY.get(f["severity"], f["severity"]),
-            f"{f['title'][lang]}\n[dim]{f['id']}  e.g. {examples}[/]",
+            _SEVERITY.get(severity, "{}").format(word(severity, lang)),
+            f"{f['title'][lang]}\n[dim]{finding_id}{word('e.g.', lang)} {examples}[/]"
+            if examples or finding_id
+            else f["title"][lang],
             f"{f['count']:,}",
             f["fix"][lang],
         )

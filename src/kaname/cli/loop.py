@@ -94,19 +94,12 @@ JA: dict[str, str] = {
     ),
     "Print JSON instead of a table.": "表の代わりに JSON を出力します。",
     "Nothing changed since the last refresh.": "前回の更新から変わったデータはありません。",
-    "Created workspace {root} (warehouse: {backend}).": (
-        "ワークスペース {root} を作成しました（ウェアハウス: {backend}）。"
-    ),
-    "Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.": (
-        "次は `kaname samples` か `kaname import` でデータを取り込み、`kaname kpis` で確認します。"
-    ),
     "The dashboard: `kaname serve` in the workspace folder.": (
         "ダッシュボードはワークスペースのフォルダーで `kaname serve`。"
     ),
     "The running server (`kaname serve`) did not take the command: {error}": (
         "起動中のサーバー（`kaname serve`）がコマンドを受け付けませんでした: {error}"
     ),
-    "written": "書き出しました",
     # run statuses (kaname sync, sources --history, runs)
     "ok": "成功",
     "running": "実行中",
@@ -117,10 +110,6 @@ JA: dict[str, str] = {
         "同期 {runs} は最後まで終わっていませんでした。この同期がその続きから取り込みました。"
     ),
     "resumed by run {run}": "同期 {run} が続きを取り込みました",
-    "kept (--force overwrites)": "既存のまま（--force で上書き）",
-    "Try `kaname import {table} {name} --dry-run`.": (
-        "`kaname import {table} {name} --dry-run` で試せます。"
-    ),
 }
 
 _language = "en"

@@ -93,12 +93,18 @@ def init(
     except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise fail(exc) from exc
     console.print(
-        tr("Created workspace {root} (warehouse: {backend}).").format(
-            root=f"[bold]{ws.root}[/]", backend=ws.warehouse.backend
+        word(
+            "Created workspace {root} (warehouse: {backend}).",
+            config.language,
+            root=f"[bold]{ws.root}[/]",
+            backend=ws.warehouse.backend,
         )
     )
     console.print(
-        tr("Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.")
+        word(
+            "Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.",
+            config.language,
+        )
     )
 
 
@@ -174,10 +180,19 @@ def samples(
 
     ws = open_workspace(workspace)
     written = write_samples(ws.root, overwrite=force)
+    lang = ws.config.language
     for name, table in SAMPLE_FILES.items():
-        state = tr("written") if ws.root / name in written else tr("kept (--force overwrites)")
-        try_it = tr("Try `kaname import {table} {name} --dry-run`.").format(table=table, name=name)
-        console.print(f"{ws.root / name}: {state}. {try_it}")
+        state = "written" if ws.root / name in written else "kept (--force overwrites)"
+        try_it = word("Try `kaname import {table} {name} --dry-run`.", lang, table=table, name=name)
+        console.print(
+            word(
+                "{path}: {state}. {try}",
+                lang,
+                path=ws.root / name,
+                state=word(state, lang),
+                **{"try": try_it},
+            )
+        )
 
 
 @app.command()
@@ -243,21 +258,24 @@ def refresh(
     """Materialise KPI values (incremental: only periods that new data touches)."""
     ws = open_workspace(workspace)
     try:
-        with progress_bar("Refreshing KPIs") as update:
+        lang = ws.config.language
+        with progress_bar(word("Refreshing KPIs", lang), lang) as update:
             result = ws.refresh(full=full, progress=update)
     except USER_ERRORS as exc:
         raise fail(exc) from exc
     if result.redone:
         runs = ", ".join(str(r) for r in result.redone)
-        console.print(
-            f"[yellow]Refresh run {runs} did not finish (interrupted or failed); "
-            "this refresh did its work again.[/]"
+        again = (
+            "Refresh run {runs} did not finish (interrupted or failed); "
+            "this refresh did its work again."
         )
+        console.print(f"[yellow]{word(again, lang, runs=runs)}[/]")
     if result.jobs == 0:
-        console.print(tr("Nothing changed since the last refresh."))
+        console.print(word("Nothing changed since the last refresh.", lang))
     else:
-        since = f" from {result.from_date}" if result.from_date else ""
-        console.print(f"{result.mode.capitalize()} refresh{since}: {result.rows:,} KPI values.")
+        since = " from {date}" if result.from_date else ""
+        done = f"{result.mode.capitalize()} refresh{since}: {{rows}} KPI values."
+        console.print(word(done, lang, rows=f"{result.rows:,}", date=result.from_date))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from kaname.cli.render import (
     render_solution,
     status_cell,
 )
+from kaname.cli.words import word
 
 plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
 
@@ -58,13 +59,21 @@ def plan_apply(
     except (*USER_ERRORS, ValueError) as exc:  # ValueError: typed values that do not parse
         raise fail(exc) from exc
     plan = ws.load_plan(file)
+    lang = ws.config.language
     source = (
         "solved from the assumptions"
         if plan.targets_from == "planner"
         else "as written (hand-edited targets)"
     )
     console.print(
-        f"Applied {version.plan_name} as version {version.version}: {count} targets, {source}."
+        word(
+            "Applied {plan} as version {version}: {count} targets, {source}.",
+            lang,
+            plan=version.plan_name,
+            version=version.version,
+            count=count,
+            source=word(source, lang),
+        )
     )
 
 
@@ -104,7 +113,12 @@ def plan_solve(
     if as_json:
         print_json(dataclasses.asdict(solution))
         return
-    render_solution(solution, ws.config.currency, ws.config.language)
+    catalog, lang = ws.catalog, ws.config.language
+
+    def names(kpi: str) -> str:
+        return catalog.get(kpi).name(lang) if kpi in catalog else kpi
+
+    render_solution(solution, ws.config.currency, lang, names)
 
 
 @plan_app.command("whatif")
@@ -270,15 +284,30 @@ def plan_new(
         return
     if plan.targets_from == "planner" and plan.assumptions.stages:
         _print_quick(ws, plan, defaulted)
-    console.print(
-        f"Wrote {path}: KGI {plan.kgi.kpi} {plan.kgi.target:,.0f} in {plan.kgi.period}, "
-        f"{len(plan.kpis)} KPIs."
-        + (
-            f" Saved as version {version.version}."
-            if version
-            else f" Next: `kaname plan lint {path}`, then `kaname plan apply {path}`."
-        )
+    lang = ws.config.language
+    kgi_name, kgi_target = plan.kgi.kpi, f"{plan.kgi.target:,.0f}"
+    if lang == "ja":  # 売上 1.00億円, as the Japanese reader writes money
+        from kaname.formatting import format_value
+
+        unit = ws.catalog.get(kgi_name).unit if kgi_name in ws.catalog else "count"
+        kgi_target = format_value(plan.kgi.target, unit, ws.config.currency, lang)
+        kgi_name = ws.catalog.get(kgi_name).name(lang) if kgi_name in ws.catalog else kgi_name
+    wrote = word(
+        "Wrote {path}: KGI {kgi} {target} in {period}, {n} KPIs.",
+        lang,
+        path=path,
+        kgi=kgi_name,
+        target=kgi_target,
+        period=plan.kgi.period,
+        n=len(plan.kpis),
     )
+    if version:
+        then = word(" Saved as version {version}.", lang, version=version.version)
+    else:
+        then = word(
+            " Next: `kaname plan lint {path}`, then `kaname plan apply {path}`.", lang, path=path
+        )
+    console.print(wrote + then)
 
 
 def _new_from_numbers(
@@ -340,14 +369,15 @@ def _print_quick(ws: Any, plan: Any, defaulted: list[str]) -> None:
     rates = plan.assumptions.used_rates()
     shown = [
         f"{catalog.get(n).name(language)} {format_percent(v)}"
-        + (" (benchmark)" if n in defaulted else "")
+        + (word(" (benchmark)", language) if n in defaulted else "")
         for n, v in rates.items()
         if n != "average_deal_size"
     ]
-    console.print("Rates: " + ", ".join(shown))
+    comma = "、" if language == "ja" else ", "
+    console.print(word("Rates: ", language) + comma.join(shown))
     console.print(
-        "Per year: "
-        + ", ".join(
+        word("Per year: ", language)
+        + comma.join(
             f"{catalog.get(s).name(language)} {v:,.0f}"
             for s, v in solution.volumes.items()
             if s != "revenue"
@@ -355,14 +385,14 @@ def _print_quick(ws: Any, plan: Any, defaulted: list[str]) -> None:
     )
     names = {"target_cpa": "target CPA", "target_cac": "target CAC", "cost_per_mql": "cost/MQL"}
     costs = [
-        f"{names[k]} {format_money(v, currency, language)}"
+        f"{word(names[k], language)} {format_money(v, currency, language)}"
         for k, v in solution.unit_costs.items()
         if k in names
     ]
     if "ltv_cac" in solution.unit_costs:
         costs.append(f"LTV:CAC {solution.unit_costs['ltv_cac']:.1f}")
     if costs:
-        console.print(", ".join(costs))
+        console.print(comma.join(costs))
 
 
 @plan_app.command("schema")
@@ -392,18 +422,35 @@ def plan_lint(
         from rich.table import Table
 
         language = ws.config.language
-        styles = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "info"}
+        styles = {"error": "[red]{}[/]", "warning": "[yellow]{}[/]", "info": "{}"}
         table = Table(
-            "severity",
-            "rule",
+            word("severity", language),
+            word("rule", language),
             "KPI",
-            "finding",
-            "fix",
-            title=f"{file.name}: {len(findings)} findings, {errors} errors",
+            word("finding", language),
+            word("fix", language),
+            title=word(
+                "{name}: {n} findings, {errors} errors",
+                language,
+                name=file.name,
+                n=len(findings),
+                errors=errors,
+            ),
         )
+        catalog = ws.catalog
+
+        def names(kpi: str) -> str:  # a Japanese table names the KPI rather than its id
+            return catalog.get(kpi).name(language) if language == "ja" and kpi in catalog else kpi
+
         for f in findings:
-            table.add_row(styles[f.severity], f.rule, f.kpi, f.message(language), f.hint(language))
-        console.print(table if findings else f"{file.name}: no findings")
+            table.add_row(
+                styles[f.severity].format(word(f.severity, language)),
+                f.rule,
+                names(f.kpi),
+                f.message(language),
+                f.hint(language),
+            )
+        console.print(table if findings else word("{name}: no findings", language, name=file.name))
     if errors:
         raise typer.Exit(1)
 

@@ -197,14 +197,19 @@ def kpi_table(
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Any]:
-    """A Rich progress bar; yields a callback(label, done, total)."""
+def progress_bar(description: str, language: str = "en") -> Iterator[Any]:
+    """A Rich progress bar; yields a callback(label, done, total). The labels (a step such as
+    `done`, or `year × segment × cohort`) are shown in `language`, word by word."""
+
+    def said(label: str) -> str:
+        return " × ".join(word(part, language) for part in label.split(" × "))
+
     found = _routed.get()
     if found is not None:  # inside the server: the CLI beside it draws the bar
         found.event({"progress": "start", "description": description})
 
         def forward(label: str, done: int, total: int) -> None:
-            found.event({"progress": "update", "label": label, "done": done, "total": total})
+            found.event({"progress": "update", "label": said(label), "done": done, "total": total})
 
         try:
             yield forward
@@ -214,52 +219,80 @@ def progress_bar(description: str) -> Iterator[Any]:
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[count]}"),  # 3/24, or nothing while the total is unknown
         TextColumn("[dim]{task.fields[label]}"),
         TimeElapsedColumn(),
         console=cast(_ConsoleProxy, err_console).current(),
         transient=False,
     ) as progress:
-        task = progress.add_task(description, total=None, label="")
+        task = progress.add_task(description, total=None, label="", count="")
 
         def update(label: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, label=label)
+            count = f"{done}/{total}" if total else f"{done}"
+            progress.update(task, completed=done, total=total, label=said(label), count=count)
 
         yield update
 
 
-def render_solution(solution: Any, currency: str, language: str) -> None:
-    """Print a planner Solution: stage volumes (× channel), the month plan, unit costs, checks."""
+def render_solution(
+    solution: Any, currency: str, language: str, names: Callable[[str], str] | None = None
+) -> None:
+    """Print a planner Solution: stage volumes (× channel), the month plan, unit costs, checks.
+    `names` gives a stage (a KPI id) its name in `language`; the English reader sees the ids."""
     from kaname.design.planner import UNIT_COST_UNITS
     from kaname.formatting import format_value
 
+    ja = language == "ja"
     stages = list(solution.volumes)
     channels = list(solution.by_channel)
+
+    def stage_name(stage: str) -> str:
+        return names(stage) if ja and names is not None else stage
+
+    if ja:
+        target = stage_volume(solution.kgi_stage, solution.kgi_target, currency, language)
+    else:
+        target = f"{solution.kgi_target:,.0f}"
     table = Table(
-        title=f"Required volumes for {solution.kgi_stage} = {solution.kgi_target:,.0f}",
+        title=word(
+            "Required volumes for {stage} = {target}",
+            language,
+            stage=stage_name(solution.kgi_stage),
+            target=target,
+        ),
         title_justify="left",
     )
-    table.add_column("stage")
-    table.add_column("total", justify="right")
+    table.add_column(word("stage", language))
+    table.add_column(word("total", language), justify="right")
     for name in channels:
-        table.add_column(name, justify="right")
+        table.add_column(
+            dimension_value("channel", name, language) if ja else name, justify="right"
+        )
     for stage in stages:
-        cells = [stage, _volume(stage, solution.volumes[stage], currency, language)]
+        cells = [stage_name(stage), _volume(stage, solution.volumes[stage], currency, language)]
         cells += [
             _volume(stage, solution.by_channel[c][stage], currency, language) for c in channels
         ]
         table.add_row(*cells)
     console.print(table)
+    days = "{}日" if ja else "{}d"
+    lead_times = ("、" if ja else ", ").join(
+        f"{word(k, language)} {days.format(f'{v:.0f}')}"
+        for k, v in solution.lead_times_days.items()
+    )
     months = Table(
-        title=f"By month (seasonality: {solution.seasonality_source}; lead times "
-        f"{solution.lead_time_source}: "
-        + ", ".join(f"{k} {v:.0f}d" for k, v in solution.lead_times_days.items())
-        + ")",
+        title=word(
+            "By month (seasonality: {seasonality}; lead times {source}: {lead_times})",
+            language,
+            seasonality=word(solution.seasonality_source, language),
+            source=word(solution.lead_time_source, language),
+            lead_times=lead_times,
+        ),
         title_justify="left",
     )
-    months.add_column("month")
+    months.add_column(word("month", language))
     for stage in stages:
-        months.add_column(stage, justify="right")
+        months.add_column(stage_name(stage), justify="right")
     for month in solution.months:
         months.add_row(
             month.label, *(_volume(s, month.volumes[s], currency, language) for s in stages)
@@ -267,7 +300,7 @@ def render_solution(solution: Any, currency: str, language: str) -> None:
     console.print(months)
     for name, value in solution.unit_costs.items():
         unit = UNIT_COST_UNITS.get(name, "currency")
-        console.print(f"{name}: {format_value(value, unit, currency, language)}")
+        console.print(f"{word(name, language)}: {format_value(value, unit, currency, language)}")
     for check in solution.checks:
         console.print(f"• {check}")
 

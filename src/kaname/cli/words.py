@@ -84,6 +84,162 @@ JA: dict[str, str] = {
     "jobs": "ジョブ",
     "sync": "同期",
     "resumed by run {run}": "同期 {run} が続きを取り込みました",
+    # init and samples (`kaname init` speaks the language of the workspace it creates)
+    "Created workspace {root} (warehouse: {backend}).": (
+        "ワークスペース {root} を作成しました（ウェアハウス: {backend}）。"
+    ),
+    "Next: load data with `kaname samples` or `kaname import`, then `kaname kpis`.": (
+        "次は `kaname samples` か `kaname import` でデータを取り込み、`kaname kpis` で確認します。"
+    ),
+    "written": "書き出しました",
+    "kept (--force overwrites)": "既存のまま（--force で上書き）",
+    "Try `kaname import {table} {name} --dry-run`.": (
+        "`kaname import {table} {name} --dry-run` で試せます。"
+    ),
+    "{path}: {state}. {try}": "{path}: {state}。{try}",
+    # import
+    "cp932": "Shift_JIS",
+    "shift_jis": "Shift_JIS",
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "Importing {name}": "{name} を取り込み中",
+    "done": "完了",
+    "Imported {file} into {table} ({encoding}){run}.": (
+        "{file} を {table} に取り込みました（{encoding}）{run}。"
+    ),
+    "Would import {file} into {table} ({encoding}).": (
+        "{file} を {table} に取り込めます（{encoding}、試行のみで何も書き込んでいません）。"
+    ),
+    ", run {run}": "、実行 {run}",
+    "rows read": "読み込んだ行",
+    "inserted": "追加",
+    "updated": "更新",
+    "unchanged": "変更なし",
+    "quarantined": "隔離",
+    "blank rows skipped": "空行（スキップ）",
+    "Quarantined ({n} cells)": "隔離したセル（{n} 件）",
+    "row": "行",
+    "column": "列",
+    "reason": "理由",
+    "cell value": "値",
+    "… {n} more; the full report is in {report}.": "… ほか {n} 件。全件のレポートは {report}。",
+    "… {n} more; the full report is `kaname quarantine {run}`.": (
+        "… ほか {n} 件。全件のレポートは `kaname quarantine {run}` で見られます。"
+    ),
+    "Lead scores updated: {changed} changed, {mqls} new MQLs.": (
+        "リードスコアを更新しました: 変化 {changed} 件、新しい MQL {mqls} 件。"
+    ),
+    # refresh (the progress labels are grain × dimension × view)
+    "Refreshing KPIs": "KPI を更新中",
+    "Generating demo company": "デモ会社を作成中",
+    "Syncing": "同期中",
+    "day": "日",
+    "week": "週",
+    "month": "月",
+    "quarter": "四半期",
+    "half": "半期",
+    "year": "年度",
+    "total": "合計",
+    "period": "期間",
+    "cohort": "コホート",
+    "Full refresh: {rows} KPI values.": "全期間を更新しました: KPI の値 {rows} 件。",
+    "Incremental refresh: {rows} KPI values.": "増分で更新しました: KPI の値 {rows} 件。",
+    "Incremental refresh from {date}: {rows} KPI values.": (
+        "{date} 以降を増分で更新しました: KPI の値 {rows} 件。"
+    ),
+    "Full refresh from {date}: {rows} KPI values.": (
+        "{date} 以降を全件更新しました: KPI の値 {rows} 件。"
+    ),
+    "Refresh run {runs} did not finish (interrupted or failed); this refresh did its work again.": (
+        "更新 {runs} は最後まで終わっていませんでした（中断または失敗）。この更新でやり直しました。"
+    ),
+    "Nothing changed since the last refresh.": "前回の更新から変わったデータはありません。",
+    # sync
+    "No source is connected; run `kaname connect SOURCE`.": (
+        "接続したデータソースがありません。`kaname connect SOURCE` で接続してください。"
+    ),
+    "{source}: {status} ({mode}) {rows} raw records": (
+        "{source}: {status}（{mode}）元データ {rows} 件"
+    ),
+    ", {n} left out of the canonical tables": "、正規テーブルに入れなかった行 {n} 件",
+    ", {n} report rows no longer reported, removed": ("、レポートから消えた行 {n} 件を削除"),
+    # alerts and actions
+    "critical": "重大",
+    "open": "未対応",
+    "acknowledged": "対応中",
+    "resolved": "解決済み",
+    "alert": "アラート",
+    "who": "担当者",
+    "title": "タイトル",
+    "decision": "判断",
+    "kpis": "KPI",
+    "start": "開始日",
+    "end": "終了日",
+    "action plan": "計画（Plan）",
+    "action do": "実行（Do）",
+    "action check": "評価（Check）",
+    "action act": "改善（Act）",
+    "standardise": "標準化",
+    "expand": "拡大",
+    "modify": "修正",
+    "stop": "中止",
+    "Dry run: {n} alerts would fire; nothing stored or sent.": (
+        "試行: アラート {n} 件が発火します（保存も送信もしていません）。"
+    ),
+    "{new} new, {open} still open, {cooling} in cooldown, {resolved} resolved; "
+    "{sent} notifications sent, {failed} failed.": (
+        "新規 {new} 件、継続中 {open} 件、クールダウン中 {cooling} 件、解決 {resolved} 件。"
+        "通知の送信 {sent} 件、失敗 {failed} 件。"
+    ),
+    # quality
+    "Data quality": "データ品質",
+    "No data-quality findings.": "データ品質の指摘はありません。",
+    "severity": "重要度",
+    "finding": "指摘",
+    "fix": "対処",
+    "warning": "警告",
+    "info": "情報",
+    "e.g.": "例:",
+    # plan new / apply / lint
+    "Rates: ": "転換率: ",
+    " (benchmark)": "（ベンチマーク）",
+    "Per year: ": "年間: ",
+    "target CPA": "目標 CPA",
+    "target CAC": "目標 CAC",
+    "cost/MQL": "MQL 単価",
+    "Wrote {path}: KGI {kgi} {target} in {period}, {n} KPIs.": (
+        "{path} を書き出しました: KGI {kgi} {target}（{period}）、KPI {n} 件。"
+    ),
+    " Saved as version {version}.": "バージョン {version} として保存しました。",
+    " Next: `kaname plan lint {path}`, then `kaname plan apply {path}`.": (
+        "次は `kaname plan lint {path}`、続けて `kaname plan apply {path}`。"
+    ),
+    "solved from the assumptions": "前提から逆算した目標",
+    "as written (hand-edited targets)": "ファイルのとおり（手で編集した目標）",
+    "Applied {plan} as version {version}: {count} targets, {source}.": (
+        "{plan} をバージョン {version} として適用しました: 目標 {count} 件、{source}。"
+    ),
+    "rule": "ルール",
+    # plan solve
+    "Required volumes for {stage} = {target}": "{stage} {target} に必要な件数",
+    "By month (seasonality: {seasonality}; lead times {source}: {lead_times})": (
+        "月別（季節性: {seasonality}、リードタイム（{source}）: {lead_times}）"
+    ),
+    "even": "均等",
+    "history": "過去の実績",
+    "measured": "実測",
+    "assumed": "想定",
+    "opportunity_to_deal": "商談→受注",
+    "sql_to_opportunity": "SQL→商談",
+    "mql_to_sql": "MQL→SQL",
+    "lead_to_mql": "リード→MQL",
+    "target_cpa": "目標 CPA",
+    "target_cac": "目標 CAC",
+    "cost_per_mql": "MQL 単価",
+    "cac_payback_months": "CAC 回収期間",
+    "ltv_cac": "LTV:CAC",
+    "{name}: {n} findings, {errors} errors": "{name}: 指摘 {n} 件、エラー {errors} 件",
+    "{name}: no findings": "{name}: 指摘はありません",
     # attribution
     "model": "モデル",
     "conversions": "成果数",

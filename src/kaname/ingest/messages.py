@@ -337,7 +337,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "opp_type_default": (
         "{count:,} opportunities without a type were loaded as new business (type = new_business)",
-        "種別のない商談 {count:,} 件を新規（type = new_business）として取り込みました",
+        "種別のない商談 {count:,} 件を新規（`type: new_business`）として取り込みました",
     ),
     "opp_won_from_stage": (
         "is_won was derived from the stage for {count:,} opportunities ({won:,} won, {lost:,} "
