@@ -64,9 +64,12 @@ def test_pages_say_what_to_do_without_data(client: TestClient, path: str) -> Non
     assert "No data yet: import or connect a source" in text
 
 
-def test_plan_pages_say_how_to_start_a_plan(client: TestClient) -> None:
-    assert "kaname plan new --template" in client.get("/plans").text
-    assert "kaname plan new --template" in client.get("/tree").text
+def test_plan_pages_lead_to_the_plan_wizard(client: TestClient) -> None:
+    """Empty states lead to the wizard, not to CLI commands (issue 14 §4)."""
+    plans = client.get("/plans").text
+    assert 'data-testid="plan-wizard"' in plans and "kaname plan new" not in plans
+    tree = client.get("/tree").text
+    assert 'href="/plans"' in tree and "kaname plan new" not in tree
     assert client.get("/api/plans").status_code == 400
 
 
