@@ -28,7 +28,22 @@ def kaname(root: Path, *args: str) -> str:
 
 
 def first_day(tmp_path: Path, language: str) -> dict[str, str]:
-    """The output of each command of the first day, run in order in a new workspace."""
+    """The output of each command of the first day, run in order in a new workspace, on a wide
+    console (the consoles exist before the test, so COLUMNS alone would not widen them)."""
+    from kaname.cli import render
+
+    consoles = [c.current() for c in (render.console, render.err_console)]
+    widths = [c.width for c in consoles]
+    for c in consoles:
+        c.width = 250
+    try:
+        return _first_day(tmp_path, language)
+    finally:
+        for c, width in zip(consoles, widths, strict=True):
+            c.width = width
+
+
+def _first_day(tmp_path: Path, language: str) -> dict[str, str]:
     root = tmp_path / "ws"
     init = runner.invoke(app, ["init", str(root), "--language", language], env={"COLUMNS": "250"})
     assert init.exit_code == 0, init.output

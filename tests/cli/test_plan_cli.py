@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kaname.cli.main import app
+from kaname.config import WorkspaceConfig
 from kaname.workspace import Workspace
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ assumptions:
 
 @pytest.fixture
 def plan(tmp_path: Path) -> tuple[Path, Path]:
-    ws = Workspace.init(tmp_path / "ws")
+    ws = Workspace.init(tmp_path / "ws", WorkspaceConfig(language="en"))  # English wording
     ws.close()
     path = tmp_path / "plan.yaml"
     path.write_text(PLAN, encoding="utf-8")
@@ -181,5 +182,6 @@ def test_cac_payback_prints_in_months_not_yen(monkeypatch: pytest.MonkeyPatch) -
     console = Console(record=True, width=200)
     monkeypatch.setattr(render, "console", console)
     render.render_solution(solution, "JPY", "ja")
-    line = next(x for x in console.export_text().splitlines() if x.startswith("cac_payback"))
+    lines = console.export_text().splitlines()
+    line = next(x for x in lines if "回収" in x or x.startswith("cac_payback"))
     assert line.endswith("ヶ月") and "円" not in line

@@ -143,7 +143,7 @@ def test_apply_re_solves_and_never_overwrites_hand_edits_silently(root: Path) ->
     assert "--resolve" in refused.output and "--keep-targets" in refused.output
     applied = runner.invoke(app, ["plan", "apply", str(path), "-w", str(root), "--resolve"])
     assert applied.exit_code == 0, applied.output
-    assert "solved from the assumptions" in applied.output
+    assert "前提から逆算した目標" in applied.output  # the workspace speaks Japanese
     solved = yaml.safe_load(path.read_text(encoding="utf-8"))
     deals = next(k for k in solved["kpis"] if k["kpi"] == "deals")
     assert math.fsum(deals["targets"].values()) == pytest.approx(40)  # 1億 ÷ 250万
