@@ -19,9 +19,13 @@ def filter_error_page(request: Request, exc: Exception) -> HTMLResponse:
     _ = translator(request.state.language)
     params = request.query_params
     typed = (params.get("period") or "").strip()
-    if isinstance(exc, FilterError):
+    if isinstance(exc, FilterError) and not exc.field:
+        # raised with its own message in the user's language (e.g. an unknown download)
         filters = Filters(period=typed)
-        field = exc.field or "filter"
+        message = str(exc)
+    elif isinstance(exc, FilterError):
+        filters = Filters(period=typed)
+        field = exc.field
         message = _(
             "The address has a {name} this page cannot read: {value}. Choose one in the filter "
             "bar.",
