@@ -27,6 +27,7 @@ def test_alerts_actions_report_review_and_abtest(demo_ws: Workspace, tmp_path) -
     root = str(demo_ws.root)
     config = yaml.safe_load((demo_ws.root / "kaname.yaml").read_text(encoding="utf-8"))
     config["channels"] = [{"type": "in_app", "name": "app"}]
+    config["language"] = "en"  # the alerts and actions below read the English wording
     config["alerts"] = [{"type": "threshold", "id": "cpa-high", "kpi": "cpa", "above": 1}]
     (demo_ws.root / "kaname.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     dry = json.loads(run("alerts", "check", "--dry-run", "--json", "-w", root))
@@ -72,8 +73,10 @@ def test_alerts_actions_report_review_and_abtest(demo_ws: Workspace, tmp_path) -
     assert "modify" in run("actions", "show", str(added["id"]), "-w", root)
 
     out = tmp_path / "report.xlsx"
+    config["language"] = "ja"  # the report in the demo's own language
+    (demo_ws.root / "kaname.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     run("report", "--period", "2026-10", "--format", "xlsx", "--out", str(out), "-w", root)
-    assert load_workbook(io.BytesIO(out.read_bytes())).sheetnames[0] == "サマリー"  # ja demo
+    assert load_workbook(io.BytesIO(out.read_bytes())).sheetnames[0] == "サマリー"
     html = tmp_path / "catalog.html"
     run("catalog", "export", "--format", "html", "--out", str(html), "-w", root)
     assert "win_rate" in html.read_text(encoding="utf-8")
