@@ -162,7 +162,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     assert report[0]["kpi"] == "leads"
     leads_before = report[0]["actual"]
     table = ok("kpis", "-w", root, "-k", "revenue")
-    assert "revenue" in table and "period view" in table
+    assert "新規受注金額" in table and "期間ビュー" in table  # the workspace speaks Japanese
 
     # import: a CSV of leads (Shift_JIS), then a CP932 opportunities file, uploaded to the server
     summary = json.loads(ok("import", "leads", root / "leads.csv", "-w", root, "--json"))
@@ -172,7 +172,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     opportunities.write_bytes(text.encode("cp932"))
     report_file = root.parent / "quarantine.csv"
     out = ok("import", "opportunities", opportunities.name, "--report", report_file, cwd=root)
-    assert "Imported opps-cp932.csv into opportunities (cp932)" in out
+    assert "opps-cp932.csv を opportunities に取り込みました（Shift_JIS）" in out
     assert report_file.read_bytes().startswith(b"\xef\xbb\xbf")  # written here, by the CLI
     # a file the command writes comes back here, named as it was typed
     written = ok(
@@ -183,7 +183,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     assert {r["table"] for r in imports[:2]} == {"leads", "opportunities"}
 
     # refresh: the imported leads are counted on the running dashboard at once
-    assert "refresh" in ok("refresh", "-w", root).lower()
+    assert "KPI の値" in ok("refresh", "-w", root)
     after = json.loads(ok("kpis", "-w", root, "--period", "2026-09", "-k", "leads", "--json"))
     rows = (root / "leads.csv").read_text(encoding="cp932").splitlines()[1:]
     in_september = sum(",2026/09/" in row for row in rows)
@@ -201,7 +201,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     doubled = root.parent / "doubled.yaml"
     doubled.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     applied = ok("plan", "apply", doubled, "-w", root)
-    assert f"as version {versions_before + 1}" in applied
+    assert f"バージョン {versions_before + 1} として適用しました" in applied
     shown = served.get("/api/plans")
     assert shown["version"] == versions_before + 1
     assert shown["plan"]["kgi"]["target"] == plan["kgi"]["target"]

@@ -74,7 +74,7 @@ def test_walk_the_dashboard(browser, server: str, shots: Path) -> None:  # type:
         page.click("[data-testid=check]")
     finding = page.locator("[data-testid=findings] li", has_text="500,000")
     expect(finding.first).to_be_visible()
-    assert "SMART-A" in finding.first.inner_text()
+    assert "SMART: 達成できるか" in finding.first.inner_text()  # the rule by its name
     page.screenshot(path=str(shots / "plan-lint-finding.png"), full_page=True)
 
     # What-if in the page.
