@@ -12,7 +12,7 @@ from kaname.canonical.channels import normalise_channel
 from kaname.dashboard.core import clean
 from kaname.design.funnel import FunnelError
 from kaname.design.lint import ltv_cac_findings
-from kaname.design.plan import Plan, PlanError, dump_plan, load_plan
+from kaname.design.plan import NUMBER_FIELDS, Plan, PlanError, dump_plan, load_plan
 from kaname.design.planner import UNIT_COST_UNITS
 from kaname.formatting import NumberError, format_entry, parse_number
 from kaname.metrics.engine import MetricError
@@ -20,17 +20,8 @@ from kaname.metrics.engine import MetricError
 if TYPE_CHECKING:
     from kaname.dashboard.core import DashboardCore as Dashboard
 
-ASSUMPTION_FIELDS = (
-    "average_deal_size",
-    "win_rate",
-    "opportunity_rate",
-    "sql_rate",
-    "mql_rate",
-    "cvr",
-    "budget",
-    "ltv",
-    "arpa",
-)
+ASSUMPTION_FIELDS = NUMBER_FIELDS
+"""The plan's assumptions the editor shows, in order."""
 RATE_FIELDS = ("win_rate", "opportunity_rate", "sql_rate", "mql_rate", "cvr")
 ASSUMPTION_UNITS = {
     **dict.fromkeys(RATE_FIELDS, "ratio"),

@@ -85,37 +85,28 @@ def solve(
     if stages:
         if stages[0] != kgi_stage:
             raise FunnelError(f"the stages must start at the KGI's stage {kgi_stage}")
-        return _solve_with(
-            Funnel.of(stages, rates),
-            kgi_target,
-            month_labels,
-            seasonality,
-            lead_times_days,
-            lead_time_source,
-            channel_mix,
-            budget,
-            ltv,
-            channel_cpa,
-            channel_capacity,
-            arpa,
-            gross_margin,
+        funnel = Funnel.of(stages, rates)
+    else:
+        bottom = next(
+            (
+                STANDARD_STAGES[i + 1]
+                for i, r in reversed(list(enumerate(STANDARD_RATES)))
+                if r in rates
+                and all(
+                    q in rates for q in STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) : i + 1]
+                )
+            ),
+            None,
         )
-    bottom = next(
-        (
-            STANDARD_STAGES[i + 1]
-            for i, r in reversed(list(enumerate(STANDARD_RATES)))
-            if r in rates
-            and all(q in rates for q in STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) : i + 1])
-        ),
-        None,
-    )
-    if bottom is None:
-        raise FunnelError(
-            f"the plan needs the rates below {kgi_stage}: "
-            f"{', '.join(STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) :])} (at least the first)"
-        )
+        if bottom is None:
+            raise FunnelError(
+                f"the plan needs the rates below {kgi_stage}: "
+                f"{', '.join(STANDARD_RATES[STANDARD_STAGES.index(kgi_stage) :])} "
+                "(at least the first)"
+            )
+        funnel = Funnel.standard(rates, top=kgi_stage, bottom=bottom)
     return _solve_with(
-        Funnel.standard(rates, top=kgi_stage, bottom=bottom),
+        funnel,
         kgi_target,
         month_labels,
         seasonality,
