@@ -140,6 +140,12 @@ def test_cross_site_state_changes_are_refused(clients: dict[str, TestClient]) ->
         follow_redirects=False,
     )
     assert ok.status_code == 303
+    # back to no preference: the shared viewer's pages follow its cookie again
+    viewer.post("/account/language", data={**data, "language": ""}, headers=same_origin())
+
+
+def same_origin() -> dict[str, str]:
+    return {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
 
 
 def test_serving_publicly_without_secure_cookies_warns(

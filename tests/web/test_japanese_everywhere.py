@@ -82,6 +82,9 @@ def data_words(ws: Workspace) -> set[str]:
     ):
         values = con.table(table).select(column).distinct().to_pyarrow().column(0).to_pylist()
         words |= {str(v) for v in values if v}
+    for action in ws.act.actions():  # what the team called its actions, as they typed it
+        typed = f"{action['title']} {action.get('owner') or ''}"
+        words |= set(re.findall(r"[A-Za-z][\w-]*", typed))
     for merge in ws.ingest.merges():  # ids merged away are still named in the merge log
         words |= {str(v) for v in (merge["kept"], *merge["merged"])}
     return words

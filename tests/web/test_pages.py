@@ -62,6 +62,8 @@ def test_language_follows_the_user(clients: dict[str, TestClient]) -> None:
     client.post("/account/language", data={"language": "ja", "csrf_token": csrf})
     page = client.get("/executive").text
     assert "全社KPI" in page and "Organisation KPIs" not in page
+    # back to no preference: the shared viewer's pages follow its cookie again
+    client.post("/account/language", data={"language": "", "csrf_token": csrf})
 
 
 def _csrf(client: TestClient) -> str:
