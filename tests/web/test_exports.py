@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from kaname.canonical.channels import channel as channel_info
 from kaname.spreadsheet import Table, table_csv, tables_xlsx
 from kaname.web.i18n import translator
-from web_helpers import login
+from web_helpers import PASSWORD, csrf_of, login
 
 Rows = list[list[Any]]
 JA = translator("ja")
@@ -32,9 +32,15 @@ def ja(app) -> TestClient:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def en(app) -> TestClient:  # type: ignore[no-untyped-def]
-    client = login(TestClient(app), "viewer")
-    client.cookies.set("kaname_lang", "en")
+def en(app, web_ws) -> TestClient:  # type: ignore[no-untyped-def]
+    """A viewer of its own whose stored language is English (whatever other tests set)."""
+    from kaname.auth.accounts import Accounts
+
+    accounts = Accounts(web_ws.appdb)
+    if not any(u["username"] == "export_en" for u in accounts.users()):
+        accounts.create_user("export_en", PASSWORD, role="viewer")
+    client = login(TestClient(app), "export_en")
+    client.post("/account/language", data={"language": "en", "csrf_token": csrf_of(client)})
     return client
 
 

@@ -243,7 +243,6 @@ def render(
         "plain": plain,
         "stage_names": stage_names(ws, language),
         "note": lambda text: explain(text, _, kpi_namer(ws, language)),
-        "kpi_name": kpi_namer(ws, language),
         "num": display.number,
         "when": lambda v: display.when(v, language, ws.config.timezone),
         "period_name": lambda label: display.period_name(
