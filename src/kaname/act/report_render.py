@@ -68,9 +68,10 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 def dimension_value(dim: str | None, value: Any, lang: str) -> str:
     """A channel by its name (owned_media reads オウンドメディア・SEO), other values as they are."""
     from kaname.canonical.channels import channel as lookup
+    from kaname.metrics.engine import NONE_LABEL
 
     text = "" if value is None else str(value)
-    if text == "(none)":  # rows without a channel or campaign (metrics.engine.NONE_LABEL)
+    if text == NONE_LABEL:  # rows without a channel or campaign
         return "（未設定）" if lang == "ja" else "(not set)"
     if dim == "channel":
         try:

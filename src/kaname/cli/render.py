@@ -134,20 +134,11 @@ def table_word(table: str, language: str) -> str:
 
 
 def dimension_value(dim: str, value: object, language: str) -> str:
-    """A channel by its name in `language` (オウンドメディア・SEO, not owned_media)."""
-    from kaname.canonical.channels import channel
-    from kaname.metrics.engine import NONE_LABEL
+    """A channel by its name in `language` (オウンドメディア・SEO, not owned_media); the same
+    words as the report's (act/report_render.py)."""
+    from kaname.act.report_render import dimension_value as named
 
-    text = "" if value is None else str(value)
-    if text == NONE_LABEL:
-        return "（未設定）" if language == "ja" else "(not set)"
-    if dim == "channel":
-        try:
-            found = channel(text)
-        except KeyError:
-            return text
-        return found.name_ja if language == "ja" else found.name_en
-    return text
+    return named(dim, value, language)
 
 
 def explain_note(note: str, language: str, names: Callable[[str], str | None]) -> str:
