@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -98,3 +98,14 @@ def typed_number(text: str) -> float:
         return parse_number(text)
     except NumberError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def kpi_namer(ws: Workspace) -> Callable[[str], str]:
+    """KPI id → its name in the workspace's language (the id for a KPI the catalog lacks):
+    Japanese tables and messages name KPIs, never their ids."""
+    catalog, lang = ws.catalog, ws.config.language
+
+    def name(kpi: str) -> str:
+        return catalog.get(kpi).name(lang) if kpi in catalog else kpi
+
+    return name

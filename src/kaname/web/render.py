@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from kaname.canonical.labels import column_label
 from kaname.dashboard import Filters
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
@@ -261,6 +262,7 @@ def render(
         "rule_label": lambda r: rule_label(r, _),
         "finding_text": lambda m, k: finding_text(m or "", k, kpi_namer(ws, language)),
         "table_name": lambda t: table_names(_).get(t, t),
+        "column_label": lambda t, c: column_label(t, c, language),
         "audit_target_label": lambda t: audit_target_label(t, _),
         "actor_label": lambda a: actor_label(a, _),
         "grain_name": lambda g: charts.grain_name(g, _),
