@@ -169,7 +169,7 @@ def test_an_english_workspace_hears_english(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     build_demo(root, scale=0.03, as_of=dt.date(2026, 11, 20)).close()
     en = everyday(root, "en")
-    assert "opportunities.csv → Opportunities" in en["mapping suggest"]
+    assert "opportunities.csv → opportunities" in en["mapping suggest"]
     assert "opened date" in en["mapping suggest"]
     assert "Scored " in en["score"] and "new MQLs at threshold" in en["score"]
     assert "Connected HubSpot; credentials stored encrypted." in en["connect"]

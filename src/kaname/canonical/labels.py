@@ -60,6 +60,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "responded_at": ("answered at", "回答日時"),
 }
 
+EXAMPLE_KEYS: dict[str, tuple[str, str]] = {
+    "n": ("rows", "件数"),
+    "count": ("count", "件数"),
+    "records": ("records", "件数"),
+    "nunique": ("distinct values", "種類数"),
+    "key": ("key", "キー"),
+    "limit": ("limit", "上限"),
+    "table": ("table", "テーブル"),
+    "column": ("column", "列"),
+    "field": ("field", "項目"),
+    "names": ("names", "名前"),
+    "account_ids": ("account ids", "取引先ID"),
+    "last_loaded_at": ("last loaded", "最終取り込み日時"),
+}
+"""Keys of data-quality examples that are not canonical columns."""
+
 BY_TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("accounts", "name"): ("company name", "会社名"),
     ("accounts", "created_at"): ("created date", "登録日"),
@@ -79,7 +95,7 @@ BY_TABLE: dict[tuple[str, str], tuple[str, str]] = {
 
 def column_label(table: str, column: str, language: str) -> str:
     """`column` of `table` as users call it in `language` (the id when it has no label)."""
-    pair = BY_TABLE.get((table, column)) or COLUMNS.get(column)
+    pair = BY_TABLE.get((table, column)) or COLUMNS.get(column) or EXAMPLE_KEYS.get(column)
     if pair is None:
         return column
     return pair[1] if language == "ja" else pair[0]

@@ -157,7 +157,9 @@ def sync(
                     + "[/]"
                 )
             for name, count in sorted(r.tables.items()):
-                console.print(f"  {table_word(name, lang):<34} {count:>10,}")
+                console.print(
+                    f"  {table_word(name, lang) if lang == 'ja' else name:<34} {count:>10,}"
+                )
             if r.error:
                 err_console.print(f"  [red]{r.error}[/]")
     if any(r.status != "ok" for r in results):  # failed, or refused: another sync runs

@@ -14,6 +14,7 @@ from kaname.canonical.labels import column_label, column_labels
 from kaname.cli.common import JsonOpt, WorkspaceOpt
 from kaname.cli.render import (
     console,
+    dimension_value,
     err_console,
     jsonable,
     print_json,
@@ -98,9 +99,15 @@ def import_file(
     _print_summary(summary, lang, report)
 
 
+def _table(table: str, lang: str) -> str:
+    """A canonical table in Japanese by its name (リード); English keeps the id the commands
+    take (leads)."""
+    return table_word(table, lang) if lang == "ja" else table
+
+
 def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> None:
     """The counts of an import (or a dry run), its quarantined cells, notes and scoring."""
-    table = table_word(summary["table"], lang)
+    table = _table(summary["table"], lang)
     names = {"file": f"[bold]{summary['file']}[/]", "table": f"[bold]{table}[/]"}
     encoding = word(str(summary["encoding"]), lang)  # cp932 reads Shift_JIS in Japanese
     if summary["run_id"] is None:
@@ -197,7 +204,7 @@ def mapping_suggest(
         print_json(jsonable(suggestion))
         return
     lang = ws.config.language
-    title = f"{file.name} → {table_word(table, lang)}" + (
+    title = f"{file.name} → {_table(table, lang)}" + (
         word(" (saved mapping {name})", lang, name=suggestion["saved"])
         if suggestion["saved"]
         else ""
@@ -247,7 +254,7 @@ def mapping_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> No
             word("No saved mappings yet: `kaname mapping suggest TABLE FILE --save NAME`.", lang)
         )
     for row in rows:
-        console.print(f"{row['id']:>4}  {table_word(row['table'], lang):<20} {row['name']}")
+        console.print(f"{row['id']:>4}  {_table(row['table'], lang):<20} {row['name']}")
 
 
 def quarantine(
@@ -281,6 +288,28 @@ def quarantine(
     console.print(grid)
 
 
+def example_text(example: dict[str, Any], lang: str) -> str:
+    """A data-quality example as `key=value` pairs; in Japanese each key by its name (日付, not
+    date), channels by theirs, dates without a midnight time and whole amounts without .0."""
+    if lang != "ja":
+        return ", ".join(f"{k}={v}" for k, v in example.items())
+    table = str(example.get("table") or "")
+    parts = []
+    for key, value in example.items():
+        if key in ("channel", "segment") and value:
+            shown = dimension_value(key, value, lang)
+        elif key == "table" and value:
+            shown = table_word(str(value), lang)
+        elif key in ("column", "field") and value:
+            shown = column_label(table, str(value), lang)
+        elif isinstance(value, float) and value.is_integer():
+            shown = f"{int(value):,}"
+        else:
+            shown = str(value).removesuffix("T00:00:00").removesuffix(" 00:00:00")
+        parts.append(f"{column_label(table, key, lang)}={shown}")
+    return "、".join(parts)
+
+
 _SEVERITY = {"error": "[red]{}[/]", "warning": "[yellow]{}[/]", "info": "[dim]{}[/]"}
 
 
@@ -311,9 +340,7 @@ def quality(
     for name in ("severity", "finding", "count", "fix"):
         grid.add_column(word(name, lang))
     for f in findings:
-        examples = "; ".join(
-            ", ".join(f"{k}={v}" for k, v in ex.items()) for ex in f["examples"][:2]
-        )
+        examples = "; ".join(example_text(ex, lang) for ex in f["examples"][:2])
         # the finding's id is for the English reader's scripts; a Japanese table shows no ids
         finding_id = f"{f['id']}  " if lang != "ja" else ""
         severity = f["severity"]
@@ -348,7 +375,7 @@ def quality_merge(
         return
     lang = ws.config.language
     moved = ", ".join(
-        f"{table_word(k, lang)}: {v}" for k, v in result["repointed"].items() if v
+        f"{_table(k, lang)}: {v}" for k, v in result["repointed"].items() if v
     ) or word("none", lang)
     console.print(
         word(
@@ -376,7 +403,7 @@ def quality_merges(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> 
     for r in rows:
         when = local_time(r["created_at"], ws.config.timezone)
         console.print(
-            f"{r['merge_id']:>4} {when:%Y-%m-%d %H:%M} {table_word(r['table'], lang)}: "
+            f"{r['merge_id']:>4} {when:%Y-%m-%d %H:%M} {_table(r['table'], lang)}: "
             f"{', '.join(r['merged'])} → {r['kept']} {r['reason']}"
         )
 

@@ -445,6 +445,8 @@ def plan_lint(
                 errors=errors,
             ),
         )
+        from kaname.design.lint import finding_text
+
         catalog = ws.catalog
 
         def names(kpi: str) -> str:  # a Japanese table names the KPI rather than its id
@@ -455,7 +457,7 @@ def plan_lint(
                 styles[f.severity].format(word(f.severity, language)),
                 f.rule,
                 names(f.kpi),
-                f.message(language),
+                finding_text(f.message(language), f.kpi, names),
                 f.hint(language),
             )
         console.print(table if findings else word("{name}: no findings", language, name=file.name))

@@ -169,6 +169,18 @@ JA: dict[str, str] = {
         "{title} に接続しました。認証情報は暗号化して保存しています。"
     ),
     "Next: `kaname sync {source}`.": "次は `kaname sync {source}` で同期します。",
+    # demo
+    "Workspace: {root}. Try `kaname kpis -w {dir}` or `kaname kpis -w {dir} --dimension "
+    "channel`. Sample files to import: leads.csv, opportunities.csv, spend.csv.": (
+        "ワークスペース: {root}。`kaname kpis -w {dir}` や `kaname kpis -w {dir} --dimension "
+        "channel` で KPI を確認できます。取り込み用のサンプル: leads.csv、opportunities.csv、"
+        "spend.csv。"
+    ),
+    "Dashboard login: user {user}, one-time password {password} (you choose your own "
+    "at first login).": (
+        "ダッシュボードのログイン: ユーザー {user}、一回限りのパスワード {password}"
+        "（初回ログイン時にご自分のパスワードを決めます）。"
+    ),
     # refresh (the progress labels are grain × dimension × view)
     "Refreshing KPIs": "KPI を更新中",
     "Generating demo company": "デモ会社を作成中",
