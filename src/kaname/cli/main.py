@@ -155,7 +155,7 @@ def demo(
     period = ws.period(None)
     when = period_name(period.label, lang, ws.config.fiscal_year_start_month)
     as_of_text = word("as of {date}", lang, date=ws.today())
-    names = kpi_namer(ws)
+    names = kpi_namer(ws, ids_in_english=False)
     console.print(
         kpi_table(
             report, ws.config.currency, lang, f"{ws.config.name} — {when} ({as_of_text})", names
