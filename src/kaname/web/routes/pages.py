@@ -28,8 +28,13 @@ Gettext = Annotated[Translator, Depends(gettext)]
 
 
 @router.get("/", include_in_schema=False)
-def landing(who: Who) -> Response:
-    """Each user lands on the dashboard of their department."""
+def landing(who: Who, dash: Dash) -> Response:
+    """Each user lands on the board they chose (/boards), else on their department's page."""
+    from kaname.dashboard.boards import Boards
+
+    board = Boards(dash).landing_id(who.user)
+    if board is not None:
+        return RedirectResponse(f"/boards/{board}", status_code=303)
     dept = who.user.department
     target = "/executive" if dept == "executive" else f"/department/{dept}"
     return RedirectResponse(target, status_code=303)
