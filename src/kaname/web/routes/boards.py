@@ -3,6 +3,7 @@ and change a KPI's target from its card. Each page has a JSON twin under /api/."
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -205,12 +206,14 @@ def _figures(data: dict[str, Any], dash: Dashboard, lang: str, _: Translator) ->
         elif tile["kind"] == "bars":
             bars = got["bars"]
             dim = bars["dimension"]
-            out[n] = charts.bars(
-                [value_label(dim, r["value"], lang) for r in bars["rows"]],
-                [r["actual"] for r in bars["rows"]],
-                bars["name"],
-                charts.unit_title(bars["unit"], currency, _),
-                (currency, lang) if bars["unit"] == "currency" else None,
+            out[n] = _room_for_labels(
+                charts.bars(
+                    [value_label(dim, r["value"], lang) for r in bars["rows"]],
+                    [r["actual"] for r in bars["rows"]],
+                    bars["name"],
+                    charts.unit_title(bars["unit"], currency, _),
+                    (currency, lang) if bars["unit"] == "currency" else None,
+                )
             )
         elif tile["kind"] == "cards":
             out[n] = {
@@ -218,6 +221,15 @@ def _figures(data: dict[str, Any], dash: Dashboard, lang: str, _: Translator) ->
                 for r in got["kpis"]
             }
     return out
+
+
+def _room_for_labels(figure: str) -> str:
+    """A bar chart whose category names (channels, campaigns) are long: the x axis takes the
+    room its slanted labels need instead of cutting them off."""
+    fig = json.loads(figure)
+    fig["layout"].setdefault("xaxis", {})["automargin"] = True
+    fig["layout"]["height"] = max(fig["layout"].get("height", 320), 380)
+    return json.dumps(fig, ensure_ascii=False)
 
 
 @router.get("/boards/{board_id}", include_in_schema=False)
