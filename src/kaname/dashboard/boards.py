@@ -335,7 +335,7 @@ class Boards:
             raise BoardNotFound(board_id)
         if not can_change(board, user):
             raise BoardForbidden("owner")
-        return board  # type: ignore[no-any-return]
+        return board
 
 
 def _audited(out: Mapping[str, Any]) -> dict[str, Any]:
