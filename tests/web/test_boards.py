@@ -323,3 +323,33 @@ def test_department_pages_are_in_the_menu(own_app) -> None:  # type: ignore[no-u
     menu = marketer.get("/department/marketing").text
     group = menu.split(">Departments<")[0].rsplit("<a", 1)[1]
     assert 'href="/department/marketing"' in group  # the group opens the user's own department
+
+
+def test_cards_on_the_executive_and_department_pages_change_targets_too(  # type: ignore[no-untyped-def]
+    own_app, own_ws: Workspace
+) -> None:
+    """The executive and department pages cache their body: the editor's copy has the form, the
+    viewer's has none; the form posts through HTMX (the CSRF token as a header)."""
+    dash = own_app.state.dashboard
+    editor = _client(own_app, "editor", "ja")
+    viewer = _client(own_app, "marketer", "ja")
+    for path in ("/executive?period=2026-10", "/department/marketing?period=2026-10"):
+        assert 'data-testid="target-edit-' in editor.get(path).text, path
+        assert 'data-testid="target-edit-' not in viewer.get(path).text, path
+    versions = len(own_ws.plan_versions())
+    htmx = {"HX-Request": "true"}
+    back = "/department/marketing?period=2026-10&target_saved=mqls"
+    posted = {"kpi": "mqls", "period": "2026-10", "target": "88", "back": back}
+    saved = editor.post("/targets", data=posted, headers=htmx)
+    assert saved.status_code == 204
+    assert saved.headers["HX-Redirect"] == "/department/marketing?period=2026-10&target_saved=mqls"
+    assert current_target(dash, "mqls", "2026-10") == 88
+    assert len(own_ws.plan_versions()) == versions + 1
+    page = editor.get(saved.headers["HX-Redirect"]).text
+    card = page.split('data-kpi="mqls"')[1].split("</article>")[0]
+    assert 'data-testid="target-saved"' in card and ">88<" in card.replace(" ", "")
+    wrong = editor.post("/targets", data={**posted, "target": "たくさん"}, headers=htmx)
+    assert wrong.status_code == 200 and 'class="error"' in wrong.text  # shown in the card
+    assert len(own_ws.plan_versions()) == versions + 1
+    outside = editor.post("/targets", data={**posted, "back": "//evil.example/x"}, headers=htmx)
+    assert outside.headers["HX-Redirect"].startswith("/boards")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import escape
 from starlette.datastructures import FormData
 
 from kaname.dashboard import Dashboard, Filters
@@ -241,7 +243,6 @@ def board_page(
     lang: Lang,
     _: Gettext,
     f: Flt,
-    target_saved: str = "",
 ) -> Response:
     try:
         board = Boards(dash).get(board_id, who.user)
@@ -264,7 +265,6 @@ def board_page(
             "options": dash.options(),
             "user_options": dash.user_options(),
             "target_edit": who.user.can("editor"),
-            "target_saved": target_saved,
             "board_period": dash.period(board_filters).label,
             "back": str(request.url.path)
             + ("?" + str(request.url.query) if request.url.query else ""),
@@ -327,10 +327,13 @@ async def landing_form(
 
 
 def _safe_back(back: str) -> str:
-    """Only a path of this site (never another host) to go back to."""
-    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
-        return back
-    return "/boards"
+    """Only a path of this site (never another host) to go back to, without an earlier
+    `target_saved`."""
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        return "/boards"
+    path, _sep, query = back.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "target_saved"]
+    return f"{path}?{urlencode(kept)}" if kept else path
 
 
 @router.post("/targets", include_in_schema=False)
@@ -348,11 +351,16 @@ async def target_form(request: Request, who: Editor, dash: Dash, lang: Lang) -> 
             lang,
         )
     except PlanError as exc:
-        message = getattr(exc, "ja", "") if lang == "ja" else str(exc)
-        return render(request, "error.html", {"message": message or str(exc), "code": 400}, 400)
+        message = (getattr(exc, "ja", "") if lang == "ja" else "") or str(exc)
+        if request.headers.get("HX-Request"):  # the reason, inside the card's form
+            return HTMLResponse(f'<span class="error">{escape(message)}</span>')
+        return render(request, "error.html", {"message": message, "code": 400}, 400)
     back = _safe_back(str(form.get("back") or ""))
     joiner = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{joiner}target_saved={kpi}", status_code=303)
+    target = f"{back}{joiner}target_saved={quote(kpi)}"
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 # ---------------------------------------------------------------------- JSON twins
