@@ -226,6 +226,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         act,
         alerts,
         analysis,
+        boards,
         connect,
         exports,
         pages,
@@ -233,7 +234,18 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         settings,
     )
 
-    for module in (account, act, alerts, analysis, connect, exports, pages, plans, settings):
+    for module in (
+        account,
+        act,
+        alerts,
+        analysis,
+        boards,
+        connect,
+        exports,
+        pages,
+        plans,
+        settings,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app

@@ -148,6 +148,10 @@ def audit_action_label(action: str, _: Any) -> str:
         "alerts.rules": _("Alert rules changed"),
         "review.decide": _("KPI review decided"),
         "plan.save": _("Plan saved"),
+        "target.update": _("Target changed"),
+        "board.create": _("Board made"),
+        "board.update": _("Board changed"),
+        "board.delete": _("Board deleted"),
         "import.run": _("File imported"),
         "import.mapping.save": _("Import mapping saved"),
         "quality.merge": _("Duplicates merged"),
@@ -163,7 +167,7 @@ def audit_target_label(
     """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese, and a
     plan's KPI ("plan:demo-fy2026:deals", a review decision) reads by the KPI's name."""
     kind, _sep, rest = target.partition(":")
-    names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan")}
+    names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan"), "board": _("Board")}
     names |= table_names(_)  # a merge's target: リード WEBT-1
     if rest and kind == "plan":
         plan, _sep, kpi = rest.partition(":")
