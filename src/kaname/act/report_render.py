@@ -411,7 +411,12 @@ def _appendix(data: dict[str, Any]) -> str:
     for r in data["channels"]:
         by_channel.setdefault(str(r["dimension_value"]), {})[r["kpi"]] = r["actual"]
     first = channel_kpis[0] if channel_kpis else ""
-    ordered = sorted(by_channel.items(), key=lambda kv: -(as_float(kv[1].get(first)) or 0))
+    active = {
+        ch: values
+        for ch, values in by_channel.items()
+        if any(is_finite(v) and v != 0 for v in values.values())  # a channel with nothing: no row
+    }
+    ordered = sorted(active.items(), key=lambda kv: -(as_float(kv[1].get(first)) or 0))
     parts.append(f"<h3>{word('channels', lang)}</h3>")
     parts.append(
         _table(
