@@ -80,6 +80,14 @@ def test_pdf_is_two_to_four_pages_in_the_order_a_cmo_reads(demo_ws: Workspace) -
     assert "付録" in pages[-1] and "付録" not in pages[0]
     # the action is there with its measured effect
     assert "Weekly webinar series" in text and "効果測定" in text
+    data = demo_ws.act.report_data("2026-11", "ja")
+    (action,) = data["actions"]
+    assert [e["name"] for e in action["effects"]] == [data["names"]["leads"], data["names"]["mqls"]]
+    for effect in action[
+        "effects"
+    ]:  # one line each: per week, how sure, against the lift hoped for
+        assert effect["summary"].startswith("週あたり") and "期待した改善 +30%" in effect["summary"]
+        assert effect["summary"].replace("\n", "") in text.replace("\n", "")
     # like for like: the running month against the same business days of October
     assert "2026年11月1日〜20日" in text and "前期間（2026年10月1日〜" in text
 

@@ -368,7 +368,7 @@ def _section_actions(data: dict[str, Any]) -> str:
             )
             effects = "".join(
                 f'<br><span class="effect">{word("effect", lang)} — {escape(e["name"])}: '
-                f"{escape(e['verdict'])}</span>"
+                f"{escape(e.get('summary') or e['verdict'])}</span>"
                 for e in a.get("effects", [])
             )
             items.append(f"<li>{head}{effects}</li>")
