@@ -240,6 +240,18 @@ def test_excel_numbers_carry_their_units_formats(demo_ws: Workspace) -> None:
     rate = cell_of(summary, names["win_rate"], 2)
     assert rate.number_format == "0.0%"  # 18.5%, never 0.185
     assert cell_of(summary, names["win_rate"], 4).number_format == "0%"
+    # movers: rates change in points, volumes in percent
+    movers = {m["name"]: m for m in data["movers"]}
+    sheet = book[summary]
+    checked = 0
+    for row in sheet.iter_rows(min_row=2):
+        mover = movers.get(row[0].value)
+        if mover and row[3].value is not None and checked < len(movers):
+            ratio = mover["unit"] == "ratio"
+            assert ("ポイント" in row[3].number_format) == ratio, row[3].number_format
+            assert row[1].number_format == ("0.0%" if ratio else row[1].number_format)
+            checked += 1
+    assert checked == len(movers) > 0
     channels = book["チャネル別"]
     formats = {
         (r[1].value, r[2].number_format) for r in channels.iter_rows(min_row=2) if r[2].value

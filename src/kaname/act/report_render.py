@@ -575,15 +575,15 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
     row += 2
     for m in data["movers"]:
         unit = data["units"].get(m["kpi"], "count")
-        values = [
-            m["name"],
-            m["value"],
-            m["previous"],
-            m["change"],
-            m["previous_year"],
-            m["change_year"],
-        ]
-        put(ex, row, values, [None, fmt_of(unit), fmt_of(unit), "+0%;-0%", fmt_of(unit), "+0%;-0%"])
+        change, change_year, how = m["change"], m["change_year"], "+0%;-0%;0%"
+        if unit == "ratio":  # a rate's change in points, as in the PDF
+            pt = word("points", lang).strip()
+            how = f'+0.0"{pt}";-0.0"{pt}";0.0"{pt}"'
+            now = as_float(m["value"])
+            change = (now - as_float(m["previous"])) * 100
+            change_year = (now - as_float(m["previous_year"])) * 100
+        values = [m["name"], m["value"], m["previous"], change, m["previous_year"], change_year]
+        put(ex, row, values, [None, fmt_of(unit), fmt_of(unit), how, fmt_of(unit), how])
         row += 1
     row += 1
     ex.cell(row=row, column=1, value=word("off_track", lang)).font = Font(bold=True)
