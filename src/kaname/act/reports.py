@@ -107,6 +107,8 @@ def build_report(
         )
 
     name = period_name(period.label, language, fy)
+    if name == period.label and period.start != period.last_day:  # a span of days
+        name = date_span(period.start, period.last_day, language)
     counts = {s: sum(r["status"] == s for r in executive) for s in STATUS_TEXT}
     kgi = executive[0] if executive else None
     movers, comparison = _movers(ws, execs, executive, period, language)
