@@ -33,8 +33,6 @@ class Scheduler:
     def tick(self, now: dt.datetime | None = None) -> dict[str, Any]:
         """One round of scheduled work, under the warehouse lock. A failing job is logged and
         recorded by its feature; it never stops the others or the server."""
-        from kaname.act.schedule import run_scheduled
-
         now = now or utcnow()
         done: dict[str, Any] = {"synced": [], "refreshed": False, "act": None}
         with self.dashboard.lock:
@@ -52,7 +50,7 @@ class Scheduler:
                 except Exception:
                     log.exception("refresh after the scheduled syncs failed")
             try:
-                done["act"] = run_scheduled(self.ws, now)
+                done["act"] = self.ws.act.run_scheduled(now)
             except Exception:
                 log.exception("scheduled alerts and reports failed")
         if done["synced"] or done["refreshed"] or (done["act"] and done["act"].get("alerts")):
