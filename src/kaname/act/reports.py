@@ -556,30 +556,13 @@ def _campaigns(
 CATALOG_COLUMNS = ("id", "name", "phase", "type", "unit", "direction", "formula", "definition")
 
 
-VALUE_NAMES_JA = {
-    "leading": "先行",
-    "lagging": "遅行",
-    "higher": "高いほど良い",
-    "lower": "低いほど良い",
-    "count": "件数",
-    "currency": "金額",
-    "ratio": "率",
-    "days": "日数",
-    "minutes": "分",
-    "months": "月数",
-    "multiple": "倍率",
-    "score": "スコア",
-    "points": "点",
-}
-
-
 def catalog_rows(ws: WorkspaceContext, language: str) -> list[dict[str, Any]]:
     """Every KPI for the definitions document; in Japanese its phase, type, unit and
     direction read in words (the id stays: formulas are written with it)."""
-    from kaname.metrics.catalog import PHASE_NAMES
+    from kaname.metrics.catalog import CATALOG_WORDS_JA, PHASE_NAMES
 
     def say(value: str) -> str:
-        return VALUE_NAMES_JA.get(value, value) if language == "ja" else value
+        return CATALOG_WORDS_JA.get(value, value) if language == "ja" else value
 
     return [
         {

@@ -6,7 +6,10 @@ explicitly, so a table never mixes English headers with Japanese rows."""
 
 from __future__ import annotations
 
+from kaname.metrics.catalog import CATALOG_WORDS_JA
+
 JA: dict[str, str] = {
+    **CATALOG_WORDS_JA,  # KPI types, directions and units: one list with the definitions document
     # KPI tables
     "actual": "実績",
     "target": "目標",
@@ -35,24 +38,10 @@ JA: dict[str, str] = {
     "phase": "フェーズ",
     "lead/lag": "先行/遅行",
     "dimensions": "ディメンション",
-    "higher": "高いほど良い",
-    "lower": "低いほど良い",
-    "leading": "先行",
-    "lagging": "遅行",
     "{n} KPIs": "KPI {n} 件",
     "{n} KPIs ({hidden} hidden at this width; --wide shows them)": (
         "KPI {n} 件（この幅では {hidden} を省略。--wide ですべて表示）"
     ),
-    # units
-    "count": "件数",
-    "currency": "金額",
-    "ratio": "率",
-    "days": "日数",
-    "minutes": "分",
-    "months": "月数",
-    "multiple": "倍率",
-    "score": "スコア",
-    "points": "点",
     # what-if
     "plan": "計画",
     "what-if": "もしも",
