@@ -110,7 +110,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.ws = ws
     app.state.dashboard = Dashboard(ws)
     app.state.accounts = Accounts(ws.appdb)
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(ws.appdb)
     app.state.secure_cookies = secure_cookies
     clean_uploads(app.state.dashboard)
 
