@@ -392,6 +392,8 @@ from kaname.cli import remote as _remote  # noqa: E402
 
 _remote.register(app)
 
+from kaname.cli.workers import create_worker_app  # noqa: E402, F401 - `serve --workers` loads it here
+
 
 def main() -> None:  # pragma: no cover - console entry
     app()

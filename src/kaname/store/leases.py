@@ -9,17 +9,13 @@ renewing are one conditional UPDATE, so two processes can never both hold it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, String, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
-from kaname.store.base import Base
-
-if TYPE_CHECKING:
-    from kaname.store.appdb import AppDB
+from kaname.store.base import Base, Sessions
 
 SCHEDULER = "scheduler"
 
@@ -34,7 +30,7 @@ class Lease(Base):
     renewed_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-def take(db: AppDB, name: str, holder: str, seconds: float, dead: str | None = None) -> bool:
+def take(db: Sessions, name: str, holder: str, seconds: float, dead: str | None = None) -> bool:
     """Take or renew the lease for `seconds`; False while another holder's lease runs. `dead`
     names a holder known to be gone (its process ended): its lease is taken at once."""
     now = utcnow()
@@ -60,13 +56,13 @@ def take(db: AppDB, name: str, holder: str, seconds: float, dead: str | None = N
         return False
 
 
-def release(db: AppDB, name: str, holder: str) -> None:
+def release(db: Sessions, name: str, holder: str) -> None:
     """Give the lease up (when the holder stops), so another process takes it at once."""
     with db.session() as s:
         s.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 
 
-def holder(db: AppDB, name: str) -> str | None:
+def holder(db: Sessions, name: str) -> str | None:
     """Who holds the lease now (None when nobody does or it ran out)."""
     with db.session() as s:
         row = s.execute(select(Lease).where(Lease.name == name)).scalar_one_or_none()

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Integer, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kaname.clock import utcnow
-from kaname.store.base import Base
-
-if TYPE_CHECKING:
-    from kaname.store.appdb import AppDB
+from kaname.store.base import Base, Sessions
 
 
 class LoginFailure(Base):
@@ -36,7 +32,7 @@ class LoginLock(Base):
     until: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-def locked_for(db: AppDB, keys: tuple[str, ...]) -> float:
+def locked_for(db: Sessions, keys: tuple[str, ...]) -> float:
     """Seconds until all of `keys` may try again (0 when none is locked)."""
     if not keys:
         return 0.0
@@ -47,7 +43,7 @@ def locked_for(db: AppDB, keys: tuple[str, ...]) -> float:
 
 
 def record_failure(
-    db: AppDB, keys: tuple[str, ...], max_failures: int, window: float, lock: float
+    db: Sessions, keys: tuple[str, ...], max_failures: int, window: float, lock: float
 ) -> None:
     """Count a failure for each key; a key with `max_failures` in `window` seconds is locked for
     `lock` seconds and starts counting afresh."""
@@ -59,7 +55,7 @@ def record_failure(
 
 
 def _count(
-    db: AppDB,
+    db: Sessions,
     keys: tuple[str, ...],
     now: dt.datetime,
     since: dt.datetime,
@@ -87,7 +83,7 @@ def _count(
                 s.execute(delete(LoginFailure).where(LoginFailure.key == key))
 
 
-def clear(db: AppDB, keys: tuple[str, ...]) -> None:
+def clear(db: Sessions, keys: tuple[str, ...]) -> None:
     """Forget the failures and locks of `keys` (after a successful sign-in)."""
     with db.session() as s:
         s.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))

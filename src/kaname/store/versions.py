@@ -9,16 +9,11 @@ forgets what it kept when a counter moved. Kinds: `PAGES` (what the dashboard sh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import Integer, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kaname.store.base import Base
-
-if TYPE_CHECKING:
-    from kaname.store.appdb import AppDB
+from kaname.store.base import Base, Sessions
 
 PAGES = "pages"
 ACCOUNTS = "accounts"
@@ -32,7 +27,7 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def bump(db: AppDB, kind: str) -> int:
+def bump(db: Sessions, kind: str) -> int:
     """Count one change of `kind`; returns the new count (it includes every earlier change)."""
     for _ in range(3):
         try:
@@ -52,7 +47,7 @@ def bump(db: AppDB, kind: str) -> int:
     raise RuntimeError(f"could not count a change of {kind}")
 
 
-def current(db: AppDB) -> dict[str, int]:
+def current(db: Sessions) -> dict[str, int]:
     """Every kind's count (kinds never changed are absent, i.e. 0)."""
     with db.session() as s:
         return {k: int(v) for k, v in s.execute(select(DataVersion.kind, DataVersion.version))}
