@@ -16,6 +16,7 @@ from kaname.workspace import Workspace
 users_app = typer.Typer(help="Local accounts of the web dashboard.", no_args_is_help=True)
 
 DEMO_ADMIN = "admin"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def serve_workspace(
@@ -81,7 +82,14 @@ def serve_workspace(
     try:
         if workers > 1:
             uvicorn.run(
-                "kaname.cli.main:create_worker_app", factory=True, workers=workers, **options
+                "kaname.cli.main:create_worker_app",
+                factory=True,
+                workers=workers,
+                # A new worker imports Kaname before it answers uvicorn's health check: on a
+                # busy machine that takes longer than uvicorn's 5 s, which would kill and
+                # restart it forever.
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **options,
             )
         elif app is not None:
             uvicorn.run(app, **options)
