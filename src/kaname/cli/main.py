@@ -81,10 +81,18 @@ def init(
         Literal["ja", "en"], typer.Option(help="Language of the workspace.")
     ] = "ja",
     warehouse_url: Annotated[
-        str, typer.Option(help="Ibis URL of the warehouse.")
+        str,
+        typer.Option(
+            envvar="KANAME_WAREHOUSE_URL",
+            help="Ibis URL of the warehouse ($KANAME_WAREHOUSE_URL: used, never written).",
+        ),
     ] = "duckdb:///warehouse.duckdb",
     app_db_url: Annotated[
-        str, typer.Option(help="SQLAlchemy URL of the app DB.")
+        str,
+        typer.Option(
+            envvar="KANAME_APP_DB_URL",
+            help="SQLAlchemy URL of the app DB ($KANAME_APP_DB_URL: used, never written).",
+        ),
     ] = "sqlite:///kaname.db",
 ) -> None:
     """Create a workspace: kaname.yaml, the warehouse and the app DB."""
@@ -409,6 +417,8 @@ _act.register(app, catalog_app, WorkspaceOpt, JsonOpt, open_workspace, fail, USE
 from kaname.cli import remote as _remote  # noqa: E402
 
 _remote.register(app)
+
+from kaname.cli.workers import create_worker_app  # noqa: E402, F401 - `serve --workers` loads it here
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -10,6 +10,26 @@ from kaname.metrics.catalog import CATALOG_WORDS_JA
 
 JA: dict[str, str] = {
     **CATALOG_WORDS_JA,  # KPI types, directions and units: one list with the definitions document
+    # kaname serve --workers (cli/workers.py)
+    "Kaname dashboard on {url} with {n} workers (Ctrl+C stops it)": (
+        "Kaname ダッシュボードを {url} で {n} プロセスで公開しています（Ctrl+C で停止）"
+    ),
+    "--workers {n} needs a server warehouse, but this workspace's warehouse is the "
+    "embedded DuckDB file {path}: only one process may write it. Serve with one worker, "
+    "or move the warehouse to PostgreSQL first (docs/deploy.md).": (
+        "--workers {n} にはサーバー型のウェアハウスが必要ですが、このワークスペースの"
+        "ウェアハウスは組み込みの DuckDB ファイル {path} で、書き込めるのは 1 プロセスだけです。"
+        "1 プロセスで起動するか、先にウェアハウスを PostgreSQL へ移してください"
+        "（docs/deploy.md）。"
+    ),
+    "--workers {n} needs the app DB on PostgreSQL, but this workspace's app DB is the "
+    "SQLite file {path}: every sign-in and page write of every worker would lock that "
+    "one file. Serve with one worker, or set app_db_url to PostgreSQL (docs/deploy.md).": (
+        "--workers {n} にはアプリ DB が PostgreSQL である必要がありますが、このワークスペースの"
+        "アプリ DB は SQLite ファイル {path} で、各プロセスのログインやページの書き込みの"
+        "たびにこの 1 つのファイルがロックされます。1 プロセスで起動するか、app_db_url を "
+        "PostgreSQL にしてください（docs/deploy.md）。"
+    ),
     # KPI tables
     "actual": "実績",
     "target": "目標",
