@@ -23,6 +23,7 @@ def serve_workspace(
     secure_cookies: bool = False,
     schedule: bool = True,
     forwarded_allow_ips: str | None = None,
+    warm: bool = True,
 ) -> None:
     """Run the dashboard; this process owns the warehouse while it runs. X-Forwarded-For is
     believed only from the proxies in `forwarded_allow_ips` (else login throttling by address
@@ -31,7 +32,7 @@ def serve_workspace(
 
     from kaname.auth.accounts import Accounts
     from kaname.cli.remote import runner
-    from kaname.web.app import create_app
+    from kaname.web.app import create_app, start_warming
     from kaname.web.local import remove_run_file, write_run_file
     from kaname.web.scheduler import Scheduler
 
@@ -47,6 +48,7 @@ def serve_workspace(
     scheduler = Scheduler(ws, app.state.dashboard) if schedule else None
     if scheduler:
         scheduler.start()
+    warmer = start_warming(app) if warm else None
     if not secure_cookies and not is_loopback(host):
         err_console.print(
             f"[yellow]Warning:[/] serving on {host}, reachable from other machines, without "
@@ -71,6 +73,8 @@ def serve_workspace(
         remove_run_file(ws.root, app.state.local_token)
         if scheduler:
             scheduler.stop()
+        if warmer:
+            warmer.stop()
 
 
 def _remove_on_sigterm(cleanup: Any) -> None:
@@ -146,11 +150,18 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
                 "(comma-separated); without it the header is ignored."
             ),
         ] = None,
+        warm: Annotated[
+            bool,
+            typer.Option(
+                "--warm/--no-warm",
+                help="Build the heavy pages in the background at start and after each change.",
+            ),
+        ] = True,
     ) -> None:
         """Serve the web dashboard (every page needs a login; first run asks for an admin)."""
         ws = open_ws(workspace)
         try:
-            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips)
+            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips, warm)
         except errors as exc:
             raise fail(exc) from exc
 

@@ -1,17 +1,22 @@
-"""The dashboard core: a small cache and one lock around the warehouse, and the pieces every page
-builder shares (period, active plan, KPI report, filter options, JSON-safe values).
+"""The dashboard core: a cache per data version and one lock around the warehouse, and the pieces
+every page builder shares (period, active plan, KPI report, filter options, JSON-safe values).
 
-The server process owns the warehouse (shared/ARCHITECTURE.md), so every write it makes (plan
-saves, settings, refreshes, imports) calls `invalidate()`; anything written elsewhere (a CLI
-`plan apply` on the app DB, another worker) shows within `STAMP_SECONDS` (`stamp()`).
+Cached page data stays valid until the data it shows changes (`data_version()`), not for a fixed
+time: the server process owns the warehouse (shared/ARCHITECTURE.md), so every write it makes
+(plan saves, actions, settings, refreshes, imports, syncs) calls `invalidate()`; anything written
+elsewhere (a CLI `plan apply` on the app DB, another worker) is noticed within `STAMP_SECONDS`
+(`stamp()`). The workspace clock's day is part of the version, so pages that say "today" turn
+with the calendar. dashboard/warm.py builds the heavy pages again right after a change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -23,11 +28,29 @@ from kaname.metrics.calendar import Period
 from kaname.store.appdb import CustomKpi, PlanVersion, RefreshRun, Target
 from kaname.workspace import Workspace
 
-CACHE_SECONDS = 120.0
 STAMP_SECONDS = 1.0
-"""How often the app DB is asked whether another process changed plans, targets or KPIs."""
+"""How often the app DB is asked whether another process changed plans, targets, KPIs or data."""
+MAX_ENTRIES = 2000
+"""Cached values kept at most; past it the oldest quarter is dropped."""
 DEFAULT_ORGANISATION = ("revenue", "deals", "opportunities", "mqls", "cac")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """What cached page data depends on. `warehouse` counts changes of the warehouse data and of
+    the settings (refresh, import, sync, merge, settings); `app` counts every change, the app DB's
+    too (plans, targets, actions, alerts, custom KPIs); `day` is the workspace clock's today."""
+
+    warehouse: int
+    app: int
+    day: dt.date
+
+    def of(self, warehouse_only: bool) -> tuple[Any, ...]:
+        """The part of the version a value depends on (see `DashboardCore.cached`)."""
+        if warehouse_only:
+            return (self.warehouse, self.day)
+        return (self.warehouse, self.app, self.day)
 
 
 def clean(value: Any) -> Any:
@@ -55,64 +78,90 @@ class DashboardCore:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.lock = threading.RLock()
-        self._cache: dict[tuple[Any, ...], tuple[float, int, Any]] = {}
-        self._generation = 0
+        self._cache: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+        self._warehouse_generation = 0
+        self._app_generation = 0
         self._stamp: tuple[Any, ...] | None = None
         self._stamp_at = 0.0
+        self.on_change: list[Callable[[], None]] = []
+        """Called after every `invalidate()` (outside the lock): the warmer (dashboard/warm.py)."""
 
     # ------------------------------------------------------------------ cache
-    def invalidate(self) -> None:
-        """Forget cached pages (call after any write)."""
-        with self.lock:
-            self._generation += 1
-            self._cache.clear()
-            self.ws.__dict__.pop("catalog", None)
-
-    def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
-        """The value for `key`, built once per generation and refreshed after CACHE_SECONDS.
-
-        Under load, an expired value of the current generation is served while one thread
-        rebuilds it, and threads that waited for the lock take the value it built instead of
-        building it again.
-        """
+    def data_version(self) -> DataVersion:
+        """The version of the data the pages show: the one place that says whether a cached
+        value is still valid (backed by this process's counters and the app DB stamp)."""
         self._notice_outside_writes()
-        hit = self._cache.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[1] == self._generation:
-            if now - hit[0] < CACHE_SECONDS:
-                return hit[2]
-            if not self.lock.acquire(blocking=False):
-                return hit[2]
-            self.lock.release()
+        return DataVersion(self._warehouse_generation, self._app_generation, self.ws.today())
+
+    def invalidate(self, warehouse: bool = True) -> None:
+        """Forget cached pages (call after any write). `warehouse=False` for a write to the app
+        DB only (a plan, target, action, alert): values that depend on the warehouse data alone
+        (attribution, cohorts, customers, forecasts) stay cached."""
         with self.lock:
+            self._app_generation += 1
+            if warehouse:
+                self._warehouse_generation += 1
+                opened = self.ws.__dict__.get("warehouse")
+                if opened is not None:
+                    opened.forget()
+            self.ws.__dict__.pop("catalog", None)
+            version = DataVersion(self._warehouse_generation, self._app_generation, self.ws.today())
+            self._cache = {
+                k: v
+                for k, v in self._cache.items()
+                if v[0] in (version.of(True), version.of(False))
+            }
+        for call in list(self.on_change):
+            call()
+
+    def cached(
+        self, key: tuple[Any, ...], build: Callable[[], T], warehouse_only: bool = False
+    ) -> T:
+        """The value for `key`, built once per data version and kept until the data changes.
+
+        `warehouse_only`: the value depends on the warehouse data, the settings and today only
+        (not on plans, targets, actions or alerts), so writes to the app DB keep it.
+        Threads that waited for the lock take the value the first one built instead of
+        building it again."""
+        want = self.data_version().of(warehouse_only)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == want:
+            return hit[1]
+        with self.lock:
+            want = self.data_version().of(warehouse_only)
             again = self._cache.get(key)
-            if (
-                again is not None
-                and again[1] == self._generation
-                and time.monotonic() - again[0] < CACHE_SECONDS
-            ):
-                return again[2]
-            generation = self._generation
+            if again is not None and again[0] == want:
+                return again[1]
             value = build()
-            if len(self._cache) > 2000:
-                self._cache.clear()
-            self._cache[key] = (time.monotonic(), generation, value)
+            if len(self._cache) >= MAX_ENTRIES:
+                for old in list(self._cache)[: MAX_ENTRIES // 4]:
+                    del self._cache[old]
+            self._cache[key] = (want, value)
             return value
+
+    def entries(self) -> int:
+        return len(self._cache)
+
+    def is_cached(self, key: tuple[Any, ...], warehouse_only: bool = False) -> bool:
+        hit = self._cache.get(key)
+        return hit is not None and hit[0] == self.data_version().of(warehouse_only)
 
     def _notice_outside_writes(self) -> None:
         """Forget cached pages when another process (a CLI `plan apply`, `catalog add` or
         `refresh`, another server worker) changed what the pages show: the newest plan version,
-        target, custom KPI and refresh in the app DB, read at most once a second."""
+        target, custom KPI and refresh in the app DB, read at most once a second. A refresh
+        elsewhere changes the warehouse data; the rest changes the app DB only."""
         now = time.monotonic()
         if now - self._stamp_at < STAMP_SECONDS:
             return
         self._stamp_at = now
         stamp = self.stamp()
-        if self._stamp is not None and stamp != self._stamp:
-            self.invalidate()
-        self._stamp = stamp
+        before, self._stamp = self._stamp, stamp
+        if before is not None and stamp != before:
+            self.invalidate(warehouse=stamp[-1] != before[-1])
 
     def stamp(self) -> tuple[Any, ...]:
+        """The app DB's newest plan version, target, custom KPI and (last) refresh."""
         with self.ws.appdb.session() as session:
             parts = [
                 select(func.max(PlanVersion.id)),
@@ -183,7 +232,7 @@ class DashboardCore:
                 out[dim] = [str(v) for v in values if v is not None and v == v]
             return out
 
-        return self.cached(("options",), build)
+        return self.cached(("options",), build, warehouse_only=True)
 
     def user_options(self) -> dict[str, list[str]]:
         """Values of the dimensions from the user's data (product, region …), for the filters."""
@@ -198,4 +247,4 @@ class DashboardCore:
             frame = t.select("dimension", "value").distinct().order_by("value").execute()
             return {n: [str(v) for v in frame[frame["dimension"] == n]["value"]] for n in names}
 
-        return self.cached(("user-options",), build)
+        return self.cached(("user-options",), build, warehouse_only=True)

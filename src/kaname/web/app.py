@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kaname.auth.accounts import AccountError, Accounts
 from kaname.dashboard import Dashboard, FilterError
 from kaname.dashboard.connect import clean_uploads
+from kaname.dashboard.warm import Warmer
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import PeriodError
 from kaname.metrics.catalog import CatalogError
@@ -109,6 +110,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     )
     app.state.ws = ws
     app.state.dashboard = Dashboard(ws)
+    app.state.warmer = None  # start_warming() sets it (kaname serve)
     app.state.accounts = Accounts(ws.appdb)
     app.state.throttle = LoginThrottle()
     app.state.secure_cookies = secure_cookies
@@ -237,6 +239,28 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
+
+
+def start_warming(app: FastAPI) -> Warmer:
+    """Warm the heavy pages now and after every change of the data, in a background thread
+    (dashboard/warm.py). `kaname serve` calls it once it has taken the warehouse."""
+    warmer = Warmer(app.state.dashboard, prepare=lambda: _prepare(app))
+    app.state.warmer = warmer
+    warmer.start()
+    return warmer
+
+
+def _prepare(app: FastAPI) -> None:
+    """What the first request of a fresh server pays once: compiling the templates, loading the
+    chart library and the connectors."""
+    from kaname.dashboard.connect import sources
+    from kaname.web import charts
+    from kaname.web.render import env
+
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    charts.gauge(0.5, "on_track", "")
+    sources(app.state.dashboard)
 
 
 class ApiError(BaseModel):

@@ -268,3 +268,22 @@ def catalog(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
 def catalog_json(who: Who, dash: Dash, lang: Lang) -> Response:
     """The KPI definitions document: name, definition, formula, target, owner."""
     return _json(dash, ("catalog", lang), lambda: dash.catalog(lang))
+
+
+# ---------------------------------------------------------------------- cache
+@router.get("/api/cache", tags=["pages"])
+def cache_json(request: Request, who: Who, dash: Dash) -> dict[str, Any]:
+    """The page cache: the data version its values belong to (warehouse and app-DB changes,
+    the workspace's day), how many values it holds, and the warmer's state (whether it is
+    building the heavy pages after a change, and what its last round built in how long)."""
+    version = dash.data_version()
+    warmer = request.app.state.warmer
+    return {
+        "version": {
+            "warehouse": version.warehouse,
+            "app": version.app,
+            "day": version.day.isoformat(),
+        },
+        "entries": dash.entries(),
+        "warmer": warmer.status() if warmer is not None else None,
+    }
