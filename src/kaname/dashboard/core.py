@@ -216,6 +216,12 @@ class DashboardCore:
             language=language,
         )
 
+    def warehouse_empty(self) -> bool:
+        """Whether the warehouse holds no data yet (every page's header asks)."""
+        return bool(
+            self.cached(("empty",), lambda: self.ws.engine().window() is None, warehouse_only=True)
+        )
+
     def options(self) -> dict[str, list[str]]:
         """Values offered by the channel, campaign and segment filters."""
 

@@ -57,7 +57,12 @@ def plan_kpis(dash: Dashboard) -> list[str]:
     return [k for k in dict.fromkeys(ids) if k in dash.ws.catalog]
 
 
-def pages(dash: Dashboard) -> list[tuple[str, Callable[[], Any]]]:
+Extra = Callable[[str], list[tuple[str, Callable[[], Any]]]]
+"""A language → more (name, build) steps for it: what the web layer caches beside the data
+(the gauges), given by web/app.py."""
+
+
+def pages(dash: Dashboard, extra: Extra | None = None) -> list[tuple[str, Callable[[], Any]]]:
     """(name, build) for each page the warmer builds, the most opened first."""
     from kaname.dashboard import analysis, connect
     from kaname.dashboard import plans as plan_service
@@ -76,8 +81,10 @@ def pages(dash: Dashboard) -> list[tuple[str, Callable[[], Any]]]:
 
     spoken = languages(dash)
     first = spoken[0]
+    add("header and filters", _header, dash)
     for i, lang in enumerate(spoken):
         add(f"executive:{lang}", dash.executive, f, lang)
+        out.extend(extra(lang) if extra else [])
         for name in DEPARTMENTS:
             if name != "executive":
                 add(f"department/{name}:{lang}", dash.department, name, f, lang)
@@ -98,11 +105,20 @@ def pages(dash: Dashboard) -> list[tuple[str, Callable[[], Any]]]:
     return out
 
 
-def warm(dash: Dashboard, stop: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+def _header(dash: Dashboard) -> None:
+    """What every page's frame asks: is the warehouse empty, the filters' values."""
+    dash.warehouse_empty()
+    dash.options()
+    dash.user_options()
+
+
+def warm(
+    dash: Dashboard, stop: Callable[[], bool] = lambda: False, extra: Extra | None = None
+) -> dict[str, Any]:
     """Build every page of `pages()` now (cached ones cost nothing); stop early when `stop()`
     says so. A page that fails is logged and skipped: warming never breaks the server."""
     start = time.perf_counter()
-    todo = pages(dash)
+    todo = pages(dash, extra)
     built: dict[str, float] = {}
     failed = []
     for name, build in todo:
@@ -132,12 +148,14 @@ class Warmer:
         dash: Dashboard,
         delay: float = WARM_DELAY,
         prepare: Callable[[], None] | None = None,
+        extra: Extra | None = None,
     ) -> None:
         """`prepare` runs once in the thread before the first round: what the first request of
         a fresh process would pay for (templates, chart library; web/app.py)."""
         self.dash = dash
         self.delay = delay
         self.prepare = prepare
+        self.extra = extra
         self.warming = False
         self.rounds = 0
         self.last: dict[str, Any] | None = None
@@ -181,7 +199,11 @@ class Warmer:
             if self._stop.wait(self.delay) or self._wake.is_set():
                 continue  # stopped, or more changes came: wait for them to settle
             try:
-                result = warm(self.dash, stop=lambda: self._wake.is_set() or self._stop.is_set())
+                result = warm(
+                    self.dash,
+                    stop=lambda: self._wake.is_set() or self._stop.is_set(),
+                    extra=self.extra,
+                )
             except Exception:  # never let the thread die
                 log.exception("warming the pages failed")
                 result = {"pages": {}, "failed": [], "seconds": 0.0, "complete": False}

@@ -244,7 +244,12 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
 def start_warming(app: FastAPI) -> Warmer:
     """Warm the heavy pages now and after every change of the data, in a background thread
     (dashboard/warm.py). `kaname serve` calls it once it has taken the warehouse."""
-    warmer = Warmer(app.state.dashboard, prepare=lambda: _prepare(app))
+    from kaname.web.routes.pages import warm_figures
+
+    dash = app.state.dashboard
+    warmer = Warmer(
+        dash, prepare=lambda: _prepare(app), extra=lambda lang: warm_figures(dash, lang)
+    )
     app.state.warmer = warmer
     warmer.start()
     return warmer

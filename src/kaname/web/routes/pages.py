@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -64,17 +65,45 @@ def _json(dash: Dashboard, key: tuple[Any, ...], build: Callable[[], Any]) -> Re
 
 
 # ---------------------------------------------------------------------- executive
+def gauges(dash: Dashboard, rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in rows}
+
+
+def executive_gauges(dash: Dashboard, f: Filters, lang: str) -> dict[str, str]:
+    """The executive page's gauges, cached with its data (warmed by dashboard/warm.py)."""
+    data = dash.executive(f, lang)
+    rows = ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
+    return dict(dash.cached(("executive-gauges", f, lang), lambda: gauges(dash, rows)))
+
+
+def department_gauges(dash: Dashboard, name: str, f: Filters, lang: str) -> dict[str, str]:
+    data = dash.department(name, f, lang)
+    key = ("department-gauges", name, f, lang)
+    return dict(dash.cached(key, lambda: gauges(dash, data["kpis"])))
+
+
+def warm_figures(dash: Dashboard, lang: str) -> list[tuple[str, Callable[[], Any]]]:
+    """The gauges of the executive and department pages in `lang`, for the warmer."""
+    f = Filters()
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (f"executive gauges:{lang}", lambda: executive_gauges(dash, f, lang))
+    ]
+    for name in DEPARTMENTS:
+        if name != "executive":
+            steps.append(
+                (
+                    f"department/{name} gauges:{lang}",
+                    partial(department_gauges, dash, name, f, lang),
+                )
+            )
+    return steps
+
+
 @router.get("/executive", include_in_schema=False)
 def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
     data = dash.executive(f, lang)
-    gauges = dash.cached(
-        ("executive-gauges", f, lang),
-        lambda: {
-            r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"])
-            for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
-        },
-    )
-    return _page(request, "executive.html", data, f, dash, gauges=gauges)
+    shown = executive_gauges(dash, f, lang)
+    return _page(request, "executive.html", data, f, dash, gauges=shown)
 
 
 @router.get("/api/executive", tags=["pages"])
@@ -90,10 +119,8 @@ def department(request: Request, name: str, who: Who, dash: Dash, f: Flt, lang: 
     if name not in DEPARTMENTS or name == "executive":
         return RedirectResponse("/executive", status_code=303)
     data = dash.department(name, f, lang)
-    gauges = {
-        r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in data["kpis"]
-    }
-    return _page(request, "department.html", data, f, dash, gauges=gauges)
+    shown = department_gauges(dash, name, f, lang)
+    return _page(request, "department.html", data, f, dash, gauges=shown)
 
 
 @router.get("/api/department/{name}", tags=["pages"])
