@@ -164,6 +164,9 @@ def test_the_server_warms_after_a_change_and_its_pages_use_it(
         assert client.get("/funnel").status_code == 200
         assert client.get("/api/funnel").status_code == 200
         assert funnel.calls == calls  # the first load after the change found it warm
+        dash = app.state.dashboard
+        assert dash.is_cached(("executive-gauges", Filters(), "en"))
+        assert dash.is_cached(("empty",), warehouse_only=True)
     finally:
         warmer.stop()
 
