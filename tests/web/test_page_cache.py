@@ -148,7 +148,8 @@ def test_warming_fills_the_pages_after_a_refresh(ws: Workspace) -> None:
 def test_the_server_warms_after_a_change_and_its_pages_use_it(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(warm_module, "languages", lambda dash: ["en"])  # one round is enough
+    lang = ws.config.language  # what the editor's pages are in (no language of their own)
+    monkeypatch.setattr(warm_module, "languages", lambda dash: [lang])  # one is enough here
     app = create_app(ws)
     client = login(TestClient(app), "editor")
     funnel = Counted(dashboard_service.funnel)
@@ -165,7 +166,7 @@ def test_the_server_warms_after_a_change_and_its_pages_use_it(
         assert client.get("/api/funnel").status_code == 200
         assert funnel.calls == calls  # the first load after the change found it warm
         dash = app.state.dashboard
-        assert dash.is_cached(("executive-gauges", Filters(), "en"))
+        assert dash.is_cached(("executive-gauges", Filters(), lang))
         assert dash.is_cached(("empty",), warehouse_only=True)
     finally:
         warmer.stop()
