@@ -253,7 +253,8 @@ def test_the_local_route_takes_only_the_local_token_from_this_machine(served: Se
     assert proxied.status_code == 403
     # the local token opens nothing else
     assert httpx.get(f"{served.url}/api/executive", headers=local).status_code == 401
-    fine = httpx.post(url, data=data, headers=local)
+    # the server's warmer may be building a page under the warehouse lock: wait for it
+    fine = httpx.post(url, data=data, headers=local, timeout=120)
     assert fine.status_code == 200
     assert json.loads(fine.text.strip().splitlines()[-1])["exit"] == 0
 

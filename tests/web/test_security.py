@@ -53,6 +53,7 @@ READS = {
     "/api/import/runs/{run_id}/quarantine": "editor",
     "/api/quality": "viewer",
     "/api/executive": "viewer",
+    "/api/cache": "viewer",
     "/api/department/{name}": "viewer",
     "/api/tree": "viewer",
     "/api/funnel": "viewer",

@@ -27,6 +27,7 @@ def serve_workspace(
     schedule: bool = True,
     forwarded_allow_ips: str | None = None,
     workers: int = 1,
+    warm: bool = True,
 ) -> None:
     """Run the dashboard; this process owns the warehouse while it runs. X-Forwarded-For is
     believed only from the proxies in `forwarded_allow_ips` (else login throttling by address
@@ -36,6 +37,7 @@ def serve_workspace(
 
     from kaname.auth.accounts import Accounts
     from kaname.cli.workers import ENV, build_app, refusal, settings
+    from kaname.web.app import start_warming
     from kaname.web.local import remove_run_file, write_run_file
 
     refused = refusal(ws.config, ws.root, workers)
@@ -51,6 +53,9 @@ def serve_workspace(
         )
     if scheduler:
         scheduler.start()
+    # Rebuild the pages' data in the background at start and after every change, so a first
+    # page load reads memory (dashboard/warm.py); with several workers, each builds its own.
+    warmer = start_warming(app) if warm and app is not None else None
     if not secure_cookies and not is_loopback(host):
         err_console.print(
             f"[yellow]Warning:[/] serving on {host}, reachable from other machines, without "
@@ -95,6 +100,8 @@ def serve_workspace(
             uvicorn.run(app, **options)
     finally:
         remove_run_file(ws.root, token)
+        if warmer:
+            warmer.stop()
         if scheduler:
             scheduler.stop()
 
@@ -180,11 +187,20 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
                 "warehouse; docs/deploy.md).",
             ),
         ] = 1,
+        warm: Annotated[
+            bool,
+            typer.Option(
+                "--warm/--no-warm",
+                help="Build the heavy pages in the background at start and after each change.",
+            ),
+        ] = True,
     ) -> None:
         """Serve the web dashboard (every page needs a login; first run asks for an admin)."""
         ws = open_ws(workspace)
         try:
-            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips, workers)
+            serve_workspace(
+                ws, host, port, secure_cookies, schedule, forwarded_allow_ips, workers, warm
+            )
         except errors as exc:
             raise fail(exc) from exc
 

@@ -193,7 +193,7 @@ def create_action(dash: Dashboard, form: dict[str, Any], by: str) -> dict[str, A
     with dash.lock:
         created = clean(_call(dash.ws.act.add_action, data, by))
         _audit(dash, by, "action.create", f"action:{created['id']}", None, created)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(created)
 
 
@@ -205,7 +205,7 @@ def update_action(
         before = clean(_action(dash, action_id))
         after = clean(_call(dash.ws.act.update_action, action_id, fields))
         _audit(dash, by, "action.update", f"action:{action_id}", before, after)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(after)
 
 
@@ -216,7 +216,7 @@ def decide_action(
         before = clean(_action(dash, action_id))
         after = clean(_call(dash.ws.act.decide_action, action_id, decision, learnings, by))
         _audit(dash, by, "action.decide", f"action:{action_id}", before, after)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(after)
 
 
@@ -319,7 +319,7 @@ def set_alert_state(dash: Dashboard, alert_id: int, state: str, by: str, note: s
     with dash.lock:
         after = clean(_call(fn, alert_id, by, note))
         _audit(dash, by, f"alert.{verb}", f"alert:{alert_id}", None, after)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return after
 
 
@@ -334,7 +334,7 @@ def check_alerts(dash: Dashboard, by: str, dry_run: bool = False) -> dict[str, A
             _mark(dash.ws, ALERT_JOB, now, "ok", f"{len(result['new'])} new alerts (by {by})")
             summary = {k: len(v) for k, v in result.items() if isinstance(v, list)}
             _audit(dash, by, "alerts.check", "alerts", None, summary)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(result)
 
 
@@ -425,5 +425,5 @@ def decide_review(
             )
         )
         _audit(dash, by, "review.decide", f"plan:{name}:{kpi}", None, after)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(after)

@@ -283,7 +283,7 @@ def save(dash: Dashboard, items: list[Any], by: str) -> dict[str, Any]:
         except ValueError as exc:  # the whole file no longer validates (e.g. edited meanwhile)
             raise RulesError([RuleProblem("config", str(exc))]) from exc
         _audit(dash, by, "alerts.rules", "kaname.yaml:alerts", before, after)
-        dash.invalidate()
+        dash.invalidate(warehouse=False)
     return dict(clean(rules(dash)))
 
 

@@ -108,7 +108,8 @@ def attribution(
             "rows": records(frame),
         }
 
-    return dash.cached(("analysis.attribution", chosen, level, period, conversion), build)
+    key = ("analysis.attribution", chosen, level, period, conversion)
+    return dash.cached(key, build, warehouse_only=True)
 
 
 def channel_returns(
@@ -129,7 +130,7 @@ def channel_returns(
         }
 
     key = ("analysis.returns", model, period.label if period else "", level)
-    return dash.cached(key, build)
+    return dash.cached(key, build, warehouse_only=True)
 
 
 # ---------------------------------------------------------------------- cohorts
@@ -173,7 +174,8 @@ def cohorts(dash: DashboardCore, months: int = 12, customer_months: int = 24) ->
             },
         }
 
-    data: dict[str, Any] = clean(dash.cached(("analysis.cohorts", months, customer_months), build))
+    key = ("analysis.cohorts", months, customer_months)
+    data: dict[str, Any] = clean(dash.cached(key, build, warehouse_only=True))
     return data
 
 
@@ -213,7 +215,7 @@ def customers(
             }
         )
 
-    return dash.cached(("analysis.customers", since, q, by, period), build)
+    return dash.cached(("analysis.customers", since, q, by, period), build, warehouse_only=True)
 
 
 # ---------------------------------------------------------------------- forecasts
@@ -221,7 +223,7 @@ def forecast(
     dash: DashboardCore, kpi: str, horizon: int = 6, grain: str = "month", level: float = 0.8
 ) -> dict[str, Any]:
     """ETS forecast band of a KPI after its last complete period: period, mean, lower, upper."""
-    dash.ws.catalog.get(kpi)
+    formula = dash.ws.catalog.get(kpi).formula
     _choice(grain, FORECAST_GRAINS, "grain")
     horizon = max(1, min(int(horizon), 24))
     if not 0.5 <= level < 1:
@@ -247,7 +249,9 @@ def forecast(
             }
         )
 
-    return dash.cached(("analysis.forecast", kpi, horizon, grain, level), build)
+    # The KPI's formula is in the key: a custom KPI defined anew is forecast anew.
+    key = ("analysis.forecast", kpi, formula, horizon, grain, level)
+    return dash.cached(key, build, warehouse_only=True)
 
 
 def trend_forecast(

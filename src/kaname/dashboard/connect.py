@@ -14,6 +14,7 @@ progress protocol (Rich bars in the CLI).
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import logging
 import os
@@ -488,11 +489,15 @@ def quarantine_csv(dash: Dashboard, run_id: int, language: str | None = None) ->
 
 # ---------------------------------------------------------------------- quality
 def quality(dash: Dashboard, stale_days: int = 7) -> dict[str, Any]:
-    """Data-quality findings (most severe first) and the logged merges."""
-    with dash.lock:
+    """Data-quality findings (most severe first) and the logged merges, kept until the data
+    changes (a merge, import or sync forgets them)."""
+
+    def build() -> dict[str, Any]:
         found = dash.ws.ingest.quality(stale_days)
-    found["merges"] = dash.ws.ingest.merges(20)
-    return safe(found)
+        found["merges"] = dash.ws.ingest.merges(20)
+        return dict(safe(found))
+
+    return copy.deepcopy(dash.cached(("quality", stale_days), build))
 
 
 def merge_choices(finding: dict[str, Any]) -> list[dict[str, Any]]:

@@ -53,22 +53,31 @@ def period_forecast(dash: DashboardCore, kpi_id: str, period: Period, f: Filters
         return {}
     if not period.contains(ws.today()):
         return {}
-    try:
-        result = ws.analytics.forecast(kpi_id, horizon=1, grain=period.grain, level=0.8)
-    except Exception:  # too little history, a KPI without a series: no forecast, never an error
-        return {}
-    rows = result.frame[result.frame["period"] == period.label]
-    if rows.empty:
-        return {}
-    first = rows.iloc[0]
-    return clean(
-        {
-            "forecast": float(first["forecast"]),
-            "forecast_lower": float(first["lower"]),
-            "forecast_upper": float(first["upper"]),
-            "forecast_model": result.model,
-        }
-    )
+
+    def build() -> dict[str, Any]:
+        try:
+            result = ws.analytics.forecast(kpi_id, horizon=1, grain=period.grain, level=0.8)
+        except Exception:  # too little history, a KPI without a series: no forecast, no error
+            return {}
+        rows = result.frame[result.frame["period"] == period.label]
+        if rows.empty:
+            return {}
+        first = rows.iloc[0]
+        return dict(
+            clean(
+                {
+                    "forecast": float(first["forecast"]),
+                    "forecast_lower": float(first["lower"]),
+                    "forecast_upper": float(first["upper"]),
+                    "forecast_model": result.model,
+                }
+            )
+        )
+
+    # One ETS fit per KPI and period, shared by the executive and department pages in every
+    # language and kept while the warehouse data stays (the formula: a KPI defined anew).
+    key = ("period-forecast", kpi_id, ws.catalog.get(kpi_id).formula, period)
+    return dict(dash.cached(key, build, warehouse_only=True))
 
 
 def _blend(forecast: dict[str, Any], rec: dict[str, Any], dash: DashboardCore) -> dict[str, Any]:

@@ -356,6 +356,19 @@ def check(dash: Dashboard, plan: Plan, language: str) -> dict[str, Any]:
     )
 
 
+def active_check(dash: Dashboard, plan: Plan, version_id: int, language: str) -> dict[str, Any]:
+    """`check` of the applied plan version (the plans page and its JSON twin), kept until the
+    data changes: linting and solving the plan took a second or two on every load."""
+    return dict(
+        dash.cached(("plans.check", version_id, language), lambda: check(dash, plan, language))
+    )
+
+
+def cached_wizard_form(dash: Dashboard, language: str) -> dict[str, Any]:
+    """`wizard_form`, kept until the data changes (the KPI catalog gives its benchmarks)."""
+    return dict(dash.cached(("plans.wizard", language), lambda: wizard_form(dash.ws, language)))
+
+
 def _solution(solution: Any) -> dict[str, Any]:
     data = dataclasses.asdict(solution)
     return {
@@ -425,7 +438,7 @@ def save(
             {k: old.get(k) for k in changed},
             after,
         )
-    dash.invalidate()
+    dash.invalidate(warehouse=False)
     return {
         "plan": plan.name,
         "version": version.version,

@@ -1,5 +1,5 @@
-"""The Dashboard service: one method a page, each cached per filters and language (see
-dashboard/core.py for the cache and the warehouse lock).
+"""The Dashboard service: one method a page, each cached per filters and language until the data
+changes (see dashboard/core.py for the cache, its data version and the warehouse lock).
 
 The server process owns the warehouse (shared/ARCHITECTURE.md), so every write it makes (plan
 saves, settings, refreshes, imports) calls `invalidate()`; anything written elsewhere (a CLI
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaname.dashboard.core import CACHE_SECONDS, DashboardCore, clean, records
+from kaname.dashboard.core import DashboardCore, DataVersion, clean, records
 from kaname.dashboard.filters import Filters
 from kaname.dashboard.funnel import channels, funnel
 from kaname.dashboard.pages import (
@@ -23,7 +23,7 @@ from kaname.dashboard.pages import (
     trends,
 )
 
-__all__ = ["CACHE_SECONDS", "Dashboard", "clean", "records"]
+__all__ = ["Dashboard", "DataVersion", "clean", "records"]
 
 
 class Dashboard(DashboardCore):

@@ -81,11 +81,24 @@ def replace_values(wh: Warehouse, table: str, ids: pa.Array, values: dict[str, p
             f'AND record_id IN (SELECT record_id FROM "{old}")',
         )
         execute(wh, f'INSERT INTO {RECORD_DIMENSIONS} ({columns}) SELECT {columns} FROM "{new}"')
+    wh.forget()
     return int(rows.num_rows)
 
 
 def available(wh: Warehouse) -> dict[str, tuple[str, ...]]:
-    """{table: the user dimensions its records have values for}."""
+    """{table: the user dimensions its records have values for}. Read once and kept in the
+    warehouse's memo until it is written (`replace_values`, or `Warehouse.forget()` after a
+    change elsewhere): every metric engine the workspace builds asks for it."""
+    memo = getattr(wh, "memo", None)
+    if memo is not None and "user_dimensions" in memo:
+        return dict(memo["user_dimensions"])
+    found = _available(wh)
+    if memo is not None:
+        memo["user_dimensions"] = found
+    return dict(found)
+
+
+def _available(wh: Warehouse) -> dict[str, tuple[str, ...]]:
     if RECORD_DIMENSIONS not in wh.con.list_tables():
         return {}
     t = wh.con.table(RECORD_DIMENSIONS)

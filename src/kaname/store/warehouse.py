@@ -38,6 +38,13 @@ class Warehouse:
     def __init__(self, con: Any, url: str = "") -> None:
         self.con = con
         self.url = url
+        self.memo: dict[str, Any] = {}
+        """What is read often and changes only when this warehouse is written (the user
+        dimensions, store/dimensions.py); `forget()` after a write."""
+
+    def forget(self) -> None:
+        """Drop what `memo` holds (after a write that may change it)."""
+        self.memo.clear()
 
     @classmethod
     def connect(cls, url: str, root: Path | None = None) -> Warehouse:
@@ -108,6 +115,7 @@ class Warehouse:
     def truncate_all(self) -> None:
         for table in TABLES:
             self.con.truncate_table(table.name)
+        self.forget()
 
     def row_counts(self) -> dict[str, int]:
         return {t.name: int(self.con.table(t.name).count().execute()) for t in TABLES}

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kaname.auth.accounts import AccountError, Accounts
 from kaname.dashboard import Dashboard, FilterError
 from kaname.dashboard.connect import clean_uploads
+from kaname.dashboard.warm import Warmer
 from kaname.design.plan import PlanError
 from kaname.metrics.calendar import PeriodError
 from kaname.metrics.catalog import CatalogError
@@ -113,6 +114,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
     )
     app.state.ws = ws
     app.state.dashboard = Dashboard(ws)
+    app.state.warmer = None  # start_warming() sets it (kaname serve)
     app.state.accounts = Accounts(ws.appdb)
     app.state.throttle = LoginThrottle(ws.appdb)
     app.state.secure_cookies = secure_cookies
@@ -254,6 +256,33 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
+
+
+def start_warming(app: FastAPI) -> Warmer:
+    """Warm the heavy pages now and after every change of the data, in a background thread
+    (dashboard/warm.py). `kaname serve` calls it once it has taken the warehouse."""
+    from kaname.web.routes.pages import warm_figures
+
+    dash = app.state.dashboard
+    warmer = Warmer(
+        dash, prepare=lambda: _prepare(app), extra=lambda lang: warm_figures(dash, lang)
+    )
+    app.state.warmer = warmer
+    warmer.start()
+    return warmer
+
+
+def _prepare(app: FastAPI) -> None:
+    """What the first request of a fresh server pays once: compiling the templates, loading the
+    chart library and the connectors."""
+    from kaname.dashboard.connect import sources
+    from kaname.web import charts
+    from kaname.web.render import env
+
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    charts.gauge(0.5, "on_track", "")
+    sources(app.state.dashboard)
 
 
 class ApiError(BaseModel):

@@ -280,7 +280,7 @@ def render(
     }
     if caller is not None:
         dash = request.app.state.dashboard
-        base["warehouse_empty"] = dash.cached(("empty",), lambda: ws.engine().window() is None)
+        base["warehouse_empty"] = dash.warehouse_empty()
     base.update(context)
     if partial and cache_key is not None:
         dash = request.app.state.dashboard

@@ -101,8 +101,10 @@ class Scheduler:
                 done["act"] = self.ws.act.run_scheduled(now)
             except Exception:
                 log.exception("scheduled alerts and reports failed")
-        if done["synced"] or done["refreshed"] or (done["act"] and done["act"].get("alerts")):
+        if done["synced"] or done["refreshed"]:
             self.dashboard.invalidate()
+        elif done["act"] and done["act"].get("alerts"):
+            self.dashboard.invalidate(warehouse=False)  # new alerts: the app DB only
         return done
 
     def _run(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -77,18 +78,46 @@ def _json(dash: Dashboard, key: tuple[Any, ...], build: Callable[[], Any]) -> Re
 
 
 # ---------------------------------------------------------------------- executive
+def gauges(dash: Dashboard, rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in rows}
+
+
+def executive_gauges(dash: Dashboard, f: Filters, lang: str) -> dict[str, str]:
+    """The executive page's gauges, cached with its data (warmed by dashboard/warm.py)."""
+    data = dash.executive(f, lang)
+    rows = ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
+    return dict(dash.cached(("executive-gauges", f, lang), lambda: gauges(dash, rows)))
+
+
+def department_gauges(dash: Dashboard, name: str, f: Filters, lang: str) -> dict[str, str]:
+    data = dash.department(name, f, lang)
+    key = ("department-gauges", name, f, lang)
+    return dict(dash.cached(key, lambda: gauges(dash, data["kpis"])))
+
+
+def warm_figures(dash: Dashboard, lang: str) -> list[tuple[str, Callable[[], Any]]]:
+    """The gauges of the executive and department pages in `lang`, for the warmer."""
+    f = Filters()
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (f"executive gauges:{lang}", lambda: executive_gauges(dash, f, lang))
+    ]
+    for name in DEPARTMENTS:
+        if name != "executive":
+            steps.append(
+                (
+                    f"department/{name} gauges:{lang}",
+                    partial(department_gauges, dash, name, f, lang),
+                )
+            )
+    return steps
+
+
 @router.get("/executive", include_in_schema=False)
 def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext) -> Response:
     data = dash.executive(f, lang)
-    gauges = dash.cached(
-        ("executive-gauges", f, lang),
-        lambda: {
-            r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"])
-            for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
-        },
-    )
+    shown = executive_gauges(dash, f, lang)
     return _page(
-        request, "executive.html", data, f, dash, gauges=gauges, **_card_edits(request, who)
+        request, "executive.html", data, f, dash, gauges=shown, **_card_edits(request, who)
     )
 
 
@@ -105,11 +134,9 @@ def department(request: Request, name: str, who: Who, dash: Dash, f: Flt, lang: 
     if name not in DEPARTMENTS or name == "executive":
         return RedirectResponse("/executive", status_code=303)
     data = dash.department(name, f, lang)
-    gauges = {
-        r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in data["kpis"]
-    }
+    shown = department_gauges(dash, name, f, lang)
     return _page(
-        request, "department.html", data, f, dash, gauges=gauges, **_card_edits(request, who)
+        request, "department.html", data, f, dash, gauges=shown, **_card_edits(request, who)
     )
 
 
@@ -285,3 +312,22 @@ def catalog(request: Request, who: Who, dash: Dash, lang: Lang) -> Response:
 def catalog_json(who: Who, dash: Dash, lang: Lang) -> Response:
     """The KPI definitions document: name, definition, formula, target, owner."""
     return _json(dash, ("catalog", lang), lambda: dash.catalog(lang))
+
+
+# ---------------------------------------------------------------------- cache
+@router.get("/api/cache", tags=["pages"])
+def cache_json(request: Request, who: Who, dash: Dash) -> dict[str, Any]:
+    """The page cache: the data version its values belong to (warehouse and app-DB changes,
+    the workspace's day), how many values it holds, and the warmer's state (whether it is
+    building the heavy pages after a change, and what its last round built in how long)."""
+    version = dash.data_version()
+    warmer = request.app.state.warmer
+    return {
+        "version": {
+            "warehouse": version.warehouse,
+            "app": version.app,
+            "day": version.day.isoformat(),
+        },
+        "entries": dash.entries(),
+        "warmer": warmer.status() if warmer is not None else None,
+    }

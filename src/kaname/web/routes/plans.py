@@ -45,7 +45,7 @@ def editor_page(
     request: Request, who: Who, dash: Dash, lang: Lang, _: Gettext, saved: int = 0
 ) -> Response:
     found = dash.plan()
-    wizard = service.wizard_form(dash.ws, lang)
+    wizard = service.cached_wizard_form(dash, lang)
     if found is None:
         return render(
             request,
@@ -61,7 +61,7 @@ def editor_page(
         {
             "plan": data,
             "version": found[1].version,
-            "check": service.check(dash, plan, lang),
+            "check": service.active_check(dash, plan, found[1].id, lang),
             "versions": ws.plan_versions(plan.name)[:20],
             "saved": saved,
             "review": service.review_decisions(dash, plan),
@@ -173,7 +173,7 @@ def plan_json(who: Who, dash: Dash, lang: Lang) -> dict[str, Any]:
     return {
         "plan": service.plan_data(plan, lang, dash.ws.catalog),
         "version": found[1].version,
-        "check": service.check(dash, plan, lang),
+        "check": service.active_check(dash, plan, found[1].id, lang),
         "review_decisions": service.review_decisions(dash, plan),
         "versions": [
             {
