@@ -188,8 +188,8 @@ class DashboardCore:
                 select(func.max(Target.id)),
                 select(func.count(CustomKpi.kpi_id)),
                 select(func.max(CustomKpi.created_at)),
-                select(func.max(RefreshRun.finished_at)),
                 select(func.max(VersionRow.version)).where(VersionRow.kind == versions.PAGES),
+                select(func.max(RefreshRun.finished_at)),  # last: a warehouse change (below)
             ]
             return tuple(session.execute(select(*(q.scalar_subquery() for q in parts))).one())
 
