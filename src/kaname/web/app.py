@@ -230,11 +230,13 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         exports,
         pages,
         plans,
+        records,
         settings,
     )
 
     for module in (account, act, alerts, analysis, connect, exports, pages, plans, settings):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(records.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
 
