@@ -58,6 +58,8 @@ READS = {
     "/api/trends": "viewer",
     "/api/kpi/{kpi_id}": "viewer",
     "/api/catalog": "viewer",
+    "/records": "viewer",
+    "/api/records": "viewer",
     "/api/plans": "viewer",
     "/api/account": "viewer",
     "/api/attribution": "viewer",
@@ -144,6 +146,7 @@ PUBLIC = {
     "/static/vendor/swagger-ui.css",
 }
 EXAMPLES = {
+    "/api/records": "/api/records?kpi=leads",
     "{name}": "marketing",
     "{kpi_id}": "leads",
     "{token_id}": "999999",

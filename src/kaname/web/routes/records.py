@@ -195,10 +195,13 @@ def records_page(
     request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Gettext
 ) -> Response:
     ask = ask_of(request.query_params, _)
+    if not ask.kpi and not ask.measure:  # nothing chosen yet: say where the lists start
+        return render(request, "records.html", {"data": None, "filters_obj": f})
     data = load(dash, ask, f, lang, _)
     ws = request.app.state.ws
     params = {k: v for k, v in request.query_params.items() if k in LIST_PARAMS and v}
     back = safe_back(params.get("back", "")) or default_back(ask, f)
+    params["back"] = back
 
     def link(**changes: Any) -> str:
         """This list's address with list parameters changed (the filters kept)."""
