@@ -288,7 +288,7 @@ def records_page(dash: DashboardCore, ask: Ask, f: Filters, language: str) -> di
         )
     current = next(s for s in summary if s["measure"] == measure)
     columns = list(COLUMNS[m.table])
-    sort = ask.sort if ask.sort in (*columns, "value") else ""
+    sort = ask.sort if ask.sort in (*columns, "value") else (m.time if m.time in columns else "")
     order = "asc" if ask.order == "asc" else "desc"
     size = ask.size if ask.size in PAGE_SIZES else 50
     pages = max(1, math.ceil(current["count"] / size))
