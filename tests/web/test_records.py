@@ -239,6 +239,9 @@ def test_the_page_reads_in_japanese_with_channel_names_and_a_way_back(
     for raw in ("lead_id", "created_at", "campaign_id", "owned_media", "paid_ads", "(none)"):
         assert raw not in text, raw
     assert 'href="/channels?period=2026-10"' in page.text  # back to where the reader was
+    first = ja.get(f"/api/records?kpi=leads&period={MONTH}").json()["rows"][0]["cells"]
+    day, time = first["created_at"].split("T")  # local business time, shown as it is stored
+    assert f"{day.replace('-', '/')} {time[:5]}" in text
     own = data_words(web_ws) | {"English"}  # the company's own data; the language switch
     assert not leaks(text, own), leaks(text, own)
     sorted_page = ja.get(f"/records?kpi=deals&period={QUARTER}&grain=quarter&sort=amount").text

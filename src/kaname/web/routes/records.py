@@ -10,16 +10,16 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from babel.dates import format_datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from kaname.dashboard import Dashboard, FilterError, Filters
 from kaname.dashboard.records import PAGE_SIZES, Ask, RecordsError, records
-from kaname.formatting import local_time
 from kaname.spreadsheet import Table
 from kaname.web.deps import dashboard, filters, gettext, language, viewer
 from kaname.web.drill import coded_values, column_names, measure_name, role_names
-from kaname.web.i18n import Translator
+from kaname.web.i18n import BABEL_LOCALE, Translator
 from kaname.web.render import channel_label, dimension_label, render, segment_label, value_label
 from kaname.web.security import Caller
 
@@ -111,13 +111,16 @@ def cell_text(column: str, value: Any, language: str, _: Translator) -> Any:
 
 
 def cell_display(kind: str, column: str, value: Any, lang: str, ws: Any, _: Translator) -> str:
-    """A field as the page shows it: times in the workspace's zone, money in 円/万円, names."""
+    """A field as the page shows it: times as the warehouse holds them (local business time, the
+    time that places the record in a period), money in 円/万円, names for codes."""
     from kaname.web import display
 
     if value is None or value == "":
         return "—" if kind != "text" else ""
-    if kind == "datetime":
-        return display.when(value, lang, ws.config.timezone)
+    if kind == "datetime":  # local business time already (docs/data-model.md): no zone shift
+        moment = dt.datetime.fromisoformat(str(value))
+        pattern = "yyyy/MM/dd HH:mm" if lang == "ja" else "MMM d, yyyy HH:mm"
+        return format_datetime(moment, pattern, locale=BABEL_LOCALE.get(lang, "en_US"))
     if kind == "date":
         return display.when(str(value)[:10], lang)
     if kind == "money":
@@ -128,12 +131,12 @@ def cell_display(kind: str, column: str, value: Any, lang: str, ws: Any, _: Tran
 
 
 def cell_export(kind: str, column: str, value: Any, lang: str, ws: Any, _: Translator) -> Any:
-    """A field as a spreadsheet cell: numbers stay numbers, times as local ISO text."""
+    """A field as a spreadsheet cell: numbers stay numbers, times as ISO text (local business
+    time, as the warehouse holds them)."""
     if value is None or value == "":
         return None
     if kind == "datetime":
-        moment = dt.datetime.fromisoformat(str(value))
-        return local_time(moment, ws.config.timezone).strftime("%Y-%m-%d %H:%M:%S")
+        return dt.datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M:%S")
     if kind == "date":
         return str(value)[:10]
     if kind in ("money", "int"):
