@@ -366,3 +366,25 @@ def test_safe_link_lets_through_only_plain_web_addresses() -> None:
         "",
     ):
         assert safe_link(bad) is None, bad
+
+
+def test_department_cards_and_touchpoints_link_to_their_records(ja: TestClient) -> None:
+    tables = set()
+    for name in ("marketing", "inside_sales", "sales", "customer_success"):
+        cards = ja.get(f"/api/department/{name}?period={QUARTER}&grain=quarter").json()["kpis"]
+        page = ja.get(f"/department/{name}?period={QUARTER}&grain=quarter").text
+        links = {parse_qs(urlsplit(u).query)["kpi"][0]: u for u in drill_links(page)}
+        for card in cards:
+            if card["actual"] is None or card["kpi"] not in links:
+                continue
+            data = api(ja, urlsplit(links[card["kpi"]]).query)
+            card_matches_records(data, card["actual"])
+            tables |= {m["table"] for m in data["measures"]}
+    assert {"leads", "opportunities"} <= tables
+    calls = api(ja, f"kpi=call_connect_rate&measure=calls_connected&period={QUARTER}&grain=quarter")
+    assert calls["table"] == "touchpoints" and calls["count"] > 0
+    assert {r["cells"]["type"] for r in calls["rows"]} == {"call_connected"}
+    page = ja.get(
+        f"/records?kpi=call_connect_rate&measure=calls_connected&period={QUARTER}&grain=quarter"
+    ).text
+    assert "通話（接続）" in page and "call_connected" not in visible_text(page)
