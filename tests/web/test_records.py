@@ -388,3 +388,34 @@ def test_department_cards_and_touchpoints_link_to_their_records(ja: TestClient) 
         f"/records?kpi=call_connect_rate&measure=calls_connected&period={QUARTER}&grain=quarter"
     ).text
     assert "通話（接続）" in page and "call_connected" not in visible_text(page)
+
+
+@pytest.mark.parametrize("view", ["period", "cohort"])
+def test_every_listable_measure_lists_what_the_engine_counts(web_ws: Workspace, view: str) -> None:
+    """For every measure a drill-down can list, with and without a channel filter: the rows are
+    as many (a count) or add up to as much (a sum) as the engine's own value."""
+    from kaname.dashboard.records import COLUMNS
+    from kaname.metrics.measures import MEASURES, EventMeasure
+
+    engine = web_ws.engine()
+    period = web_ws.period(QUARTER)
+    names = [
+        n
+        for n, m in MEASURES.items()
+        if isinstance(m, EventMeasure) and m.table in COLUMNS and (view == "period" or m.cohort)
+    ]
+    assert len(names) > (20 if view == "period" else 10)
+    for filters in ((), (("channel", "webinar"),)):
+        query = MetricQuery(
+            (), period.grain, period.start, period.start, view=view, as_of=web_ws.today(),
+            filters=filters,
+        )  # fmt: skip
+        usable = [n for n in names if not filters or "channel" in MEASURES[n].dims]
+        values = engine.measures(query, usable).iloc[0]
+        for name in usable:
+            rows = engine.rows(name, query)
+            got = rows.aggregate(n=rows.count(), total=rows._value.sum()).execute().iloc[0]
+            total = 0.0 if got["total"] != got["total"] else float(got["total"])
+            assert total == pytest.approx(values[name]), (name, filters)
+            if MEASURES[name].agg == "count":
+                assert got["n"] == values[name], (name, filters)
