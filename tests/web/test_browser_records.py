@@ -55,7 +55,7 @@ def test_card_number_to_records_to_csv(  # type: ignore[no-untyped-def]
     page.wait_for_url("**/records?**kpi=mqls**", timeout=WAIT)
     expect(page.locator("[data-testid=records-table]")).to_be_visible(timeout=WAIT)
     assert "FY2026-Q2" in page.url
-    assert page.locator("h1").inner_text().startswith("MQL")
+    assert page.locator("h1").inner_text().startswith("MQL数の明細")
     position = page.locator("[data-testid=records-position]").inner_text()
     assert f"{shown:,}件中" in position, (shown, position)  # as many records as the card says
     headers = page.locator("[data-testid=records-table] thead th").all_inner_texts()
