@@ -134,3 +134,21 @@ def _shorten(url: str, keep: int) -> str:
         + ("/…" if hidden else "")
         + tail
     )
+
+
+def safe_link(url: str) -> str | None:
+    """`url` when a page may show it as a link people click (a record in the source CRM): an
+    http(s) address with a host, no user name or password in it, and no spaces or control
+    characters; None otherwise (javascript:, data:, //host, mailto: …). Unlike `check_url`, no
+    credentials go to it, so internal hosts (an on-premises CRM) are fine."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None or "\\" in url:
+        return None
+    return url

@@ -82,6 +82,9 @@ def data_words(ws: Workspace) -> set[str]:
     ):
         values = con.table(table).select(column).distinct().to_pyarrow().column(0).to_pylist()
         words |= {str(v) for v in values if v}
+    for table, column in (("campaigns", "name"), ("leads", "email")):  # the drill-down lists
+        values = con.table(table).select(column).distinct().to_pyarrow().column(0).to_pylist()
+        words |= {w for v in values if v for w in re.findall(r"[A-Za-z][\w-]*", str(v))}
     for action in ws.act.actions():  # what the team called its actions, as they typed it
         typed = " ".join(
             str(action.get(k) or "") for k in ("title", "owner", "hypothesis", "learnings")

@@ -62,6 +62,8 @@ READS = {
     "/api/trends": "viewer",
     "/api/kpi/{kpi_id}": "viewer",
     "/api/catalog": "viewer",
+    "/records": "viewer",
+    "/api/records": "viewer",
     "/api/plans": "viewer",
     "/api/account": "viewer",
     "/api/attribution": "viewer",
@@ -156,6 +158,7 @@ PUBLIC = {
     "/static/vendor/swagger-ui.css",
 }
 EXAMPLES = {
+    "/api/records": "/api/records?kpi=leads",
     "{name}": "marketing",
     "{kpi_id}": "leads",
     "{token_id}": "999999",

@@ -55,6 +55,11 @@ class WorkspaceConfig(BaseModel):
     over plain http or on a loopback, link-local or private address (docs/security.md)."""
     max_upload_mb: float = Field(50, gt=0)
     """Largest file the web import accepts, in MB."""
+    record_links: dict[Literal["leads", "opportunities", "accounts"], str] = Field(
+        default_factory=dict
+    )
+    """Address of a record in the source CRM/MA per table, `{id}` standing for the record's id
+    (https://example.my.salesforce.com/{id}): the drill-down lists link each record to it."""
 
     @model_validator(mode="after")
     def _act_references(self) -> WorkspaceConfig:
@@ -70,6 +75,17 @@ class WorkspaceConfig(BaseModel):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo or UTC"
             ) from exc
+        return value
+
+    @field_validator("record_links")
+    @classmethod
+    def _link_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for table, template in value.items():
+            if "{id}" not in template or not template.startswith(("https://", "http://")):
+                raise ValueError(
+                    f"record_links.{table} must be an http(s) address with {{id}} where the "
+                    "record's id goes, e.g. https://example.my.salesforce.com/{id}"
+                )
         return value
 
     @field_validator("currency")
@@ -122,7 +138,7 @@ def write_config(root: Path, config: WorkspaceConfig) -> Path:
                 data[key] = before[key]
             else:
                 data.pop(key, None)
-    data = {k: v for k, v in data.items() if v != []}  # no empty channels/alerts/reports
+    data = {k: v for k, v in data.items() if v not in ([], {})}  # no empty lists or maps
     header = "# Kaname workspace settings. See docs/configuration.md for every field.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     return path

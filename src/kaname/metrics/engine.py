@@ -290,14 +290,17 @@ class MetricEngine:
             end = min(end, dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time()))
         return start, end
 
-    def _event_expr(
+    def _event_rows(
         self,
         table: str,
         time: str,
-        members: list[EventMeasure],
+        dims: Mapping[str, str],
         query: MetricQuery,
         periods: list[Period],
-    ) -> ir.Table:
+    ) -> tuple[ir.Table, str, dict[str, str]]:
+        """The rows of `table` an event measure placed by `time` reads for `query`: inside the
+        periods (by lead creation in the cohort view, followed to the cut-off) and the filters.
+        Also the column that places a row in its period and the dimension → column map."""
         t = self.tables[table]
         start, end = self._bounds(query, periods)
         bucket_col = time
@@ -310,7 +313,7 @@ class MetricEngine:
                 bucket_col = "_cohort_at"
             elif table == "leads":
                 bucket_col = "created_at"
-        t, allowed = self._with_user_dims(t, table, members[0].dims, query)
+        t, allowed = self._with_user_dims(t, table, dims, query)
         ts = t[bucket_col]
         filt = [ts >= time_literal(start, ts), ts < time_literal(end, ts)]
         if bucket_col != time:
@@ -319,7 +322,32 @@ class MetricEngine:
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
                 filt.append(t[time] < time_literal(cutoff, t[time]))
-        t = t.filter(*filt, *filter_exprs(t, allowed, query.filters))
+        return t.filter(*filt, *filter_exprs(t, allowed, query.filters)), bucket_col, allowed
+
+    def rows(self, measure: str, query: MetricQuery) -> ir.Table:
+        """The records behind an event measure: the rows of its table that `measures()` counts
+        or sums for `query` (its periods, view, cut-off and filters), with `_value`, the amount
+        each row adds to the measure (1 for a count). Raises MetricError for a snapshot."""
+        m = MEASURES[measure]
+        if not isinstance(m, EventMeasure):
+            raise MetricError(f"{measure} is a state at the period's end, not a set of records")
+        t, _, _ = self._event_rows(m.table, m.time, m.dims, query, self.periods(query))
+        if m.where is not None:
+            t = t.filter(m.where(t))
+        if m.agg == "count":
+            return t.mutate(_value=ibis.literal(1.0, type="float64"))
+        assert m.value is not None
+        return t.mutate(_value=m.value(t).cast("float64"))
+
+    def _event_expr(
+        self,
+        table: str,
+        time: str,
+        members: list[EventMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> ir.Table:
+        t, bucket_col, allowed = self._event_rows(table, time, members[0].dims, query, periods)
         dims = _dim_columns(t, allowed, query.dimensions)
         if query.grain is Grain.RANGE:  # one period: every row kept is in it
             bucket = ibis.literal(periods[0].start, type="date")

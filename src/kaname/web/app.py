@@ -238,6 +238,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         exports,
         pages,
         plans,
+        records,
         settings,
     )
 
@@ -254,6 +255,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         settings,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(records.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
 

@@ -17,6 +17,7 @@ from kaname.dashboard import Filters
 from kaname.design.lint import finding_text
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
+from kaname.web.drill import records_link
 from kaname.web.i18n import translator
 from kaname.web.notes import explain, table_names
 from kaname.web.picker import PICKER_FIELDS, period_picker
@@ -277,6 +278,9 @@ def render(
         "filters": filters,
         "picker": lambda: period_picker(ws, filters, language, _),
         "path": request.url.path,
+        "records_url": lambda kpi="", measure="", **changes: records_link(
+            ws.catalog, filters, _here(request, filters), kpi, measure, **changes
+        ),
     }
     if caller is not None:
         dash = request.app.state.dashboard
@@ -294,6 +298,14 @@ def render(
     name = partial if (partial and request.headers.get("HX-Request")) else template
     html = env.get_template(name).render(base)
     return _clean_url(request, filters, HTMLResponse(html, status_code=status_code))
+
+
+def _here(request: Request, filters: Filters) -> str:
+    """This page's address with the filters it shows (not the period picker's fields), for a
+    link that leads back to it."""
+    kept = {k: v for k, v in request.query_params.items() if k not in PICKER_FIELDS}
+    query = urlencode({**kept, **dict(parse_qsl(filters.query()))})
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def _clean_url(request: Request, filters: Filters, response: HTMLResponse) -> HTMLResponse:

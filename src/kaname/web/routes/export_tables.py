@@ -303,6 +303,14 @@ def customers(req: Request) -> list[Table]:
     return [segments, movement]
 
 
+# ---------------------------------------------------------------------- drill-down
+def records(req: Request) -> list[Table]:
+    """The records behind a number (/records), every page of the list in its order."""
+    from kaname.web.routes.records import records_table
+
+    return [records_table(req.dash, req.query, req.lang, req._)]
+
+
 PAGES: dict[str, Builder] = {
     "executive": executive,
     "channels": channels,
@@ -311,5 +319,6 @@ PAGES: dict[str, Builder] = {
     "attribution": attribution,
     "cohorts": cohorts,
     "customers": customers,
+    "records": records,
 }
 """Exportable pages by the name in /export/{page}.csv; departments are /export/department/…"""
