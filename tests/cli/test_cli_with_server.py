@@ -178,7 +178,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     written = ok(
         "quarantine", str(summary["run_id"]), "-w", root, "--out", "q.csv", cwd=root.parent
     )
-    assert "to q.csv." in written and (root.parent / "q.csv").is_file()
+    assert "q.csv に 0 行を書き出しました" in written and (root.parent / "q.csv").is_file()
     imports = served.get("/api/import")["runs"]
     assert {r["table"] for r in imports[:2]} == {"leads", "opportunities"}
 
