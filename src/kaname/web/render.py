@@ -81,8 +81,8 @@ def channel_label(channel: str, language: str) -> str:
     from kaname.canonical.channels import channel as lookup
     from kaname.metrics.engine import NONE_LABEL
 
-    if channel == NONE_LABEL:
-        return translator(language)("(not set)")
+    if channel == NONE_LABEL:  # leads whose source named no channel
+        return translator(language)("Not set")
     try:
         found = lookup(channel)
     except KeyError:
@@ -264,6 +264,7 @@ def render(
         "audit_target_label": lambda t: audit_target_label(t, _),
         "actor_label": lambda a: actor_label(a, _),
         "grain_name": lambda g: charts.grain_name(g, _),
+        "chart_words": lambda: charts.chart_words(_),
         "grains": [
             g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
         ],

@@ -15,6 +15,7 @@ from kaname.dashboard import Dashboard, FilterError
 from kaname.dashboard import analysis as an
 from kaname.web import charts
 from kaname.web.deps import dashboard, gettext, language, viewer
+from kaname.web.display import period_name
 from kaname.web.i18n import Translator
 from kaname.web.render import channel_label, render
 from kaname.web.security import Caller
@@ -84,13 +85,13 @@ def grouped_bars(
 ) -> str:
     channels = data["channels"]
     fig = go.Figure()
-    for i, m in enumerate(data["models"]):
+    for m in data["models"]:
         credit = data["credit"].get(m["model"], {})
         fig.add_bar(
             x=[channel_label(c, lang) for c in channels],
             y=[(credit.get(c) or {}).get(measure) or 0 for c in channels],
             name=names.get(m["model"], m["label"]),
-            marker_color=charts.PALETTE[i % len(charts.PALETTE)],
+            marker_color=charts.model_colour(m["model"]),
         )
     fig.update_layout(barmode="group")
     return charts._layout(fig, title, height=380)
@@ -147,9 +148,10 @@ def attribution_json(
 
 
 # ---------------------------------------------------------------------- cohorts
-def _heat(matrix: dict[str, Any], title: str) -> str:
+def _heat(matrix: dict[str, Any], title: str, lang: str, fy_start: int, _: Translator) -> str:
     z = [[None if v is None else round(v * 100, 1) for v in row] for row in matrix["z"]]
-    return charts.heatmap(matrix["rows"], [str(c) for c in matrix["cols"]], z, title)
+    rows = [period_name(r, lang, fy_start) for r in matrix["rows"]]
+    return charts.heatmap(rows, [str(c) for c in matrix["cols"]], z, title, _("Months since"))
 
 
 @router.get("/cohorts", include_in_schema=False)
@@ -157,6 +159,7 @@ def cohorts(
     request: Request,
     who: Who,
     dash: Dash,
+    lang: Lang,
     _: Gettext,
     stage: str = "sql",
     months: int = 12,
@@ -167,17 +170,25 @@ def cohorts(
     stage = stage if stage in stages else "sql"
     lead = data["lead"]["stages"][stage]
     customer = data["customer"]
+    fy = request.app.state.ws.config.fiscal_year_start_month
     figs = {
         "lead": _heat(
             lead,
             _("Leads reaching {stage} within N months of creation (%)", stage=stages[stage]),
+            lang,
+            fy,
+            _,
         )
         if lead["rows"]
         else "",
-        "logo": _heat(customer["logo_retention"], _("Logo retention by start month (%)"))
+        "logo": _heat(
+            customer["logo_retention"], _("Logo retention by start month (%)"), lang, fy, _
+        )
         if customer["logo_retention"]["rows"]
         else "",
-        "revenue": _heat(customer["revenue_retention"], _("Revenue retention by start month (%)"))
+        "revenue": _heat(
+            customer["revenue_retention"], _("Revenue retention by start month (%)"), lang, fy, _
+        )
         if customer["revenue_retention"]["rows"]
         else "",
     }

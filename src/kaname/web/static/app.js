@@ -24,6 +24,15 @@
       toImageButtonOptions: { format: "png", filename: fileName(el, layout), scale: 2 },
     };
   }
+  // A heatmap reads its numbers in the cells where they fit; on a narrow screen the cells are
+  // too small for them (the numbers would overlap), so the hover alone tells the value there.
+  function fitCellText(el, data) {
+    data.forEach(function (trace) {
+      if (trace.type !== "heatmap" || !trace.texttemplate || !trace.x) return;
+      var cell = (el.clientWidth - 140) / Math.max(trace.x.length, 1);
+      if (cell < 26) trace.texttemplate = "";
+    });
+  }
   function draw(root) {
     if (!window.Plotly) return;
     (root || document).querySelectorAll(".chart[data-figure]").forEach(function (el) {
@@ -31,6 +40,10 @@
       el.dataset.drawn = "1";
       var fig = JSON.parse(el.dataset.figure);
       var layout = Object.assign({}, fig.layout || {}, { autosize: true });
+      fitCellText(el, fig.data || []);
+      // The frame keeps the figure's height: a responsive redraw (window resized, phone turned,
+      // full-page screenshot) otherwise shrinks the frame and the plot spills over the page.
+      if (layout.height) el.style.height = layout.height + el.offsetHeight - el.clientHeight + "px";
       window.Plotly.newPlot(el, fig.data || [], layout, chartConfig(el, layout));
     });
   }
