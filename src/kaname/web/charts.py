@@ -59,8 +59,10 @@ def _style(
         plot_bgcolor="#fff",
         paper_bgcolor="#fff",
     )
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero")
+    # tick labels get the margin they need (never cut at the edge) and keep clear of each other
+    # where the axes meet
+    fig.update_xaxes(showgrid=False, automargin=True)
+    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero", automargin=True, ticklabelstandoff=6)
     return fig
 
 

@@ -83,18 +83,40 @@ def _page(request: Request, template: str, data: dict[str, Any], **extra: Any) -
 def grouped_bars(
     data: dict[str, Any], measure: str, names: dict[str, str], lang: str, title: str
 ) -> str:
+    """Each model's credit per channel as horizontal grouped bars, one colour per model: the
+    channel names read in full on their own line at any width (upright under columns they
+    overlap on a phone), the legend below."""
     channels = data["channels"]
+    labels = [channel_label(c, lang) for c in channels]
     fig = go.Figure()
     for m in data["models"]:
         credit = data["credit"].get(m["model"], {})
         fig.add_bar(
-            x=[channel_label(c, lang) for c in channels],
-            y=[(credit.get(c) or {}).get(measure) or 0 for c in channels],
+            y=labels,
+            x=[(credit.get(c) or {}).get(measure) or 0 for c in channels],
+            orientation="h",
             name=names.get(m["model"], m["label"]),
             marker_color=charts.model_colour(m["model"]),
         )
-    fig.update_layout(barmode="group")
-    return charts._layout(fig, title, height=380)
+    per_channel = 6 * max(len(data["models"]), 1) + 14
+    height = max(380, per_channel * len(channels) + 160)
+    charts._style(fig, title, height=height)
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", rangemode="tozero")
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        hovermode="closest",
+        # the legend under the channel axis, clear of its tick labels (about 40 px of the plot)
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -44 / (height - 88),
+            "yanchor": "top",
+        },
+    )
+    return str(fig.to_json())
 
 
 @router.get("/attribution", include_in_schema=False)

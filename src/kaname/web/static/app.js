@@ -33,6 +33,19 @@
       if (cell < 26) trace.texttemplate = "";
     });
   }
+  // Period names under the bars of a narrow chart stand upright, and every other one (or
+  // fewer) is named where even upright they would touch.
+  function fitCategoryTicks(el, data, layout) {
+    var axis = layout.xaxis;
+    if (!axis || axis.type !== "category") return;
+    var names = {};
+    data.forEach(function (trace) { (trace.x || []).forEach(function (x) { names[x] = 1; }); });
+    var n = Object.keys(names).length;
+    var room = (el.clientWidth - 110) / Math.max(n, 1);
+    if (room >= 42) return;
+    axis.tickangle = -90;
+    if (room < 16) axis.dtick = Math.ceil(16 / room);
+  }
   function draw(root) {
     if (!window.Plotly) return;
     (root || document).querySelectorAll(".chart[data-figure]").forEach(function (el) {
@@ -41,6 +54,7 @@
       var fig = JSON.parse(el.dataset.figure);
       var layout = Object.assign({}, fig.layout || {}, { autosize: true });
       fitCellText(el, fig.data || []);
+      fitCategoryTicks(el, fig.data || [], layout);
       // The frame keeps the figure's height: a responsive redraw (window resized, phone turned,
       // full-page screenshot) otherwise shrinks the frame and the plot spills over the page.
       if (layout.height) el.style.height = layout.height + el.offsetHeight - el.clientHeight + "px";
