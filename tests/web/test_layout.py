@@ -80,15 +80,18 @@ def test_direct_cpa_without_spend_reads_a_dash(users: dict[str, TestClient]) -> 
 
 
 def test_empty_not_set_channel_is_hidden(users: dict[str, TestClient], web_ws: Workspace) -> None:
-    report = web_ws.kpi_report(["leads", "deals"], web_ws.period("2026-10"), dimension="channel")
-    assert NONE_LABEL in set(report["dimension_value"])  # the engine has a (none) row …
-    assert not report[report["dimension_value"] == NONE_LABEL]["actual"].fillna(0).any()  # … empty
+    from kaname.dashboard.funnel import CHANNEL_KPIS
+
+    report = web_ws.kpi_report(list(CHANNEL_KPIS), web_ws.period(PERIOD), dimension="channel")
+    none = report[report["dimension_value"] == NONE_LABEL]
+    assert len(none)  # the engine has a row of leads without a channel …
+    assert not none["actual"].fillna(0).any()  # … and nothing in it
     for lang, client in users.items():
-        data = client.get("/api/channels?period=2026-10").json()
+        data = client.get(f"/api/channels?period={PERIOD}").json()
         assert NONE_LABEL not in {r["channel"] for r in data["rows"]}
-        page = client.get("/channels?period=2026-10").text
+        page = client.get(f"/channels?period={PERIOD}").text
         assert NONE_LABEL not in page and "未設定" not in page and "Not set" not in page, lang
-        page = client.get("/channels?period=2026-10&model=markov").text
+        page = client.get(f"/channels?period={PERIOD}&model=markov").text
         assert NONE_LABEL not in table_rows(page, "channels-table")
 
 
