@@ -66,6 +66,15 @@ def layout_users(web_ws: Workspace) -> dict[str, str]:
     return out
 
 
+def new_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, Any]:
+    """A context and page; first loads compute a page's data (the ETS forecast …), which takes
+    a while on a busy machine, so waits are generous (no timing is asserted)."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    return context, page
+
+
 def open_page(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")
@@ -83,8 +92,7 @@ def menu_pages(page: Any) -> list[str]:
 def test_no_page_of_the_menu_overflows_a_phone(  # type: ignore[no-untyped-def]
     browser, server: str, shots: Path, layout_users: dict[str, str], lang: str
 ) -> None:
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
+    context, page = new_page(browser, PHONE)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     login_page(page, server, layout_users[lang])
@@ -113,8 +121,7 @@ def test_no_page_of_the_menu_overflows_a_phone(  # type: ignore[no-untyped-def]
 def test_channels_table_fits_a_laptop(  # type: ignore[no-untyped-def]
     browser, server: str, layout_users: dict[str, str], lang: str
 ) -> None:
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
+    context, page = new_page(browser, LAPTOP)
     login_page(page, server, layout_users[lang])
     open_page(page, f"{server}/channels?period=FY2025")
     scroll_width, inner_width = page.evaluate(OVERFLOW)
@@ -148,8 +155,7 @@ def test_channels_table_fits_a_laptop(  # type: ignore[no-untyped-def]
 def test_plotly_modebar_tooltips_in_japanese(  # type: ignore[no-untyped-def]
     browser, server: str, layout_users: dict[str, str]
 ) -> None:
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
+    context, page = new_page(browser, LAPTOP)
     login_page(page, server, layout_users["ja"])
     open_page(page, f"{server}/trends")
     page.wait_for_selector(".chart .modebar-btn", state="attached")
@@ -168,8 +174,7 @@ def test_screenshots_for_review(  # type: ignore[no-untyped-def]
     out = shots / "layout"
     out.mkdir(exist_ok=True)
     for lang in ("ja", "en"):
-        context = browser.new_context(viewport=LAPTOP)
-        page = context.new_page()
+        context, page = new_page(browser, LAPTOP)
         login_page(page, server, layout_users[lang])
         for size in (LAPTOP, PHONE):
             page.set_viewport_size(size)

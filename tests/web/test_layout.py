@@ -248,3 +248,25 @@ def test_plotly_modebar_speaks_the_page_language(users: dict[str, TestClient]) -
         assert re.search(r"[ぁ-んァ-ヶ一-龯]", ja[key]), (key, ja[key])
         assert not re.search(r"[ぁ-んァ-ヶ一-龯]", en[key]), (key, en[key])
     assert ja["Reset axes"] == "軸をリセット" and en["Zoom"] == "Zoom"
+
+
+# ---------------------------------------------------------------------- charts
+def test_bars_by_channel_are_horizontal_with_whole_names() -> None:
+    from kaname.web import charts
+
+    labels = ["ホワイトペーパー・コンテンツ", "直接流入", "メール"]
+    fig = json.loads(charts.bars(labels, [3e6, None, 1e6], "t", "", ("JPY", "ja")))
+    bar = fig["data"][0]
+    assert bar["orientation"] == "h" and bar["y"] == labels  # names on their own lines
+    assert fig["layout"]["yaxis"]["automargin"] is True
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"  # the first row on top
+    assert "万円" in "".join(fig["layout"]["xaxis"]["ticktext"])
+
+
+def test_a_money_axis_of_nothing_reads_one_zero() -> None:
+    from kaname.web import charts
+
+    for lang, zero in (("ja", "0円"), ("en", "¥0")):
+        fig = json.loads(charts.bars(["a", "b"], [0.0, None], "t", "", ("JPY", lang)))
+        axis = fig["layout"]["xaxis"]
+        assert axis["ticktext"] == [zero] and axis["tickvals"] == [0], lang

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from kaname.web.display import format_value, period_name
+from kaname.web.display import format_money, format_value, period_name
 from kaname.web.i18n import Translator
 
 STATUS_COLOURS = {
@@ -95,11 +95,19 @@ def money_axis(
     """Ticks of a money axis (`axis` y, or x for horizontal bars) as people read money:
     万円/億円 in Japanese, ¥12,000 in English."""
     update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not any(finite):  # nothing but 0: one labelled 0, never "¥0 ¥1 ¥1" or 0.2 steps of yen
+        zero = (
+            yen_tick(0)
+            if currency == "JPY" and language == "ja"
+            else format_money(0, currency, language)
+        )
+        update(tickvals=[0], ticktext=[zero], range=[0, 1])
+        return
     if currency != "JPY" or language != "ja":
         symbol = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
         update(tickprefix=symbol, tickformat=",.0f" if currency == "JPY" else ",.2~f")
         return
-    finite = [v for v in values if v is not None and math.isfinite(v)]
     low, high = min([0.0, *finite]), max([0.0, *finite])
     if high - low <= 0:
         return
