@@ -270,3 +270,18 @@ def test_a_money_axis_of_nothing_reads_one_zero() -> None:
         fig = json.loads(charts.bars(["a", "b"], [0.0, None], "t", "", ("JPY", lang)))
         axis = fig["layout"]["xaxis"]
         assert axis["ticktext"] == [zero] and axis["tickvals"] == [0], lang
+
+
+def test_exports_say_missed_for_a_finished_period(users: dict[str, TestClient]) -> None:
+    for lang, missed, projected in (
+        ("ja", "未達", "未達見込み"),
+        ("en", "Missed", "Projected to miss"),
+    ):
+        response = users[lang].get("/export/executive.csv?period=2026-10")
+        assert response.status_code == 200, response.text[:300]
+        cells = {
+            c.strip('"')
+            for line in response.content.decode("utf-8-sig").splitlines()
+            for c in line.split(",")
+        }
+        assert missed in cells and projected not in cells, lang

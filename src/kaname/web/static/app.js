@@ -20,6 +20,9 @@
     return {
       responsive: true,
       displaylogo: false,
+      // nothing leaves the workspace: no "share to Chart Studio" button
+      showSendToCloud: false,
+      modeBarButtonsToRemove: ["sendDataToCloud"],
       locale: chartLocale(),
       toImageButtonOptions: { format: "png", filename: fileName(el, layout), scale: 2 },
     };
