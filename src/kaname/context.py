@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import func, select
 
 from kaname.clock import Clock, utcnow
-from kaname.config import CONFIG_FILE, WorkspaceConfig, load_config, write_config
+from kaname.config import CONFIG_FILE, ConfigError, WorkspaceConfig, load_config, write_config
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.catalog import (
     Benchmark,
@@ -88,6 +88,15 @@ class WorkspaceContext:
     def open(cls, root: Path | None = None) -> Self:
         path = default_root(root)
         return cls(path, load_config(path))
+
+    def reload_config(self) -> None:
+        """Read kaname.yaml again after another process changed it (another server worker's
+        settings page); the open stores stay as they are. A file that no longer reads keeps
+        the settings in use."""
+        try:
+            self.config = load_config(self.root)
+        except ConfigError:
+            return
 
     def close(self) -> None:
         if "warehouse" in self.__dict__:

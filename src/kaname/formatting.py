@@ -186,3 +186,72 @@ def clock_time(value: dt.datetime | str | None, timezone: str | None, language: 
     local = local_time(instant, timezone)
     pattern = "%Y/%m/%d %H:%M" if language == "ja" else "%Y-%m-%d %H:%M"
     return f"{local.strftime(pattern)} {local.strftime('%Z')}".strip()
+
+
+# ---------------------------------------------------------------------- chart axes and dates
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A round tick step (1, 2, 2.5 or 5 × 10ⁿ) that cuts `span` into about `ticks` parts."""
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def yen_tick(value: float) -> str:
+    """A tick in Japanese units: 0, 500万円, 1億円, 1.5億円 (never "2M JPY")."""
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    if amount >= 1e8:
+        return f"{sign}{amount / 1e8:,.4g}億円"
+    if amount >= 1e4:
+        return f"{sign}{amount / 1e4:,.6g}万円"
+    return f"{sign}{amount:,.0f}円"
+
+
+def value_tick(value: float, unit: str, currency: str, language: str) -> str:
+    """An axis tick of a KPI's unit: 万円/億円 in Japanese, ¥1.2M / $12k in English,
+    percentages for rates, plain counts with separators."""
+    if unit == "currency":
+        if currency == "JPY" and language == "ja":
+            return yen_tick(value)
+        symbol = SYMBOLS.get(currency, "")
+        amount, suffix = abs(value), ""
+        for size, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if amount >= size:
+                amount, suffix = amount / size, letter
+                break
+        return f"{'-' if value < 0 else ''}{symbol}{amount:,.4g}{suffix}"
+    if unit == "ratio":
+        return f"{value * 100:,.4g}%"
+    return f"{value:,.4g}"
+
+
+def month_tick(day: dt.date, language: str, with_year: bool) -> str:
+    """A month on a time axis: 2026年1月 / 2月 in Japanese, Jan 2026 / Feb in English."""
+    if language == "ja":
+        return f"{day.year}年{day.month}月" if with_year else f"{day.month}月"
+    name = _MONTHS_EN[day.month - 1]
+    return f"{name} {day.year}" if with_year else name
+
+
+def date_name(day: dt.date, language: str) -> str:
+    """A day as people write it: 2026年11月20日 / 20 Nov 2026."""
+    if language == "ja":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def date_span(first: dt.date, last: dt.date, language: str) -> str:
+    """Two days as one span: 2026年10月1日〜20日, 2026年10月1日〜11月3日 / 1–20 Oct 2026."""
+    if language == "ja":
+        if (first.year, first.month) == (last.year, last.month):
+            tail = f"{last.day}日"
+        elif first.year == last.year:
+            tail = f"{last.month}月{last.day}日"
+        else:
+            tail = date_name(last, language)
+        return f"{date_name(first, language)}〜{tail}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {_MONTHS_EN[first.month - 1]} {first.year}"
+    if first.year == last.year:
+        return f"{first.day} {_MONTHS_EN[first.month - 1]} – {date_name(last, language)}"
+    return f"{date_name(first, language)} – {date_name(last, language)}"

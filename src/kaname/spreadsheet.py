@@ -62,6 +62,17 @@ def money_format(currency: str, language: str) -> str:
     return f'#,##0 "{currency}"'
 
 
+UNIT_KINDS = {"currency": "money", "count": "int", "ratio": "ratio", "multiple": "multiple"}
+"""The column kind of each KPI unit (days, minutes, months, points, scores: "number")."""
+
+
+def unit_format(unit: str, currency: str, language: str) -> str:
+    """The xlsx number format of a KPI unit: money as 1,234円 / ¥1,234, counts as whole numbers
+    with separators (never "112."), rates as percentages (18.5%, never 0.185)."""
+    kind = UNIT_KINDS.get(unit, "number")
+    return money_format(currency, language) if kind == "money" else FORMATS[kind]
+
+
 @dataclass
 class Table:
     """One exported table: a sheet name, headers in the reader's language, rows of plain

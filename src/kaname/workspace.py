@@ -63,7 +63,18 @@ class Workspace(WorkspaceContext):
         """Alerts, notifications, reports, PDCA actions and KPI review (kaname.act.service)."""
         from kaname.act.service import ActService
 
-        return ActService(self, self.lint_plan)
+        return ActService(self, self.lint_plan, self.active_plan_gap)
+
+    def active_plan_gap(self, label: str) -> dict[str, Any] | None:
+        """The applied plan's gap split for a period (plan_gap), or None without an applied plan
+        or where the period cannot be split (outside the plan, a stage at 0)."""
+        active = self.active_plan()
+        if active is None:
+            return None
+        try:
+            return self.plan_gap(active[0], label)
+        except PlanError:
+            return None
 
     @cached_property
     def analytics(self) -> AnalyticsService:

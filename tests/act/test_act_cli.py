@@ -81,8 +81,9 @@ def test_alerts_actions_report_review_and_abtest(demo_ws: Workspace, tmp_path) -
     run("catalog", "export", "--format", "html", "--out", str(html), "-w", root)
     assert "win_rate" in html.read_text(encoding="utf-8")
 
-    assert "FY2026-Q2" in run("review", "-w", root)
-    assert "cpa → change" in run("review", "decide", "cpa", "change", "-w", root)
+    assert "2026年度 第2四半期" in run("review", "-w", root)  # the workspace is Japanese again
+    decided = run("review", "decide", "cpa", "change", "-w", root).replace("\n", "")
+    assert "リード獲得単価（CPA） → 見直し" in decided
     ab = run(
         "abtest",
         "--a-conversions",

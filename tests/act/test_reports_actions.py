@@ -38,13 +38,18 @@ def test_report_pdf_reads_as_a_report(demo_ws: Workspace) -> None:
     content = demo_ws.act.report("2026-10", "pdf", language="en")
     assert content.startswith(b"%PDF")
     text = pdf_text(content)
-    for heading in ("Headline", "What changed", "Off track, and why", "Actions running"):
+    for heading in (
+        "The KGI against its target",
+        "Top movers, like for like",
+        "Off track, and why",
+        "Actions and their measured effect",
+    ):
         assert heading in text
     assert "Weekly webinar series" in text
     data = demo_ws.act.report_data("2026-10", "en")
     assert data["headline"].split(" for ")[0] in text
     ja = pdf_text(demo_ws.act.report("2026-10", "pdf", language="ja"))
-    assert "新規受注金額" in ja and "実行中の改善アクション" in ja
+    assert "新規受注金額" in ja and "改善アクションとその効果" in ja
 
 
 def test_report_xlsx_has_formatted_sheets(demo_ws: Workspace) -> None:
@@ -53,7 +58,7 @@ def test_report_xlsx_has_formatted_sheets(demo_ws: Workspace) -> None:
     assert book.sheetnames == ["Executive", "Funnel", "Channels", "Tactics", "Actions"]
     data = demo_ws.act.report_data("2026-10", "en")
     executive = book["Executive"]
-    assert executive["B4"].value == data["headline"]
+    assert executive["B3"].value == data["headline"]
     funnel = book["Funnel"]
     assert funnel["A1"].value == "KPI" and funnel["A1"].font.bold
     leads = next(r for r in data["funnel"] if r["kpi"] == "leads")
@@ -67,7 +72,7 @@ def test_report_xlsx_has_formatted_sheets(demo_ws: Workspace) -> None:
 
 def test_report_html_and_catalog_exports(demo_ws: Workspace) -> None:
     html = demo_ws.act.report("2026-10", "html", language="ja").decode()
-    assert "<svg" in html and "サマリー" in html
+    assert "<svg" in html and "KGIの目標と着地見込み" in html
     book = load_workbook(io.BytesIO(demo_ws.act.catalog_document("xlsx", "en")))
     rows = list(book["KPIs"].iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(demo_ws.catalog)

@@ -196,7 +196,8 @@ def test_demo_builds_a_workspace_with_a_plan_and_prints_the_executive_view(tmp_p
         ["demo", "--dir", str(target), "--scale", "0.02", "--as-of", "2026-03-20", "--no-serve"],
     )
     assert result.exit_code == 0, result.output
-    assert "2026-03 (as of 2026-03-20)" in result.output
+    assert "2026年3月 (2026-03-20 時点)" in result.output  # the demo company speaks Japanese
+    assert "ワークスペース: " in result.output and "Workspace:" not in result.output
     assert (target / "plans" / "demo-fy2025.yaml").exists()
     rows = json.loads(runner.invoke(app, ["kpis", "-w", str(target), "--json"]).output)
     by_kpi = {r["kpi"]: r for r in rows}

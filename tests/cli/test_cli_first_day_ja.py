@@ -92,7 +92,7 @@ def test_the_japanese_words_and_money(ja: dict[str, str]) -> None:
     assert "ワークスペース" in ja["init"] and "を作成しました" in ja["init"]
     assert "書き出しました。" in ja["samples"]
     assert "試行のみ" in ja["dry-run"] and "読み込んだ行" in ja["dry-run"]
-    assert "leads.csv を leads に取り込みました（Shift_JIS）、実行 1。" in ja["import leads"]
+    assert "leads.csv をリードに取り込みました（Shift_JIS）、実行 1。" in ja["import leads"]
     assert "リードスコアを更新しました" in ja["import leads"]
     assert "KPI の値" in ja["refresh"]
     assert "前回の更新から変わったデータはありません" in ja["refresh again"]

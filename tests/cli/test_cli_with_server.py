@@ -172,7 +172,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     opportunities.write_bytes(text.encode("cp932"))
     report_file = root.parent / "quarantine.csv"
     out = ok("import", "opportunities", opportunities.name, "--report", report_file, cwd=root)
-    assert "opps-cp932.csv を opportunities に取り込みました（Shift_JIS）" in out
+    assert "opps-cp932.csv を商談に取り込みました（Shift_JIS）" in out
     assert report_file.read_bytes().startswith(b"\xef\xbb\xbf")  # written here, by the CLI
     # a file the command writes comes back here, named as it was typed
     written = ok(

@@ -132,7 +132,9 @@ def test_explain_prints_the_tree_of_the_demo_plan(demo_dir: Path, tmp_path: Path
     ]
     assert rows[0]["target"] is not None and rows[0]["relation"] == "product"
     text = runner.invoke(app, ["plan", "explain", str(plan), "-w", str(target)]).output
-    assert "└─" in text and "revenue = deals×average_deal_size" in " ".join(text.split())
+    flat = " ".join(text.split())
+    assert "└─" in text and "新規受注金額 （= 受注数×平均受注単価）" in flat  # names, never ids
+    assert "revenue" not in flat and "average_deal_size" not in flat
 
 
 def test_lint_exit_codes(demo_dir: Path, tmp_path: Path) -> None:

@@ -417,5 +417,7 @@ def test_review_decisions_are_carried_into_the_next_plan_version(
     assert json.loads(entry["after"])["review_decisions"][retire] == "retire"
     page = viewer.get("/plans").text
     assert 'data-testid="review-pending"' not in page
-    applied = page.split(f'data-testid="applied-{saved["version"]}"')[1][:300]
-    assert keep in applied and retire in applied
+    applied = page.split(f'data-testid="applied-{saved["version"]}"')[1].split("</td>")[0]
+    names = {k: web_ws.catalog.get(k).name("ja") for k in (keep, retire)}
+    assert names[keep] in applied and names[retire] in applied  # by name, never by id
+    assert f">{keep}:" not in applied and f"{retire}:" not in applied

@@ -94,7 +94,7 @@ def test_upload_maps_dry_runs_imports_and_reports_quarantine(
     text = report.content.decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert lines[0].startswith("行番号,列,値,理由")  # the header in the user's language
-    assert lines[1].startswith("4,created_at,not a date,")  # spreadsheet row 4, the bad date
+    assert lines[1].startswith("4,作成日,not a date,")  # row 4, the bad date; the column by name
     assert len(lines[1].split(",", 3)[3]) > 3  # a reason is given
 
     # the same file again changes nothing (through the JSON twin)

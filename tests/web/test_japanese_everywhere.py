@@ -10,7 +10,6 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 from ja_text import leaks, visible_text
 
@@ -94,12 +93,6 @@ def data_words(ws: Workspace) -> set[str]:
     return words
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="order-dependent on the shared demo workspace: when other tests ran first, the audit "
-    "log and the plan's applied review decisions they left still name KPI ids (e.g. "
-    "'demo-fy2026 · deals'); issue 16 §5 tracks it. Passes on a fresh workspace.",
-)
 def test_japanese_pages_show_no_english(clients: dict[str, TestClient], web_ws: Workspace) -> None:
     client = clients["admin"]
     pages = crawl(client)

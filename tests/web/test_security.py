@@ -24,6 +24,9 @@ READS = {
     "/export/department/{name}.{fmt}": "viewer",
     "/": "viewer",
     "/executive": "viewer",
+    "/boards": "viewer",
+    "/boards/new": "editor",
+    "/api/boards": "viewer",
     "/department/{name}": "viewer",
     "/tree": "viewer",
     "/funnel": "viewer",
@@ -93,6 +96,14 @@ WRITES = {
     "/api/plans/check": "viewer",
     "/api/plans/whatif": "viewer",
     "/plans/save": "editor",
+    "/boards": "editor",
+    "/boards/{board_id}": "editor",
+    "/boards/{board_id}/delete": "editor",
+    "/boards/{board_id}/landing": "viewer",
+    "/api/boards": "editor",
+    "/api/boards/landing": "viewer",
+    "/targets": "editor",
+    "/api/targets": "editor",
     "/api/plans": "editor",
     "/sources/{source}/sync": "editor",
     "/api/sources/{source}/sync": "editor",
@@ -156,6 +167,7 @@ EXAMPLES = {
     "{rule_id}": "no-such-rule",
     "{page}": "channels",
     "{fmt}": "csv",
+    "{board_id}": "999999",
 }
 
 
@@ -186,6 +198,8 @@ def test_every_route_is_classified(app) -> None:  # type: ignore[no-untyped-def]
     extra = {"/api/attribution", "/api/cohorts", "/api/customers", "/api/forecast"}
     # reads of one action (need an existing id): access tested in test_act_pages.py
     extra |= {"/api/actions/{action_id}", "/api/actions/{action_id}/effect"}
+    # one board (needs a board shared with the caller): access tested in test_boards.py
+    extra |= {"/boards/{board_id}/edit", "/api/boards/{board_id}"}
     unknown = [
         (m, p) for m, p in routes(app) if p not in known and p not in extra and not is_public(p)
     ]

@@ -12,6 +12,7 @@ from kaname.clock import utcnow
 from kaname.config.act import ReportSchedule
 
 if TYPE_CHECKING:
+    from kaname.act.reports import PlanGap
     from kaname.context import WorkspaceContext
 
 ALERT_JOB = "alerts:check"
@@ -68,8 +69,11 @@ def _last_refresh(ws: WorkspaceContext) -> dt.datetime | None:
         ).scalar()
 
 
-def run_scheduled(ws: WorkspaceContext, now: dt.datetime | None = None) -> dict[str, Any]:
-    """One scheduler tick: check alerts when due, send the reports whose time has come.
+def run_scheduled(
+    ws: WorkspaceContext, now: dt.datetime | None = None, plan_gap: PlanGap | None = None
+) -> dict[str, Any]:
+    """One scheduler tick: check alerts when due, send the reports whose time has come
+    (`plan_gap` splits a KGI's gap in them, Workspace.active_plan_gap).
 
     Never raises for a job's failure: the failure is recorded (scheduled_runs, deliveries) and
     returned, so the scheduler thread keeps running.
@@ -97,7 +101,7 @@ def run_scheduled(ws: WorkspaceContext, now: dt.datetime | None = None) -> dict[
         if previous is not None and previous >= slot:
             continue
         try:
-            deliveries = send_report(ws, schedule, now)
+            deliveries = send_report(ws, schedule, now, plan_gap)
             failed = [d for d in deliveries if d["status"] != "sent"]
             _mark(ws, job, now, "failed" if failed else "ok", f"{len(deliveries)} deliveries")
             done["reports"].append({"name": schedule.name, "deliveries": deliveries})

@@ -11,14 +11,22 @@ from kaname.act.actions import ActionIn
 from kaname.clock import utcnow
 
 if TYPE_CHECKING:
+    from kaname.act.reports import PlanGap
     from kaname.context import WorkspaceContext
 
 
 class ActService:
-    def __init__(self, ws: WorkspaceContext, lint_plan: review.PlanLinter) -> None:
+    def __init__(
+        self,
+        ws: WorkspaceContext,
+        lint_plan: review.PlanLinter,
+        plan_gap: PlanGap | None = None,
+    ) -> None:
         self.ws = ws
         self.lint_plan = lint_plan
         """Lints a plan file against this workspace's data (Workspace.lint_plan)."""
+        self.plan_gap = plan_gap
+        """The applied plan's gap split for a period label (Workspace.active_plan_gap)."""
 
     # ------------------------------------------------------------------ alerts
     def check_alerts(
@@ -116,7 +124,9 @@ class ActService:
         """The report's content as data (headline, changes, off track, actions, tables)."""
         from kaname.act.reports import build_report
 
-        return build_report(self.ws, self.ws.period(period), language or self.ws.config.language)
+        return build_report(
+            self.ws, self.ws.period(period), language or self.ws.config.language, self.plan_gap
+        )
 
     def report(
         self, period: str | None = None, fmt: str = "html", language: str | None = None
@@ -135,7 +145,7 @@ class ActService:
     def run_scheduled(self, now: dt.datetime | None = None) -> dict[str, Any]:
         from kaname.act.schedule import run_scheduled
 
-        return run_scheduled(self.ws, now)
+        return run_scheduled(self.ws, now, self.plan_gap)
 
     # ------------------------------------------------------------------ KPI review
     def review(self, plan: str | None = None, period: str | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from kaname.clock import utcnow
+from kaname.store import versions
 from kaname.store.appdb import AppDB
 from kaname.store.web_models import DEPARTMENTS, ROLES, ApiToken, AuditEntry, User, WebSession
 
@@ -146,7 +147,12 @@ class Accounts:
         self.db = db
         self.generation = 0
         """Bumped by every change to users, sessions or tokens made through this object, so a
-        caller may cache lookups until it moves."""
+        caller may cache lookups until it moves. Other processes (server workers, the CLI)
+        learn of the change from the app DB's ACCOUNTS version (store/versions.py)."""
+
+    def _changed(self) -> None:
+        self.generation += 1
+        versions.bump(self.db, versions.ACCOUNTS)
 
     # ------------------------------------------------------------------ users
     def has_users(self) -> bool:
@@ -252,7 +258,7 @@ class Accounts:
                 s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             after = {k: getattr(user, k) for k in before}
             principal = _principal(user)
-        self.generation += 1
+        self._changed()
         if after != before:
             self.audit(actor, "user.update", username, before, after)
         return principal
@@ -272,7 +278,7 @@ class Accounts:
             user.must_change_password = False
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-        self.generation += 1
+        self._changed()
         self.audit(actor, "user.password", username, None, None)
 
     def authenticate(self, username: str, password: str) -> Principal | None:
@@ -320,7 +326,7 @@ class Accounts:
     def end_session(self, token: str) -> None:
         with self.db.session() as s:
             s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
-        self.generation += 1
+        self._changed()
 
     # ------------------------------------------------------------------ API tokens
     def create_token(self, user: Principal, name: str) -> str:
@@ -375,7 +381,7 @@ class Accounts:
             name = row.name
             owner = s.get(User, row.user_id)
             s.delete(row)
-        self.generation += 1
+        self._changed()
         target = name if owner is None or owner.id == user.id else f"{owner.username}: {name}"
         self.audit(user.username, "token.revoke", target, None, None)
 

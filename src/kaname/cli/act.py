@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 from rich.table import Table
 
-from kaname.cli.common import typed_number
-from kaname.cli.render import console, print_json
+from kaname.cli.common import kpi_namer, typed_number
+from kaname.cli.loop import tr
+from kaname.cli.render import console, dimension_value, print_json
 from kaname.cli.words import word
+from kaname.formatting import period_name
 
 
 def _print_json(data: Any) -> None:
@@ -31,6 +33,11 @@ def _print_json(data: Any) -> None:
         return value
 
     print_json(json.loads(json.dumps(clean(data), default=str)))
+
+
+def _decision(decision: str, lang: str) -> str:
+    """A review's keep / change / retire in `lang` (変化 is a change in a value, not this)."""
+    return word(f"suggest {decision}", lang) if lang == "ja" else decision
 
 
 def _user() -> str:
@@ -131,12 +138,15 @@ def register(
                 )
             )
             for d in failed:
-                console.print(
-                    f"[red]Delivery to {d['channel']} failed after {d['attempts']} attempts:[/] "
-                    f"{d['last_error']}"
+                said = word(
+                    "Delivery to {channel} failed after {n} attempts:",
+                    lang,
+                    channel=d["channel"],
+                    n=d["attempts"],
                 )
+                console.print(f"[red]{said}[/] {d['last_error']}")
         for e in result["errors"]:
-            console.print(f"[red]Rule {e['rule']}:[/] {e['error']}")
+            console.print(f"[red]{word('Rule {rule}:', lang, rule=e['rule'])}[/] {e['error']}")
         if result["errors"]:
             raise typer.Exit(1)
 
@@ -188,8 +198,13 @@ def register(
             _print_json(row)
         else:
             console.print(
-                f"Alert {alert_id} {row['status']} by "
-                f"{row['resolved_by'] or row['acknowledged_by']}."
+                word(
+                    "Alert {id} {status} by {who}.",
+                    ws.config.language,
+                    id=alert_id,
+                    status=word(row["status"], ws.config.language),
+                    who=row["resolved_by"] or row["acknowledged_by"],
+                )
             )
 
     @alerts_app.command("ack")
@@ -238,7 +253,11 @@ def register(
         except errors as exc:
             raise fail(exc) from exc
         out.write_bytes(content)
-        console.print(f"Wrote {out} ({len(content):,} bytes).")
+        _wrote(ws, out, content)
+
+    def _wrote(ws: Any, out: Path, content: bytes) -> None:
+        said = word("Wrote {out} ({n} bytes).", ws.config.language, out=out, n=f"{len(content):,}")
+        console.print(said)
 
     @catalog_app.command("export")
     def catalog_export(
@@ -256,31 +275,45 @@ def register(
         except errors as exc:
             raise fail(exc) from exc
         out.write_bytes(content)
-        console.print(f"Wrote {out} ({len(content):,} bytes).")
+        _wrote(ws, out, content)
 
     # ------------------------------------------------------------------ actions
-    def _print_action(a: dict[str, Any]) -> None:
+    def _print_action(ws: Any, a: dict[str, Any]) -> None:
+        lang = ws.config.language
+        name = kpi_namer(ws)
+        status = word(f"action {a['status']}", lang) if lang == "ja" else a["status"]
+        decision = f" → {word(a['decision'], lang)}" if a["decision"] else ""
+        console.print(f"[bold]#{a['id']} {a['title']}[/] ({status}{decision})")
+        dim = ""
+        if a["dimension"]:
+            value = dimension_value(a["dimension"], a["dimension_value"], lang)
+            dim = f" ({word(a['dimension'], lang)} = {value})"
+        sep = "、" if lang == "ja" else ", "
         console.print(
-            f"[bold]#{a['id']} {a['title']}[/] "
-            f"({a['status']}{' → ' + a['decision'] if a['decision'] else ''})"
-        )
-        dim = f" ({a['dimension']} = {a['dimension_value']})" if a["dimension"] else ""
-        console.print(
-            f"  KPIs: {', '.join(a['kpis'])}{dim}; {a['start_date']} – "
-            f"{a['end_date'] or 'open'}; owner {a['owner'] or '—'}"
+            "  "
+            + word(
+                "KPIs: {kpis}{dim}; {start} – {end}; owner {owner}",
+                lang,
+                kpis=sep.join(name(k) for k in a["kpis"]),
+                dim=dim,
+                start=a["start_date"],
+                end=a["end_date"] or word("open-ended", lang),
+                owner=a["owner"] or "—",
+            )
         )
         if a["expected_lift"] is not None:
-            console.print(f"  Expected lift: {a['expected_lift']:+.0%}")
+            lift = f"{a['expected_lift']:+.0%}"
+            console.print("  " + word("Expected lift: {lift}", lang, lift=lift))
         if a["hypothesis"]:
-            console.print(f"  Hypothesis: {a['hypothesis']}")
+            console.print("  " + word("Hypothesis: {said}", lang, said=a["hypothesis"]))
         if a["learnings"]:
-            console.print(f"  Learnings: {a['learnings']}")
+            console.print("  " + word("Learnings: {said}", lang, said=a["learnings"]))
 
     def _dimension(value: str | None) -> tuple[str, str]:
         if not value:
             return "", ""
         if "=" not in value:
-            raise typer.BadParameter("--dimension takes dimension=value, e.g. channel=webinar")
+            raise typer.BadParameter(tr("--dimension takes dimension=value, e.g. channel=webinar"))
         dim, _, val = value.partition("=")
         return dim.strip(), val.strip()
 
@@ -335,7 +368,7 @@ def register(
         if as_json:
             _print_json(row)
         else:
-            _print_action(row)
+            _print_action(ws, row)
 
     def _list(ws: Any, rows: list[dict[str, Any]], as_json: bool) -> None:
         if as_json:
@@ -350,7 +383,7 @@ def register(
                 a["title"],
                 word(f"action {a['status']}", lang) if lang == "ja" else a["status"],
                 word(a["decision"], lang) if a["decision"] else a["decision"],
-                ", ".join(a["kpis"]),
+                ("、" if lang == "ja" else ", ").join(map(kpi_namer(ws), a["kpis"])),
                 str(a["start_date"]),
                 str(a["end_date"] or ""),
                 a["owner"],
@@ -397,7 +430,7 @@ def register(
         if as_json:
             _print_json(row)
         else:
-            _print_action(row)
+            _print_action(ws, row)
 
     @actions_app.command("update")
     def actions_update(
@@ -435,7 +468,7 @@ def register(
         if as_json:
             _print_json(row)
         else:
-            _print_action(row)
+            _print_action(ws, row)
 
     @actions_app.command("decide")
     def actions_decide(
@@ -455,7 +488,7 @@ def register(
         if as_json:
             _print_json(row)
         else:
-            _print_action(row)
+            _print_action(ws, row)
 
     @actions_app.command("effect")
     def actions_effect(
@@ -491,16 +524,20 @@ def register(
             _print_json(result)
             return
         lang = ws.config.language
-        _print_action(result["action"])
+        name = kpi_namer(ws)
+        _print_action(ws, result["action"])
         for r in result["results"]:
             if "error" in r:
-                console.print(f"[yellow]{r['kpi']}:[/] {r['error']}")
+                console.print(f"[yellow]{name(r['kpi'])}:[/] {r['error']}")
                 continue
             style = "green" if r["significant"] else "yellow"
-            console.print(
-                f"[bold {style}]{r['kpi']} ({r['method']}, by {r['grain']}):[/] "
-                f"{r['verdict_' + lang]}"
+            how = word(
+                "{method}, by {grain}",
+                lang,
+                method=word(r["method"], lang),
+                grain=word(r["grain"], lang),
             )
+            console.print(f"[bold {style}]{name(r['kpi'])} ({how}):[/] {r['verdict_' + lang]}")
             for note in r["notes"]:
                 console.print(f"  [dim]{note}[/]")
 
@@ -582,31 +619,34 @@ def register(
             _print_json(result)
             return
         lang = ws.config.language
+        name = kpi_namer(ws)
+        period = period_name(result["period"], lang, ws.config.fiscal_year_start_month)
+        headers = ("KPI", "status", "months on track", "r vs KGI", "lead", "lint", "suggest", "why")
         table = Table(
-            "KPI",
-            "status",
-            "on track",
-            "r vs KGI",
-            "lead",
-            "lint",
-            "suggest",
-            "why",
-            title=f"{result['plan']} v{result['version']} — {result['period']}",
+            *(word(h, lang) for h in headers),
+            title=word(
+                "{plan} v{version} — {period}",
+                lang,
+                plan=result["plan"],
+                version=result["version"],
+                period=period,
+            ),
         )
         for r in result["rows"]:
             corr = r["correlation"]
+            lag = word("{n} mo", lang, n=r["lag_months"]) if r["lag_months"] else ""
             table.add_row(
-                r["name"],
-                r["status"],
+                name(r["kpi"]),
+                word(str(r["status"]).replace("_", " "), lang),
                 f"{r['months_on_track']}/{r['months']}",
                 f"{corr:+.2f}" if isinstance(corr, float) and math.isfinite(corr) else "—",
-                f"{r['lag_months']} mo" if r["lag_months"] else "",
+                lag,
                 str(len(r["findings"])),
-                r["suggestion"],
+                _decision(r["suggestion"], lang),
                 r["reason"][lang],
             )
         console.print(table)
-        console.print(f"[dim]{result['note']}[/]")
+        console.print(f"[dim]{word(result['note'], lang)}[/]")
 
     @review_app.command("decide")
     def review_decide(
@@ -630,6 +670,12 @@ def register(
         if as_json:
             _print_json(row)
         else:
-            console.print(
-                f"{row['plan']} v{row['plan_version']} ({row['period']}): {kpi} → {decision}."
+            lang = ws.config.language
+            plan_version = word(
+                "{plan} v{version} — {period}",
+                lang,
+                plan=row["plan"],
+                version=row["plan_version"],
+                period=period_name(row["period"], lang, ws.config.fiscal_year_start_month),
             )
+            console.print(f"{plan_version}: {kpi_namer(ws)(kpi)} → {_decision(decision, lang)}.")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -98,3 +98,17 @@ def typed_number(text: str) -> float:
         return parse_number(text)
     except NumberError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def kpi_namer(ws: Workspace, ids_in_english: bool = True) -> Callable[[str], str]:
+    """KPI id → its name in the workspace's language (the id for a KPI the catalog lacks):
+    Japanese tables and messages name KPIs, never their ids; English ones keep the id the
+    commands take, unless `ids_in_english` is False."""
+    catalog, lang = ws.catalog, ws.config.language
+
+    def name(kpi: str) -> str:
+        if lang != "ja" and ids_in_english:
+            return kpi
+        return catalog.get(kpi).name(lang) if kpi in catalog else kpi
+
+    return name

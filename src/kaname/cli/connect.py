@@ -17,9 +17,11 @@ from kaname.cli.render import (
     err_console,
     print_json,
     progress_bar,
+    table_word,
 )
 from kaname.cli.words import word
 from kaname.formatting import clock_time
+from kaname.web.i18n import translator
 
 STATUS_STYLES = {"ok": "green", "running": "cyan", "interrupted": "yellow", "busy": "yellow"}
 
@@ -48,7 +50,7 @@ def _errors() -> tuple[type[BaseException], ...]:
 def _fail(exc: BaseException) -> typer.Exit:
     from kaname.ingest.connectors.secrets import redact
 
-    err_console.print(f"[bold red]Error:[/] {redact(str(exc))}")
+    err_console.print(f"[bold red]{tr('Error:')}[/] {redact(str(exc))}")
     return typer.Exit(2)
 
 
@@ -84,20 +86,24 @@ def connect(
         for item in setting or []:
             name, sep, value = item.partition("=")
             if not sep:
-                raise typer.BadParameter(f"--set {item!r}: write name=value")
+                raise typer.BadParameter(tr("--set {item}: write name=value").format(item=item))
             settings[name.strip()] = value
+        ui = translator(ws.config.language)
         for field in spec["fields"]:
             if field["name"] in settings or not field["required"]:
                 continue
+            first = ui(field["help"]).splitlines()[0] if field["help"] else ""
             settings[field["name"]] = typer.prompt(
-                f"{field['name']} ({field['help'].splitlines()[0] if field['help'] else ''})",
+                f"{field['name']} ({first})" if first else field["name"],
                 hide_input=field["secret"],
             )
         summary = ws.connectors.connect(source, settings, check=check)
     except _errors() as exc:
         raise _fail(exc) from exc
-    console.print(f"Connected [bold]{summary['title']}[/]; credentials stored encrypted.")
-    console.print(f"Next: `kaname sync {source}`.")
+    lang = ws.config.language
+    title = f"[bold]{summary['title']}[/]"
+    console.print(word("Connected {title}; credentials stored encrypted.", lang, title=title))
+    console.print(word("Next: `kaname sync {source}`.", lang, source=source))
 
 
 def sync(
@@ -151,7 +157,9 @@ def sync(
                     + "[/]"
                 )
             for name, count in sorted(r.tables.items()):
-                console.print(f"  {name:<34} {count:>10,}")
+                console.print(
+                    f"  {table_word(name, lang) if lang == 'ja' else name:<34} {count:>10,}"
+                )
             if r.error:
                 err_console.print(f"  [red]{r.error}[/]")
     if any(r.status != "ok" for r in results):  # failed, or refused: another sync runs

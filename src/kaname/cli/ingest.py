@@ -10,9 +10,19 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
+from kaname.canonical.labels import column_label, column_labels
 from kaname.cli.common import JsonOpt, WorkspaceOpt
-from kaname.cli.render import console, err_console, jsonable, print_json, progress_bar
+from kaname.cli.render import (
+    console,
+    dimension_value,
+    err_console,
+    jsonable,
+    print_json,
+    progress_bar,
+    table_word,
+)
 from kaname.cli.words import word
+from kaname.formatting import local_time
 from kaname.ingest.importer.mapping import MappingError
 from kaname.ingest.importer.readers import ReadError
 from kaname.ingest.scoring import ScoringError
@@ -82,16 +92,23 @@ def import_file(
     if report is not None:
         from kaname.ingest.importer.load import report_csv
 
-        report.write_bytes(report_csv(summary["issues"], ws.ingest.language))
+        report.write_bytes(report_csv(summary["issues"], ws.ingest.language, summary["table"]))
     if as_json:
         print_json(jsonable(summary))
         return
     _print_summary(summary, lang, report)
 
 
+def _table(table: str, lang: str) -> str:
+    """A canonical table in Japanese by its name (リード); English keeps the id the commands
+    take (leads)."""
+    return table_word(table, lang) if lang == "ja" else table
+
+
 def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> None:
     """The counts of an import (or a dry run), its quarantined cells, notes and scoring."""
-    names = {"file": f"[bold]{summary['file']}[/]", "table": f"[bold]{summary['table']}[/]"}
+    table = _table(summary["table"], lang)
+    names = {"file": f"[bold]{summary['file']}[/]", "table": f"[bold]{table}[/]"}
     encoding = word(str(summary["encoding"]), lang)  # cp932 reads Shift_JIS in Japanese
     if summary["run_id"] is None:
         said = word(
@@ -117,7 +134,9 @@ def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> N
         grid.add_row(word("blank rows skipped", lang), f"{summary['blank_rows']:,}")
     console.print(grid)
     if not summary["reconciles"]:  # pragma: no cover - an invariant; shown if it ever breaks
-        err_console.print("[bold red]The counts do not reconcile; please report this.[/]")
+        err_console.print(
+            f"[bold red]{word('The counts do not reconcile; please report this.', lang)}[/]"
+        )
     issues = summary["issues"]
     if issues:
         title = word("Quarantined ({n} cells)", lang, n=f"{len(issues):,}")
@@ -126,7 +145,8 @@ def _print_summary(summary: dict[str, Any], lang: str, report: Path | None) -> N
             cell = name == "value" and lang == "ja"  # the cell's value, not attributed revenue
             table_out.add_column(word("cell value" if cell else name, lang))
         for rec in issues[:20]:
-            table_out.add_row(str(rec["row"]), rec["column"], str(rec["value"]), rec["reason"])
+            column = column_label(summary["table"], rec["column"], lang)
+            table_out.add_row(str(rec["row"]), column, str(rec["value"]), rec["reason"])
         console.print(table_out)
         more = f"{len(issues) - 20:,}"
         if len(issues) > 20 and report:
@@ -183,29 +203,41 @@ def mapping_suggest(
     if as_json:
         print_json(jsonable(suggestion))
         return
-    title = f"{file.name} → {table}" + (
-        f" (saved mapping {suggestion['saved']})" if suggestion["saved"] else ""
+    lang = ws.config.language
+    title = f"{file.name} → {_table(table, lang)}" + (
+        word(" (saved mapping {name})", lang, name=suggestion["saved"])
+        if suggestion["saved"]
+        else ""
     )
     grid = Table(title=title, title_justify="left")
     for name in ("header", "column", "confidence", "samples"):
-        grid.add_column(name)
+        grid.add_column(word(name, lang))
+    labels = column_labels(table, lang)
     for row in suggestion["headers"]:
+        column = row["column"]
         grid.add_row(
             row["header"],
-            row["column"] or "[dim]— ignored[/]",
+            labels.get(column, column) if column else f"[dim]{word('— ignored', lang)}[/]",
             f"{row['confidence']:.2f}",
             ", ".join(row["samples"]),
         )
     console.print(grid)
     if suggestion["missing_required"]:
-        console.print(
-            "[yellow]Required columns without a header:[/] "
-            + ", ".join(suggestion["missing_required"])
-        )
+        missing = ", ".join(labels.get(c, c) for c in suggestion["missing_required"])
+        console.print(f"[yellow]{word('Required columns without a header:', lang)}[/] {missing}")
     if out is not None:
-        console.print(f"Wrote {out}; edit it, then `kaname import {table} FILE --mapping {out}`.")
+        console.print(
+            word(
+                "Wrote {out}; edit it, then `kaname import {table} FILE --mapping {out}`.",
+                lang,
+                out=out,
+                table=table,
+            )
+        )
     if save:
-        console.print(f"Saved as {save!r}: files with these headers will use it.")
+        console.print(
+            word("Saved as {name}: files with these headers will use it.", lang, name=repr(save))
+        )
 
 
 @mapping_app.command("list")
@@ -216,8 +248,13 @@ def mapping_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> No
     if as_json:
         print_json(jsonable(rows))
         return
+    lang = ws.config.language
+    if not rows:
+        console.print(
+            word("No saved mappings yet: `kaname mapping suggest TABLE FILE --save NAME`.", lang)
+        )
     for row in rows:
-        console.print(f"{row['id']:>4}  {row['table']:<20} {row['name']}")
+        console.print(f"{row['id']:>4}  {_table(row['table'], lang):<20} {row['name']}")
 
 
 def quarantine(
@@ -232,19 +269,45 @@ def quarantine(
     """The quarantine report of an import: row, column, value and reason."""
     ws = _open(workspace)
     rows = ws.ingest.quarantine(run_id)
+    lang = ws.config.language
     if out is not None:
         out.write_bytes(ws.ingest.quarantine_csv(run_id))
-        console.print(f"Wrote {len(rows):,} lines to {out}.")
+        console.print(word("Wrote {n} lines to {out}.", lang, n=f"{len(rows):,}", out=out))
         return
     if as_json:
         print_json(rows)
         return
-    grid = Table(title=f"Import run {run_id}: quarantined cells", title_justify="left")
+    title = word("Import run {run}: quarantined cells", lang, run=run_id)
+    grid = Table(title=title, title_justify="left")
     for name in ("row", "column", "value", "reason"):
-        grid.add_column(name)
+        cell = name == "value" and lang == "ja"
+        grid.add_column(word("cell value" if cell else name, lang))
     for rec in rows:
-        grid.add_row(str(rec["row"]), rec["column"], str(rec["value"]), rec["reason"])
+        column = column_label("", rec["column"], lang)
+        grid.add_row(str(rec["row"]), column, str(rec["value"]), rec["reason"])
     console.print(grid)
+
+
+def example_text(example: dict[str, Any], lang: str) -> str:
+    """A data-quality example as `key=value` pairs; in Japanese each key by its name (日付, not
+    date), channels by theirs, dates without a midnight time and whole amounts without .0."""
+    if lang != "ja":
+        return ", ".join(f"{k}={v}" for k, v in example.items())
+    table = str(example.get("table") or "")
+    parts = []
+    for key, value in example.items():
+        if key in ("channel", "segment") and value:
+            shown = dimension_value(key, value, lang)
+        elif key == "table" and value:
+            shown = table_word(str(value), lang)
+        elif key in ("column", "field") and value:
+            shown = column_label(table, str(value), lang)
+        elif isinstance(value, float) and value.is_integer():
+            shown = f"{int(value):,}"
+        else:
+            shown = str(value).removesuffix("T00:00:00").removesuffix(" 00:00:00")
+        parts.append(f"{column_label(table, key, lang)}={shown}")
+    return "、".join(parts)
 
 
 _SEVERITY = {"error": "[red]{}[/]", "warning": "[yellow]{}[/]", "info": "[dim]{}[/]"}
@@ -277,9 +340,7 @@ def quality(
     for name in ("severity", "finding", "count", "fix"):
         grid.add_column(word(name, lang))
     for f in findings:
-        examples = "; ".join(
-            ", ".join(f"{k}={v}" for k, v in ex.items()) for ex in f["examples"][:2]
-        )
+        examples = "; ".join(example_text(ex, lang) for ex in f["examples"][:2])
         # the finding's id is for the English reader's scripts; a Japanese table shows no ids
         finding_id = f"{f['id']}  " if lang != "ja" else ""
         severity = f["severity"]
@@ -312,10 +373,19 @@ def quality_merge(
     if as_json:
         print_json(result)
         return
-    moved = ", ".join(f"{k}: {v}" for k, v in result["repointed"].items() if v) or "none"
+    lang = ws.config.language
+    moved = ", ".join(
+        f"{_table(k, lang)}: {v}" for k, v in result["repointed"].items() if v
+    ) or word("none", lang)
     console.print(
-        f"Merged {', '.join(others)} into {keep} (merge {result['merge_id']}); "
-        f"references re-pointed: {moved}."
+        word(
+            "Merged {others} into {keep} (merge {merge}); references re-pointed: {moved}.",
+            lang,
+            others=", ".join(others),
+            keep=keep,
+            merge=result["merge_id"],
+            moved=moved,
+        )
     )
 
 
@@ -327,9 +397,13 @@ def quality_merges(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> 
     if as_json:
         print_json(jsonable(rows))
         return
+    lang = ws.config.language
+    if not rows:
+        console.print(word("No merges yet.", lang))
     for r in rows:
+        when = local_time(r["created_at"], ws.config.timezone)
         console.print(
-            f"{r['merge_id']:>4} {r['created_at']:%Y-%m-%d %H:%M} {r['table']}: "
+            f"{r['merge_id']:>4} {when:%Y-%m-%d %H:%M} {_table(r['table'], lang)}: "
             f"{', '.join(r['merged'])} → {r['kept']} {r['reason']}"
         )
 
@@ -354,18 +428,31 @@ def score(
     if as_json:
         print_json(jsonable(result))
         return
+    lang = ws.config.language
     console.print(
-        f"Scored {result['scored']:,} leads: {result['changed']:,} changed, "
-        f"{result['new_mqls']:,} new MQLs at threshold {result['threshold']}."
+        word(
+            "Scored {scored} leads: {changed} changed, {mqls} new MQLs at threshold {threshold}.",
+            lang,
+            scored=f"{result['scored']:,}",
+            changed=f"{result['changed']:,}",
+            mqls=f"{result['new_mqls']:,}",
+            threshold=result["threshold"],
+        )
     )
     pred = result.get("predictive")
     if pred:
         console.print(pred["message"])
         if pred.get("auc_model") is not None:
             console.print(
-                f"holdout: {pred['holdout']:,} leads; AUC model {pred['auc_model']:.3f} "
-                f"({pred['model']}), rules {pred['auc_rules']:.3f}; "
-                f"Brier {pred['brier']:.3f}"
+                word(
+                    "holdout: {n} leads; AUC model {auc} ({model}), rules {rules}; Brier {brier}",
+                    lang,
+                    n=f"{pred['holdout']:,}",
+                    auc=f"{pred['auc_model']:.3f}",
+                    model=pred["model"],
+                    rules=f"{pred['auc_rules']:.3f}",
+                    brier=f"{pred['brier']:.3f}",
+                )
             )
 
 

@@ -110,6 +110,10 @@ JA: dict[str, str] = {
         "同期 {runs} は最後まで終わっていませんでした。この同期がその続きから取り込みました。"
     ),
     "resumed by run {run}": "同期 {run} が続きを取り込みました",
+    "--dimension takes dimension=value, e.g. channel=webinar": (
+        "--dimension は ディメンション=値 の形です（例: channel=webinar）"
+    ),
+    "--set {item}: write name=value": "--set {item}: 名前=値 の形で書いてください",
 }
 
 _language = "en"

@@ -12,7 +12,14 @@ from rich.table import Table
 
 from kaname import __version__
 from kaname.cli.catalog import benchmarks, catalog_app
-from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
+from kaname.cli.common import (
+    USER_ERRORS,
+    JsonOpt,
+    WorkspaceOpt,
+    fail,
+    kpi_namer,
+    open_workspace,
+)
 from kaname.cli.loop import LoopGroup, tr
 from kaname.cli.plan import plan_app
 from kaname.cli.render import (
@@ -74,10 +81,18 @@ def init(
         Literal["ja", "en"], typer.Option(help="Language of the workspace.")
     ] = "ja",
     warehouse_url: Annotated[
-        str, typer.Option(help="Ibis URL of the warehouse.")
+        str,
+        typer.Option(
+            envvar="KANAME_WAREHOUSE_URL",
+            help="Ibis URL of the warehouse ($KANAME_WAREHOUSE_URL: used, never written).",
+        ),
     ] = "duckdb:///warehouse.duckdb",
     app_db_url: Annotated[
-        str, typer.Option(help="SQLAlchemy URL of the app DB.")
+        str,
+        typer.Option(
+            envvar="KANAME_APP_DB_URL",
+            help="SQLAlchemy URL of the app DB ($KANAME_APP_DB_URL: used, never written).",
+        ),
     ] = "sqlite:///kaname.db",
 ) -> None:
     """Create a workspace: kaname.yaml, the warehouse and the app DB."""
@@ -134,28 +149,34 @@ def demo(
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
         raise fail(ValueError(f"--as-of must be a date like 2026-03-31, not {as_of!r}")) from exc
+    lang = WorkspaceConfig().language  # the demo company's workspace speaks the default language
     try:
-        with progress_bar("Generating demo company") as update:
+        with progress_bar(word("Generating demo company", lang), lang) as update:
             ws = build_demo(directory, scale=scale, seed=seed, as_of=day, progress=update)
-        with progress_bar("Refreshing KPIs") as update:
+        lang = ws.config.language
+        with progress_bar(word("Refreshing KPIs", lang), lang) as update:
             ws.refresh(full=True, progress=update)
         report = ws.kpi_report(list(EXECUTIVE_KPIS))
     except USER_ERRORS as exc:
         raise fail(exc) from exc
     write_samples(ws.root)
     period = ws.period(None)
+    when = period_name(period.label, lang, ws.config.fiscal_year_start_month)
+    as_of_text = word("as of {date}", lang, date=ws.today())
+    names = kpi_namer(ws, ids_in_english=False)
     console.print(
         kpi_table(
-            report,
-            ws.config.currency,
-            ws.config.language,
-            f"{ws.config.name} — {period.label} (as of {ws.today()})",
+            report, ws.config.currency, lang, f"{ws.config.name} — {when} ({as_of_text})", names
         )
     )
     console.print(
-        f"Workspace: [bold]{ws.root}[/]. Try `kaname kpis -w {directory}` "
-        f"or `kaname kpis -w {directory} --dimension channel`. Sample files to import: "
-        "leads.csv, opportunities.csv, spend.csv."
+        word(
+            "Workspace: {root}. Try `kaname kpis -w {dir}` or `kaname kpis -w {dir} --dimension "
+            "channel`. Sample files to import: leads.csv, opportunities.csv, spend.csv.",
+            lang,
+            root=f"[bold]{ws.root}[/]",
+            dir=directory,
+        )
     )
     if not serve:
         console.print(tr("The dashboard: `kaname serve` in the workspace folder."))
@@ -164,8 +185,13 @@ def demo(
 
         password = demo_admin(ws)
         console.print(
-            f"Dashboard login: user [bold]{DEMO_ADMIN}[/], one-time password [bold]{password}[/] "
-            "(you choose your own at first login)."
+            word(
+                "Dashboard login: user {user}, one-time password {password} (you choose your own "
+                "at first login).",
+                lang,
+                user=f"[bold]{DEMO_ADMIN}[/]",
+                password=f"[bold]{password}[/]",
+            )
         )
         serve_workspace(ws, host, port)
 
@@ -391,6 +417,8 @@ _act.register(app, catalog_app, WorkspaceOpt, JsonOpt, open_workspace, fail, USE
 from kaname.cli import remote as _remote  # noqa: E402
 
 _remote.register(app)
+
+from kaname.cli.workers import create_worker_app  # noqa: E402, F401 - `serve --workers` loads it here
 
 
 def main() -> None:  # pragma: no cover - console entry

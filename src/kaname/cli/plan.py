@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 import typer
 
 from kaname.canonical.channels import normalise_channel
-from kaname.cli.common import USER_ERRORS, JsonOpt, WorkspaceOpt, fail, open_workspace
+from kaname.cli.common import (
+    USER_ERRORS,
+    JsonOpt,
+    WorkspaceOpt,
+    fail,
+    kpi_namer,
+    open_workspace,
+)
 from kaname.cli.render import (
     console,
     print_json,
@@ -18,6 +25,7 @@ from kaname.cli.render import (
     status_cell,
 )
 from kaname.cli.words import word
+from kaname.formatting import period_name
 
 plan_app = typer.Typer(help="Plans: the KGI and KPI targets.", no_args_is_help=True)
 
@@ -437,6 +445,8 @@ def plan_lint(
                 errors=errors,
             ),
         )
+        from kaname.design.lint import finding_text
+
         catalog = ws.catalog
 
         def names(kpi: str) -> str:  # a Japanese table names the KPI rather than its id
@@ -447,7 +457,7 @@ def plan_lint(
                 styles[f.severity].format(word(f.severity, language)),
                 f.rule,
                 names(f.kpi),
-                f.message(language),
+                finding_text(f.message(language), f.kpi, names),
                 f.hint(language),
             )
         console.print(table if findings else word("{name}: no findings", language, name=file.name))
@@ -474,16 +484,24 @@ def plan_explain(
         print_json(rows)
         return
     currency, language = ws.config.currency, ws.config.language
-    console.print(f"[bold]{file.name}[/] — {rows[0]['period']} (as of {ws.today()})")
+    name = kpi_namer(ws)
+    period = period_name(rows[0]["period"], language, ws.config.fiscal_year_start_month)
+    as_of = word("as of {date}", language, date=ws.today())
+    console.print(f"[bold]{file.name}[/] — {period} ({as_of})")
     for row in rows:
         joint = {"product": "×", "ratio": "÷", "sum": "+", "formula": "ƒ"}.get(row["relation"], "")
         status = status_cell(row["status"], language)
         actual = format_value(row["actual"], row["unit"], currency, language)
         target = format_value(row["target"], row["unit"], currency, language)
         owner = f" [dim]{row['owner']}[/]" if row["owner"] else ""
+        if language == "ja":  # names only: a Japanese line shows no KPI ids
+            formula = f" [dim]（= {joint.join(map(name, row['children']))}）[/]" if joint else ""
+        else:
+            formula = (
+                f" [dim]({row['kpi']}{' = ' + joint.join(row['children']) if joint else ''})[/]"
+            )
         console.print(
-            f"{'    ' * row['depth']}{'└─ ' if row['depth'] else ''}{row['name']} "
-            f"[dim]({row['kpi']}{' = ' + joint.join(row['children']) if joint else ''})[/] "
+            f"{'    ' * row['depth']}{'└─ ' if row['depth'] else ''}{name(row['kpi'])}{formula} "
             f"{actual} / {target} {format_percent(row['achievement'])} {status}{owner}"
         )
 
@@ -519,21 +537,42 @@ def plan_gap(
     total = float(gap["gap"])
     drivers = gap["drivers"]
     verdict = "short" if total < 0 else "ahead"
-    parts = ", ".join(f"{amount(d['effect'])} {d['names'][language]}" for d in drivers)
-    console.print(
-        f"[bold]{gap['kgi']} {gap['period']}: {amount(total)} {verdict}[/] "
-        f"(plan {amount(float(gap['planned']))[1:]}, actual "
-        f"{amount(float(gap['actual']))[1:]}): {parts}"
+    comma = "、" if language == "ja" else ", "
+    parts = comma.join(f"{amount(d['effect'])} {d['names'][language]}" for d in drivers)
+    headline = word(
+        "{kgi} {period}: {gap} " + verdict,
+        language,
+        kgi=kpi_namer(ws)(gap["kgi"]),
+        period=period_name(gap["period"], language, ws.config.fiscal_year_start_month),
+        gap=amount(total),
     )
+    numbers = word(
+        "plan {plan}, actual {actual}",
+        language,
+        plan=amount(float(gap["planned"]))[1:],
+        actual=amount(float(gap["actual"]))[1:],
+    )
+    console.print(f"[bold]{headline}[/] ({numbers}): {parts}")
     top = gap["sensitivity"][0] if gap["sensitivity"] else None
     if top and top["gain_to_benchmark"]:
         console.print(
-            f"Top bottleneck: bringing {top['names'][language]} from {top['actual']:.1%} to the "
-            f"{top['benchmark']:.0%} benchmark adds {amount(top['gain_to_benchmark'])}."
+            word(
+                "Top bottleneck: bringing {rate} from {actual} to the {benchmark} benchmark "
+                "adds {gain}.",
+                language,
+                rate=top["names"][language],
+                actual=f"{top['actual']:.1%}",
+                benchmark=f"{top['benchmark']:.0%}",
+                gain=amount(top["gain_to_benchmark"]),
+            )
         )
     elif top:
         console.print(
-            f"Every rate meets its benchmark; +10% on {top['names'][language]} adds "
-            f"{amount(top['gain_step'])}."
+            word(
+                "Every rate meets its benchmark; +10% on {rate} adds {gain}.",
+                language,
+                rate=top["names"][language],
+                gain=amount(top["gain_step"]),
+            )
         )
-    console.print(f"[dim]{gap['note']}[/]")
+    console.print(f"[dim]{word(gap['note'], language)}[/]")

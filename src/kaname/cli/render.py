@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kaname.cli.words import word
-from kaname.formatting import format_percent, format_value
+from kaname.formatting import format_percent, format_value, period_name
 
 
 class Routed:
@@ -286,14 +286,15 @@ def render_solution(
         months.add_column(stage_name(stage), justify="right")
     for month in solution.months:
         months.add_row(
-            month.label, *(_volume(s, month.volumes[s], currency, language) for s in stages)
+            period_name(month.label, language),
+            *(_volume(s, month.volumes[s], currency, language) for s in stages),
         )
     console.print(months)
     for name, value in solution.unit_costs.items():
         unit = UNIT_COST_UNITS.get(name, "currency")
         console.print(f"{word(name, language)}: {format_value(value, unit, currency, language)}")
-    for check in solution.checks:
-        console.print(f"• {check}")
+    for check in solution.checks:  # the planner's English forms, read in the user's language
+        console.print(f"• {explain_note(check, language, lambda kpi: None)}")
 
 
 def stage_volume(stage: str, value: float, currency: str, language: str) -> str:

@@ -2,6 +2,7 @@
 
 No `from __future__ import annotations` here: typer reads the option types at run time."""
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -9,11 +10,13 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 
 from kaname.cli.render import console, err_console
+from kaname.cli.words import word
 from kaname.workspace import Workspace
 
 users_app = typer.Typer(help="Local accounts of the web dashboard.", no_args_is_help=True)
 
 DEMO_ADMIN = "admin"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def serve_workspace(
@@ -23,20 +26,22 @@ def serve_workspace(
     secure_cookies: bool = False,
     schedule: bool = True,
     forwarded_allow_ips: str | None = None,
+    workers: int = 1,
 ) -> None:
     """Run the dashboard; this process owns the warehouse while it runs. X-Forwarded-For is
     believed only from the proxies in `forwarded_allow_ips` (else login throttling by address
-    could be dodged, or turned against others, by sending the header)."""
+    could be dodged, or turned against others, by sending the header). With `workers` above 1
+    the stores must be shared ones (cli/workers.py)."""
     import uvicorn
 
     from kaname.auth.accounts import Accounts
-    from kaname.cli.remote import runner
-    from kaname.web.app import create_app
+    from kaname.cli.workers import ENV, build_app, refusal, settings
     from kaname.web.local import remove_run_file, write_run_file
-    from kaname.web.scheduler import Scheduler
 
-    app = create_app(ws, secure_cookies=secure_cookies)
-    app.state.local_cli = runner(ws)
+    refused = refusal(ws.config, ws.root, workers)
+    if refused is not None:
+        raise refused
+    app, scheduler = build_app(ws, secure_cookies, schedule) if workers <= 1 else (None, None)
     # Take the warehouse now, not at the first page request: from here on this process owns it,
     # and a CLI write started meanwhile gets the "server is running" error instead of racing it.
     ws.warehouse.ensure_schema()
@@ -44,7 +49,6 @@ def serve_workspace(
         console.print(
             f"No users yet: open [bold]http://{host}:{port}/setup[/] to create the first admin."
         )
-    scheduler = Scheduler(ws, app.state.dashboard) if schedule else None
     if scheduler:
         scheduler.start()
     if not secure_cookies and not is_loopback(host):
@@ -54,21 +58,43 @@ def serve_workspace(
             "and session cookies cross the network in clear text."
         )
     # The CLI beside this server finds it here and sends its commands (cli/remote.py).
-    token = app.state.local_token = write_run_file(ws.root, host, port)
+    token = write_run_file(ws.root, host, port)
+    if app is not None:
+        app.state.local_token = token
     _remove_on_sigterm(lambda: remove_run_file(ws.root, token))
-    console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": forwarded_allow_ips is not None,
+        "forwarded_allow_ips": forwarded_allow_ips or "",
+    }
+    if workers > 1:
+        # The workers open the workspace themselves: this process only watches over them.
+        os.environ[ENV] = settings(ws.root, secure_cookies, schedule)
+        ws.close()
+        url = f"[bold]http://{host}:{port}/[/]"
+        text = "Kaname dashboard on {url} with {n} workers (Ctrl+C stops it)"
+        console.print(word(text, ws.config.language, url=url, n=workers))
+    else:
+        console.print(f"Kaname dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C stops it)")
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            proxy_headers=forwarded_allow_ips is not None,
-            forwarded_allow_ips=forwarded_allow_ips or "",
-        )
+        if workers > 1:
+            uvicorn.run(
+                "kaname.cli.main:create_worker_app",
+                factory=True,
+                workers=workers,
+                # A new worker imports Kaname before it answers uvicorn's health check: on a
+                # busy machine that takes longer than uvicorn's 5 s, which would kill and
+                # restart it forever.
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **options,
+            )
+        elif app is not None:
+            uvicorn.run(app, **options)
     finally:
-        remove_run_file(ws.root, app.state.local_token)
+        remove_run_file(ws.root, token)
         if scheduler:
             scheduler.stop()
 
@@ -146,11 +172,19 @@ def register(app: typer.Typer, workspace_opt: Any, open_ws: Any, fail: Any, erro
                 "(comma-separated); without it the header is ignored."
             ),
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                help="Server processes (above 1 needs the app DB on PostgreSQL and a server "
+                "warehouse; docs/deploy.md).",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the web dashboard (every page needs a login; first run asks for an admin)."""
         ws = open_ws(workspace)
         try:
-            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips)
+            serve_workspace(ws, host, port, secure_cookies, schedule, forwarded_allow_ips, workers)
         except errors as exc:
             raise fail(exc) from exc
 

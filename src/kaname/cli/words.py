@@ -6,7 +6,30 @@ explicitly, so a table never mixes English headers with Japanese rows."""
 
 from __future__ import annotations
 
+from kaname.metrics.catalog import CATALOG_WORDS_JA
+
 JA: dict[str, str] = {
+    **CATALOG_WORDS_JA,  # KPI types, directions and units: one list with the definitions document
+    # kaname serve --workers (cli/workers.py)
+    "Kaname dashboard on {url} with {n} workers (Ctrl+C stops it)": (
+        "Kaname ダッシュボードを {url} で {n} プロセスで公開しています（Ctrl+C で停止）"
+    ),
+    "--workers {n} needs a server warehouse, but this workspace's warehouse is the "
+    "embedded DuckDB file {path}: only one process may write it. Serve with one worker, "
+    "or move the warehouse to PostgreSQL first (docs/deploy.md).": (
+        "--workers {n} にはサーバー型のウェアハウスが必要ですが、このワークスペースの"
+        "ウェアハウスは組み込みの DuckDB ファイル {path} で、書き込めるのは 1 プロセスだけです。"
+        "1 プロセスで起動するか、先にウェアハウスを PostgreSQL へ移してください"
+        "（docs/deploy.md）。"
+    ),
+    "--workers {n} needs the app DB on PostgreSQL, but this workspace's app DB is the "
+    "SQLite file {path}: every sign-in and page write of every worker would lock that "
+    "one file. Serve with one worker, or set app_db_url to PostgreSQL (docs/deploy.md).": (
+        "--workers {n} にはアプリ DB が PostgreSQL である必要がありますが、このワークスペースの"
+        "アプリ DB は SQLite ファイル {path} で、各プロセスのログインやページの書き込みの"
+        "たびにこの 1 つのファイルがロックされます。1 プロセスで起動するか、app_db_url を "
+        "PostgreSQL にしてください（docs/deploy.md）。"
+    ),
     # KPI tables
     "actual": "実績",
     "target": "目標",
@@ -35,24 +58,10 @@ JA: dict[str, str] = {
     "phase": "フェーズ",
     "lead/lag": "先行/遅行",
     "dimensions": "ディメンション",
-    "higher": "高いほど良い",
-    "lower": "低いほど良い",
-    "leading": "先行",
-    "lagging": "遅行",
     "{n} KPIs": "KPI {n} 件",
     "{n} KPIs ({hidden} hidden at this width; --wide shows them)": (
         "KPI {n} 件（この幅では {hidden} を省略。--wide ですべて表示）"
     ),
-    # units
-    "count": "件数",
-    "currency": "金額",
-    "ratio": "率",
-    "days": "日数",
-    "minutes": "分",
-    "months": "月数",
-    "multiple": "倍率",
-    "score": "スコア",
-    "points": "点",
     # what-if
     "plan": "計画",
     "what-if": "もしも",
@@ -105,10 +114,10 @@ JA: dict[str, str] = {
     "Importing {name}": "{name} を取り込み中",
     "done": "完了",
     "Imported {file} into {table} ({encoding}){run}.": (
-        "{file} を {table} に取り込みました（{encoding}）{run}。"
+        "{file} を{table}に取り込みました（{encoding}）{run}。"
     ),
     "Would import {file} into {table} ({encoding}).": (
-        "{file} を {table} に取り込めます（{encoding}、試行のみで何も書き込んでいません）。"
+        "{file} を{table}に取り込めます（{encoding}、試行のみで何も書き込んでいません）。"
     ),
     ", run {run}": "、実行 {run}",
     "rows read": "読み込んだ行",
@@ -128,6 +137,58 @@ JA: dict[str, str] = {
     ),
     "Lead scores updated: {changed} changed, {mqls} new MQLs.": (
         "リードスコアを更新しました: 変化 {changed} 件、新しい MQL {mqls} 件。"
+    ),
+    "The counts do not reconcile; please report this.": (
+        "件数が一致しません。不具合として報告してください。"
+    ),
+    "Wrote {n} lines to {out}.": "{out} に {n} 行を書き出しました。",
+    "Import run {run}: quarantined cells": "取り込み {run}: 隔離したセル",
+    # mapping
+    "header": "見出し",
+    "confidence": "確からしさ",
+    "samples": "値の例",
+    " (saved mapping {name})": "（保存したマッピング {name}）",
+    "— ignored": "— 取り込まない",
+    "Required columns without a header:": "見出しが対応していない必須項目:",
+    "Wrote {out}; edit it, then `kaname import {table} FILE --mapping {out}`.": (
+        "{out} を書き出しました。編集してから `kaname import {table} FILE --mapping {out}` で"
+        "取り込みます。"
+    ),
+    "Saved as {name}: files with these headers will use it.": (
+        "{name} として保存しました。同じ見出しのファイルはこのマッピングで取り込みます。"
+    ),
+    "No saved mappings yet: `kaname mapping suggest TABLE FILE --save NAME`.": (
+        "保存したマッピングはまだありません: `kaname mapping suggest TABLE FILE --save NAME`。"
+    ),
+    # merge and score
+    "none": "なし",
+    "Merged {others} into {keep} (merge {merge}); references re-pointed: {moved}.": (
+        "{others} を {keep} に統合しました（統合 {merge}）。付け替えた参照: {moved}。"
+    ),
+    "No merges yet.": "統合の記録はまだありません。",
+    "Scored {scored} leads: {changed} changed, {mqls} new MQLs at threshold {threshold}.": (
+        "リード {scored} 件をスコアリングしました: 変化 {changed} 件、"
+        "しきい値 {threshold} で新しい MQL {mqls} 件。"
+    ),
+    "holdout: {n} leads; AUC model {auc} ({model}), rules {rules}; Brier {brier}": (
+        "検証用: リード {n} 件。AUC はモデル {auc}（{model}）、ルール {rules}。Brier {brier}"
+    ),
+    # connect
+    "Connected {title}; credentials stored encrypted.": (
+        "{title} に接続しました。認証情報は暗号化して保存しています。"
+    ),
+    "Next: `kaname sync {source}`.": "次は `kaname sync {source}` で同期します。",
+    # demo
+    "Workspace: {root}. Try `kaname kpis -w {dir}` or `kaname kpis -w {dir} --dimension "
+    "channel`. Sample files to import: leads.csv, opportunities.csv, spend.csv.": (
+        "ワークスペース: {root}。`kaname kpis -w {dir}` や `kaname kpis -w {dir} --dimension "
+        "channel` で KPI を確認できます。取り込み用のサンプル: leads.csv、opportunities.csv、"
+        "spend.csv。"
+    ),
+    "Dashboard login: user {user}, one-time password {password} (you choose your own "
+    "at first login).": (
+        "ダッシュボードのログイン: ユーザー {user}、一回限りのパスワード {password}"
+        "（初回ログイン時にご自分のパスワードを決めます）。"
     ),
     # refresh (the progress labels are grain × dimension × view)
     "Refreshing KPIs": "KPI を更新中",
@@ -175,14 +236,48 @@ JA: dict[str, str] = {
     "kpis": "KPI",
     "start": "開始日",
     "end": "終了日",
-    "action plan": "計画（Plan）",
-    "action do": "実行（Do）",
-    "action check": "評価（Check）",
-    "action act": "改善（Act）",
+    "action plan": "計画",
+    "action do": "実行",
+    "action check": "評価",
+    "action act": "改善",
     "standardise": "標準化",
     "expand": "拡大",
     "modify": "修正",
     "stop": "中止",
+    "Delivery to {channel} failed after {n} attempts:": (
+        "{channel} への通知は {n} 回試して失敗しました:"
+    ),
+    "Rule {rule}:": "ルール {rule}:",
+    "Alert {id} {status} by {who}.": "アラート {id} を{status}にしました（{who}）。",
+    "Wrote {out} ({n} bytes).": "{out} を書き出しました（{n} バイト）。",
+    "KPIs: {kpis}{dim}; {start} – {end}; owner {owner}": (
+        "KPI: {kpis}{dim}、{start} 〜 {end}、担当 {owner}"
+    ),
+    "open-ended": "終了日未定",
+    "Expected lift: {lift}": "期待する改善: {lift}",
+    "Hypothesis: {said}": "仮説: {said}",
+    "Learnings: {said}": "学び: {said}",
+    "{method}, by {grain}": "{method}、{grain}単位",
+    "before_after": "前後比較",
+    "diff_in_diff": "差分の差分",
+    "months on track": "順調だった月",
+    "r vs KGI": "KGI との相関",
+    "lead": "先行期間",
+    "lint": "指摘",
+    "suggest": "提案",
+    "why": "理由",
+    "{n} mo": "{n} か月",
+    "{plan} v{version} — {period}": "{plan} 第{version}版 — {period}",
+    "suggest keep": "継続",
+    "suggest change": "見直し",
+    "suggest retire": "廃止",
+    "correlation: the KPI's monthly values (shifted by the lag) against the KGI's "
+    "over the warehouse's history, with a significance test (p, Bonferroni over the lags); "
+    "a correlation is evidence, not proof, of influence": (
+        "相関: KPI の月次の値（先行期間だけずらしたもの）と KGI の月次の値を、蓄積した全期間で"
+        "比べています（有意性検定つき、先行期間の数でボンフェローニ補正）。相関は影響の"
+        "手がかりであって、証明ではありません。"
+    ),
     "Dry run: {n} alerts would fire; nothing stored or sent.": (
         "試行: アラート {n} 件が発火します（保存も送信もしていません）。"
     ),
@@ -240,6 +335,29 @@ JA: dict[str, str] = {
     "ltv_cac": "LTV:CAC",
     "{name}: {n} findings, {errors} errors": "{name}: 指摘 {n} 件、エラー {errors} 件",
     "{name}: no findings": "{name}: 指摘はありません",
+    # plan gap
+    "{kgi} {period}: {gap} short": "{kgi} {period}: 計画比 {gap}（不足）",
+    "{kgi} {period}: {gap} ahead": "{kgi} {period}: 計画比 {gap}（超過）",
+    "plan {plan}, actual {actual}": "計画 {plan}、実績 {actual}",
+    "Top bottleneck: bringing {rate} from {actual} to the {benchmark} benchmark adds {gain}.": (
+        "最大のボトルネック: {rate}を {actual} からベンチマークの {benchmark} に上げると {gain}。"
+    ),
+    "Every rate meets its benchmark; +10% on {rate} adds {gain}.": (
+        "どの転換率もベンチマークを満たしています。{rate}を 10% 上げると {gain}。"
+    ),
+    "planned KGI is the applied target for the period, without lead-time shifts; actual rates "
+    "are stage ratios in the period view (each stage's count ÷ the count of the stage before "
+    "it, in the same period)": (
+        "計画の KGI は適用中の計画のこの期間の目標です（リードタイムのずれは考慮していません）。"
+        "実績の転換率は期間ビューの段階比（同じ期間の各段階の件数 ÷ 一つ前の段階の件数）です。"
+    ),
+    "planned volumes are the period's seasonal share of the plan, without lead-time shifts; "
+    "actual rates are stage ratios in the period view (each stage's count ÷ the count of the "
+    "stage before it, in the same period)": (
+        "計画の件数は計画を季節性でこの期間に割り振った値です（リードタイムのずれは考慮して"
+        "いません）。実績の転換率は期間ビューの段階比（同じ期間の各段階の件数 ÷ 一つ前の段階の"
+        "件数）です。"
+    ),
     # attribution
     "model": "モデル",
     "conversions": "成果数",

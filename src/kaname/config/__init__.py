@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,6 +80,20 @@ class WorkspaceConfig(BaseModel):
         return value.upper()
 
 
+ENV_URLS = {"warehouse_url": "KANAME_WAREHOUSE_URL", "app_db_url": "KANAME_APP_DB_URL"}
+"""Environment variables that override the store URLs of kaname.yaml (a container gets its
+database passwords from its environment, not from a file on its volume; docs/deploy.md)."""
+
+
+def env_overrides() -> dict[str, str]:
+    """The store URLs set in the environment (empty values are ignored)."""
+    return {
+        key: os.environ[name].strip()
+        for key, name in ENV_URLS.items()
+        if os.environ.get(name, "").strip()
+    }
+
+
 def load_config(root: Path) -> WorkspaceConfig:
     path = root / CONFIG_FILE
     if not path.exists():
@@ -86,14 +101,27 @@ def load_config(root: Path) -> WorkspaceConfig:
             f"{root} is not a Kaname workspace (no {CONFIG_FILE}). "
             f"Create one with `kaname init {root}` or pass --workspace."
         )
-    return load_yaml_model(
+    config = load_yaml_model(
         path.read_text(encoding="utf-8"), WorkspaceConfig, str(path), ConfigError
     )
+    overrides = env_overrides()
+    return config.model_copy(update=overrides) if overrides else config
 
 
 def write_config(root: Path, config: WorkspaceConfig) -> Path:
+    """Write kaname.yaml. A store URL that comes from the environment is not written: the
+    file keeps what it said (so a password in the environment never lands in the file)."""
     path = root / CONFIG_FILE
     data = config.model_dump(mode="json", exclude_none=True)
+    overridden = env_overrides()
+    if overridden:
+        before = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        before = before if isinstance(before, dict) else {}
+        for key in overridden:
+            if key in before:
+                data[key] = before[key]
+            else:
+                data.pop(key, None)
     data = {k: v for k, v in data.items() if v != []}  # no empty channels/alerts/reports
     header = "# Kaname workspace settings. See docs/configuration.md for every field.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")

@@ -20,7 +20,9 @@ from sqlalchemy import func, select
 from kaname.dashboard.filters import Filters
 from kaname.design.plan import Plan
 from kaname.metrics.calendar import Period
+from kaname.store import versions
 from kaname.store.appdb import CustomKpi, PlanVersion, RefreshRun, Target
+from kaname.store.versions import DataVersion
 from kaname.workspace import Workspace
 
 CACHE_SECONDS = 120.0
@@ -59,14 +61,31 @@ class DashboardCore:
         self._generation = 0
         self._stamp: tuple[Any, ...] | None = None
         self._stamp_at = 0.0
+        self._pages_version: int | None = None
 
     # ------------------------------------------------------------------ cache
     def invalidate(self) -> None:
-        """Forget cached pages (call after any write)."""
+        """Forget cached pages (call after any write); other server workers forget theirs at
+        their next request, when they see the app DB's PAGES version move (`follow`)."""
+        self.forget()
+        self._pages_version = versions.bump(self.ws.appdb, versions.PAGES)
+
+    def forget(self) -> None:
+        """Forget what this process keeps (another process wrote)."""
         with self.lock:
             self._generation += 1
             self._cache.clear()
             self.ws.__dict__.pop("catalog", None)
+
+    def follow(self, pages_version: int) -> None:
+        """Another worker wrote when the PAGES version moved since this one last looked: forget
+        cached pages and read kaname.yaml again (its settings page may have changed it)."""
+        if pages_version == self._pages_version:
+            return
+        if self._pages_version is not None:
+            self.forget()
+            self.ws.reload_config()
+        self._pages_version = pages_version
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         """The value for `key`, built once per generation and refreshed after CACHE_SECONDS.
@@ -109,7 +128,7 @@ class DashboardCore:
         self._stamp_at = now
         stamp = self.stamp()
         if self._stamp is not None and stamp != self._stamp:
-            self.invalidate()
+            self.forget()
         self._stamp = stamp
 
     def stamp(self) -> tuple[Any, ...]:
@@ -120,6 +139,7 @@ class DashboardCore:
                 select(func.count(CustomKpi.kpi_id)),
                 select(func.max(CustomKpi.created_at)),
                 select(func.max(RefreshRun.finished_at)),
+                select(func.max(DataVersion.version)).where(DataVersion.kind == versions.PAGES),
             ]
             return tuple(session.execute(select(*(q.scalar_subquery() for q in parts))).one())
 

@@ -389,8 +389,12 @@ def whatif(dash: Dashboard, plan: Plan, changes: Mapping[str, float]) -> dict[st
     )
 
 
-def save(dash: Dashboard, plan: Plan, username: str) -> dict[str, Any]:
-    """A new plan version (targets versioned from today), the plan file rewritten, audited."""
+def save(
+    dash: Dashboard, plan: Plan, username: str, audit: tuple[str, Any, Any] | None = None
+) -> dict[str, Any]:
+    """A new plan version (targets versioned from today), the plan file rewritten, audited
+    (`audit`: the action and the values before and after to log instead of the plan's changed
+    keys, e.g. a target changed from a KPI card)."""
     ws = dash.ws
     before = ws.active_plan()
     text = dump_plan(plan)
@@ -409,13 +413,18 @@ def save(dash: Dashboard, plan: Plan, username: str) -> dict[str, Any]:
     after = {k: new.get(k) for k in changed}
     if carried:
         after["review_decisions"] = {d["kpi"]: d["decision"] for d in carried}
-    Accounts(ws.appdb).audit(
-        username,
-        "plan.save",
-        f"{plan.name} v{version.version}",
-        {k: old.get(k) for k in changed},
-        after,
-    )
+    if audit is not None:
+        Accounts(ws.appdb).audit(
+            username, audit[0], f"{plan.name} v{version.version}", audit[1], audit[2]
+        )
+    else:
+        Accounts(ws.appdb).audit(
+            username,
+            "plan.save",
+            f"{plan.name} v{version.version}",
+            {k: old.get(k) for k in changed},
+            after,
+        )
     dash.invalidate()
     return {
         "plan": plan.name,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -316,3 +316,11 @@ def ltv_cac_findings(ratio: float | None) -> list[Finding]:
             )
         ]
     return []
+
+
+def finding_text(message: str, kpi: str | None, names: Callable[[str], str]) -> str:
+    """A lint message that starts with its KPI's id, starting with the KPI's name instead (the
+    web and the CLI show 解約率（顧客数）: …, never logo_churn_rate: …)."""
+    if kpi and message.startswith(kpi) and not message[len(kpi) : len(kpi) + 1].isalnum():
+        return names(kpi) + message[len(kpi) :]
+    return message

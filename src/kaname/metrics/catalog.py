@@ -25,6 +25,24 @@ PHASE_NAMES = {
     "retention": ("継続・拡大", "Retention & expansion"),
 }
 
+CATALOG_WORDS_JA = {
+    "leading": "先行",
+    "lagging": "遅行",
+    "higher": "高いほど良い",
+    "lower": "低いほど良い",
+    "count": "件数",
+    "currency": "金額",
+    "ratio": "率",
+    "days": "日数",
+    "minutes": "分",
+    "months": "月数",
+    "multiple": "倍率",
+    "score": "スコア",
+    "points": "点",
+}
+"""A KPI's type, direction and unit in Japanese words (the definitions document, the CLI's
+catalog table)."""
+
 
 class CatalogError(ValueError):
     """A KPI definition is invalid; the message names the KPI and the problem."""

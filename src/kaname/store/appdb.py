@@ -145,5 +145,9 @@ def _private_sqlite_file(url: str) -> None:
 
 # Feature modules define their tables on the same Base; import them so the metadata knows them.
 from kaname.store import act_models as _act_models  # noqa: E402, F401
+from kaname.store import board_models as _board_models  # noqa: E402, F401
 from kaname.store import connector_models as _connector_models  # noqa: E402, F401
 from kaname.store import ingest_models as _ingest_models  # noqa: E402, F401
+from kaname.store import leases as _leases  # noqa: E402, F401
+from kaname.store import throttle as _throttle  # noqa: E402, F401
+from kaname.store import versions as _versions  # noqa: E402, F401

@@ -30,6 +30,7 @@ from kaname.design.plan import PlanError
 from kaname.metrics.calendar import PeriodError
 from kaname.metrics.catalog import CatalogError
 from kaname.metrics.engine import MetricError
+from kaname.store import versions
 from kaname.web.hardening import BodyLimit, BodyTooLarge, same_origin, security_headers, size_text
 from kaname.web.i18n import pick_language, translator
 from kaname.web.local import LOCAL_PREFIX, NotLocal, local_caller
@@ -95,7 +96,10 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfFailed()
 
 
-def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
+def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False) -> FastAPI:
+    """The web app. `shared`: one of several server workers (`kaname serve --workers`), which
+    reads the app DB's version counters at every request, so a write through another worker
+    shows at once and a sign-out there signs out here too (store/versions.py)."""
     app = FastAPI(
         title="Kaname",
         description="B2B marketing KPI management: every dashboard page has a JSON twin under "
@@ -110,8 +114,9 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.ws = ws
     app.state.dashboard = Dashboard(ws)
     app.state.accounts = Accounts(ws.appdb)
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(ws.appdb)
     app.state.secure_cookies = secure_cookies
+    app.state.shared = shared
     clean_uploads(app.state.dashboard)
 
     app.add_middleware(
@@ -226,6 +231,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         act,
         alerts,
         analysis,
+        boards,
         connect,
         exports,
         pages,
@@ -233,7 +239,18 @@ def create_app(ws: Workspace, secure_cookies: bool = False) -> FastAPI:
         settings,
     )
 
-    for module in (account, act, alerts, analysis, connect, exports, pages, plans, settings):
+    for module in (
+        account,
+        act,
+        alerts,
+        analysis,
+        boards,
+        connect,
+        exports,
+        pages,
+        plans,
+        settings,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
@@ -283,12 +300,15 @@ class AuthMiddleware:
         self.app = app
         self.ws = ws
         self.secure = secure
-        self._seen: dict[tuple[str, int], tuple[float, Caller | None]] = {}
+        self._seen: dict[tuple[str, int, int], tuple[float, Caller | None]] = {}
 
-    async def _lookup(self, accounts: Accounts, kind: str, token: str) -> Caller | None:
+    async def _lookup(
+        self, accounts: Accounts, kind: str, token: str, shared_version: int = 0
+    ) -> Caller | None:
         """The caller of a session or token, remembered for a few seconds (and forgotten at
-        once when users, sessions or tokens change), so a page view costs no database query."""
-        key = (kind + token, accounts.generation)
+        once when users, sessions or tokens change, here or, for several workers, in any
+        worker: `shared_version`), so a page view costs no session query."""
+        key = (kind + token, accounts.generation, shared_version)
         hit = self._seen.get(key)
         now = time.monotonic()
         if hit is not None and now - hit[0] < CALLER_SECONDS:
@@ -311,16 +331,19 @@ class AuthMiddleware:
             return
         request = Request(scope)
         accounts: Accounts = request.app.state.accounts
+        shared_version = 0
+        if request.app.state.shared and not request.url.path.startswith("/static/"):
+            shared_version = await run_in_threadpool(_follow_other_workers, request.app)
         caller = None
         auth = request.headers.get("authorization", "")
         if request.url.path.startswith(LOCAL_PREFIX):
             caller = local_caller(request)  # the local CLI's token, not a user's (web/local.py)
         elif auth.lower().startswith("bearer "):
-            caller = await self._lookup(accounts, "token:", auth[7:].strip())
+            caller = await self._lookup(accounts, "token:", auth[7:].strip(), shared_version)
         else:
             token = request.cookies.get(SESSION_COOKIE)
             if token:
-                caller = await self._lookup(accounts, "session:", token)
+                caller = await self._lookup(accounts, "session:", token, shared_version)
         request.state.caller = caller
         request.state.language = pick_language(
             caller.user.language if caller else None,
@@ -344,6 +367,14 @@ class AuthMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _follow_other_workers(app: FastAPI) -> int:
+    """One small query a request (several workers only): forget cached pages when another
+    worker wrote; returns the accounts version, which keys the cached sign-ins."""
+    seen = versions.current(app.state.ws.appdb)
+    app.state.dashboard.follow(seen.get(versions.PAGES, 0))
+    return seen.get(versions.ACCOUNTS, 0)
 
 
 def _change_password_first(request: Request) -> Response:

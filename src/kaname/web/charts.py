@@ -7,6 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from kaname.formatting import nice_step, yen_tick
 from kaname.web.display import format_money, format_value, period_name
 from kaname.web.i18n import Translator
 
@@ -72,23 +73,6 @@ def _layout(
     return str(_style(fig, title, y_title, height, legend_y).to_json())
 
 
-def _nice_step(top: float, ticks: int = 4) -> float:
-    raw = top / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-
-
-def yen_tick(value: float) -> str:
-    """A tick in Japanese units: 0, 500万円, 1億円, 1.5億円 (never "2M JPY")."""
-    sign = "-" if value < 0 else ""
-    amount = abs(value)
-    if amount >= 1e8:
-        return f"{sign}{amount / 1e8:,.4g}億円"
-    if amount >= 1e4:
-        return f"{sign}{amount / 1e4:,.6g}万円"
-    return f"{sign}{amount:,.0f}円"
-
-
 def money_axis(
     fig: go.Figure, values: list[float | None], currency: str, language: str, axis: str = "y"
 ) -> None:
@@ -111,7 +95,7 @@ def money_axis(
     low, high = min([0.0, *finite]), max([0.0, *finite])
     if high - low <= 0:
         return
-    step = _nice_step(high - low)
+    step = nice_step(high - low)
     first = math.floor(low / step) * step
     ticks = [first + i * step for i in range(math.ceil((high - first) / step) + 1)]
     # the axis ends on a tick, so the top of the tallest bar reads against a labelled line

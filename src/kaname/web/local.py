@@ -254,8 +254,9 @@ def refuse(request: Request) -> Response:
 
 
 @router.get("/api/local/ping")
-def ping(who: Local) -> dict[str, Any]:
-    return {"pid": os.getpid()}
+def ping(request: Request, who: Local) -> dict[str, Any]:
+    """The pid of the run file: this process, or the main process of several workers."""
+    return {"pid": getattr(request.app.state, "server_pid", None) or os.getpid()}
 
 
 @router.post("/api/local/cli")

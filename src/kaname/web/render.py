@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from kaname.canonical.labels import column_label
 from kaname.dashboard import Filters
+from kaname.design.lint import finding_text
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
 from kaname.web.i18n import translator
@@ -170,6 +172,10 @@ def audit_action_label(action: str, _: Any) -> str:
         "alerts.rules": _("Alert rules changed"),
         "review.decide": _("KPI review decided"),
         "plan.save": _("Plan saved"),
+        "target.update": _("Target changed"),
+        "board.create": _("Board made"),
+        "board.update": _("Board changed"),
+        "board.delete": _("Board deleted"),
         "import.run": _("File imported"),
         "import.mapping.save": _("Import mapping saved"),
         "quality.merge": _("Duplicates merged"),
@@ -179,11 +185,17 @@ def audit_action_label(action: str, _: Any) -> str:
     }.get(action, action)
 
 
-def audit_target_label(target: str, _: Any) -> str:
-    """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese."""
+def audit_target_label(
+    target: str, _: Any, kpi_name: Callable[[str], str] = lambda kpi: kpi
+) -> str:
+    """An audit entry's target in words: "action:3" reads 改善アクション 3 in Japanese, and a
+    plan's KPI ("plan:demo-fy2026:deals", a review decision) reads by the KPI's name."""
     kind, _sep, rest = target.partition(":")
-    names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan")}
+    names = {"action": _("Action"), "alert": _("Alert"), "plan": _("Plan"), "board": _("Board")}
     names |= table_names(_)  # a merge's target: リード WEBT-1
+    if rest and kind == "plan":
+        plan, _sep, kpi = rest.partition(":")
+        return f"{names[kind]} {plan}" + (f" · {kpi_name(kpi)}" if kpi else "")
     if rest and kind in names:
         return f"{names[kind]} {rest.replace(':', ' · ')}"
     if target == "alerts":
@@ -211,13 +223,6 @@ def rule_label(rule: str, _: Any) -> str:
         "count-organisation": _("Company KPI count"),
         "owner": _("Owner"),
     }.get(rule, rule)
-
-
-def finding_text(message: str, kpi: str | None, names: Callable[[str], str]) -> str:
-    """A lint message that starts with its KPI's id, starting with the KPI's name instead."""
-    if kpi and message.startswith(kpi) and not message[len(kpi) : len(kpi) + 1].isalnum():
-        return names(kpi) + message[len(kpi) :]
-    return message
 
 
 def plain(value: float | None) -> str:
@@ -304,7 +309,9 @@ def render(
         "rule_label": lambda r: rule_label(r, _),
         "finding_text": lambda m, k: finding_text(m or "", k, kpi_namer(ws, language)),
         "table_name": lambda t: table_names(_).get(t, t),
-        "audit_target_label": lambda t: audit_target_label(t, _),
+        "column_label": lambda t, c: column_label(t, c, language),
+        "audit_target_label": lambda t: audit_target_label(t, _, kpi_namer(ws, language)),
+        "kpi_name": kpi_namer(ws, language),
         "actor_label": lambda a: actor_label(a, _),
         "grain_name": lambda g: charts.grain_name(g, _),
         "chart_words": lambda: charts.chart_words(_),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
 from kaname.auth.accounts import Principal
+from kaname.store import throttle
+from kaname.store.appdb import AppDB
 
 SESSION_COOKIE = "kaname_session"
 LOGIN_CSRF_COOKIE = "kaname_login_csrf"
@@ -46,38 +46,27 @@ class Caller:
 
 @dataclass
 class LoginThrottle:
-    """Locks a user name (and, separately, a client address) after repeated failures."""
+    """Locks a user name (and, separately, a client address) after repeated failures. The
+    failures and locks are kept in the app DB (store/throttle.py), so every server worker counts
+    the same attempts."""
 
+    db: AppDB
     max_failures: int = 5
     window_seconds: float = 15 * 60
     lock_seconds: float = 15 * 60
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-    _locked_until: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until these keys may try again (0 when not locked)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self._locked_until.get(k, 0.0) - now for k in keys]
-        return max(0, int(max(waits, default=0.0)) + (1 if max(waits, default=0.0) > 0 else 0))
+        wait = throttle.locked_for(self.db, keys)
+        return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                recent = [t for t in self._failures.get(key, []) if now - t < self.window_seconds]
-                recent.append(now)
-                self._failures[key] = recent
-                if len(recent) >= self.max_failures:
-                    self._locked_until[key] = now + self.lock_seconds
-                    self._failures[key] = []
+        throttle.record_failure(
+            self.db, keys, self.max_failures, self.window_seconds, self.lock_seconds
+        )
 
     def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-                self._locked_until.pop(key, None)
+        throttle.clear(self.db, keys)
 
 
 def new_csrf() -> str:

@@ -215,13 +215,19 @@ REPORT_HEADERS = {"en": REPORT_COLUMNS, "ja": ("行番号", "列", "値", "理�
 """The report's header row in each language (its columns stay in this order)."""
 
 
-def report_csv(issues: list[dict[str, Any]], language: str = "en") -> bytes:
+def report_csv(issues: list[dict[str, Any]], language: str = "en", table: str = "") -> bytes:
     """The quarantine report as CSV in UTF-8 with a BOM, so Excel shows Japanese correctly;
-    the header row in `language`. Cells a spreadsheet would run as formulas (the file's own
-    values: =HYPERLINK(…), @SUM(…)) are written as text."""
+    the header row in `language`, and in Japanese each column by its name (作成日, not
+    created_at; English keeps the id a mapping file uses). Cells a spreadsheet would run as
+    formulas (the file's own values: =HYPERLINK(…), @SUM(…)) are written as text."""
+    from kaname.canonical.labels import column_label
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(REPORT_HEADERS.get(language, REPORT_COLUMNS))
     for rec in issues:
-        writer.writerow(neutralise_row(rec[c] for c in REPORT_COLUMNS))
+        cells = dict(rec)
+        if language == "ja":
+            cells["column"] = column_label(table, str(rec["column"]), language)
+        writer.writerow(neutralise_row(cells[c] for c in REPORT_COLUMNS))
     return out.getvalue().encode("utf-8-sig")

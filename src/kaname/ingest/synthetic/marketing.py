@@ -16,6 +16,21 @@ from kaname.ingest.synthetic.base import (
     take,
 )
 
+KIND_NAMES = {
+    "seo_article": "SEO記事",
+    "whitepaper": "ホワイトペーパー",
+    "webinar": "ウェビナー",
+    "trade_show": "展示会",
+    "email_newsletter": "メールマガジン",
+    "social_post": "SNS投稿",
+    "search_ads": "リスティング広告",
+    "display_ads": "ディスプレイ広告",
+    "social_ads": "SNS広告",
+    "referral_programme": "紹介プログラム",
+    "partner_programme": "パートナープログラム",
+}
+"""How the demo company (a Japanese one) names its campaigns: 2026年7月 展示会 #2."""
+
 
 class MarketingMixin(CompanyBase):
     """Campaigns by month and channel; the spend and traffic that bring the leads."""
@@ -56,8 +71,9 @@ class MarketingMixin(CompanyBase):
                     rows["start"].append(max(day, first))
                     rows["end"].append(max(day, first) + length)
                     rows["budget"].append(float(self.rng.integers(5, 60)) * 100_000)
-                    label = str(month_start)
-                    rows["name"].append(f"{label} {kind.replace('_', ' ')} #{k + 1}")
+                    year, month = str(month_start).split("-")
+                    label = f"{year}年{int(month)}月"
+                    rows["name"].append(f"{label} {KIND_NAMES[kind]} #{k + 1}")
         for channel, kinds in always.items():
             for kind in kinds:
                 rows["channel"].append(channel)
@@ -65,7 +81,7 @@ class MarketingMixin(CompanyBase):
                 rows["start"].append(self.start_day)
                 rows["end"].append(self.end_day + 365)
                 rows["budget"].append(float(self.rng.integers(20, 80)) * 1_000_000)
-                rows["name"].append(f"Always-on {kind.replace('_', ' ')}")
+                rows["name"].append(f"{KIND_NAMES[kind]}（通年）")
         n = len(rows["channel"])
         self.camp_channel = np.array(rows["channel"], dtype=object)
         self.camp_type = np.array(rows["type"], dtype=object)

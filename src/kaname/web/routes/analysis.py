@@ -230,7 +230,8 @@ def cohorts_json(
 
 
 # ---------------------------------------------------------------------- customers
-def _date(value: str) -> dt.date | None:
+def before_date(value: str) -> dt.date | None:
+    """The customers page's `before=` date (empty: none); a clear error when it is no date."""
     if not value:
         return None
     try:
@@ -265,7 +266,7 @@ def customers(
     by: str = "segment",
     period: str = "",
 ) -> Response:
-    data = an.customers(dash, _date(before), q, by, period)
+    data = an.customers(dash, before_date(before), q, by, period)
     sbg = data["ltv"].get("sbg")
     fig = survival_chart(sbg, _) if sbg else ""
     return _page(
@@ -285,7 +286,7 @@ def customers_json(
     """RFM segments (seeds' segments or the usual RFM grid with `by=rfm_segment`) with sizes
     and KPIs, movement since `before` (default six months ago), the seeds' LTV and LTV:CAC for
     `period` (default the last complete quarter) and the sBG retention fit with survival."""
-    return an.customers(dash, _date(before), q, by, period)
+    return an.customers(dash, before_date(before), q, by, period)
 
 
 # ---------------------------------------------------------------------- forecast

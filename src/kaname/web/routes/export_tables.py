@@ -15,7 +15,7 @@ from kaname.dashboard import analysis as an
 from kaname.spreadsheet import Table
 from kaname.web.i18n import Translator
 from kaname.web.render import channel_label, period_ended, status_label
-from kaname.web.routes.analysis import _date, model_names, segment_names, stage_names
+from kaname.web.routes.analysis import before_date, model_names, segment_names, stage_names
 
 KINDS = {"currency": "money", "ratio": "ratio", "count": "int", "multiple": "multiple"}
 
@@ -261,7 +261,7 @@ def customers(req: Request) -> list[Table]:
     q = req.query
     data = an.customers(
         req.dash,
-        _date(q.get("before") or ""),
+        before_date(q.get("before") or ""),
         req.int_param("q", 5),
         q.get("by") or "segment",
         q.get("period") or "",

@@ -28,8 +28,13 @@ Gettext = Annotated[Translator, Depends(gettext)]
 
 
 @router.get("/", include_in_schema=False)
-def landing(who: Who) -> Response:
-    """Each user lands on the dashboard of their department."""
+def landing(who: Who, dash: Dash) -> Response:
+    """Each user lands on the board they chose (/boards), else on their department's page."""
+    from kaname.dashboard.boards import Boards
+
+    board = Boards(dash).landing_id(who.user)
+    if board is not None:
+        return RedirectResponse(f"/boards/{board}", status_code=303)
     dept = who.user.department
     target = "/executive" if dept == "executive" else f"/department/{dept}"
     return RedirectResponse(target, status_code=303)
@@ -50,8 +55,16 @@ def _page(
         "user_options": dash.user_options(),
         **extra,
     }
-    key = (request.url.path, str(request.url.query))
+    # the cards' target form (editors) is part of the cached page body: one copy per role
+    key = (request.url.path, str(request.url.query), bool(extra.get("target_edit")))
     return render(request, template, context, partial="_" + template, cache_key=key)
+
+
+def _card_edits(request: Request, who: Caller) -> dict[str, Any]:
+    """What the KPI cards need for an editor's "Change target" form: whether to show it, and
+    the page to come back to."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return {"target_edit": who.user.can("editor"), "back": request.url.path + query}
 
 
 def _json(dash: Dashboard, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
@@ -74,7 +87,9 @@ def executive(request: Request, who: Who, dash: Dash, f: Flt, lang: Lang, _: Get
             for r in ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
         },
     )
-    return _page(request, "executive.html", data, f, dash, gauges=gauges)
+    return _page(
+        request, "executive.html", data, f, dash, gauges=gauges, **_card_edits(request, who)
+    )
 
 
 @router.get("/api/executive", tags=["pages"])
@@ -93,7 +108,9 @@ def department(request: Request, name: str, who: Who, dash: Dash, f: Flt, lang: 
     gauges = {
         r["kpi"]: charts.gauge(r["achievement"], r["status"], r["name"]) for r in data["kpis"]
     }
-    return _page(request, "department.html", data, f, dash, gauges=gauges)
+    return _page(
+        request, "department.html", data, f, dash, gauges=gauges, **_card_edits(request, who)
+    )
 
 
 @router.get("/api/department/{name}", tags=["pages"])

@@ -1,0 +1,186 @@
+"""Boards in a real browser: an editor composes a board of three tiles, saves it and shares it
+with marketing; a marketing viewer makes it their landing page and lands on it after signing in;
+the editor changes a target from a card (a new plan version and an audit entry). Screenshots in
+Japanese and English at 1280 and 390 px go to $KANAME_TEST_OUTPUT/browser/boards-*."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect
+
+from kaname.auth.accounts import Accounts
+from kaname.web.app import create_app
+from kaname.workspace import Workspace
+from web_helpers import PASSWORD, login_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WAIT = 60_000
+"""ms to wait for a page: an uncached board computes every tile on a busy machine."""
+
+
+@pytest.fixture(scope="module")
+def board_ws(web_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """A copy of the demo workspace: these walks write boards, plan versions and the audit log."""
+    root = tmp_path_factory.mktemp("board-walk") / "demo"
+    shutil.copytree(web_root, root)
+    ws = Workspace.open(root)
+    Accounts(ws.appdb).create_user("seller", PASSWORD, role="viewer", department="sales")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def board_server(board_ws: Workspace) -> Iterator[str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(board_ws), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _language(page: Page, server: str, language: str) -> None:
+    page.goto(f"{server}/boards")
+    if page.locator("html").get_attribute("lang") != language:
+        page.click("[data-testid=language-switch]")
+        page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == language
+
+
+def _charts_drawn(page: Page, count: int) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.tile .chart .main-svg').length >= {count}",
+        timeout=WAIT,
+    )
+
+
+def _fits(page: Page, width: int) -> None:
+    """Nothing makes the page wider than the window (tables scroll inside their box)."""
+    wide = page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= width + 1, f"the page is {wide}px wide in a {width}px window"
+
+
+def _logout(page: Page) -> None:
+    page.click("[data-testid=logout]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_compose_share_land_and_change_a_target(  # type: ignore[no-untyped-def]
+    browser, board_server: str, board_ws: Workspace, shots: Path
+) -> None:
+    server = board_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(WAIT)
+
+    # The editor composes a board of three tiles and shares it with marketing.
+    login_page(page, server, "editor")
+    _language(page, server, "ja")
+    page.click("[data-testid=new-board]")
+    page.fill("[data-testid=board-name]", "マーケティング週次")
+    page.select_option("[data-testid=board_preset]", "last_month")
+    page.select_option("[data-testid=tile-kind-1]", "cards")
+    page.select_option("[data-testid=tile-kpis-1]", ["leads", "mqls"])
+    page.select_option("[data-testid=tile-kind-2]", "trend")
+    page.select_option("[data-testid=tile-kpis-2]", ["leads"])
+    page.select_option("[data-testid=tile-kind-3]", "bars")
+    page.select_option("[data-testid=tile-kpis-3]", ["leads"])
+    page.select_option("[data-testid=tile-dimension-3]", "channel")
+    page.check("[data-testid=share-department-marketing]")
+    page.screenshot(path=str(shots / "boards-ja-1280-compose.png"), full_page=True)
+    page.click("[data-testid=save-board]")
+    page.wait_for_url("**/boards/*")
+    board = page.url.rsplit("/", 1)[1].split("?")[0]
+    expect(page.locator("[data-testid=board-title]")).to_contain_text("マーケティング週次")
+    expect(page.locator(".tile")).to_have_count(3)
+    expect(page.locator("[data-testid=tile-3] h2")).to_have_text("チャネル別のリード獲得数")
+    _charts_drawn(page, 2)
+    page.screenshot(path=str(shots / "boards-ja-1280-board.png"), full_page=True)
+
+    # The editor changes the leads target from its card: a new plan version, audited.
+    versions = len(board_ws.plan_versions())
+    page.click("[data-testid=target-edit-leads] summary")
+    page.fill("[data-testid=target-input-leads]", "777")
+    page.click("[data-testid=target-save-leads]")
+    page.wait_for_url("**target_saved=leads**")
+    expect(page.locator("[data-testid=target-saved]")).to_be_visible()
+    expect(page.locator("[data-testid=tile-1] [data-kpi=leads]")).to_contain_text("777")
+    assert len(board_ws.plan_versions()) == versions + 1
+    entry = Accounts(board_ws.appdb).audit_log(1)[0]
+    assert (entry["action"], entry["actor"]) == ("target.update", "editor")
+    page.screenshot(path=str(shots / "boards-ja-1280-target.png"), full_page=True)
+    _logout(page)
+
+    # A marketing viewer finds it, makes it their landing page and lands on it after sign-in.
+    login_page(page, server, "marketer")
+    _language(page, server, "ja")
+    page.click(f"[data-testid=board-row-{board}] a")
+    page.wait_for_url(f"**/boards/{board}")
+    expect(page.locator("[data-testid^=target-edit-]")).to_have_count(0)  # viewers: no form
+    expect(page.locator("[data-testid=edit-board]")).to_have_count(0)
+    page.click("[data-testid=make-landing]")
+    expect(page.locator("[data-testid=is-landing]")).to_be_visible()
+    _logout(page)
+    login_page(page, server, "marketer")
+    page.wait_for_url(f"**/boards/{board}")
+    expect(page.locator(".tile")).to_have_count(3)
+    _charts_drawn(page, 2)
+    page.screenshot(path=str(shots / "boards-ja-1280-landing.png"), full_page=True)
+    _logout(page)
+
+    # A sales viewer does not see it.
+    login_page(page, server, "seller")
+    page.goto(f"{server}/boards/{board}")
+    expect(page.locator("[data-testid=error]")).to_be_visible()
+    assert not errors, errors
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_board_screenshots(  # type: ignore[no-untyped-def]
+    browser, board_server: str, board_ws: Workspace, shots: Path, language: str, width: int
+) -> None:
+    server = board_server
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(WAIT)
+    login_page(page, server, "editor")
+    _language(page, server, language)
+    boards = page.request.get(f"{server}/api/boards").json()
+    assert boards, "the walk above made a board"
+    page.goto(f"{server}/boards/{boards[0]['id']}")
+    _charts_drawn(page, 2)
+    _fits(page, width)
+    page.screenshot(path=str(shots / f"boards-{language}-{width}-board.png"), full_page=True)
+    page.goto(f"{server}/boards/{boards[0]['id']}/edit")
+    _fits(page, width)
+    page.screenshot(path=str(shots / f"boards-{language}-{width}-edit.png"), full_page=True)
+    page.goto(f"{server}/boards")
+    _fits(page, width)
+    page.screenshot(path=str(shots / f"boards-{language}-{width}-list.png"), full_page=True)
+    assert not errors, errors
+    context.close()
