@@ -46,6 +46,8 @@ def format_value(value: float, unit: str, currency: str = "JPY", language: str =
         return f"{value:,.1f}{suffix['ja' if language == 'ja' else 'en'][unit]}"
     if unit == "score":
         return f"{value:+.1f}"
+    if unit == "credit":  # deals credited by an attribution model: fractions, one decimal
+        return f"{value:,.1f}"
     return f"{value:,.0f}"
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from kaname.analytics import cohorts as cohort_maths
 from kaname.analytics.forecast import ForecastError
 from kaname.analytics.service import DEFAULT_COMPARE, model_label
+from kaname.dashboard.channel_rows import is_empty, without_spend
 from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import FilterError, Filters
 from kaname.metrics.calendar import Grain, Period
@@ -302,12 +303,15 @@ def attributed_channels(
     for row in data["rows"]:
         for key in ATTRIBUTED:
             row.setdefault(key, None)
+        without_spend(row, ("attributed_cac", "attributed_romi"))
+    data["rows"] = [r for r in data["rows"] if not is_empty(r)]
     data["rows"].sort(key=lambda r: r["channel"])
     replaced = ("deals", "revenue", "cac", "roas", "romi", "revenue_share")
     data["columns"] = [c for c in data["columns"] if c not in replaced] + list(ATTRIBUTED)
     for key, (kpi, _column) in ATTRIBUTED.items():
         data["names"][key] = data["names"][kpi]
         data["units"][key] = data["units"][kpi]
+    data["units"]["attributed_deals"] = "credit"  # fractions of deals: 0.4, not 0
     data["model"] = model
     data["model_label"] = returns["model_label"]
     data["attribution"] = f"{returns['model_label']} attribution of deals won in the period"

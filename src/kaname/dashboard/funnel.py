@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from kaname.dashboard.channel_rows import COST_KPIS, is_empty, without_spend
 from kaname.dashboard.core import clean, records
 from kaname.dashboard.filters import Filters
 from kaname.metrics.calendar import Period
@@ -213,6 +214,9 @@ def channels(
     for channel, row in sorted(rows.items()):
         row["spend"] = clean(spend_by.get(channel))
         row["revenue_share"] = (row.get("revenue") or 0) / total_revenue if total_revenue else None
+        without_spend(row, COST_KPIS)
+        if is_empty(row):
+            continue  # rows without a channel show only when they hold something
         out.append(clean(row))
     catalog = dash.ws.catalog
     data = {

@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from kaname.formatting import nice_step, yen_tick
-from kaname.web.display import format_value, period_name
+from kaname.web.display import format_money, format_value, period_name
 from kaname.web.i18n import Translator
 
 STATUS_COLOURS = {
@@ -19,11 +19,35 @@ STATUS_COLOURS = {
     "no_data": "#afb8c1",
 }
 PALETTE = ["#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a", "#1b7c83", "#953800"]
+# One colour per attribution model, the same on every chart whichever models are compared, and
+# no two alike (the eight-colour palette gave the ninth model the first one's blue).
+MODEL_COLOURS = {
+    "first_touch": "#0969da",
+    "last_touch": "#8250df",
+    "lead_creation": "#8c959f",
+    "linear": "#1a7f37",
+    "time_decay": "#bf8700",
+    "u_shaped": "#cf222e",
+    "w_shaped": "#424a53",
+    "full_path": "#1b7c83",
+    "j_shaped": "#e16f24",
+    "inverse_j": "#bf3989",
+    "markov": "#953800",
+    "markov_2": "#54aeff",
+    "markov_3": "#4ac26b",
+    "shapley": "#0a3069",
+}
 
 
-def _layout(
+def model_colour(model: str) -> str:
+    """The colour of an attribution model on charts (a grey for a model not listed)."""
+    return MODEL_COLOURS.get(model, "#6e7781")
+
+
+def _style(
     fig: go.Figure, title: str, y_title: str = "", height: int = 320, legend_y: float = -0.18
-) -> str:
+) -> go.Figure:
+    """The house style of every chart (in place): title, height, fonts, grid on the value axis."""
     fig.update_layout(
         template="none",
         title={"text": title, "x": 0, "font": {"size": 15}},
@@ -36,18 +60,38 @@ def _layout(
         plot_bgcolor="#fff",
         paper_bgcolor="#fff",
     )
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero")
-    return str(fig.to_json())
+    # tick labels get the margin they need (never cut at the edge) and keep clear of each other
+    # where the axes meet
+    fig.update_xaxes(showgrid=False, automargin=True)
+    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero", automargin=True, ticklabelstandoff=6)
+    return fig
 
 
-def money_axis(fig: go.Figure, values: list[float | None], currency: str, language: str) -> None:
-    """Y ticks of a money chart as people read money: 万円/億円 in Japanese, ¥12,000 in English."""
+def _layout(
+    fig: go.Figure, title: str, y_title: str = "", height: int = 320, legend_y: float = -0.18
+) -> str:
+    return str(_style(fig, title, y_title, height, legend_y).to_json())
+
+
+def money_axis(
+    fig: go.Figure, values: list[float | None], currency: str, language: str, axis: str = "y"
+) -> None:
+    """Ticks of a money axis (`axis` y, or x for horizontal bars) as people read money:
+    万円/億円 in Japanese, ¥12,000 in English."""
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not any(finite):  # nothing but 0: one labelled 0, never "¥0 ¥1 ¥1" or 0.2 steps of yen
+        zero = (
+            yen_tick(0)
+            if currency == "JPY" and language == "ja"
+            else format_money(0, currency, language)
+        )
+        update(tickvals=[0], ticktext=[zero], range=[0, 1])
+        return
     if currency != "JPY" or language != "ja":
         symbol = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
-        fig.update_yaxes(tickprefix=symbol, tickformat=",.0f" if currency == "JPY" else ",.2~f")
+        update(tickprefix=symbol, tickformat=",.0f" if currency == "JPY" else ",.2~f")
         return
-    finite = [v for v in values if v is not None and math.isfinite(v)]
     low, high = min([0.0, *finite]), max([0.0, *finite])
     if high - low <= 0:
         return
@@ -55,9 +99,7 @@ def money_axis(fig: go.Figure, values: list[float | None], currency: str, langua
     first = math.floor(low / step) * step
     ticks = [first + i * step for i in range(math.ceil((high - first) / step) + 1)]
     # the axis ends on a tick, so the top of the tallest bar reads against a labelled line
-    fig.update_yaxes(
-        tickvals=ticks, ticktext=[yen_tick(t) for t in ticks], range=[ticks[0], ticks[-1]]
-    )
+    update(tickvals=ticks, ticktext=[yen_tick(t) for t in ticks], range=[ticks[0], ticks[-1]])
 
 
 def date_axis(fig: go.Figure, language: str) -> None:
@@ -242,6 +284,7 @@ def funnel(stages: list[dict[str, Any]], title: str) -> str:
             marker={"color": PALETTE[: len(stages)]},
         )
     )
+    fig.update_yaxes(automargin=True)  # stage names in full ("リード獲得数", not "ード獲得数")
     return _layout(fig, title, height=360)
 
 
@@ -252,14 +295,91 @@ def bars(
     y_title: str,
     money: tuple[str, str] | None = None,
 ) -> str:
-    """Bars; with `money` = (currency, language), money ticks (万円/億円 in Japanese)."""
-    fig = go.Figure(go.Bar(x=labels, y=[v or 0 for v in values], marker_color=PALETTE[0]))
+    """Horizontal bars, the first label on top: names read in full on their own line at any
+    width (upright names under columns overlap or get cut on a phone). With `money` =
+    (currency, language), money ticks (万円/億円 in Japanese)."""
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=[v or 0 for v in values],
+            orientation="h",
+            marker_color=PALETTE[0],
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
     if money:
-        money_axis(fig, values, *money)
-    return _layout(fig, title, y_title)
+        money_axis(fig, values, *money, axis="x")
+    _style(fig, title, height=max(240, 26 * len(labels) + 110))
+    fig.update_yaxes(autorange="reversed", automargin=True, type="category", showgrid=False)
+    fig.update_xaxes(title_text=y_title, rangemode="tozero", showgrid=True, gridcolor="#eaeef2")
+    fig.update_layout(hovermode="closest", bargap=0.3)
+    return str(fig.to_json())
 
 
-def heatmap(rows: list[str], cols: list[str], z: list[list[float | None]], title: str) -> str:
-    fig = go.Figure(go.Heatmap(x=cols, y=rows, z=z, colorscale="Blues", hoverongaps=False))
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=420)
+def heatmap(
+    rows: list[str], cols: list[str], z: list[list[float | None]], title: str, x_title: str = ""
+) -> str:
+    """A cohort × months-since heatmap that reads its numbers in the cells (one decimal when
+    every value is below 10). Rows are categories named as people say them (2025年1月), never
+    a date axis; the row labels get the margin they need. Each row is at least 18 px tall;
+    static/app.js drops the cell numbers where the cells are too narrow for them (phones)."""
+    values = [v for row in z for v in row if v is not None]
+    decimals = 1 if values and max(abs(v) for v in values) < 10 else 0
+    fig = go.Figure(
+        go.Heatmap(
+            x=cols,
+            y=rows,
+            z=z,
+            colorscale="Blues",
+            hoverongaps=False,
+            texttemplate=f"%{{z:.{decimals}f}}",
+            textfont={"size": 10},
+            hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>",
+            colorbar={"thickness": 12},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category", automargin=True, showgrid=False)
+    fig.update_xaxes(type="category", title_text=x_title, side="top", automargin=True)
+    _style(fig, title, height=max(320, 18 * len(rows) + 150))
+    # the months run along the top, under the title: the title keeps its own band above them
+    fig.update_layout(
+        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}},
+        margin={"t": 96},
+    )
+    return str(fig.to_json())
+
+
+def chart_words(_: Translator) -> dict[str, str]:
+    """Plotly's own words (the modebar's tooltips, zoom hints, the PNG download) in the page's
+    language: registered in the browser as a Plotly locale dictionary (static/app.js). The
+    plotly package ships no Japanese locale, so the words live in the Babel catalogs."""
+    save = _("Save the chart as PNG")
+    return {
+        "Download plot as a PNG": save,
+        "Download plot": save,
+        "Taking snapshot - this may take a few seconds": _("Saving the chart as an image…"),
+        "Sorry, there was a problem downloading your image!": _(
+            "The chart could not be saved as an image."
+        ),
+        "Snapshot succeeded": _("The chart was saved as an image."),
+        "Zoom": _("Zoom"),
+        "Pan": _("Pan"),
+        "Box Select": _("Box select"),
+        "Lasso Select": _("Lasso select"),
+        "Zoom in": _("Zoom in"),
+        "Zoom out": _("Zoom out"),
+        "Autoscale": _("Autoscale"),
+        "Reset axes": _("Reset axes"),
+        "Reset view": _("Reset view"),
+        "Reset views": _("Reset view"),
+        "Reset": _("Reset"),
+        "Toggle Spike Lines": _("Show or hide spike lines"),
+        "Show closest data on hover": _("Show the closest data on hover"),
+        "Toggle show closest data on hover": _("Show the closest data on hover"),
+        "Compare data on hover": _("Compare data on hover"),
+        "Double-click to zoom back out": _("Double-click to zoom back out"),
+        "Double-click on legend to isolate one trace": _(
+            "Double-click a legend entry to show only that series"
+        ),
+        "Click to enter Plot title": _("Click to enter a title"),
+    }

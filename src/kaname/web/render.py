@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,11 @@ STATUS_CLASS = {
 }
 
 
-def status_label(status: str | None, _: Any) -> str:
+def status_label(status: str | None, _: Any, ended: bool | None = None) -> str:
+    """A status in words. Off track is a projection while the period runs (未達見込み, "projected
+    to miss") and a fact once it has ended (未達, "missed"); `ended` None: not known."""
+    if status == "off_track" and ended is not None:
+        return _("Missed") if ended else _("Projected to miss")
     return {
         "on_track": _("On track"),
         "at_risk": _("At risk"),
@@ -50,6 +55,20 @@ def status_label(status: str | None, _: Any) -> str:
         "no_target": _("No target"),
         "no_data": _("No data"),
     }.get(status or "no_data", status or "")
+
+
+def period_ended(ws: Any, label: str | None) -> bool | None:
+    """Whether the period named `label` has ended by the workspace clock's today (its last day
+    reached, as pacing counts it: the status is then final); None when it names no period."""
+    if not label:
+        return None
+    from kaname.metrics.calendar import PeriodError
+
+    try:
+        period = ws.period(str(label))
+    except (PeriodError, ValueError):
+        return None
+    return bool(period.last_day <= ws.today())
 
 
 def dimension_label(dim: str, _: Any) -> str:
@@ -84,8 +103,8 @@ def channel_label(channel: str, language: str) -> str:
     from kaname.canonical.channels import channel as lookup
     from kaname.metrics.engine import NONE_LABEL
 
-    if channel == NONE_LABEL:
-        return translator(language)("(not set)")
+    if channel == NONE_LABEL:  # leads whose source named no channel
+        return translator(language)("Not set")
     try:
         found = lookup(channel)
     except KeyError:
@@ -113,13 +132,18 @@ def severity_label(severity: str, _: Any) -> str:
     }.get(severity, severity)
 
 
-def value_label(dim: str, value: Any, language: str) -> str:
+def value_label(
+    dim: str, value: Any, language: str, campaigns: dict[str, str] | None = None
+) -> str:
     """A dimension's value as people name it: a channel's or segment's name, never its id;
-    "(not set)" for rows without one. Campaigns and owners are names from the data."""
+    a campaign's name from the campaigns table (`campaigns`: id → name; its id when it has
+    none); "(not set)" for rows without one. Owners are names from the data."""
     from kaname.metrics.engine import NONE_LABEL
 
     text = "" if value is None else str(value)
     _ = translator(language)
+    if dim == "campaign" and campaigns and text in campaigns:
+        return campaigns[text]
     if dim == "channel":
         return channel_label(text, language)
     if dim == "segment":
@@ -217,6 +241,13 @@ def stage_names(ws: Any, language: str) -> dict[str, str]:
     return {s: ws.catalog.get(s).name(language) for s in STANDARD_STAGES if s in ws.catalog}
 
 
+def page_period(context: dict[str, Any]) -> str | None:
+    """The period a page shows (its data's `period` label), which its statuses are about."""
+    data = context.get("data")
+    found = data.get("period") if isinstance(data, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def render(
     request: Request,
     template: str,
@@ -235,6 +266,16 @@ def render(
     ws = request.app.state.ws
     caller = getattr(state, "caller", None)
     filters = context.get("filters_obj") or Filters()
+    ended = functools.lru_cache(maxsize=8)(lambda label: period_ended(ws, label))
+
+    @functools.cache
+    def campaigns() -> dict[str, str]:
+        if getattr(state, "caller", None) is None:
+            return {}
+        from kaname.dashboard.names import campaign_names
+
+        return campaign_names(request.app.state.dashboard)
+
     base = {
         "request": request,
         "_": _,
@@ -254,7 +295,9 @@ def render(
         "period_name": lambda label: display.period_name(
             label, language, ws.config.fiscal_year_start_month
         ),
-        "status_label": lambda s: status_label(s, _),
+        "status_label": lambda s, period=None: status_label(
+            s, _, ended(period or page_period(context))
+        ),
         "status_class": lambda s: STATUS_CLASS.get(s or "no_data", "none"),
         "dimension_label": lambda d: dimension_label(d, _),
         "department_label": lambda d: department_label(d, _),
@@ -262,7 +305,7 @@ def render(
         "channel_label": lambda c: channel_label(c, language),
         "segment_label": lambda s: segment_label(s, _),
         "severity_label": lambda s: severity_label(s, _),
-        "value_label": lambda d, v: value_label(d, v, language),
+        "value_label": lambda d, v: value_label(d, v, language, campaigns()),
         "audit_action_label": lambda a: audit_action_label(a, _),
         "rule_label": lambda r: rule_label(r, _),
         "finding_text": lambda m, k: finding_text(m or "", k, kpi_namer(ws, language)),
@@ -272,6 +315,7 @@ def render(
         "kpi_name": kpi_namer(ws, language),
         "actor_label": lambda a: actor_label(a, _),
         "grain_name": lambda g: charts.grain_name(g, _),
+        "chart_words": lambda: charts.chart_words(_),
         "grains": [
             g.value for g in (Grain.WEEK, Grain.MONTH, Grain.QUARTER, Grain.HALF, Grain.YEAR)
         ],

@@ -15,6 +15,7 @@ from kaname.dashboard import Dashboard, FilterError
 from kaname.dashboard import analysis as an
 from kaname.web import charts
 from kaname.web.deps import dashboard, gettext, language, viewer
+from kaname.web.display import period_name
 from kaname.web.i18n import Translator
 from kaname.web.render import channel_label, render
 from kaname.web.security import Caller
@@ -82,18 +83,40 @@ def _page(request: Request, template: str, data: dict[str, Any], **extra: Any) -
 def grouped_bars(
     data: dict[str, Any], measure: str, names: dict[str, str], lang: str, title: str
 ) -> str:
+    """Each model's credit per channel as horizontal grouped bars, one colour per model: the
+    channel names read in full on their own line at any width (upright under columns they
+    overlap on a phone), the legend below."""
     channels = data["channels"]
+    labels = [channel_label(c, lang) for c in channels]
     fig = go.Figure()
-    for i, m in enumerate(data["models"]):
+    for m in data["models"]:
         credit = data["credit"].get(m["model"], {})
         fig.add_bar(
-            x=[channel_label(c, lang) for c in channels],
-            y=[(credit.get(c) or {}).get(measure) or 0 for c in channels],
+            y=labels,
+            x=[(credit.get(c) or {}).get(measure) or 0 for c in channels],
+            orientation="h",
             name=names.get(m["model"], m["label"]),
-            marker_color=charts.PALETTE[i % len(charts.PALETTE)],
+            marker_color=charts.model_colour(m["model"]),
         )
-    fig.update_layout(barmode="group")
-    return charts._layout(fig, title, height=380)
+    per_channel = 6 * max(len(data["models"]), 1) + 14
+    height = max(380, per_channel * len(channels) + 160)
+    charts._style(fig, title, height=height)
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", rangemode="tozero")
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        hovermode="closest",
+        # the legend under the channel axis, clear of its tick labels (about 40 px of the plot)
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -44 / (height - 88),
+            "yanchor": "top",
+        },
+    )
+    return str(fig.to_json())
 
 
 @router.get("/attribution", include_in_schema=False)
@@ -147,9 +170,10 @@ def attribution_json(
 
 
 # ---------------------------------------------------------------------- cohorts
-def _heat(matrix: dict[str, Any], title: str) -> str:
+def _heat(matrix: dict[str, Any], title: str, lang: str, fy_start: int, _: Translator) -> str:
     z = [[None if v is None else round(v * 100, 1) for v in row] for row in matrix["z"]]
-    return charts.heatmap(matrix["rows"], [str(c) for c in matrix["cols"]], z, title)
+    rows = [period_name(r, lang, fy_start) for r in matrix["rows"]]
+    return charts.heatmap(rows, [str(c) for c in matrix["cols"]], z, title, _("Months since"))
 
 
 @router.get("/cohorts", include_in_schema=False)
@@ -157,6 +181,7 @@ def cohorts(
     request: Request,
     who: Who,
     dash: Dash,
+    lang: Lang,
     _: Gettext,
     stage: str = "sql",
     months: int = 12,
@@ -167,17 +192,25 @@ def cohorts(
     stage = stage if stage in stages else "sql"
     lead = data["lead"]["stages"][stage]
     customer = data["customer"]
+    fy = request.app.state.ws.config.fiscal_year_start_month
     figs = {
         "lead": _heat(
             lead,
             _("Leads reaching {stage} within N months of creation (%)", stage=stages[stage]),
+            lang,
+            fy,
+            _,
         )
         if lead["rows"]
         else "",
-        "logo": _heat(customer["logo_retention"], _("Logo retention by start month (%)"))
+        "logo": _heat(
+            customer["logo_retention"], _("Logo retention by start month (%)"), lang, fy, _
+        )
         if customer["logo_retention"]["rows"]
         else "",
-        "revenue": _heat(customer["revenue_retention"], _("Revenue retention by start month (%)"))
+        "revenue": _heat(
+            customer["revenue_retention"], _("Revenue retention by start month (%)"), lang, fy, _
+        )
         if customer["revenue_retention"]["rows"]
         else "",
     }

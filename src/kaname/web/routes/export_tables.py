@@ -14,7 +14,7 @@ from kaname.dashboard import Dashboard, FilterError, Filters
 from kaname.dashboard import analysis as an
 from kaname.spreadsheet import Table
 from kaname.web.i18n import Translator
-from kaname.web.render import channel_label, status_label
+from kaname.web.render import channel_label, period_ended, status_label
 from kaname.web.routes.analysis import before_date, model_names, segment_names, stage_names
 
 KINDS = {"currency": "money", "ratio": "ratio", "count": "int", "multiple": "multiple"}
@@ -53,7 +53,11 @@ Builder = Callable[[Request], list[Table]]
 
 
 # ---------------------------------------------------------------------- KPI cards
-def _kpi_table(key: str, title: str, rows: list[dict[str, Any]], _: Translator) -> Table:
+def _kpi_table(
+    key: str, title: str, rows: list[dict[str, Any]], _: Translator, ws: Any = None
+) -> Table:
+    """KPI cards as rows; with the workspace `ws`, off track reads missed (未達) for a period that
+    has ended and projected to miss (未達見込み) for one that runs, as on the page."""
     headers = [
         _("KPI"),
         _("Actual"),
@@ -74,7 +78,7 @@ def _kpi_table(key: str, title: str, rows: list[dict[str, Any]], _: Translator) 
                 r.get("achievement"),
                 r.get("projection"),
                 r.get("previous_year"),
-                status_label(r.get("status"), _),
+                status_label(r.get("status"), _, period_ended(ws, r.get("period")) if ws else None),
             ]
         )
         kinds.append(["text", k, k, "ratio", k, k, "text"])
@@ -86,18 +90,18 @@ def executive(req: Request) -> list[Table]:
     _ = req._
     data = req.dash.executive(req.filters, req.lang)
     cards = ([data["kgi"]] if data["kgi"] else []) + data["kpis"]
-    tables = [_kpi_table("kpis", _("Organisation KPIs"), cards, _)]
+    tables = [_kpi_table("kpis", _("Organisation KPIs"), cards, _, req.dash.ws)]
     last = data.get("last_complete")
     if last:
         title = _("Last complete period: {period}", period=last["period"])
-        tables.append(_kpi_table("last_complete", title, last["kpis"], _))
+        tables.append(_kpi_table("last_complete", title, last["kpis"], _, req.dash.ws))
     return tables
 
 
 def department(name: str) -> Builder:
     def build(req: Request) -> list[Table]:
         data = req.dash.department(name, req.filters, req.lang)
-        return [_kpi_table("kpis", req._("KPIs"), data["kpis"], req._)]
+        return [_kpi_table("kpis", req._("KPIs"), data["kpis"], req._, req.dash.ws)]
 
     return build
 

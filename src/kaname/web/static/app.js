@@ -20,9 +20,34 @@
     return {
       responsive: true,
       displaylogo: false,
+      // nothing leaves the workspace: no "share to Chart Studio" button
+      showSendToCloud: false,
+      modeBarButtonsToRemove: ["sendDataToCloud"],
       locale: chartLocale(),
       toImageButtonOptions: { format: "png", filename: fileName(el, layout), scale: 2 },
     };
+  }
+  // A heatmap reads its numbers in the cells where they fit; on a narrow screen the cells are
+  // too small for them (the numbers would overlap), so the hover alone tells the value there.
+  function fitCellText(el, data) {
+    data.forEach(function (trace) {
+      if (trace.type !== "heatmap" || !trace.texttemplate || !trace.x) return;
+      var cell = (el.clientWidth - 140) / Math.max(trace.x.length, 1);
+      if (cell < 26) trace.texttemplate = "";
+    });
+  }
+  // Period names under the bars of a narrow chart stand upright, and every other one (or
+  // fewer) is named where even upright they would touch.
+  function fitCategoryTicks(el, data, layout) {
+    var axis = layout.xaxis;
+    if (!axis || axis.type !== "category") return;
+    var names = {};
+    data.forEach(function (trace) { (trace.x || []).forEach(function (x) { names[x] = 1; }); });
+    var n = Object.keys(names).length;
+    var room = (el.clientWidth - 110) / Math.max(n, 1);
+    if (room >= 42) return;
+    axis.tickangle = -90;
+    if (room < 16) axis.dtick = Math.ceil(16 / room);
   }
   function draw(root) {
     if (!window.Plotly) return;
@@ -31,6 +56,11 @@
       el.dataset.drawn = "1";
       var fig = JSON.parse(el.dataset.figure);
       var layout = Object.assign({}, fig.layout || {}, { autosize: true });
+      fitCellText(el, fig.data || []);
+      fitCategoryTicks(el, fig.data || [], layout);
+      // The frame keeps the figure's height: a responsive redraw (window resized, phone turned,
+      // full-page screenshot) otherwise shrinks the frame and the plot spills over the page.
+      if (layout.height) el.style.height = layout.height + el.offsetHeight - el.clientHeight + "px";
       window.Plotly.newPlot(el, fig.data || [], layout, chartConfig(el, layout));
     });
   }
