@@ -60,18 +60,6 @@ def duck_json(duck: Path, *args: str) -> Any:
     return _DUCK[key]
 
 
-SPARK_PENDING = (
-    "not yet checked on Spark: `kaname forecast revenue` did not finish within the 25 minutes "
-    "the first run allowed (local mode, machine shared), so plan gap, the report and the pages "
-    "were not reached (issue 17, docs/warehouses.md)"
-)
-
-
-def on_engine(moved: Moved, *, spark: bool = True) -> None:
-    if moved.engine == "pyspark" and not spark:
-        pytest.skip(SPARK_PENDING)
-
-
 def same(got: Any, expected: Any, where: str = "") -> None:
     """Equal JSON, numbers within float tolerance (engines sum in different orders)."""
     if isinstance(expected, float) or (isinstance(expected, int) and isinstance(got, float)):
@@ -262,15 +250,12 @@ ANALYSES = [
 
 @pytest.mark.parametrize("args", ANALYSES, ids=lambda a: "-".join(a).replace("{root}/", "")[:30])
 def test_analyses(moved: Moved, duck: Path, args: tuple[str, ...]) -> None:
-    on_engine(moved, spark=args[0] not in ("forecast", "plan"))
     expected = duck_json(duck, *(a.format(root=duck) for a in args))
     assert expected
     same(cli_json(moved.root, *(a.format(root=moved.root) for a in args)), expected)
 
 
 def test_report(moved: Moved, duck: Path, tmp_path: Path) -> None:
-    on_engine(moved, spark=False)
-
     def report(root: Path, name: str) -> str:
         out = tmp_path / name
         cli(root, "report", "--period", "2026-10", "--out", str(out))
@@ -323,7 +308,6 @@ def duck_client(duck: Path) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def moved_client(moved: Moved) -> Iterator[TestClient]:
-    on_engine(moved, spark=False)
     yield from _client(moved.root)
 
 
