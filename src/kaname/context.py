@@ -30,11 +30,19 @@ from kaname.metrics.catalog import (
     custom_kpi_from_json,
 )
 from kaname.metrics.engine import MetricEngine, MetricQuery, View
-from kaname.metrics.refresh import Progress, RefreshPlan, RefreshResult, changed_since, refresh
+from kaname.metrics.refresh import (
+    KPI_VALUES,
+    Progress,
+    RefreshPlan,
+    RefreshResult,
+    changed_since,
+    refresh,
+)
 from kaname.metrics.report import ReportRequest, kpi_report
 from kaname.metrics.target_grains import TargetResolver
 from kaname.metrics.targets import TargetStore
 from kaname.store.appdb import AppDB, CustomKpi, RefreshRun
+from kaname.store.copy import CopiedTable, copy_warehouse
 from kaname.store.runs import FAILED, INTERRUPTED, OK, UNFINISHED, mark_stale, recent_runs
 from kaname.store.warehouse import Warehouse
 
@@ -112,6 +120,21 @@ class WorkspaceContext:
         wh = Warehouse.connect(self.config.warehouse_url, self.root)
         wh.ensure_schema()
         return wh
+
+    def copy_warehouse(self, url: str, progress: Progress | None = None) -> list[CopiedTable]:
+        """Copy every table of this workspace's warehouse into the warehouse at `url` (any
+        Ibis backend), replacing the tables it holds under the same names; each table's rows
+        are counted on both sides (store/copy.py). The KPI values are not copied: `refresh`
+        computes them on the new engine."""
+        target = Warehouse.connect(url, self.root)
+        if target.url == self.warehouse.url:
+            target.close()
+            raise WorkspaceError(f"{url} is this workspace's own warehouse; name another one")
+        try:
+            target.ensure_schema()
+            return copy_warehouse(self.warehouse, target, {KPI_VALUES}, progress)
+        finally:
+            target.close()
 
     @cached_property
     def appdb(self) -> AppDB:
@@ -307,6 +330,8 @@ class WorkspaceContext:
             )
         redone = tuple(r.id for r in unfinished)
         full = full or last_ok is None or any(r.mode == "full" for r in unfinished)
+        # A warehouse without KPI values (just copied from another engine) gets all of them.
+        full = full or KPI_VALUES not in self.warehouse.con.list_tables()
         from_date = None
         if not full:
             assert last_ok is not None

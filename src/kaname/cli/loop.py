@@ -36,7 +36,7 @@ PANELS: dict[str, tuple[str, ...]] = {
     "Compute": ("refresh", "attribution", "cohorts", "rfm", "ltv", "forecast", "abtest"),
     "See": ("kpis", "serve", "report"),
     "Act": ("alerts", "actions", "review"),
-    "Admin": ("users", "runs", "bench"),
+    "Admin": ("users", "runs", "warehouse", "bench"),
 }
 PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 ORDER = {name: i for i, name in enumerate(PANEL_OF)}
@@ -85,6 +85,7 @@ JA: dict[str, str] = {
     "review": "KGI に照らした四半期の KPI レビュー。",
     "users": "Web ダッシュボードのローカルアカウント。",
     "runs": "更新・取り込み・同期の実行履歴（中断された実行を含む）。",
+    "warehouse": "ウェアハウス: テーブルを別のエンジン（PostgreSQL・Spark など）へコピーします。",
     "bench": "ベンチマーク（速度とメモリ、基準との比較）。",
     # common messages
     "Error:": "エラー:",

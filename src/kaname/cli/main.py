@@ -35,6 +35,7 @@ from kaname.cli.render import (
     table_word,
     to_jsonable,
 )
+from kaname.cli.warehouse import warehouse_app
 from kaname.cli.words import word
 from kaname.config import WorkspaceConfig
 from kaname.formatting import clock_time, period_name
@@ -60,6 +61,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(plan_app, name="plan")
+app.add_typer(warehouse_app, name="warehouse")
 app.command()(benchmarks)
 app.add_typer(bench_app, name="bench")
 

@@ -369,6 +369,20 @@ JA: dict[str, str] = {
     "cac": "CAC",
     "roas": "ROAS",
     "romi": "ROMI",
+    # warehouse copy
+    "Copying tables": "テーブルをコピー中",
+    "Copied to {url}": "{url} へのコピー",
+    "table": "テーブル",
+    "rows here": "コピー元の行数",
+    "rows there": "コピー先の行数",
+    "check": "照合",
+    "differs": "不一致",
+    "Cannot copy to {url}: {error}": "{url} にコピーできません: {error}",
+    "Row counts differ for: {tables}": "行数が一致しないテーブル: {tables}",
+    "kaname.yaml now uses {url}. Run `kaname refresh --full` there to check it.": (
+        "kaname.yaml の warehouse_url を {url} に切り替えました。"
+        "`kaname refresh --full` で確認してください。"
+    ),
 }
 
 

@@ -578,9 +578,9 @@ def merge_rows(
         kept["status"] = "sql" if pd.isna(kept.get("disqualified_at")) else kept["status"]
     columns = [c for c in spec.column_names if c != "_loaded_at"]
     frame = pd.DataFrame([kept[columns].to_dict()])
-    from kaname.store.warehouse import _conform  # the canonical Arrow types
+    from kaname.store.warehouse import conform  # the canonical Arrow types
 
-    arrow = _conform(spec, frame).select(columns)
+    arrow = conform(spec, frame).select(columns)
     wh.upsert(table, arrow)
     repointed: dict[str, int] = {}
     for ref_table, column in REFERENCES[table]:

@@ -95,6 +95,7 @@ def refresh(
     jobs = [(g, d, v) for g in plan.grains for d in plan.dimensions for v in plan.views]
     now = utcnow()
     total = 0
+    rewrite: list[tuple[str, pa.Table]] | None = [] if wh.backend == "pyspark" else None
     for done, (grain, dim, view) in enumerate(jobs, start=1):
         kpis = tuple(
             k.id
@@ -107,9 +108,16 @@ def refresh(
         if kpis and start <= last:
             query = MetricQuery(kpis, grain, start, last, (dim,) if dim else (), view, as_of)
             frame = engine.compute(query)
-        total += _replace(wh, _rows(frame, grain, view, dim, now), grain, view, dim, start)
+        rows = _rows(frame, grain, view, dim, now)
+        if rewrite is not None:
+            rewrite.append((_selected(grain, view, dim, start), rows))
+            total += rows.num_rows
+        else:
+            total += _replace(wh, rows, grain, view, dim, start)
         if progress:
             progress(f"{grain} × {dim or 'total'} × {view}", done, len(jobs))
+    if rewrite:
+        _rewrite(wh, rewrite)
     return RefreshResult(mode, from_date, total, len(jobs))
 
 
@@ -140,14 +148,19 @@ def _rows(
     return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
 
 
+def _selected(grain: Grain, view: str, dim: str | None, start: dt.date) -> str:
+    """The SQL condition selecting one job's values from `start` on."""
+    return (
+        f"grain = '{grain}' AND view = '{view}' "
+        f"AND dimension = '{dim or ''}' AND period_start >= DATE '{start.isoformat()}'"
+    )
+
+
 def _replace(
     wh: Warehouse, rows: pa.Table, grain: Grain, view: str, dim: str | None, start: dt.date
 ) -> int:
     """One job's values from `start` on replaced by `rows`, in one transaction."""
-    delete = (
-        f"DELETE FROM {KPI_VALUES} WHERE grain = '{grain}' AND view = '{view}' "
-        f"AND dimension = '{dim or ''}' AND period_start >= DATE '{start.isoformat()}'"
-    )
+    delete = f"DELETE FROM {KPI_VALUES} WHERE {_selected(grain, view, dim, start)}"
     if not rows.num_rows:
         execute(wh, delete)
         return 0
@@ -156,6 +169,19 @@ def _replace(
         execute(wh, delete)
         execute(wh, f'INSERT INTO {KPI_VALUES} ({columns}) SELECT {columns} FROM "{stage}"')
     return int(rows.num_rows)
+
+
+def _rewrite(wh: Warehouse, jobs: list[tuple[str, pa.Table]]) -> None:
+    """Spark: its tables take no DELETE and no transaction, so the values no job selects, then
+    every job's new rows, overwrite the table once at the end (a refresh stopped midway leaves
+    the previous values whole). The kept rows are read first: Spark cannot overwrite a table
+    while it reads it."""
+    session = wh.con._session  # the Spark session Ibis wraps
+    selected = " OR ".join(f"({condition})" for condition, _ in jobs)
+    new = pa.concat_tables([rows for _, rows in jobs])
+    kept = session.table(KPI_VALUES).where(f"NOT ({selected})").toArrow()
+    whole = pa.concat_tables([kept.cast(new.schema), new]) if kept.num_rows else new
+    session.createDataFrame(whole).write.insertInto(KPI_VALUES, overwrite=True)
 
 
 def read_values(

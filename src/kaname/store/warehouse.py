@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlparse
 
 import ibis
 import pandas as pd
@@ -32,6 +33,49 @@ def duckdb_path(url: str, root: Path | None = None) -> str | None:
     return str((root / path).resolve()) if root else path
 
 
+SPARK_SCHEME = "pyspark://"
+
+
+def spark_settings(url: str, root: Path | None = None) -> dict[str, str]:
+    """Spark settings of a pyspark URL: `pyspark://` uses the process's Spark session as it is
+    (a cluster configured by spark-defaults, or a session the host application started);
+    `pyspark:///spark-warehouse` (relative to the workspace) or `pyspark:////abs/dir` is local
+    mode with the tables in that folder and their catalog in a Hive metastore beside them, so
+    they persist between commands. Query parameters are Spark settings
+    (`?master=local[4]&spark.driver.memory=8g`)."""
+    parsed = urlparse(url)
+    settings = dict(parse_qsl(parsed.query))
+    path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
+    if not path:
+        return settings
+    folder = Path(path) if path.startswith("/") or root is None else root / path
+    folder = folder.resolve()
+    settings.setdefault("master", "local[*]")
+    settings.setdefault("spark.sql.warehouse.dir", str(folder))
+    settings.setdefault("spark.sql.catalogImplementation", "hive")
+    settings.setdefault(
+        "javax.jdo.option.ConnectionURL",
+        f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
+    )
+    settings.setdefault("spark.driver.extraJavaOptions", f"-Dderby.system.home={folder}")
+    settings.setdefault("spark.ui.enabled", "false")
+    return settings
+
+
+def _spark_connect(url: str, root: Path | None) -> Any:
+    from pyspark.sql import SparkSession
+
+    settings = spark_settings(url, root)
+    builder = SparkSession.builder.appName("kaname")
+    if "master" in settings:
+        builder = builder.master(settings.pop("master"))
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")  # stored times are UTC
+    return ibis.pyspark.connect(session)
+
+
 class Warehouse:
     """One connection to the warehouse, with the canonical tables created on demand."""
 
@@ -51,7 +95,12 @@ class Warehouse:
         path = duckdb_path(url, root)
         resolved = f"duckdb:///{path}" if path else url
         try:
-            con = ibis.duckdb.connect(database=path) if path else ibis.connect(url)
+            if path:
+                con = ibis.duckdb.connect(database=path)
+            elif url.startswith(SPARK_SCHEME):
+                con = _spark_connect(url, root)
+            else:
+                con = ibis.connect(url)
         except Exception as exc:  # driver errors differ per backend
             text = str(exc)
             if "lock" in text.lower():
@@ -86,8 +135,11 @@ class Warehouse:
 
     def append(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
         """Append rows (columns in any order; missing columns become null)."""
-        spec = TABLES_BY_NAME[name]
-        arrow = _conform(spec, frame)
+        arrow = conform(TABLES_BY_NAME[name], frame)
+        return self.insert_arrow(name, arrow)
+
+    def insert_arrow(self, name: str, arrow: pa.Table) -> int:
+        """Append an Arrow table whose columns are the table's, in its order."""
         if self.backend == "duckdb":
             # Ibis's insert keeps every inserted Arrow table registered until the process ends
             # (gigabytes at scale 10); register, copy and unregister on the raw connection.
@@ -103,6 +155,8 @@ class Warehouse:
             # Spark reads the Arrow table as it is (nulls stay null).
             session = self.con._session
             session.createDataFrame(arrow).write.insertInto(name)
+        elif self.backend == "postgres":
+            _copy_into_postgres(self.con.con, name, arrow)
         else:
             self.con.insert(name, arrow)
         return int(arrow.num_rows)
@@ -121,9 +175,33 @@ class Warehouse:
         return {t.name: int(self.con.table(t.name).count().execute()) for t in TABLES}
 
     def close(self) -> None:
+        if self.backend == "pyspark":
+            # A Spark session belongs to the process (every connection shares it); stopping it
+            # here would stop it for the server's other requests. It ends with the process.
+            return
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect is not None:
             disconnect()
+
+
+def _copy_into_postgres(raw: Any, name: str, arrow: pa.Table) -> None:
+    """Rows into a PostgreSQL table through COPY (Ibis's insert sends them one statement at a
+    time: minutes for a few hundred thousand rows). CSV keeps null (unquoted empty) apart from
+    the empty string (quoted)."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    columns = ", ".join('"' + c.replace('"', '""') + '"' for c in arrow.column_names)
+    table = '"' + name.replace('"', '""') + '"'
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    # transaction(): a savepoint inside a caller's transaction, else committed at the end.
+    with raw.transaction(), raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for batch in arrow.to_batches(max_chunksize=50_000):
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.Table.from_batches([batch]), buffer, options)
+            copy.write(buffer.getvalue())
 
 
 _ARROW_TYPES = {
@@ -137,7 +215,7 @@ _ARROW_TYPES = {
 }
 
 
-def _conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
+def conform(spec: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
     """Order, fill and cast columns to the canonical schema; unknown columns are an error."""
     arrow = (
         frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)

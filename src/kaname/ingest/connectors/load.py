@@ -22,7 +22,7 @@ from kaname.ingest.connectors.base import RawRecord
 from kaname.ingest.connectors.columnar import META, ColumnarSpec, raw_columns
 from kaname.store.upsert import duckdb_transaction, execute, staged, transaction
 from kaname.store.upsert import quote_ident as _q
-from kaname.store.warehouse import Warehouse, _conform
+from kaname.store.warehouse import Warehouse, conform
 
 try:  # orjson (when installed) encodes raw records several times faster than json
     import orjson
@@ -221,7 +221,7 @@ def upsert(wh: Warehouse, table: str, rows: list[dict[str, Any]]) -> int:
             [(c, _conform_type(spec.schema()[c])) for c in columns if c in spec.schema()]
         ),
     )
-    _merge(wh, table, _conform(spec, arrow), spec.key)
+    _merge(wh, table, conform(spec, arrow), spec.key)
     return arrow.num_rows
 
 
@@ -245,7 +245,7 @@ def upsert_frame(wh: Warehouse, table: str, frame: pd.DataFrame) -> int:
         else:
             arrays[name] = pa.Array.from_pandas(column).cast(kind)
     arrow = pa.table(arrays)
-    _merge(wh, table, _conform(spec, arrow), spec.key)
+    _merge(wh, table, conform(spec, arrow), spec.key)
     return arrow.num_rows
 
 
