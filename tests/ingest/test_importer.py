@@ -106,7 +106,12 @@ def test_quarantine_report_names_row_column_and_reason(ws: Workspace, tmp_path: 
     report = ws.ingest.quarantine_csv(summary["run_id"]).decode("utf-8-sig").splitlines()
     assert report[0] == "row,column,value,reason"
     japanese = ws.ingest.quarantine_csv(summary["run_id"], "ja").decode("utf-8-sig").splitlines()
-    assert japanese[0] == "行番号,列,値,理由" and japanese[1:] == report[1:]
+    assert japanese[0] == "行番号,列,値,理由" and len(japanese) == len(report)
+    # the same rows, each column by its name in Japanese (金額, not amount)
+    assert japanese[1].startswith("4,金額,") and report[1].startswith("4,amount,")
+    assert [line.split(",", 2)[2] for line in japanese[1:]] == [
+        line.split(",", 2)[2] for line in report[1:]
+    ]
     assert report[1].startswith('4,amount,たくさん,"not an amount')
     opps = ws.warehouse.table("opportunities").order_by("opportunity_id").execute()
     assert opps["amount"].tolist() == [1_200_000.0, 1_200_000.0]

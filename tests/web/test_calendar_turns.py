@@ -145,7 +145,9 @@ def test_the_report_compares_its_month_with_the_month_before(turn) -> None:  # t
     day, ws, _ = turn
     last_month = period_of(day.replace(day=1) - dt.timedelta(days=1), Grain.MONTH, 4)
     data = ws.act.report_data(last_month.label)
-    for change in data["changes"]:
-        assert change["period"] == last_month.label
-        assert change["previous_period"] == last_month.previous().label
-        assert change["to_date"] is False
+    assert data["period"] == last_month.label
+    comparison = data["comparison"]  # a finished month: whole months, never to date
+    assert comparison["to_date"] is False
+    against = {b["name"]: b["period"] for b in comparison["bases"]}
+    assert against["previous"] == last_month.previous().label
+    assert against["previous_year"] == last_month.year_ago().label

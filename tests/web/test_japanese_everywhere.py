@@ -71,6 +71,10 @@ def data_words(ws: Workspace) -> set[str]:
     its campaign ids and sales reps (AE-05). A company's data is shown as it is."""
     words = set(re.findall(r"[A-Za-z][\w-]*", ws.config.name))
     words |= {"admin", "editor", "viewer", "marketer", "demo"}
+    from kaname.auth.accounts import Accounts
+
+    # the user names people chose (other tests add theirs: export_en, layout_ja)
+    words |= {str(u["username"]) for u in Accounts(ws.appdb).users()}
     words.add("demo-fy2026")  # the plan's name, which its author chose
     con = ws.warehouse.con
     for table, column in (
