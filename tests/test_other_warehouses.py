@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,8 @@ def moved(
     root = home / "workspace"
     shutil.copytree(duck, root)
     session = None
-    schema = f"kaname_engines_{home.name.lower()}"
+    # unique per run: each pytest-xdist worker has its own tmp folder named postgres0 too
+    schema = f"kaname_engines_{uuid.uuid4().hex[:12]}"
     if request.param == "postgres":
         url = f"postgres://{PG_USER}@{PG_HOST}:5432/{PG_DB}?schema={schema}"
         with psycopg.connect(host=PG_HOST, user=PG_USER, dbname=PG_DB, autocommit=True) as conn:
