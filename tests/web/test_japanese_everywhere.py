@@ -95,6 +95,14 @@ def data_words(ws: Workspace) -> set[str]:
         )
         words |= set(re.findall(r"[A-Za-z][\w-]*", typed))
         words |= {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", typed)}
+    # what the team typed elsewhere: its settings (rule and channel names), alert notes and
+    # delivery errors, review decision notes (other tests leave theirs: "MQLs below 50")
+    typed = [json.dumps(ws.config.model_dump(mode="json"), ensure_ascii=False)]
+    typed += [json.dumps(a, default=str, ensure_ascii=False) for a in ws.act.alerts()]
+    typed += [str(d.get("note") or "") for d in ws.act.review_decisions()]
+    for text in typed:
+        words |= set(re.findall(r"[A-Za-z][\w-]*", text))
+    words.add("HTTP")  # a failed delivery quotes the receiver's HTTP status
     for merge in ws.ingest.merges():  # ids merged away are still named in the merge log
         words |= {str(v) for v in (merge["kept"], *merge["merged"])}
     return words

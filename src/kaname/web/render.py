@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,8 @@ def audit_target_label(
         return f"{names[kind]} {rest.replace(':', ' · ')}"
     if target == "alerts":
         return _("Alerts")
+    if found := re.fullmatch(r"(.+) v(\d+)", target):  # a plan save: "demo-fy2026 v2"
+        return _("{plan} version {version}", plan=found[1], version=found[2])
     table, arrow, rest = target.partition(" ← ")  # an import's target: "leads ← file.csv"
     return f"{names.get(table, table)}{arrow}{rest}"
 
