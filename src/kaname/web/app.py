@@ -252,10 +252,10 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         exports,
         pages,
         plans,
+        records,
         settings,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
-    app.include_router(records.router, responses=ERROR_RESPONSES)
     app.include_router(local_router)
     return app
 
