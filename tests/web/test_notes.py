@@ -68,3 +68,22 @@ def test_a_gap_that_cannot_be_split_says_why_in_japanese(web_ws: Workspace) -> N
     assert text.startswith("2026-11 の") and "リード" in text
     for word in ("actuals", "sqls", "leads", "data loaded", "kaname"):
         assert word not in text, text
+
+
+def test_notes_name_periods_as_people_say_them() -> None:
+    """A zero-deals card reads 「2026年12月 の商談…」, not the period's id 2026-12."""
+    from kaname.formatting import period_name
+
+    note = "none of the 12 opportunities in 2026-12 is won"
+    ja = explain(note, translator("ja"), str, lambda label: period_name(label, "ja"))
+    assert ja.startswith("2026年12月") and "2026-12" not in ja
+    en = explain(note, translator("en"), str, lambda label: period_name(label, "en"))
+    assert "Dec 2026" in en and "2026-12" not in en
+    nested = explain(
+        "no actuals for deals in FY2026-Q3: none of the 3 opportunities in 2026-10 is won",
+        translator("ja"),
+        str,
+        lambda label: period_name(label, "ja"),
+    )
+    assert "2026年度 第3四半期" in nested and "2026年10月" in nested
+    assert "2026-12" in explain(note, translator("en"), str)  # without names, labels stay

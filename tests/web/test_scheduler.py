@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi.testclient import TestClient
+from web_helpers import login
 
 from kaname.dashboard import Dashboard
 from kaname.web.scheduler import Scheduler
@@ -36,7 +37,13 @@ def test_actions_annotate_the_trend_of_their_kpi(
     data = clients["viewer"].get("/api/trends?kpi=webinar_registrations&periods=6").json()
     notes = [a for a in data["annotations"] if a["kind"] == "action"]
     assert [(a["period"], a["text"]) for a in notes] == [
-        ("2026-09", "Webinar series on cost cutting (channel=webinar)")
+        ("2026-09", "Webinar series on cost cutting（チャネル: ウェビナー）")
+    ]  # the channel by its name, not channel=webinar (issue 16 §5)
+    reader = login(TestClient(app), "viewer")
+    reader.cookies.set("kaname_lang", "en")
+    english = reader.get("/api/trends?kpi=webinar_registrations&periods=6").json()
+    assert [a["text"] for a in english["annotations"] if a["kind"] == "action"] == [
+        "Webinar series on cost cutting (channel: Webinar)"
     ]
     other = clients["viewer"].get("/api/trends?kpi=leads&periods=6").json()
     assert not [a for a in other["annotations"] if a["kind"] == "action"]

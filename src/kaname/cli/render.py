@@ -141,13 +141,20 @@ def dimension_value(dim: str, value: object, language: str) -> str:
     return named(dim, value, language)
 
 
-def explain_note(note: str, language: str, names: Callable[[str], str | None]) -> str:
-    """The engine's reason for a missing or zero value in the user's language, KPIs and tables
-    named (web/notes.py reads the engine's forms; the same words as the web)."""
+def explain_note(
+    note: str, language: str, names: Callable[[str], str | None], fy_start_month: int = 4
+) -> str:
+    """The engine's reason for a missing or zero value in the user's language, KPIs, tables and
+    periods named (web/notes.py reads the engine's forms; the same words as the web)."""
     from kaname.web.i18n import translator
     from kaname.web.notes import explain
 
-    return explain(note, translator(language), lambda kpi: names(kpi) or kpi)
+    return explain(
+        note,
+        translator(language),
+        lambda kpi: names(kpi) or kpi,
+        lambda label: period_name(label, language, fy_start_month),
+    )
 
 
 def kpi_table(

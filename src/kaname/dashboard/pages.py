@@ -364,7 +364,9 @@ def trends(
         "filters": f.as_dict(),
         "points": points,
         "range": span,
-        "annotations": chart_annotations(dash, kpi_id, first.start, last.end, last.grain.value),
+        "annotations": chart_annotations(
+            dash, kpi_id, first.start, last.end, last.grain.value, language
+        ),
         **_forecast_band(dash, kpi_id, f, view, last),
     }
 
@@ -385,18 +387,28 @@ def _aligned(frame: Any, n: int) -> list[float]:
 
 
 def chart_annotations(
-    dash: DashboardCore, kpi_id: str, start: Any, end: Any, grain: str = "month"
+    dash: DashboardCore,
+    kpi_id: str,
+    start: Any,
+    end: Any,
+    grain: str = "month",
+    language: str = "en",
 ) -> list[dict[str, Any]]:
     """Dated notes on a KPI's charts: plan versions applied and PDCA actions on the KPI, each
-    placed in the period (`period`) of the chart's grain that holds its date."""
+    placed in the period (`period`) of the chart's grain that holds its date, and worded in
+    `language` (「demo-fy2026 第2版」, an action's channel by its name)."""
+    from kaname.act.report_render import dimension_value
+    from kaname.canonical.labels import column_label
+
     fy = dash.ws.config.fiscal_year_start_month
     out: list[dict[str, Any]] = []
     for version in dash.ws.plan_versions():
         day = version.created_at.date()
         if start <= day < end:
-            out.append(
-                {"date": day, "kind": "plan", "text": f"{version.plan_name} v{version.version}"}
+            number = (
+                f"第{version.version}版" if language == "ja" else f"v{version.version}"
             )
+            out.append({"date": day, "kind": "plan", "text": f"{version.plan_name} {number}"})
     act = getattr(dash.ws, "act", None)
     if act is not None:
         for item in act.annotations(kpi_id):
@@ -405,7 +417,10 @@ def chart_annotations(
             if day is not None and start <= day < end:
                 label = item["title"]
                 if item.get("dimension_value"):
-                    label += f" ({item['dimension']}={item['dimension_value']})"
+                    dim = str(item["dimension"])
+                    where = column_label("", dim, language)
+                    value = dimension_value(dim, item["dimension_value"], language)
+                    label += f"（{where}: {value}）" if language == "ja" else f" ({where}: {value})"
                 out.append(
                     {
                         "date": day,

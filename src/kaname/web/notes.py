@@ -11,7 +11,27 @@ from kaname.web.i18n import Translator
 
 Names = Callable[[str], str]
 """A KPI or measure id → its name in the user's language (the id when it has none)."""
-Rule = tuple[re.Pattern[str], Callable[[re.Match[str], Translator, Names], str]]
+Periods = Callable[[str], str]
+"""A period label (2026-12, FY2026-Q2) → its name in the user's language (2026年12月)."""
+
+
+class Found:
+    """A rule's match, read by group name; the periods it names come out named (2026年12月)."""
+
+    PERIOD_GROUPS = frozenset({"period", "kgi"})
+
+    def __init__(self, match: re.Match[str], periods: Periods | None) -> None:
+        self.match = match
+        self.periods = periods
+
+    def __getitem__(self, group: str) -> str:
+        value = self.match[group]
+        if self.periods and group in self.PERIOD_GROUPS and value:
+            return self.periods(value)
+        return value
+
+
+Rule = tuple[re.Pattern[str], Callable[[Found, Translator, Names], str]]
 
 
 def table_names(_: Translator) -> dict[str, str]:
@@ -75,7 +95,7 @@ RULES: list[Rule] = [
             "No actuals for {stages} in {period}: {why}",
             stages=_ids(m["stages"], n, _),
             period=m["period"],
-            why=_("no data") if m["why"] == "no data" else explain(m["why"], _, n),
+            why=_("no data") if m["why"] == "no data" else explain(m["why"], _, n, m.periods),
         ),
     ),
     (
@@ -276,12 +296,15 @@ RULES += [
 ]
 
 
-def explain(text: str | None, _: Translator, names: Names = str) -> str:
-    """`text` in the user's language when it is one of the known forms, ids named by `names`."""
+def explain(
+    text: str | None, _: Translator, names: Names = str, periods: Periods | None = None
+) -> str:
+    """`text` in the user's language when it is one of the known forms, ids named by `names`
+    and periods by `periods` (left as labels without it)."""
     if not text:
         return ""
     for pattern, render in RULES:
         match = pattern.match(text.strip())
         if match:
-            return render(match, _, names)
+            return render(Found(match, periods), _, names)
     return text

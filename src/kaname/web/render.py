@@ -292,7 +292,12 @@ def render(
         "pct": display.format_percent,
         "plain": plain,
         "stage_names": stage_names(ws, language),
-        "note": lambda text: explain(text, _, kpi_namer(ws, language)),
+        "note": lambda text: explain(
+            text,
+            _,
+            kpi_namer(ws, language),
+            lambda label: display.period_name(label, language, ws.config.fiscal_year_start_month),
+        ),
         "num": display.number,
         "when": lambda v: display.when(v, language, ws.config.timezone),
         "period_name": lambda label: display.period_name(
