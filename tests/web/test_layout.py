@@ -285,3 +285,15 @@ def test_exports_say_missed_for_a_finished_period(users: dict[str, TestClient]) 
             for c in line.split(",")
         }
         assert missed in cells and projected not in cells, lang
+
+
+def test_japanese_headings_break_between_words_only() -> None:
+    """Channels headers break at word edges (リード|獲得数), never one character in (獲 / 得数);
+    the text is escaped."""
+    from kaname.web.render import word_breaks
+
+    assert str(word_breaks("リード獲得単価（CPA）")) == "リード<wbr>獲得単価<wbr>（CPA）"
+    assert str(word_breaks("マーケティング投資利益率")) == "マーケティング<wbr>投資利益率"
+    assert str(word_breaks("新規受注金額")) == "新規受注金額"
+    assert str(word_breaks("Cost per lead (CPA)")) == "Cost per lead (CPA)"
+    assert str(word_breaks("<b>リード</b>")) == "&lt;b&gt;リード&lt;/b&gt;"

@@ -229,6 +229,21 @@ def rule_label(rule: str, _: Any) -> str:
     }.get(rule, rule)
 
 
+# Where a Japanese heading may break: between a katakana word and a kanji word (マーケティング|
+# 投資利益率, リード|獲得数) and before an opening bracket (リード獲得単価|（CPA）).
+_WORD_EDGE = re.compile(
+    r"(?<=[\u30a0-\u30ff])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[\u30a0-\u30ff])"
+    r"|(?<=.)(?=（)"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def word_breaks(text: str) -> Markup:
+    """`text` with <wbr> where a Japanese heading may break; with `word-break: keep-all` in the
+    CSS it breaks only there, never inside a word (issue 16 §6: 獲 / 得数)."""
+    return Markup("<wbr>").join(_WORD_EDGE.split(text))  # join escapes each part
+
+
 def plain(value: float | None) -> str:
     """A number for an input field: no exponent, no trailing .0, at most 6 decimals."""
     if value is None:
@@ -291,6 +306,7 @@ def render(
         "fmt": lambda v, unit: display.format_value(v, unit, ws.config.currency, language),
         "pct": display.format_percent,
         "plain": plain,
+        "word_breaks": word_breaks,
         "stage_names": stage_names(ws, language),
         "note": lambda text: explain(
             text,
