@@ -10,7 +10,6 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 from ja_text import leaks, visible_text
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi.testclient import TestClient
-from web_helpers import login
 
 from kaname.dashboard import Dashboard
 from kaname.web.scheduler import Scheduler
 from kaname.workspace import Workspace
+from web_helpers import login
 
 
 def test_a_tick_with_nothing_due_loads_nothing(web_ws: Workspace) -> None:

@@ -405,9 +405,7 @@ def chart_annotations(
     for version in dash.ws.plan_versions():
         day = version.created_at.date()
         if start <= day < end:
-            number = (
-                f"第{version.version}版" if language == "ja" else f"v{version.version}"
-            )
+            number = f"第{version.version}版" if language == "ja" else f"v{version.version}"
             out.append({"date": day, "kind": "plan", "text": f"{version.plan_name} {number}"})
     act = getattr(dash.ws, "act", None)
     if act is not None:
