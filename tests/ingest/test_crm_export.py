@@ -283,7 +283,7 @@ def test_undated_rows_and_the_note_in_the_users_language(lang_ws: Workspace) -> 
     if language == "ja":
         assert "商談 2 件に受注・失注日がないため、どの期間にも数えられません" in out
     else:
-        assert "2 Opportunities have no close date, so no period counts them." in out
+        assert "2 opportunities have no close date, so no period counts them." in out
 
 
 def test_kpis_over_all_the_data_or_a_range(lang_ws: Workspace, tmp_path: Path) -> None:

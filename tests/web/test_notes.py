@@ -87,3 +87,10 @@ def test_notes_name_periods_as_people_say_them() -> None:
     )
     assert "2026年度 第3四半期" in nested and "2026年10月" in nested
     assert "2026-12" in explain(note, translator("en"), str)  # without names, labels stay
+
+
+def test_english_notes_name_tables_in_lower_case_mid_sentence() -> None:
+    en = translator("en")
+    assert explain("12 leads have no created_at", en).startswith("12 leads have no created date")
+    nps = explain("no nps_responses in 2026-12: nps_responses responded_at runs a … b", en)
+    assert nps.startswith("No NPS responses in 2026-12")

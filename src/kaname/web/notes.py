@@ -84,8 +84,17 @@ def _denominator(text: str, _: Translator, names: Names) -> str:
 
 
 def _tables(text: str, _: Translator) -> str:
+    """Tables named mid-sentence: 「リード」, or "leads" in English (not "Leads"; NPS stays)."""
     known = table_names(_)
-    return _(", ").join(known.get(part.strip(), part.strip()) for part in text.split(","))
+
+    def mid_sentence(name: str) -> str:
+        if _("Leads") == "Leads" and name[:2] != name[:2].upper():
+            return name[0].lower() + name[1:]
+        return name
+
+    return _(", ").join(
+        mid_sentence(known.get(part.strip(), part.strip())) for part in text.split(",")
+    )
 
 
 RULES: list[Rule] = [
