@@ -134,6 +134,11 @@ def _slash(day: dt.date) -> str:
     return f"{day.year}/{day.month}/{day.day}"
 
 
+def _us(day: dt.date) -> str:
+    """12/31/2025: how Salesforce and HubSpot write dates in a US-English export."""
+    return f"{day.month}/{day.day}/{day.year}"
+
+
 def _reiwa(day: dt.date) -> str:
     return f"令和{day.year - 2018}年{day.month}月{day.day}日"
 
@@ -153,7 +158,7 @@ EXPORTS: tuple[Export, ...] = (
          "Probability (%)", "Close Date", "Created Date", "Opportunity Owner", "Type"],
         lambda d, s: [f"006{d.id}", f"{d.account} {d.product}", d.account, s(d),
                       f"¥{d.amount:,}", {"won": 100, "lost": 0}.get(d.outcome, 40),
-                      d.closed.isoformat(), d.created.isoformat(), d.owner,
+                      _us(d.closed), _us(d.created), d.owner,
                       "New Customer" if d.new_business else "Existing Customer - Upgrade"],
         ("Prospecting", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
          "Closed Won", "Closed Lost"),

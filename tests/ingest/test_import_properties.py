@@ -173,3 +173,23 @@ def test_impossible_days_are_rejected_in_a_column_of_one_format() -> None:
     values, bad = parse_dates(pa.array(["2025/4/1"] * 5 + ["2025/2/30", "2025/4/31"]), False)
     assert bad.tolist() == [False] * 5 + [True, True]
     assert values.to_pylist()[:1] == [dt.date(2025, 4, 1)]
+
+
+@given(st.lists(st.dates(dt.date(1990, 1, 1), dt.date(2099, 12, 31)), min_size=1, max_size=20))
+def test_slashed_dates_read_month_first_unless_the_column_shows_day_first(
+    days: list[dt.date],
+) -> None:
+    """US CRM exports write 12/31/2025; a column that writes 31/12/2025 is read day first."""
+    us, _ = parse_dates(pa.array([f"{d.month}/{d.day}/{d.year}" for d in days]), False)
+    assert us.to_pylist() == days
+    if any(d.day > 12 for d in days):  # the column shows which comes first
+        eu, bad = parse_dates(
+            pa.array([f"{d.day:02d}/{d.month:02d}/{d.year}" for d in days]), False
+        )
+        assert not bad.any() and eu.to_pylist() == days
+
+
+def test_a_slashed_date_the_columns_order_cannot_read_is_reported() -> None:
+    values, bad = parse_dates(pa.array(["13/12/2025", "4/14/2025 9:30"]), with_time=True)
+    assert bad.tolist() == [True, False]
+    assert values.to_pylist()[1] == dt.datetime(2025, 4, 14, 9, 30)

@@ -19,6 +19,8 @@ _ERAS = {"令和": "令和", "r": "令和", "平成": "平成", "h": "平成", "
 _TIME = r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
 _WESTERN = r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?" + _TIME + r"$"
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
+_SLASHED = r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _TIME + r"$"
+"""12/31/2025 (US CRM exports) or 31/12/2025: which comes first is decided per column."""
 _WAREKI = (
     r"^(?P<era>令和|平成|昭和|[RrHhSs])(?P<y>\d{1,2}|元)[年./-](?P<m>\d{1,2})[月./-]"
     r"(?P<d>\d{1,2})日?" + _TIME + r"$"
@@ -34,8 +36,10 @@ def _int_field(struct: pa.Array, name: str, default: int = -1) -> np.ndarray:
 
 
 def parse_dates(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.ndarray]:
-    """Dates as 2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日, 20250401, 令和7年4月1日, R7.4.1
-    (optionally followed by a time of day). Returns typed values and the invalid mask."""
+    """Dates as 2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日, 20250401, 令和7年4月1日, R7.4.1,
+    and 4/1/2025 (month first, as US CRM exports write; day first when the column shows it:
+    31/12/2025), optionally followed by a time of day. Returns typed values and the invalid
+    mask."""
     values, bad, _ = parse_dates_by_era(arr, with_time)
     return values, bad
 
@@ -70,7 +74,7 @@ def parse_dates_by_era(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.nda
     month, day = year.copy(), year.copy()
     hour, minute, second = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     matched = np.zeros(n, dtype=bool)
-    for pattern in (_WESTERN, _COMPACT, _WAREKI):
+    for pattern in (_WESTERN, _COMPACT, _WAREKI, _SLASHED):
         todo = present & ~matched & ~fast_ok
         if not todo.any():
             break
@@ -95,8 +99,16 @@ def parse_dates_by_era(arr: pa.Array, with_time: bool) -> tuple[pa.Array, np.nda
             era_to[idx] = np.array([_ERA_DAYS[e][1] for e in eras], dtype="datetime64[D]")
         else:
             year[idx] = _int_field(sub, "y")
-        month[idx] = _int_field(sub, "m")
-        day[idx] = _int_field(sub, "d")
+        if pattern is _SLASHED:
+            lead, then = _int_field(sub, "a"), _int_field(sub, "b")
+            # Month first (12/31/2025, as US exports write) unless the column shows a day
+            # first (31/12/2025) and never a second field over 12; a row the chosen order
+            # cannot read is reported as an invalid date.
+            day_first = bool((lead > 12).any()) and not bool((then > 12).any())
+            month[idx], day[idx] = (then, lead) if day_first else (lead, then)
+        else:
+            month[idx] = _int_field(sub, "m")
+            day[idx] = _int_field(sub, "d")
         if pattern is not _COMPACT:
             hour[idx] = _int_field(sub, "H", 0)
             minute[idx] = _int_field(sub, "M", 0)
