@@ -204,3 +204,20 @@ def test_config_rejects_unknown_channels_and_duplicate_ids() -> None:
         )
     with pytest.raises(ValueError, match="webhook_url"):
         WorkspaceConfig.model_validate({"channels": [{"type": "slack", "name": "s"}]})
+
+
+def test_the_ets_forecaster_never_forecasts_a_count_below_zero(demo_ws: Workspace) -> None:
+    """A count falling fast (100, 80, … 0) would extrapolate below 0; a count cannot."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    starts = pd.date_range("2025-12-01", periods=12, freq="MS")
+    falling = pd.Series([100.0, 90, 80, 70, 60, 50, 40, 30, 20, 10, 5, 0], index=starts)
+    ctx = SimpleNamespace(
+        catalog=demo_ws.catalog,
+        config=demo_ws.config,
+        kpi_history=lambda kpi, grain: falling,
+    )
+    period = demo_ws.period("2026-12")
+    assert FORECASTERS["ets"](ctx, "leads", period, ()) == 0.0  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ from kaname.act.candidates import (
 )
 from kaname.act.data_rules import freshness, quality
 from kaname.act.wording import format_kpi, kpi_name, where_text
-from kaname.analytics.forecast import forecast
+from kaname.analytics.forecast import forecast, non_negative
 from kaname.config.act import (
     KPI_RULES,
     ChangeRule,
@@ -68,6 +68,8 @@ def _ets_forecast(
             1,
             grain=period.grain.value,
             fy_start_month=ws.config.fiscal_year_start_month,
+            # a count or amount is never forecast below 0 (the same floor as the KPI pages')
+            floor=0.0 if non_negative(ws.catalog, kpi) else None,
         )
     except ValueError as exc:
         raise RuleError(f"ets forecast of {kpi}: {exc}") from exc

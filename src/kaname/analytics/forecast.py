@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -154,3 +155,21 @@ def ratio_forecast(numerator: Forecast, denominator: Forecast, name: str = "") -
     )
     model = f"{name or 'ratio'}: {numerator.model} ÷ {denominator.model}"
     return Forecast(frame, model, numerator.level, numerator.aic + denominator.aic)
+
+
+def non_negative(catalog: Any, kpi: str) -> bool:
+    """True when the KPI's formula cannot go negative: counts, sums and the parameters combined
+    without subtraction, negation or a negative number."""
+
+    from kaname.metrics.formula import Neg, Num, Ref
+
+    def ok(node: Any) -> bool:
+        if isinstance(node, Num):
+            return node.value >= 0
+        if isinstance(node, Ref):
+            return True
+        if isinstance(node, Neg):
+            return False
+        return bool(node.op != "-" and ok(node.left) and ok(node.right))
+
+    return ok(catalog.resolve(kpi).tree)

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from kaname.analytics import attribution, clv, cohorts, rfm
-from kaname.analytics.forecast import Forecast, forecast, ratio_forecast
+from kaname.analytics.forecast import Forecast, forecast, non_negative, ratio_forecast
 from kaname.metrics import customers, journey_paths, journeys
 from kaname.metrics.calendar import Grain, Period, period_of
 from kaname.metrics.engine import MetricQuery
-from kaname.metrics.formula import BinOp, Neg, Num, Ref
+from kaname.metrics.formula import BinOp, Ref
 from kaname.metrics.measures import MEASURES
 
 if TYPE_CHECKING:
@@ -403,19 +403,3 @@ def ratio_parts(catalog: Any, kpi: str) -> tuple[str, str] | None:
     ):
         return tree.left.name, tree.right.name
     return None
-
-
-def non_negative(catalog: Any, kpi: str) -> bool:
-    """True when the KPI's formula cannot go negative: counts, sums and the parameters combined
-    without subtraction, negation or a negative number."""
-
-    def ok(node: Any) -> bool:
-        if isinstance(node, Num):
-            return node.value >= 0
-        if isinstance(node, Ref):
-            return True
-        if isinstance(node, Neg):
-            return False
-        return bool(node.op != "-" and ok(node.left) and ok(node.right))
-
-    return ok(catalog.resolve(kpi).tree)
