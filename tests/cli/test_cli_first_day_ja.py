@@ -100,7 +100,7 @@ def test_the_japanese_words_and_money(ja: dict[str, str]) -> None:
     assert "例:" in ja["quality"] and "e.g." not in ja["quality"]
     assert "1.00億円" in ja["plan new"] and "100,000,000" not in ja["plan new"]
     assert "目標 CPA 5万円" in ja["plan new"] or "目標 CPA 50,000円" in ja["plan new"]
-    assert "バージョン 1 として保存しました" in ja["plan new"]
+    assert "第1版として保存しました" in ja["plan new"]
     assert "前提から逆算した目標" in ja["plan apply"]
     assert "指摘" in ja["plan lint"] and "severity" not in ja["plan lint"]
     assert "新規受注金額 1.00億円 に必要な件数" in " ".join(ja["plan solve"].split())  # a title

@@ -201,7 +201,7 @@ def test_every_command_works_beside_the_server(served: Served, hubspot: FakeHubS
     doubled = root.parent / "doubled.yaml"
     doubled.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     applied = ok("plan", "apply", doubled, "-w", root)
-    assert f"バージョン {versions_before + 1} として適用しました" in applied
+    assert f"第{versions_before + 1}版として適用しました" in applied
     shown = served.get("/api/plans")
     assert shown["version"] == versions_before + 1
     assert shown["plan"]["kgi"]["target"] == plan["kgi"]["target"]

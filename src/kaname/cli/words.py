@@ -305,14 +305,14 @@ JA: dict[str, str] = {
     "Wrote {path}: KGI {kgi} {target} in {period}, {n} KPIs.": (
         "{path} を書き出しました: KGI {kgi} {target}（{period}）、KPI {n} 件。"
     ),
-    " Saved as version {version}.": "バージョン {version} として保存しました。",
+    " Saved as version {version}.": "第{version}版として保存しました。",
     " Next: `kaname plan lint {path}`, then `kaname plan apply {path}`.": (
         "次は `kaname plan lint {path}`、続けて `kaname plan apply {path}`。"
     ),
     "solved from the assumptions": "前提から逆算した目標",
     "as written (hand-edited targets)": "ファイルのとおり（手で編集した目標）",
     "Applied {plan} as version {version}: {count} targets, {source}.": (
-        "{plan} をバージョン {version} として適用しました: 目標 {count} 件、{source}。"
+        "{plan} を第{version}版として適用しました: 目標 {count} 件、{source}。"
     ),
     "rule": "ルール",
     # plan solve
