@@ -346,3 +346,32 @@ def test_spark_urls_name_a_local_warehouse_or_the_running_session(tmp_path: Path
     assert local["spark.sql.catalogImplementation"] == "hive"
     assert str(folder / "metastore_db") in local["javax.jdo.option.ConnectionURL"]
     assert spark_settings("pyspark:////data/wh")["spark.sql.warehouse.dir"] == "/data/wh"
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_local_spark_warehouse_persists_between_commands(duck: Path, tmp_path: Path) -> None:
+    """`pyspark:///spark-warehouse`: Kaname starts its own Spark in each command, with the tables
+    and their Hive catalog in the workspace; what one command copies, the next one reads."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "workspace"
+    shutil.copytree(duck, root)
+
+    def kaname(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "kaname", *args, "-w", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    url = "pyspark:///spark-warehouse?spark.sql.shuffle.partitions=2&spark.ui.enabled=false"
+    copied = json.loads(kaname("warehouse", "copy", "--to", url, "--switch", "--json"))
+    assert (root / "spark-warehouse" / "metastore_db").is_dir()
+    assert copied  # the per-table counts, reconciled
+    args = ("kpis", "--period", "2026-10")
+    same(json.loads(kaname(*args, "--json")), duck_json(duck, *args))  # another process
