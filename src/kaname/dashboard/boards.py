@@ -305,9 +305,7 @@ class Boards:
         self._audit(user, "board.update", board, before, _audited(out))
         return out
 
-    def _respec(
-        self, board_id: int, user: Principal, action: str, change: Any
-    ) -> dict[str, Any]:
+    def _respec(self, board_id: int, user: Principal, action: str, change: Any) -> dict[str, Any]:
         """Change a board's tiles only (`change` maps the saved spec to the new raw one), checked
         like a composer save and audited as `action`."""
         with self.db.session() as s:

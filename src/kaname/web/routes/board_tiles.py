@@ -73,9 +73,7 @@ def order_json(
 def _own_filters(f: Filters) -> dict[str, str]:
     """The page's filters a tile keeps when it does not follow its board (defaults left out)."""
     default = Filters().as_dict()
-    return {
-        k: v for k, v in f.as_dict().items() if k in TILE_FILTERS and v and v != default.get(k)
-    }
+    return {k: v for k, v in f.as_dict().items() if k in TILE_FILTERS and v and v != default.get(k)}
 
 
 def _form(
@@ -131,9 +129,7 @@ def _tile_of(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/boards/add", include_in_schema=False)
-async def add_tile(
-    request: Request, who: Editor, dash: Dash, lang: Lang, _: Gettext
-) -> Response:
+async def add_tile(request: Request, who: Editor, dash: Dash, lang: Lang, _: Gettext) -> Response:
     """Add the KPI's card or trend to the chosen board (or to a new board of that name)."""
     form = await request.form()
     kpi = str(form.get("kpi") or "")

@@ -332,7 +332,8 @@ def _safe_back(back: str) -> str:
     if not back.startswith("/") or back.startswith("//") or "\\" in back:
         return "/boards"
     path, _sep, query = back.partition("?")
-    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in ("target_saved", "added")]
+    notices = ("target_saved", "added")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in notices]
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
