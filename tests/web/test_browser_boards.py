@@ -275,11 +275,14 @@ def test_board_screenshots(  # type: ignore[no-untyped-def]
     page.goto(f"{server}/boards")
     _fits(page, width)
     page.screenshot(path=str(shots / f"boards-{language}-{width}-list.png"), full_page=True)
-    # the "Add to a board" form, the tree with its numbers linked, a state's record list
+    # the "Add to a board" form, the tree with its numbers linked, a state's record list, an
+    # editor's KPI page and department cards with their "Add to a board" links
     for name, path in (
         ("add", "/boards/add?kpi=mqls&period=2026-10&kind=trend"),
         ("tree", "/tree?period=2026-10"),
         ("state", "/records?kpi=pipeline_value&period=2026-10"),
+        ("kpi", "/kpi/mqls?period=2026-10"),
+        ("department", "/department/marketing?period=2026-10"),
     ):
         page.goto(f"{server}{path}")
         page.wait_for_load_state("networkidle")
