@@ -323,6 +323,12 @@ def test_a_state_list_reads_in_japanese_and_english(
     assert not leaks(pipeline, own), leaks(pipeline, own)
     english = visible_text(en.get(f"/records?kpi=customers&period={MONTH}").text)
     assert "MRR at the period end" in english and "期末" not in english
+    # the download holds the same accounts, their MRR at the end adding up to the card
+    download = ja.get(f"/export/records.csv?kpi=mrr&period={MONTH}")
+    table = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert table[0] == ["会社", "セグメント", "期首のMRR", "期末のMRR"]
+    card = ja.get(f"/api/kpi/mrr?period={MONTH}").json()["current"]
+    assert sum(float(r[3]) for r in table[1:]) == pytest.approx(card["actual"])
 
 
 def test_every_tree_node_links_to_its_records(ja: TestClient) -> None:
