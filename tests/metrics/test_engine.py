@@ -215,16 +215,18 @@ def test_a_range_of_days_counts_like_the_month_it_spans(
     assert whole["value"].tolist() == [months["value"].sum()]
 
 
+@pytest.mark.parametrize("company", ["duckdb_company", "pg_company"])
 @pytest.mark.parametrize("filters", [(), (("segment", "enterprise"),)])
 def test_the_rows_of_a_state_make_up_its_value(
-    duckdb_company: Warehouse, filters: tuple[tuple[str, str], ...]
+    company: str, filters: tuple[tuple[str, str], ...], request: pytest.FixtureRequest
 ) -> None:
     """Every snapshot (pipeline, customers, MRR, churn …): its rows at the period's end are as
     many (a count) or add up to as much (an amount) as the value itself, for a month and for a
-    quarter, cut at an as-of day or not."""
+    quarter, cut at an as-of day or not, on DuckDB and PostgreSQL."""
     from kaname.metrics.measures import SNAPSHOT_MEASURES
 
-    engine = MetricEngine(duckdb_company.tables(), CATALOG)
+    wh: Warehouse = request.getfixturevalue(company)
+    engine = MetricEngine(wh.tables(), CATALOG)
     for grain, as_of in ((Grain.MONTH, None), (Grain.QUARTER, APRIL + dt.timedelta(days=9))):
         usable = [m for m in SNAPSHOT_MEASURES if all(d in m.dims for d, _ in filters)]
         query = MetricQuery((), grain, APRIL, APRIL, as_of=as_of, filters=filters)
