@@ -213,3 +213,28 @@ def test_a_range_of_days_counts_like_the_month_it_spans(
     months = engine.compute(MetricQuery(("leads",), Grain.MONTH, spring.start, spring.last_day))
     whole = engine.compute(MetricQuery(("leads",), Grain.RANGE, spring.start, spring.last_day))
     assert whole["value"].tolist() == [months["value"].sum()]
+
+
+@pytest.mark.parametrize("company", ["duckdb_company", "pg_company"])
+@pytest.mark.parametrize("filters", [(), (("segment", "enterprise"),)])
+def test_the_rows_of_a_state_make_up_its_value(
+    company: str, filters: tuple[tuple[str, str], ...], request: pytest.FixtureRequest
+) -> None:
+    """Every snapshot (pipeline, customers, MRR, churn …): its rows at the period's end are as
+    many (a count) or add up to as much (an amount) as the value itself, for a month and for a
+    quarter, cut at an as-of day or not, on DuckDB and PostgreSQL."""
+    from kaname.metrics.measures import SNAPSHOT_MEASURES
+
+    wh: Warehouse = request.getfixturevalue(company)
+    engine = MetricEngine(wh.tables(), CATALOG)
+    for grain, as_of in ((Grain.MONTH, None), (Grain.QUARTER, APRIL + dt.timedelta(days=9))):
+        usable = [m for m in SNAPSHOT_MEASURES if all(d in m.dims for d, _ in filters)]
+        query = MetricQuery((), grain, APRIL, APRIL, as_of=as_of, filters=filters)
+        values = engine.measures(query, [m.id for m in usable]).iloc[0]
+        for m in usable:
+            rows = engine.rows(m.id, query)
+            got = rows.aggregate(n=rows.count(), total=rows._value.sum()).execute().iloc[0]
+            total = 0.0 if got["total"] != got["total"] else float(got["total"])
+            assert total == pytest.approx(float(values[m.id] or 0)), (m.id, grain, filters)
+            if m.unit == "count":
+                assert got["n"] == values[m.id], (m.id, grain, filters)

@@ -353,3 +353,149 @@ def test_cards_on_the_executive_and_department_pages_change_targets_too(  # type
     assert len(own_ws.plan_versions()) == versions + 1
     outside = editor.post("/targets", data={**posted, "back": "//evil.example/x"}, headers=htmx)
     assert outside.headers["HX-Redirect"].startswith("/boards")
+
+
+# ---------------------------------------------------------------------- reorder, add from a page
+def _kinds(client: TestClient, board: int) -> list[str]:
+    return [t["kind"] for t in client.get(f"/api/boards/{board}").json()["tiles"]]
+
+
+def test_tiles_move_up_and_down_and_the_order_is_saved(own_app, own_ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    editor = _client(own_app, "editor", "ja")
+    board = _make(editor)
+    start = _kinds(editor, board)
+    page = editor.get(f"/boards/{board}?period=2026-09").text
+    assert 'data-testid="move-up-2"' in page and 'data-testid="move-down-1"' in page
+    assert 'data-testid="move-up-1"' not in page and 'data-testid="move-down-6"' not in page
+    token = csrf_of(editor)
+    moved = editor.post(
+        f"/boards/{board}/tiles/2/move",
+        data={"csrf_token": token, "to": "up", "back": f"/boards/{board}?period=2026-09"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/boards/{board}?period=2026-09#tile-1"
+    assert _kinds(editor, board) == [start[1], start[0], *start[2:]]
+    down = editor.post(f"/boards/{board}/tiles/6/move", data={"csrf_token": token, "to": "down"})
+    assert down.status_code == 200  # the last tile stays last
+    assert _kinds(editor, board) == [start[1], start[0], *start[2:]]
+    order = editor.put(f"/api/boards/{board}/order", json={"order": [6, 5, 4, 3, 2, 1]})
+    assert order.status_code == 200, order.text
+    assert _kinds(editor, board) == [*reversed(start[2:]), start[0], start[1]]
+    for bad in ([1, 2], [1, 1, 2, 3, 4, 5], "123456", [1, 2, 3, 4, 5, 7]):
+        assert editor.put(f"/api/boards/{board}/order", json={"order": bad}).status_code == 400
+    assert Accounts(own_ws.appdb).audit_log(1)[0]["action"] == "board.reorder"
+    # a viewer who sees the board neither sees the buttons nor may move tiles
+    marketer = _client(own_app, "marketer", "ja")
+    assert 'data-testid="move-' not in marketer.get(f"/boards/{board}").text
+    posted = {"csrf_token": csrf_of(marketer), "to": "up"}
+    assert marketer.post(f"/boards/{board}/tiles/2/move", data=posted).status_code == 403
+    assert marketer.put(f"/api/boards/{board}/order", json={"order": [1]}).status_code == 403
+    # an editor who is not the owner: not shared with them (404), or shared but not theirs (403)
+    other = _client(own_app, "editor2", "ja")
+    assert other.put(f"/api/boards/{board}/order", json={"order": [1]}).status_code == 404
+    editor.put(f"/api/boards/{board}", json={**BOARD, "shared_roles": ["editor"]})
+    assert other.put(f"/api/boards/{board}/order", json={"order": [1]}).status_code == 403
+    editor.delete(f"/api/boards/{board}")
+
+
+def test_an_editor_adds_a_kpi_card_or_its_trend_to_a_board_from_a_page(own_app) -> None:  # type: ignore[no-untyped-def]
+    editor = _client(own_app, "editor", "ja")
+    viewer = _client(own_app, "marketer", "ja")
+    board = _make(editor)
+    kpi_page = editor.get("/kpi/leads?period=2026-09").text
+    assert 'data-testid="add-to-board"' in kpi_page
+    assert 'data-testid="add-trend-to-board"' in kpi_page
+    assert 'data-testid="add-to-board' not in viewer.get("/kpi/leads?period=2026-09").text
+    for path in ("/executive?period=2026-10", "/department/marketing?period=2026-10"):
+        assert 'data-testid="add-to-board-' in editor.get(path).text, path
+        assert 'data-testid="add-to-board-' not in viewer.get(path).text, path
+    form = editor.get("/boards/add?kpi=mqls&period=2026-09&kind=trend&back=/kpi/mqls")
+    assert form.status_code == 200
+    main = form.text.split('<main id="main">')[1].split("</main>")[0]
+    assert "MQL数をボードに追加" in main or "ボードに追加" in main
+    found = leaks(visible_text(main), {"editor", BOARD["name"]})
+    assert not found, found
+    assert f'data-testid="add-board-{board}"' in main and 'data-testid="add-kind-trend"' in main
+    token = csrf_of(editor)
+    # the trend, following the board, onto the editor's board
+    posted = {"csrf_token": token, "kpi": "mqls", "kind": "trend", "board": str(board)}
+    added = editor.post("/boards/add", data=posted, follow_redirects=False)
+    assert added.status_code == 303
+    assert added.headers["location"] == f"/boards/{board}?added=7#tile-7"
+    tile = editor.get(f"/api/boards/{board}").json()["tiles"][6]
+    assert (tile["kind"], tile["kpis"], tile["follow"]) == ("trend", ["mqls"], True)
+    assert tile["data"]["period"] == "2026-10"  # the board's period
+    assert 'data-testid="tile-added"' in editor.get(added.headers["location"]).text
+    # the card, keeping the page's period, onto a new board
+    kept = {
+        **posted,
+        "kind": "cards",
+        "board": "new",
+        "name": "MQLの定点観測",
+        "keep": "1",
+        "own_period": "2026-09",
+    }
+    made = editor.post("/boards/add", data=kept, follow_redirects=False)
+    assert made.status_code == 303
+    new = int(made.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    saved = editor.get(f"/api/boards/{new}").json()
+    assert saved["name"] == "MQLの定点観測" and saved["owner"] == "editor"
+    (only,) = saved["tiles"]
+    assert (only["kind"], only["kpis"], only["follow"]) == ("cards", ["mqls"], False)
+    assert only["filters"] == {"period": "2026-09"} and only["data"]["period"] == "2026-09"
+    # no board chosen and no name: said in Japanese, in the form
+    wrong = editor.post("/boards/add", data={**posted, "board": "new", "name": ""})
+    assert wrong.status_code == 400 and "ボード名を入力してください" in wrong.text
+    # the JSON twin
+    api = editor.post(f"/api/boards/{new}/tiles", json={"kind": "trend", "kpis": ["mqls"]})
+    assert api.status_code == 200 and api.json()["tiles"] == 2
+    # viewers get no form and cannot add; an editor adds only to a board they may change
+    assert viewer.get("/boards/add?kpi=mqls").status_code == 403
+    vposted = {**posted, "csrf_token": csrf_of(viewer)}
+    assert viewer.post("/boards/add", data=vposted).status_code == 403
+    assert viewer.post(f"/api/boards/{board}/tiles", json={"kind": "trend"}).status_code == 403
+    other = _client(own_app, "editor2", "ja")
+    assert f'data-testid="add-board-{board}"' not in other.get("/boards/add?kpi=mqls").text
+    oposted = {**posted, "csrf_token": csrf_of(other)}
+    assert other.post("/boards/add", data=oposted).status_code == 404  # not shared with them
+    editor.put(f"/api/boards/{board}", json={**BOARD, "shared_roles": ["editor"]})
+    assert other.post("/boards/add", data=oposted).status_code == 403  # shared, not theirs
+    for made_id in (board, new):
+        editor.delete(f"/api/boards/{made_id}")
+
+
+def _drill(html: str, tile: int, kpi: str) -> str:
+    import re
+    from html import unescape
+
+    section = html.split(f'data-testid="tile-{tile}"')[1].split("</section>")[0]
+    found = re.search(rf'<a href="([^"]+)" class="drill"[^>]*data-testid="drill-{kpi}"', section)
+    assert found, section[:400]
+    return unescape(found[1])
+
+
+def test_a_card_tile_drills_down_with_its_own_period_and_filters(own_app) -> None:  # type: ignore[no-untyped-def]
+    editor = _client(own_app, "editor", "ja")
+    tiles = [
+        {"kind": "cards", "kpis": ["leads"]},
+        {
+            "kind": "cards",
+            "kpis": ["leads"],
+            "follow": False,
+            "filters": {"period": "2026-09", "channel": "webinar"},
+        },
+    ]
+    board = _make(editor, tiles=tiles)
+    for query, board_period in (("", "2026-10"), ("?period=2026-08", "2026-08")):
+        html = editor.get(f"/boards/{board}{query}").text
+        data = editor.get(f"/api/boards/{board}{query}").json()
+        follows, own = _drill(html, 1, "leads"), _drill(html, 2, "leads")
+        assert f"period={board_period}" in follows and "channel=" not in follows
+        assert "period=2026-09" in own and "channel=webinar" in own
+        assert f"back=%2Fboards%2F{board}" in own  # back to the board
+        for link, tile in ((follows, data["tiles"][0]), (own, data["tiles"][1])):
+            listed = editor.get("/api/records?" + link.split("?", 1)[1]).json()
+            value = tile["data"]["kpis"][0]["actual"]
+            assert listed["count"] == value == listed["kpi"]["actual"], (link, value)
+    editor.delete(f"/api/boards/{board}")

@@ -1,7 +1,9 @@
 """Boards in a real browser: an editor composes a board of three tiles, saves it and shares it
 with marketing; a marketing viewer makes it their landing page and lands on it after signing in;
-the editor changes a target from a card (a new plan version and an audit entry). Screenshots in
-Japanese and English at 1280 and 390 px go to $KANAME_TEST_OUTPUT/browser/boards-*."""
+the editor changes a target from a card (a new plan version and an audit entry). An editor adds
+a KPI's trend and card to a board from the KPI page and a department card, moves a tile up, and
+follows the card tile's number to its records. Screenshots in Japanese and English at 1280 and
+390 px go to $KANAME_TEST_OUTPUT/browser/boards-*."""
 
 from __future__ import annotations
 
@@ -157,6 +159,77 @@ def test_compose_share_land_and_change_a_target(  # type: ignore[no-untyped-def]
     context.close()
 
 
+def test_add_from_pages_move_a_tile_and_drill_down(  # type: ignore[no-untyped-def]
+    browser, board_server: str, board_ws: Workspace, shots: Path
+) -> None:
+    server = board_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(WAIT)
+    login_page(page, server, "editor")
+    _language(page, server, "ja")
+
+    # From the MQL page: its trend chart onto a new board, following the board's period.
+    page.goto(f"{server}/kpi/mqls?period=2026-10")
+    page.click("[data-testid=add-trend-to-board]")
+    page.wait_for_url("**/boards/add?**")
+    expect(page.locator("[data-testid=add-title]")).to_contain_text("ボードに追加")
+    expect(page.locator("[data-testid=add-kind-trend]")).to_be_checked()
+    page.check("[data-testid=add-board-new]")
+    page.fill("[data-testid=add-board-name]", "MQLの定点観測")
+    page.screenshot(path=str(shots / "boards-ja-1280-add.png"), full_page=True)
+    page.click("[data-testid=add-save]")
+    page.wait_for_url("**/boards/*?added=1*")
+    board = page.url.split("/boards/")[1].split("?")[0]
+    expect(page.locator("[data-testid=tile-added]")).to_be_visible()
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(page.locator("[data-testid=tile-1]")).to_have_attribute("data-kind", "trend")
+
+    # From a marketing card: the leads card onto that board, keeping the card's period.
+    page.goto(f"{server}/department/marketing?period=2026-09")
+    page.click("[data-testid=add-to-board-leads]")
+    page.wait_for_url("**/boards/add?**")
+    page.check(f"[data-testid=add-board-{board}]")
+    page.check("[data-testid=add-keep]")
+    page.click("[data-testid=add-save]")
+    page.wait_for_url(f"**/boards/{board}?added=2*")
+    expect(page.locator(".tile")).to_have_count(2)
+    expect(page.locator("[data-testid=tile-2] [data-testid=own-filters]")).to_be_visible()
+
+    # The card goes first.
+    page.click("[data-testid=move-up-2]")
+    page.wait_for_url(f"**/boards/{board}*#tile-1")
+    expect(page.locator("[data-testid=tile-1]")).to_have_attribute("data-kind", "cards")
+    expect(page.locator("[data-testid=tile-2]")).to_have_attribute("data-kind", "trend")
+    expect(page.locator("[data-testid=move-up-1]")).to_have_count(0)
+    _charts_drawn(page, 1)
+    page.screenshot(path=str(shots / "boards-ja-1280-moved.png"), full_page=True)
+    assert Accounts(board_ws.appdb).audit_log(1)[0]["action"] == "board.reorder"
+
+    # The card's number opens its records for the tile's own period (September), not the
+    # board's (this month): as many records as the card says.
+    shown = page.locator("[data-testid=tile-1] [data-testid=drill-leads]").inner_text()
+    page.click("[data-testid=tile-1] [data-testid=drill-leads]")
+    page.wait_for_url("**/records?**")
+    assert "period=2026-09" in page.url
+    expect(page.locator("[data-testid=records-position]")).to_contain_text(f"{shown}件中")
+    page.click("[data-testid=records-back]")
+    page.wait_for_url(f"**/boards/{board}*")
+    _logout(page)
+
+    # A viewer sees neither the links nor the form.
+    login_page(page, server, "marketer")
+    page.goto(f"{server}/kpi/mqls?period=2026-10")
+    expect(page.locator("[data-testid^=add-to-board]")).to_have_count(0)
+    expect(page.locator("[data-testid=add-trend-to-board]")).to_have_count(0)
+    page.goto(f"{server}/boards/add?kpi=mqls")
+    expect(page.locator("[data-testid=error]")).to_be_visible()
+    assert not errors, errors
+    context.close()
+
+
 SCREENSHOT_BOARD = {
     "name": "マーケティング週次",
     "tiles": [
@@ -202,5 +275,18 @@ def test_board_screenshots(  # type: ignore[no-untyped-def]
     page.goto(f"{server}/boards")
     _fits(page, width)
     page.screenshot(path=str(shots / f"boards-{language}-{width}-list.png"), full_page=True)
+    # the "Add to a board" form, the tree with its numbers linked, a state's record list, an
+    # editor's KPI page and department cards with their "Add to a board" links
+    for name, path in (
+        ("add", "/boards/add?kpi=mqls&period=2026-10&kind=trend"),
+        ("tree", "/tree?period=2026-10"),
+        ("state", "/records?kpi=pipeline_value&period=2026-10"),
+        ("kpi", "/kpi/mqls?period=2026-10"),
+        ("department", "/department/marketing?period=2026-10"),
+    ):
+        page.goto(f"{server}{path}")
+        page.wait_for_load_state("networkidle")
+        _fits(page, width)
+        page.screenshot(path=str(shots / f"boards-{language}-{width}-{name}.png"), full_page=True)
     assert not errors, errors
     context.close()

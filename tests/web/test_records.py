@@ -265,15 +265,86 @@ def test_an_unsafe_back_link_is_replaced_by_the_kpi_page(ja: TestClient) -> None
 
 
 def test_what_has_no_records_says_so_in_the_readers_language(ja: TestClient) -> None:
-    page = ja.get("/records?kpi=mrr")
+    page = ja.get("/records?kpi=nps")
     assert page.status_code == 400 and "明細はありません" in page.text
+    assert ja.get("/api/records?kpi=ltv").status_code == 400
     assert ja.get("/api/records?kpi=nosuchkpi").status_code == 400
     assert ja.get("/api/records?kpi=leads&page=x").status_code == 400
-    # the KPI page of a state (MRR) does not link its number
-    assert (
-        "/records?"
-        not in ja.get("/kpi/mrr").text.split('data-testid="kpi-title"')[1].split("<h3>")[0]
-    )
+    # the KPI page of a number with no list (LTV: states inside a product of ratios) shows
+    # no link rather than a wrong one; a state (MRR) links to what makes it up
+    for kpi, linked in (("ltv", False), ("ltv_cac", False), ("mrr", True)):
+        head = ja.get(f"/kpi/{kpi}").text.split('data-testid="kpi-title"')[1].split("<h3>")[0]
+        assert ("/records?" in head) is linked, kpi
+
+
+# ---------------------------------------------------------------------- states at period end
+@pytest.mark.parametrize(
+    "filters",
+    [f"period={MONTH}", f"period={QUARTER}&grain=quarter", f"period={MONTH}&segment=smb"],
+)
+def test_a_state_lists_what_makes_it_up_at_the_period_end(
+    ja: TestClient, web_ws: Workspace, filters: str
+) -> None:
+    """Pipeline, customers and MRR (and the ratios over them) list the open opportunities or
+    the customer accounts as they stood at the period's end: their count or sum is the card."""
+    end = web_ws.period(parse_qs(filters)["period"][0]).last_day.isoformat()
+    for kpi in ("pipeline_value", "customers", "mrr", "arpa", "nrr", "logo_churn_rate"):
+        card = ja.get(f"/api/kpi/{kpi}?{filters}").json()["current"]
+        page = ja.get(f"/kpi/{kpi}?{filters}").text
+        (link,) = [u for u in drill_links(page) if f"kpi={kpi}&" in u or u.endswith(kpi)][:1]
+        data = api(ja, urlsplit(link).query + "&size=200")
+        assert data["state_on"] == end
+        card_matches_records(data, card["actual"])
+        if kpi == "pipeline_value":  # open new business on the last day, and only those
+            for row in data["rows"]:
+                cells = row["cells"]
+                assert cells["type"] == "new_business" and cells["created_at"][:10] <= end
+                assert cells["closed_at"] is None or cells["closed_at"][:10] > end
+        if kpi == "customers":
+            assert all(r["cells"]["mrr_end"] > 0 for r in data["rows"])
+            if "segment=smb" in filters:
+                assert {r["cells"]["segment"] for r in data["rows"]} <= {"smb"}
+
+
+def test_a_state_list_reads_in_japanese_and_english(
+    ja: TestClient, en: TestClient, web_ws: Workspace
+) -> None:
+    page = ja.get(f"/records?kpi=mrr&period={MONTH}").text
+    text = visible_text(page)
+    for label in ("期首のMRR", "期末のMRR", "会社", "期末時点の状態"):
+        assert label in text, label
+    own = data_words(web_ws) | {"English"}
+    assert not leaks(text, own), leaks(text, own)
+    pipeline = visible_text(ja.get(f"/records?kpi=pipeline_value&period={MONTH}").text)
+    assert "ステージと完了日は現在のもの" in pipeline
+    opportunities = web_ws.warehouse.con.table("opportunities").select("opportunity_id", "name")
+    for row in opportunities.to_pyarrow().to_pylist():  # the CRM's own ids and deal names
+        own |= {row["opportunity_id"], *re.findall(r"[A-Za-z][\w-]*", row["name"] or "")}
+    assert not leaks(pipeline, own), leaks(pipeline, own)
+    english = visible_text(en.get(f"/records?kpi=customers&period={MONTH}").text)
+    assert "MRR at the period end" in english and "期末" not in english
+    # the download holds the same accounts, their MRR at the end adding up to the card
+    download = ja.get(f"/export/records.csv?kpi=mrr&period={MONTH}")
+    table = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert table[0] == ["会社", "セグメント", "期首のMRR", "期末のMRR"]
+    card = ja.get(f"/api/kpi/mrr?period={MONTH}").json()["current"]
+    assert sum(float(r[3]) for r in table[1:]) == pytest.approx(card["actual"])
+
+
+def test_every_tree_node_links_to_its_records(ja: TestClient) -> None:
+    """The KPI tree's numbers open their records with the tree's period and filters."""
+    for filters in (f"period={MONTH}", f"period={MONTH}&channel=webinar"):
+        nodes = {n["kpi"]: n for n in ja.get(f"/api/tree?{filters}").json()["nodes"]}
+        page = ja.get(f"/tree?{filters}").text
+        found = re.findall(r'<a href="(/records\?[^"]+)" class="drill"[^>]*tree-drill-(\w+)', page)
+        assert len(found) >= 4, page[:300]
+        for url, kpi in found:
+            query = parse_qs(urlsplit(html.unescape(url)).query)
+            for key, values in parse_qs(filters).items():
+                assert query[key] == values, (key, url)
+            assert query["back"][0].startswith("/tree")
+            data = api(ja, urlsplit(html.unescape(url)).query)
+            card_matches_records(data, nodes[kpi]["actual"])
 
 
 # ---------------------------------------------------------------------- permissions

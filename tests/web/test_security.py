@@ -26,6 +26,7 @@ READS = {
     "/executive": "viewer",
     "/boards": "viewer",
     "/boards/new": "editor",
+    "/boards/add": "editor",
     "/api/boards": "viewer",
     "/department/{name}": "viewer",
     "/tree": "viewer",
@@ -103,6 +104,9 @@ WRITES = {
     "/boards/{board_id}": "editor",
     "/boards/{board_id}/delete": "editor",
     "/boards/{board_id}/landing": "viewer",
+    "/boards/{board_id}/tiles/{number}/move": "editor",
+    "/boards/add": "editor",
+    "/api/boards/{board_id}/tiles": "editor",
     "/api/boards": "editor",
     "/api/boards/landing": "viewer",
     "/targets": "editor",
@@ -172,6 +176,8 @@ EXAMPLES = {
     "{page}": "channels",
     "{fmt}": "csv",
     "{board_id}": "999999",
+    "{number}": "1",
+    "/boards/add": "/boards/add?kpi=leads",
 }
 
 
@@ -203,7 +209,7 @@ def test_every_route_is_classified(app) -> None:  # type: ignore[no-untyped-def]
     # reads of one action (need an existing id): access tested in test_act_pages.py
     extra |= {"/api/actions/{action_id}", "/api/actions/{action_id}/effect"}
     # one board (needs a board shared with the caller): access tested in test_boards.py
-    extra |= {"/boards/{board_id}/edit", "/api/boards/{board_id}"}
+    extra |= {"/boards/{board_id}/edit", "/api/boards/{board_id}", "/api/boards/{board_id}/order"}
     unknown = [
         (m, p) for m, p in routes(app) if p not in known and p not in extra and not is_public(p)
     ]

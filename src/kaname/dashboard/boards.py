@@ -305,6 +305,59 @@ class Boards:
         self._audit(user, "board.update", board, before, _audited(out))
         return out
 
+    def _respec(self, board_id: int, user: Principal, action: str, change: Any) -> dict[str, Any]:
+        """Change a board's tiles only (`change` maps the saved spec to the new raw one), checked
+        like a composer save and audited as `action`."""
+        with self.db.session() as s:
+            board = self._changeable(s, board_id, user)
+            before = _audited(summary(board, user))
+            spec = parse_spec(change(json.loads(board.spec)), self.dash)
+            board.spec = json.dumps(spec.as_dict(), ensure_ascii=False)
+            board.updated_at = utcnow()
+            out = summary(board, user, self.landing_id(user))
+        self._audit(user, action, board, before, _audited(out))
+        return out
+
+    def reorder(self, board_id: int, order: Any, user: Principal) -> dict[str, Any]:
+        """Put a board's tiles in a new order: `order` lists every tile's number (1, 2 …, as
+        the board shows them) once, in the order wanted."""
+
+        def change(spec: dict[str, Any]) -> dict[str, Any]:
+            tiles = spec.get("tiles", [])
+            wanted = list(range(1, len(tiles) + 1))
+            if (
+                not isinstance(order, list)
+                or not all(isinstance(n, int) and not isinstance(n, bool) for n in order)
+                or sorted(order) != wanted
+            ):
+                raise BoardError(
+                    f"order must list each tile number 1–{len(tiles)} once",
+                    "並び順にはタイルの番号を1つずつすべて並べてください",
+                )
+            return {**spec, "tiles": [tiles[n - 1] for n in order]}
+
+        return self._respec(board_id, user, "board.reorder", change)
+
+    def move(self, board_id: int, number: int, step: int, user: Principal) -> dict[str, Any]:
+        """Move tile `number` one place up (`step` -1) or down (+1); at either end it stays."""
+        board = self.get(board_id, user)
+        count = len(board["spec"].get("tiles", []))
+        order = list(range(1, count + 1))
+        if not 1 <= number <= count:
+            raise BoardError(f"the board has no tile {number}", f"タイル{number}はありません")
+        other = number + step
+        if 1 <= other <= count:
+            order[number - 1], order[other - 1] = order[other - 1], order[number - 1]
+        return self.reorder(board_id, order, user)
+
+    def add_tile(self, board_id: int, tile: Mapping[str, Any], user: Principal) -> dict[str, Any]:
+        """Add a tile (a KPI's card or trend chosen on a page) at the end of a board."""
+
+        def change(spec: dict[str, Any]) -> dict[str, Any]:
+            return {**spec, "tiles": [*spec.get("tiles", []), dict(tile)]}
+
+        return self._respec(board_id, user, "board.update", change)
+
     def delete(self, board_id: int, user: Principal) -> None:
         with self.db.session() as s:
             board = self._changeable(s, board_id, user)

@@ -5,6 +5,10 @@ is built from the metric engine's own row filter (`MetricEngine.rows`: the measu
 column, condition, the period, view, cut-off and dimension filters), so the rows listed are
 exactly the rows the number counts: their count is a count measure's value, the sum of their
 `value` a sum measure's. A ratio links to the lists of its numerator and denominator.
+
+A state at the period's end (a snapshot measure) lists what makes it up at that end: the open
+new-business opportunities for the pipeline, one row per customer account (its MRR at the
+start and at the end of the period) for customers, MRR, churn and retention.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from kaname.dashboard.core import clean
 from kaname.dashboard.filters import Filters
 from kaname.metrics.engine import MetricQuery
 from kaname.metrics.formula import BinOp, Neg, Node, Ref
-from kaname.metrics.measures import MEASURES, EventMeasure
+from kaname.metrics.measures import MEASURES, EventMeasure, Measure, SnapshotMeasure
 from kaname.urlguard import safe_link
 
 if TYPE_CHECKING:
@@ -73,9 +77,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "outcome",
     ),
     "web_traffic": ("date", "channel", "sessions", "users", "new_users", "pageviews"),
+    "customers": ("account", "segment", "mrr_start", "mrr_end"),
 }
 """The fields a list shows per table, in order; `account` and `campaign` are the names of the
-row's company and campaign (the id when it has no name)."""
+row's company and campaign (the id when it has no name). `customers` is one row per customer
+account of the subscriptions, with its MRR at the period's start and end."""
 
 KEYS = {
     "leads": ("lead_id",),
@@ -83,6 +89,7 @@ KEYS = {
     "spend": ("date", "channel", "campaign_id"),
     "touchpoints": ("touchpoint_id",),
     "web_traffic": ("date", "channel"),
+    "customers": ("account_id",),
 }
 """Columns that make the order of a sorted list total, so pages never overlap."""
 
@@ -96,6 +103,8 @@ KINDS = {
     "date": "date",
     "amount": "money",
     "cost": "money",
+    "mrr_start": "money",
+    "mrr_end": "money",
     "score": "int",
     "impressions": "int",
     "clicks": "int",
@@ -134,6 +143,10 @@ def list_measures(catalog: Catalog, kpi_id: str) -> list[tuple[str, str]]:
     if not names or not all(_listable(n) for n in names):
         return []
     tree = catalog.resolve(kpi_id).tree
+    if any(isinstance(MEASURES[n], SnapshotMeasure) for n in names) and not _plain_ratio(tree):
+        # LTV, LTV:CAC, CAC payback: states inside products of ratios, where no list of
+        # records reads as "the numerator" or "the denominator"; no link beats a wrong one
+        return []
     roles: dict[str, str] = {}
     if isinstance(tree, BinOp) and tree.op == "/":
         for name in _refs(tree.left):
@@ -150,7 +163,47 @@ def drillable(catalog: Catalog, kpi_id: str) -> bool:
 
 def _listable(measure: str) -> bool:
     m = MEASURES.get(measure)
-    return isinstance(m, EventMeasure) and m.table in COLUMNS
+    return isinstance(m, SnapshotMeasure) or (isinstance(m, EventMeasure) and m.table in COLUMNS)
+
+
+def list_table(m: Measure) -> str:
+    """The list a measure's records are shown as (a COLUMNS key)."""
+    if isinstance(m, EventMeasure):
+        return m.table
+    return "opportunities" if m.family == "pipeline" else "customers"
+
+
+def aggregation(m: Measure) -> str:
+    """Whether the number counts the records or sums their value."""
+    if isinstance(m, EventMeasure):
+        return m.agg
+    return "sum" if m.unit == "currency" else "count"
+
+
+def list_order(m: Measure) -> str:
+    """The field a list is sorted by unless the reader chooses another."""
+    if isinstance(m, EventMeasure):
+        return m.time
+    return "created_at" if m.family == "pipeline" else "mrr_end"
+
+
+def _plain_ratio(node: Node) -> bool:
+    """A measure, a sum or difference of measures, or a ratio of two such."""
+    if isinstance(node, BinOp) and node.op == "/":
+        return _plain_sum(node.left) and _plain_sum(node.right)
+    return _plain_sum(node)
+
+
+def _plain_sum(node: Node) -> bool:
+    if isinstance(node, Ref):
+        return True
+    if isinstance(node, Neg):
+        return _plain_sum(node.operand)
+    return (
+        isinstance(node, BinOp)
+        and node.op in "+-"
+        and all(_plain_sum(n) for n in (node.left, node.right))
+    )
 
 
 def _refs(node: Node) -> list[str]:
@@ -219,8 +272,8 @@ def check_filters(dash: DashboardCore, measures: list[str], f: Filters) -> str |
     engine = dash.ws.engine()
     for name in measures:
         m = MEASURES[name]
-        assert isinstance(m, EventMeasure)
-        user = set(engine.user_dimensions.get(m.table, ()))
+        # a state is filtered by its own dimensions only (the engine's snapshot queries)
+        user = set(engine.user_dimensions.get(m.table, ())) if isinstance(m, EventMeasure) else ()
         for dim, _ in f.pairs():
             if dim not in m.dims and dim not in user:
                 return dim
@@ -230,13 +283,16 @@ def check_filters(dash: DashboardCore, measures: list[str], f: Filters) -> str |
 def rows_of(dash: DashboardCore, measure: str, query: MetricQuery) -> ir.Table:
     """The records of `measure` for `query`, with the names of their company and campaign."""
     engine = dash.ws.engine()
-    m = MEASURES[measure]
-    assert isinstance(m, EventMeasure)
+    table = list_table(MEASURES[measure])
     t = engine.rows(measure, query)
     tables = dash.ws.warehouse.tables()
-    wanted = COLUMNS[m.table]
-    keep = [c for c in (*wanted, *KEYS[m.table], "account_id", "campaign_id") if c in t.columns]
+    wanted = COLUMNS[table]
+    keep = [c for c in (*wanted, *KEYS[table], "account_id", "campaign_id") if c in t.columns]
     t = t.select(*dict.fromkeys(keep), "_value")
+    if "segment" in wanted and "segment" not in t.columns:  # customers: the account's segment
+        a = tables["accounts"]
+        segments = a.group_by(_sid=a.account_id).aggregate(segment=a.segment.max())
+        t = t.left_join(segments, t.account_id == segments._sid).drop("_sid")
     if "account" in wanted:
         a = tables["accounts"]
         names = a.group_by(_aid=a.account_id).aggregate(_account=a.name.max())
@@ -263,13 +319,12 @@ def records_page(dash: DashboardCore, ask: Ask, f: Filters, language: str) -> di
         raise RecordsError("filter", blocked)
     engine = dash.ws.engine()
     m = MEASURES[measure]
-    assert isinstance(m, EventMeasure)
+    table = list_table(m)
     names = [n for n, _ in offered]
     values = engine.measures(query, names)
     summary = []
     for name, role in offered:
         mm = MEASURES[name]
-        assert isinstance(mm, EventMeasure)
         t = engine.rows(name, query)
         agg = t.aggregate(n=t.count(), total=t._value.sum()).execute().iloc[0]
         summary.append(
@@ -277,8 +332,8 @@ def records_page(dash: DashboardCore, ask: Ask, f: Filters, language: str) -> di
                 {
                     "measure": name,
                     "role": role,
-                    "table": mm.table,
-                    "agg": mm.agg,
+                    "table": list_table(mm),
+                    "agg": aggregation(mm),
                     "unit": mm.unit,
                     "value": float(values[name].sum()) if len(values) else 0.0,
                     "count": int(agg["n"]),
@@ -287,8 +342,9 @@ def records_page(dash: DashboardCore, ask: Ask, f: Filters, language: str) -> di
             )
         )
     current = next(s for s in summary if s["measure"] == measure)
-    columns = list(COLUMNS[m.table])
-    sort = ask.sort if ask.sort in (*columns, "value") else (m.time if m.time in columns else "")
+    columns = list(COLUMNS[table])
+    first = list_order(m)
+    sort = ask.sort if ask.sort in (*columns, "value") else (first if first in columns else "")
     order = "asc" if ask.order == "asc" else "desc"
     size = ask.size if ask.size in PAGE_SIZES else 50
     pages = max(1, math.ceil(current["count"] / size))
@@ -304,9 +360,15 @@ def records_page(dash: DashboardCore, ask: Ask, f: Filters, language: str) -> di
     return {
         "kpi": kpi,
         "measure": measure,
-        "table": m.table,
-        "agg": m.agg,
+        "table": table,
+        "agg": aggregation(m),
         "unit": m.unit,
+        # a state is listed as it stood on the period's last day (today while it runs)
+        "state_on": (
+            min(period.last_day, dash.ws.today()).isoformat()
+            if isinstance(m, SnapshotMeasure)
+            else None
+        ),
         "period": period.label,
         "view": query.view,
         "filters": f.as_dict(),
@@ -332,31 +394,31 @@ def all_rows(dash: DashboardCore, ask: Ask, f: Filters) -> dict[str, Any]:
     if blocked:
         raise RecordsError("filter", blocked)
     m = MEASURES[measure]
-    assert isinstance(m, EventMeasure)
-    columns = list(COLUMNS[m.table])
+    table = list_table(m)
+    columns = list(COLUMNS[table])
     sort = ask.sort if ask.sort in (*columns, "value") else ""
     t = _sorted(rows_of(dash, measure, query), m, sort, "asc" if ask.order == "asc" else "desc")
     frame = t.limit(EXPORT_LIMIT).execute()
     return {
         "measure": measure,
-        "table": m.table,
-        "agg": m.agg,
+        "table": table,
+        "agg": aggregation(m),
         "unit": m.unit,
         "columns": [{"key": c, "kind": KINDS.get(c, "text")} for c in columns],
         "rows": _rows(dash, frame, columns, m),
     }
 
 
-def _sorted(t: ir.Table, m: EventMeasure, sort: str, order: str) -> ir.Table:
+def _sorted(t: ir.Table, m: Measure, sort: str, order: str) -> ir.Table:
     """`t` ordered by `sort` (the measure's time column by default), newest or largest first
     unless `order` is asc, then by the table's key so that pages never overlap."""
-    column = "_value" if sort == "value" else (sort or m.time)
+    column = "_value" if sort == "value" else (sort or list_order(m))
     key = t[column]
     first = key.asc(nulls_first=False) if order == "asc" else key.desc(nulls_first=False)
-    return t.order_by([first, *(ibis.asc(k) for k in KEYS[m.table] if k != column)])
+    return t.order_by([first, *(ibis.asc(k) for k in KEYS[list_table(m)] if k != column)])
 
 
-def _rows(dash: DashboardCore, frame: Any, columns: list[str], m: EventMeasure) -> list[Any]:
+def _rows(dash: DashboardCore, frame: Any, columns: list[str], m: Measure) -> list[Any]:
     links = dash.ws.config.record_links
     out = []
     for rec in frame.to_dict(orient="records"):

@@ -325,12 +325,14 @@ class MetricEngine:
         return t.filter(*filt, *filter_exprs(t, allowed, query.filters)), bucket_col, allowed
 
     def rows(self, measure: str, query: MetricQuery) -> ir.Table:
-        """The records behind an event measure: the rows of its table that `measures()` counts
-        or sums for `query` (its periods, view, cut-off and filters), with `_value`, the amount
-        each row adds to the measure (1 for a count). Raises MetricError for a snapshot."""
+        """The records behind a measure: the rows that `measures()` counts or sums for `query`
+        (its periods, view, cut-off and filters), with `_value`, the amount each row adds to
+        the measure (1 for a count). A state (snapshot) is read at the end of the query's last
+        period: the open opportunities then (pipeline), or one row per customer account with
+        `mrr_start` and `mrr_end` (subscriptions)."""
         m = MEASURES[measure]
-        if not isinstance(m, EventMeasure):
-            raise MetricError(f"{measure} is a state at the period's end, not a set of records")
+        if isinstance(m, SnapshotMeasure):
+            return self._snapshot_rows(m, query)
         t, _, _ = self._event_rows(m.table, m.time, m.dims, query, self.periods(query))
         if m.where is not None:
             t = t.filter(m.where(t))
@@ -381,6 +383,38 @@ class MetricEngine:
             return self._pipeline_expr(spine, members, query)
         return self._subscription_expr(spine, members, query, periods)
 
+    def _snapshot_rows(self, m: SnapshotMeasure, query: MetricQuery) -> ir.Table:
+        """`rows()` of a snapshot measure, for the last period of `query`."""
+        periods = self.periods(query)[-1:]
+        spine = self._spine(query, periods)
+        if m.family == "pipeline":
+            o = self.tables["opportunities"]
+            o = o.filter(is_new_business(o), *filter_exprs(o, m.dims, query.filters))
+            o = o.mutate(_created=o.created_at.cast("date"), _closed=o.closed_at.cast("date"))
+            x = spine.cross_join(o)
+            x = x.filter(x._created < x.snap_end, x._closed.isnull() | (x._closed >= x.snap_end))
+            value = x.amount if m.id == "pipeline_value" else ibis.literal(1.0)
+            return x.mutate(_value=value.cast("float64")).drop(
+                "period_start", "snap_end", "_created", "_closed"
+            )
+        p = self._subscription_accounts(spine, [m], query, periods)
+        was = p.mrr_s > 0
+        gone = was & (p.mrr_e <= 0)
+        one = ibis.literal(1.0)
+        kept, value = {
+            "customers_start": (was, one),
+            "customers_end": (p.mrr_e > 0, one),
+            "churned_customers": (gone, one),
+            "expanded_customers": (was & (p.expanded > 0), one),
+            "mrr_start": (p.mrr_s != 0, p.mrr_s),
+            "mrr_end": (p.mrr_e != 0, p.mrr_e),
+            "retained_mrr": (was, p.mrr_e),
+            "churned_mrr": (gone, p.mrr_s),
+            "new_mrr": (p.new_mrr_line.notnull() & (p.new_mrr_line != 0), p.new_mrr_line),
+        }[m.id]
+        p = p.filter(kept).mutate(_value=value.cast("float64"))
+        return p.select("account_id", mrr_start=p.mrr_s, mrr_end=p.mrr_e, _value=p._value)
+
     def _pipeline_expr(
         self, spine: ir.Table, members: list[SnapshotMeasure], query: MetricQuery
     ) -> ir.Table:
@@ -411,6 +445,32 @@ class MetricEngine:
         query: MetricQuery,
         periods: list[Period],
     ) -> ir.Table:
+        p = self._subscription_accounts(spine, members, query, periods)
+        was = p.mrr_s > 0
+        gone = was & (p.mrr_e <= 0)
+        available = {
+            "customers_start": lambda: p.count(where=was),
+            "customers_end": lambda: p.count(where=p.mrr_e > 0),
+            "churned_customers": lambda: p.count(where=gone),
+            "expanded_customers": lambda: p.count(where=was & (p.expanded > 0)),
+            "mrr_start": lambda: p.mrr_s.sum(),
+            "mrr_end": lambda: p.mrr_e.sum(),
+            "retained_mrr": lambda: p.mrr_e.sum(where=was),
+            "churned_mrr": lambda: p.mrr_s.sum(where=gone),
+            "new_mrr": lambda: p.new_mrr_line.sum(),
+        }
+        metrics = {m.id: available[m.id]() for m in members}
+        return p.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def _subscription_accounts(
+        self,
+        spine: ir.Table,
+        members: list[SnapshotMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> ir.Table:
+        """One row per period and account: its MRR at the start and at the (snapshot) end,
+        the upsell or cross-sell lines started and the MRR of new lines started."""
         s = self.tables["subscriptions"]
         if "segment" in query.dimensions or any(d == "segment" for d, _ in query.filters):
             a = self.tables["accounts"]
@@ -437,24 +497,9 @@ class MetricEngine:
             expanded=x.count(where=started & x.change.isin(("upsell", "cross_sell"))),
             new_mrr_line=x.mrr.sum(where=started & (x.change == "new")),
         )
-        p = per_account.mutate(
+        return per_account.mutate(
             mrr_s=per_account.mrr_s.fill_null(0), mrr_e=per_account.mrr_e.fill_null(0)
         )
-        was = p.mrr_s > 0
-        gone = was & (p.mrr_e <= 0)
-        available = {
-            "customers_start": lambda: p.count(where=was),
-            "customers_end": lambda: p.count(where=p.mrr_e > 0),
-            "churned_customers": lambda: p.count(where=gone),
-            "expanded_customers": lambda: p.count(where=was & (p.expanded > 0)),
-            "mrr_start": lambda: p.mrr_s.sum(),
-            "mrr_end": lambda: p.mrr_e.sum(),
-            "retained_mrr": lambda: p.mrr_e.sum(where=was),
-            "churned_mrr": lambda: p.mrr_s.sum(where=gone),
-            "new_mrr": lambda: p.new_mrr_line.sum(),
-        }
-        metrics = {m.id: available[m.id]() for m in members}
-        return p.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
 
     def has_data(self, kpi_id: str) -> bool:
         """True when every table the KPI reads holds at least one row."""

@@ -233,6 +233,7 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         act,
         alerts,
         analysis,
+        board_tiles,
         boards,
         connect,
         exports,
@@ -242,11 +243,13 @@ def create_app(ws: Workspace, secure_cookies: bool = False, shared: bool = False
         settings,
     )
 
+    # board_tiles before boards: its /boards/add must not be read as /boards/{board_id}
     for module in (
         account,
         act,
         alerts,
         analysis,
+        board_tiles,
         boards,
         connect,
         exports,

@@ -17,7 +17,7 @@ def records_link(
 ) -> str:
     """The address of the records behind a number: the KPI's (or the measure's) records with
     the page's filters, `changes` applied (channel=…, period=…), and the page to go back to;
-    empty when the number is not made of records (MRR, customers, pipeline)."""
+    empty when the number is not made of records (NPS, LTV)."""
     if kpi and not drillable(catalog, kpi):
         return ""
     own = {"kpi": kpi, "measure": measure, "back": back}
@@ -61,6 +61,8 @@ def column_names(_: Translator) -> dict[str, str]:
         "users": _("Users"),
         "new_users": _("New users"),
         "pageviews": _("Page views"),
+        "mrr_start": _("MRR at the period start"),
+        "mrr_end": _("MRR at the period end"),
     }
 
 
@@ -143,6 +145,16 @@ def measure_names(_: Translator) -> dict[str, str]:
         "appointments": _("Appointments"),
         "call_seconds_total": _("Talk time of connected calls (seconds)"),
         "event_valid_leads": _("Event visits judged valid"),
+        "customers_start": _("Customers at the period start"),
+        "customers_end": _("Customers at the period end"),
+        "churned_customers": _("Customers who churned"),
+        "expanded_customers": _("Customers who expanded (upsell or cross-sell)"),
+        "mrr_start": _("MRR at the period start"),
+        "mrr_end": _("MRR at the period end"),
+        "retained_mrr": _("MRR kept from customers at the period start"),
+        "churned_mrr": _("MRR lost to churn"),
+        "new_mrr": _("MRR of new customers"),
+        "open_opportunities": _("Open opportunities at the period end"),
     }
 
 

@@ -177,6 +177,7 @@ def audit_action_label(action: str, _: Any) -> str:
         "target.update": _("Target changed"),
         "board.create": _("Board made"),
         "board.update": _("Board changed"),
+        "board.reorder": _("Board tiles reordered"),
         "board.delete": _("Board deleted"),
         "import.run": _("File imported"),
         "import.mapping.save": _("Import mapping saved"),
@@ -346,8 +347,10 @@ def render(
         "filters": filters,
         "picker": lambda: period_picker(ws, filters, language, _),
         "path": request.url.path,
-        "records_url": lambda kpi="", measure="", **changes: records_link(
-            ws.catalog, filters, _here(request, filters), kpi, measure, **changes
+        # `using`: the filters the number was computed with when they are not the page's (a
+        # board tile with its own period, or the board's saved filters).
+        "records_url": lambda kpi="", measure="", using=None, **changes: records_link(
+            ws.catalog, using or filters, _here(request, filters), kpi, measure, **changes
         ),
     }
     if caller is not None:

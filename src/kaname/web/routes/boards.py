@@ -328,11 +328,12 @@ async def landing_form(
 
 def _safe_back(back: str) -> str:
     """Only a path of this site (never another host) to go back to, without an earlier
-    `target_saved`."""
+    `target_saved` or `added` notice."""
     if not back.startswith("/") or back.startswith("//") or "\\" in back:
         return "/boards"
     path, _sep, query = back.partition("?")
-    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "target_saved"]
+    notices = ("target_saved", "added")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in notices]
     return f"{path}?{urlencode(kept)}" if kept else path
 
 

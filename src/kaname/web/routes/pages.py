@@ -58,14 +58,16 @@ def _page(
     }
     # the cards' target form (editors) is part of the cached page body: one copy per role
     key = (request.url.path, str(request.url.query), bool(extra.get("target_edit")))
+    # "Add to a board" (editors) is part of it too, on the same role condition
     return render(request, template, context, partial="_" + template, cache_key=key)
 
 
 def _card_edits(request: Request, who: Caller) -> dict[str, Any]:
-    """What the KPI cards need for an editor's "Change target" form: whether to show it, and
-    the page to come back to."""
+    """What the KPI cards need for an editor's "Change target" form and "Add to a board" link:
+    whether to show them, and the page to come back to."""
     query = f"?{request.url.query}" if request.url.query else ""
-    return {"target_edit": who.user.can("editor"), "back": request.url.path + query}
+    can = who.user.can("editor")
+    return {"target_edit": can, "board_add": can, "back": request.url.path + query}
 
 
 def _json(dash: Dashboard, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
@@ -291,7 +293,7 @@ def kpi_page(
         ("trend-figure", kpi_id, f, lang, 12),
         lambda: charts.trend(trend, ws.config.currency, lang, _, ws.config.fiscal_year_start_month),
     )
-    return _page(request, "kpi.html", data, f, dash, fig=fig)
+    return _page(request, "kpi.html", data, f, dash, fig=fig, **_card_edits(request, who))
 
 
 @router.get("/api/kpi/{kpi_id}", tags=["pages"])

@@ -70,8 +70,8 @@ def explain(exc: RecordsError, dash: Dashboard, lang: str, _: Translator) -> str
         return _("There is no KPI {kpi}.", kpi=exc.name)
     if exc.reason == "not_records":
         return _(
-            "{kpi} is a state at the end of the period (customers, MRR, pipeline), not a list of "
-            "records, so it has no drill-down.",
+            "{kpi} is not a count or sum of records that can be listed (a score, or a formula "
+            "over several ratios), so it has no drill-down.",
             kpi=catalog.get(exc.name).name(lang),
         )
     if exc.reason == "filter":
