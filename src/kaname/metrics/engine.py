@@ -8,6 +8,7 @@ reads each table once per lifecycle timestamp, as a hand-written SQL would.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pandas as pd
 from kaname.metrics.buckets import bucket_expr
 from kaname.metrics.calendar import MONTHS_IN_GRAIN, Grain, Period, period_label, periods_between
 from kaname.metrics.catalog import Catalog
+from kaname.metrics.group_sql import GroupSql
 from kaname.metrics.measures import (
     MEASURES,
     PARAMETERS,
@@ -173,9 +175,14 @@ class MetricEngine:
             ]
             return exprs
 
+        def render(backend: Any) -> str | None:
+            return None if families else self._render(backend, groups, keys, names, query, periods)
+
         # Snapshot measures read an in-memory period spine that each execution registers, so
         # only pure event queries can reuse compiled SQL.
-        result = self._run(build, keys, names, query, periods, not families) if names else spine
+        result = (
+            self._run(build, render, keys, names, query, periods, not families) if names else spine
+        )
         result = spine.merge(result, on="period_start", how="left")
         for name in names:
             if name not in result:
@@ -188,14 +195,16 @@ class MetricEngine:
     def _run(
         self,
         build: Callable[[], list[ir.Table]],
+        render: Callable[[Any], str | None],
         keys: list[str],
         names: list[str],
         query: MetricQuery,
         periods: list[Period],
         cacheable: bool,
     ) -> pd.DataFrame:
-        """Execute the measure groups as one query, reusing its compiled SQL when the same
-        request comes again (dashboards repeat requests; compiling is most of a small query)."""
+        """Execute the measure groups as one query, reusing its SQL when the same request comes
+        again (dashboards repeat requests). The SQL is rendered directly where group_sql.py
+        covers the request, and compiled by Ibis otherwise."""
         backend = next(iter(self.tables.values()))._find_backend()
         if not cacheable or backend.name not in _RAW_SQL_BACKENDS:
             return _execute(_union(build(), keys, names), keys)
@@ -213,11 +222,32 @@ class MetricEngine:
         cache = _SQL_CACHE.setdefault(id(backend), {})
         sql = cache.get(key)
         if sql is None:
-            sql = str(backend.compile(_union(build(), keys, names)))
+            sql = render(backend) or str(backend.compile(_union(build(), keys, names)))
             if len(cache) > 512:
                 cache.clear()
             cache[key] = sql
         return _normalise(_fetch(backend, sql))
+
+    def _render(
+        self,
+        backend: Any,
+        groups: Mapping[tuple[str, str], list[EventMeasure]],
+        keys: list[str],
+        names: list[str],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> str | None:
+        """The event groups' SQL without Ibis's relational compiler, or None when a group needs
+        a join (user dimensions, the cohort view of opportunities)."""
+        render = GroupSql(backend)
+        columns = names if len(groups) > 1 else None
+        parts = []
+        for (table, time), members in groups.items():
+            part = self._event_sql(render, table, time, members, query, periods, columns)
+            if part is None:
+                return None
+            parts.append(part)
+        return render.union(parts, keys, names)
 
     def evaluate(self, frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
         """Apply KPI formulas to a measure frame; NaN values carry a note saying why."""
@@ -301,6 +331,19 @@ class MetricEngine:
         """The rows of `table` an event measure placed by `time` reads for `query`: inside the
         periods (by lead creation in the cohort view, followed to the cut-off) and the filters.
         Also the column that places a row in its period and the dimension → column map."""
+        t, conditions, bucket_col, allowed = self._event_source(table, time, dims, query, periods)
+        return t.filter(*conditions), bucket_col, allowed
+
+    def _event_source(
+        self,
+        table: str,
+        time: str,
+        dims: Mapping[str, str],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> tuple[ir.Table, list[ir.BooleanValue], str, dict[str, str]]:
+        """`_event_rows` before its filter: the table (joined where the view or the user's
+        dimensions need it), the conditions that keep the rows, the bucket column, the map."""
         t = self.tables[table]
         start, end = self._bounds(query, periods)
         bucket_col = time
@@ -322,7 +365,7 @@ class MetricEngine:
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
                 filt.append(t[time] < time_literal(cutoff, t[time]))
-        return t.filter(*filt, *filter_exprs(t, allowed, query.filters)), bucket_col, allowed
+        return t, [*filt, *filter_exprs(t, allowed, query.filters)], bucket_col, allowed
 
     def rows(self, measure: str, query: MetricQuery) -> ir.Table:
         """The records behind an event measure: the rows of its table that `measures()` counts
@@ -349,20 +392,37 @@ class MetricEngine:
     ) -> ir.Table:
         t, bucket_col, allowed = self._event_rows(table, time, members[0].dims, query, periods)
         dims = _dim_columns(t, allowed, query.dimensions)
-        if query.grain is Grain.RANGE:  # one period: every row kept is in it
-            bucket = ibis.literal(periods[0].start, type="date")
-        else:
-            bucket = bucket_expr(t[bucket_col], query.grain, self.fy_start_month)
-        t = t.mutate(period_start=bucket, **dims)
-        metrics: dict[str, ir.Value] = {}
-        for m in members:
-            cond = m.where(t) if m.where else None
-            if m.agg == "count":
-                metrics[m.id] = t.count(where=cond) if cond is not None else t.count()
-            else:
-                assert m.value is not None
-                metrics[m.id] = m.value(t).sum(where=cond)
+        t = t.mutate(period_start=self._bucket(t, bucket_col, query, periods), **dims)
+        metrics = {m.id: _metric(t, m) for m in members}
         return t.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def _event_sql(
+        self,
+        render: GroupSql,
+        table: str,
+        time: str,
+        members: list[EventMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+        columns: list[str] | None,
+    ) -> str | None:
+        """`_event_expr` rendered directly (group_sql.py), or None when the rows need a join."""
+        t, conditions, bucket_col, allowed = self._event_source(
+            table, time, members[0].dims, query, periods
+        )
+        if not render.supports(t):
+            return None
+        dims = _dim_columns(t, allowed, query.dimensions)
+        keys = [("period_start", self._bucket(t, bucket_col, query, periods)), *dims.items()]
+        metrics = [(m.id, _metric(t, m)) for m in members]
+        return render.group(t, keys, metrics, conditions, columns)
+
+    def _bucket(
+        self, t: ir.Table, bucket_col: str, query: MetricQuery, periods: list[Period]
+    ) -> ir.DateValue:
+        if query.grain is Grain.RANGE:  # one period: every row kept is in it
+            return ibis.literal(periods[0].start, type="date")
+        return bucket_expr(t[bucket_col], query.grain, self.fy_start_month)
 
     def _spine(self, query: MetricQuery, periods: list[Period]) -> ir.Table:
         cutoff = query.as_of + dt.timedelta(days=1) if query.as_of else None
@@ -531,9 +591,24 @@ def table_of(measure: str) -> str:
 def time_literal(value: dt.date | dt.datetime, column: ir.Value) -> ir.Value:
     if column.type().is_date():
         day = value.date() if isinstance(value, dt.datetime) else value
-        return ibis.literal(day, type="date")
+        return _literal(day, "date")
     moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-    return ibis.literal(moment, type="timestamp")
+    return _literal(moment, "timestamp")
+
+
+@functools.lru_cache(maxsize=256)
+def _literal(value: dt.date, kind: str) -> ir.Value:
+    """Literals are immutable; every group of a request compares with the same bounds."""
+    return ibis.literal(value, type=kind)
+
+
+def _metric(t: ir.Table, m: EventMeasure) -> ir.Value:
+    """An event measure's aggregate over the rows of `t`."""
+    cond = m.where(t) if m.where else None
+    if m.agg == "count":
+        return t.count(where=cond) if cond is not None else t.count()
+    assert m.value is not None
+    return m.value(t).sum(where=cond)
 
 
 def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -> dict[str, Any]:
