@@ -23,6 +23,8 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import sqlglot as sg
 import sqlglot.expressions as sge
+from ibis.common.graph import Graph
+from ibis.common.patterns import AnyOf, InstanceOf, Object, Replace
 
 ALIAS = "t0"
 """The one table each group statement reads."""
@@ -52,8 +54,10 @@ class GroupSql:
         relational passes that turn a whole query into SELECTs."""
         compiler = self.compiler
         op: ops.Node = container
-        for rewrite in self._rewrites:
-            op = op.replace(rewrite)
+        rewrites, targets = self._rewrites
+        if rewrites and (targets is None or any(isinstance(n, targets) for n in Graph(op))):
+            for rewrite in rewrites:
+                op = op.replace(rewrite)
         placeholder = sg.table(ALIAS, quoted=self.quoted)
 
         def visit(node: ops.Node, _: Any, **kwargs: Any) -> Any:
@@ -142,17 +146,41 @@ def _ordinals(count: int) -> str:
     return ", ".join(str(i + 1) for i in range(count))
 
 
-_REWRITES: dict[Any, tuple[Any, ...]] = {}
+_REWRITES: dict[Any, tuple[tuple[Any, ...], tuple[type, ...] | None]] = {}
 
 
-def _rewrites(compiler: Any) -> tuple[Any, ...]:
+def _rewrites(compiler: Any) -> tuple[tuple[Any, ...], tuple[type, ...] | None]:
     """The compiler's lowering and rewrite patterns, each list combined once (as its
-    `translate` applies them)."""
+    `translate` applies them), and the operation types they can match (None when a pattern
+    does not say): a graph with none of them is left as it is, without walking it twice."""
     if compiler not in _REWRITES:
         found = []
+        targets: list[type] | None = list(compiler.lowered_ops)
         if compiler.lowered_ops:
             found.append(reduce(operator.or_, compiler.lowered_ops.values()))
         if compiler.rewrites:
             found.append(reduce(operator.or_, compiler.rewrites))
-        _REWRITES[compiler] = tuple(found)
+            for rewrite in compiler.rewrites:
+                matched = _matched_types(rewrite)
+                targets = None if matched is None or targets is None else targets + matched
+        _REWRITES[compiler] = (tuple(found), None if targets is None else tuple(targets))
     return _REWRITES[compiler]
+
+
+def _matched_types(pattern: Any) -> list[type] | None:
+    """The node types a rewrite pattern can match, or None when that cannot be told."""
+    if isinstance(pattern, Replace):
+        return _matched_types(pattern.matcher)
+    if isinstance(pattern, InstanceOf) and isinstance(pattern.type, type):
+        return [pattern.type]
+    if isinstance(pattern, Object):
+        return _matched_types(pattern.type)
+    if isinstance(pattern, AnyOf):
+        found: list[type] = []
+        for inner in pattern.patterns:
+            matched = _matched_types(inner)
+            if matched is None:
+                return None
+            found += matched
+        return found
+    return None
