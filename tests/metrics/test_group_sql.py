@@ -105,3 +105,15 @@ def test_rendered_sql_equals_ibis_on_postgres(
         names = [m.id for m in EVENT_MEASURES if dims <= set(m.dims)]
         rendered, compiled = _both(pg_company, names, query, monkeypatch)
         pd.testing.assert_frame_equal(rendered, compiled, check_exact=False, rtol=1e-12)
+
+
+def test_a_value_that_reads_another_table_is_left_to_ibis(duckdb_company: Warehouse) -> None:
+    from kaname.metrics.group_sql import GroupSql, Unsupported
+
+    tables = duckdb_company.tables()
+    leads, opps = tables["leads"], tables["opportunities"]
+    render = GroupSql(leads._find_backend())
+    keys = [("channel", leads.channel)]
+    assert "GROUP BY 1" in render.group(leads, keys, [("n", leads.count())], [])
+    with pytest.raises(Unsupported):
+        render.group(leads, keys, [("n", leads.count())], [leads.lead_id.isin(opps.lead_id)])

@@ -22,7 +22,7 @@ import pandas as pd
 from kaname.metrics.buckets import bucket_expr
 from kaname.metrics.calendar import MONTHS_IN_GRAIN, Grain, Period, period_label, periods_between
 from kaname.metrics.catalog import Catalog
-from kaname.metrics.group_sql import GroupSql
+from kaname.metrics.group_sql import GroupSql, Unsupported
 from kaname.metrics.measures import (
     MEASURES,
     PARAMETERS,
@@ -407,7 +407,10 @@ class MetricEngine:
         dims = _dim_columns(t, allowed, query.dimensions)
         keys = [("period_start", self._bucket(t, bucket_col, query, periods)), *dims.items()]
         metrics = [(m.id, _metric(t, m)) for m in members]
-        return render.group(t, keys, metrics, conditions, columns)
+        try:
+            return render.group(t, keys, metrics, conditions, columns)
+        except Unsupported:
+            return None
 
     def _bucket(
         self, t: ir.Table, bucket_col: str, query: MetricQuery, periods: list[Period]

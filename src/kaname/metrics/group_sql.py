@@ -6,9 +6,10 @@ expression costs 0.1–0.2 s (most of it in Ibis's relational rewrites and in re
 nested statement), more than the query itself on a million leads. Here the value expressions
 (each measure's count or sum with its condition, the period bucket, the time bounds and the
 filters) are still Ibis expressions, translated by the backend's own Ibis compiler, so they mean
-exactly what they mean everywhere else; only the flat SELECT around them is built directly as a
-sqlglot tree. Shapes it does not cover (joins for user dimensions or the cohort view, snapshot
-measures, tables that are not plain database tables) return None and go through Ibis as before.
+exactly what they mean everywhere else; only the flat SELECT around them is written here, as
+text around the fragments sqlglot prints. Shapes it does not cover (joins for user dimensions or
+the cohort view, snapshot measures, tables that are not plain database tables, values that read
+another table) return None and go through Ibis as before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ ALIAS = "t0"
 """The one table each group statement reads."""
 
 
+class Unsupported(Exception):
+    """The group needs more than one table: Ibis compiles it."""
+
+
 class GroupSql:
     """Translates Ibis value expressions over one table with a backend's compiler, and renders
     the statements of measure groups around them."""
@@ -48,7 +53,7 @@ class GroupSql:
     def supports(table: ir.Table) -> bool:
         return isinstance(table.op(), ops.DatabaseTable)
 
-    def _translate(self, container: ops.Relation) -> dict[ops.Node, Any]:
+    def _translate(self, container: ops.Aggregate) -> dict[ops.Node, Any]:
         """Every value under `container` (a relation over one database table) as sqlglot,
         its columns qualified by ALIAS: the compiler's own rewrites and visitors, without the
         relational passes that turn a whole query into SELECTs."""
@@ -59,9 +64,12 @@ class GroupSql:
             for rewrite in rewrites:
                 op = op.replace(rewrite)
         placeholder = sg.table(ALIAS, quoted=self.quoted)
+        own = (op, container.parent)
 
         def visit(node: ops.Node, _: Any, **kwargs: Any) -> Any:
             if isinstance(node, ops.Relation):
+                if node not in own:  # a value reads another relation (a subquery)
+                    raise Unsupported(type(node).__name__)
                 return placeholder
             return compiler.visit_node(node, **kwargs)
 
