@@ -388,7 +388,7 @@ def bench_refresh(
         print_json(result)
         return
     for key, value in result.items():
-        console.print(f"{key:>28}: {value}")
+        console.print(f"{key:>30}: {value}")
 
 
 from kaname.cli.ingest import register as _register_ingest  # noqa: E402

@@ -8,6 +8,7 @@ reads each table once per lifecycle timestamp, as a hand-written SQL would.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pandas as pd
 from kaname.metrics.buckets import bucket_expr
 from kaname.metrics.calendar import MONTHS_IN_GRAIN, Grain, Period, period_label, periods_between
 from kaname.metrics.catalog import Catalog
+from kaname.metrics.group_sql import GroupSql, Unsupported
 from kaname.metrics.measures import (
     MEASURES,
     PARAMETERS,
@@ -117,7 +119,7 @@ class MetricEngine:
 
     # ------------------------------------------------------------------ public API
     def periods(self, query: MetricQuery) -> list[Period]:
-        return periods_between(query.first, query.last, query.grain, self.fy_start_month)
+        return list(_periods(query.first, query.last, query.grain, self.fy_start_month))
 
     def compute(self, query: MetricQuery) -> pd.DataFrame:
         """Long table: kpi, period, period_start, <dimensions>, value, note."""
@@ -160,7 +162,6 @@ class MetricEngine:
                 groups[(m.table, m.time)].append(m)
             else:
                 families[m.family].append(m)
-        spine = pd.DataFrame({"period_start": [p.start for p in periods]})
 
         def build() -> list[ir.Table]:
             exprs = [
@@ -173,29 +174,31 @@ class MetricEngine:
             ]
             return exprs
 
+        def render(backend: Any) -> str | None:
+            return None if families else self._render(backend, groups, keys, names, query, periods)
+
         # Snapshot measures read an in-memory period spine that each execution registers, so
         # only pure event queries can reuse compiled SQL.
-        result = self._run(build, keys, names, query, periods, not families) if names else spine
-        result = spine.merge(result, on="period_start", how="left")
-        for name in names:
-            if name not in result:
-                result[name] = 0.0
-            result[name] = result[name].astype("float64").fillna(0.0)
-        for dim in query.dimensions:
-            result[dim] = result[dim].astype(object).where(result[dim].notna(), NONE_LABEL)
-        return result.sort_values(keys, kind="stable").reset_index(drop=True)
+        result: Columns = (
+            self._run(build, render, keys, names, query, periods, not families)
+            if names
+            else {"period_start": np.array([], dtype=object)}
+        )
+        return _complete(result, periods, keys, names)
 
     def _run(
         self,
         build: Callable[[], list[ir.Table]],
+        render: Callable[[Any], str | None],
         keys: list[str],
         names: list[str],
         query: MetricQuery,
         periods: list[Period],
         cacheable: bool,
-    ) -> pd.DataFrame:
-        """Execute the measure groups as one query, reusing its compiled SQL when the same
-        request comes again (dashboards repeat requests; compiling is most of a small query)."""
+    ) -> Columns:
+        """Execute the measure groups as one query, reusing its SQL when the same request comes
+        again (dashboards repeat requests). The SQL is rendered directly where group_sql.py
+        covers the request, and compiled by Ibis otherwise."""
         backend = next(iter(self.tables.values()))._find_backend()
         if not cacheable or backend.name not in _RAW_SQL_BACKENDS:
             return _execute(_union(build(), keys, names), keys)
@@ -213,11 +216,32 @@ class MetricEngine:
         cache = _SQL_CACHE.setdefault(id(backend), {})
         sql = cache.get(key)
         if sql is None:
-            sql = str(backend.compile(_union(build(), keys, names)))
+            sql = render(backend) or str(backend.compile(_union(build(), keys, names)))
             if len(cache) > 512:
                 cache.clear()
             cache[key] = sql
-        return _normalise(_fetch(backend, sql))
+        return _fetch(backend, sql)
+
+    def _render(
+        self,
+        backend: Any,
+        groups: Mapping[tuple[str, str], list[EventMeasure]],
+        keys: list[str],
+        names: list[str],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> str | None:
+        """The event groups' SQL without Ibis's relational compiler, or None when a group needs
+        a join (user dimensions, the cohort view of opportunities)."""
+        render = GroupSql(backend)
+        columns = names if len(groups) > 1 else None
+        parts = []
+        for (table, time), members in groups.items():
+            part = self._event_sql(render, table, time, members, query, periods, columns)
+            if part is None:
+                return None
+            parts.append(part)
+        return render.union(parts, keys, names)
 
     def evaluate(self, frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
         """Apply KPI formulas to a measure frame; NaN values carry a note saying why."""
@@ -234,11 +258,11 @@ class MetricEngine:
                     col = col * factors
                 values[name] = col
         values["gross_margin"] = np.full(len(frame), self.gross_margin)
-        values["months"] = np.array(
-            [_months(periods[d], query.as_of) for d in starts], dtype="float64"
-        )
-        dims = list(query.dimensions)
-        labels = np.array([periods[d].label for d in starts], dtype=object)
+        # Labels and lengths once per period, not once per row.
+        months = {d: _months(p, query.as_of) for d, p in periods.items()}
+        labels_of = {d: p.label for d, p in periods.items()}
+        values["months"] = np.array([months[d] for d in starts], dtype="float64")
+        labels = np.array([labels_of[d] for d in starts], dtype=object)
         results, notes = [], []
         for kpi_id in query.kpis:
             formula = self.catalog.resolve(kpi_id)
@@ -247,18 +271,16 @@ class MetricEngine:
             results.append(value)
             notes.extend(note)
         count = len(query.kpis)
-        out = pd.DataFrame(
-            {
-                "kpi": np.repeat(np.array(query.kpis, dtype=object), len(frame)),
-                "period": np.tile(labels, count),
-                "period_start": np.tile(starts, count),
-            }
-        )
-        for dim in dims:
-            out[dim] = np.tile(frame[dim].to_numpy(dtype=object), count)
-        out["value"] = np.concatenate(results) if results else np.array([], dtype="float64")
-        out["note"] = np.array(notes, dtype=object)
-        return self._mark_empty(out, query)
+        columns: dict[str, Any] = {
+            "kpi": np.repeat(np.array(query.kpis, dtype=object), len(frame)),
+            "period": np.tile(labels, count),
+            "period_start": np.tile(starts, count),
+        }
+        for dim in query.dimensions:
+            columns[dim] = np.tile(frame[dim].to_numpy(dtype=object), count)
+        columns["value"] = np.concatenate(results) if results else np.array([], dtype="float64")
+        columns["note"] = np.array(notes, dtype=object)
+        return self._mark_empty(pd.DataFrame(columns), query)
 
     def coverage(self, table: str) -> tuple[dt.date, dt.date] | None:
         """First and last day a table holds data for (None when it is empty)."""
@@ -301,6 +323,19 @@ class MetricEngine:
         """The rows of `table` an event measure placed by `time` reads for `query`: inside the
         periods (by lead creation in the cohort view, followed to the cut-off) and the filters.
         Also the column that places a row in its period and the dimension → column map."""
+        t, conditions, bucket_col, allowed = self._event_source(table, time, dims, query, periods)
+        return t.filter(*conditions), bucket_col, allowed
+
+    def _event_source(
+        self,
+        table: str,
+        time: str,
+        dims: Mapping[str, str],
+        query: MetricQuery,
+        periods: list[Period],
+    ) -> tuple[ir.Table, list[ir.BooleanValue], str, dict[str, str]]:
+        """`_event_rows` before its filter: the table (joined where the view or the user's
+        dimensions need it), the conditions that keep the rows, the bucket column, the map."""
         t = self.tables[table]
         start, end = self._bounds(query, periods)
         bucket_col = time
@@ -322,7 +357,7 @@ class MetricEngine:
             if query.as_of is not None:
                 cutoff = dt.datetime.combine(query.as_of + dt.timedelta(days=1), dt.time())
                 filt.append(t[time] < time_literal(cutoff, t[time]))
-        return t.filter(*filt, *filter_exprs(t, allowed, query.filters)), bucket_col, allowed
+        return t, [*filt, *filter_exprs(t, allowed, query.filters)], bucket_col, allowed
 
     def rows(self, measure: str, query: MetricQuery) -> ir.Table:
         """The records behind a measure: the rows that `measures()` counts or sums for `query`
@@ -351,20 +386,40 @@ class MetricEngine:
     ) -> ir.Table:
         t, bucket_col, allowed = self._event_rows(table, time, members[0].dims, query, periods)
         dims = _dim_columns(t, allowed, query.dimensions)
-        if query.grain is Grain.RANGE:  # one period: every row kept is in it
-            bucket = ibis.literal(periods[0].start, type="date")
-        else:
-            bucket = bucket_expr(t[bucket_col], query.grain, self.fy_start_month)
-        t = t.mutate(period_start=bucket, **dims)
-        metrics: dict[str, ir.Value] = {}
-        for m in members:
-            cond = m.where(t) if m.where else None
-            if m.agg == "count":
-                metrics[m.id] = t.count(where=cond) if cond is not None else t.count()
-            else:
-                assert m.value is not None
-                metrics[m.id] = m.value(t).sum(where=cond)
+        t = t.mutate(period_start=self._bucket(t, bucket_col, query, periods), **dims)
+        metrics = {m.id: _metric(t, m) for m in members}
         return t.group_by(["period_start", *query.dimensions]).aggregate(**metrics)
+
+    def _event_sql(
+        self,
+        render: GroupSql,
+        table: str,
+        time: str,
+        members: list[EventMeasure],
+        query: MetricQuery,
+        periods: list[Period],
+        columns: list[str] | None,
+    ) -> str | None:
+        """`_event_expr` rendered directly (group_sql.py), or None when the rows need a join."""
+        t, conditions, bucket_col, allowed = self._event_source(
+            table, time, members[0].dims, query, periods
+        )
+        if not render.supports(t):
+            return None
+        dims = _dim_columns(t, allowed, query.dimensions)
+        keys = [("period_start", self._bucket(t, bucket_col, query, periods)), *dims.items()]
+        metrics = [(m.id, _metric(t, m)) for m in members]
+        try:
+            return render.group(t, keys, metrics, conditions, columns)
+        except Unsupported:
+            return None
+
+    def _bucket(
+        self, t: ir.Table, bucket_col: str, query: MetricQuery, periods: list[Period]
+    ) -> ir.DateValue:
+        if query.grain is Grain.RANGE:  # one period: every row kept is in it
+            return ibis.literal(periods[0].start, type="date")
+        return bucket_expr(t[bucket_col], query.grain, self.fy_start_month)
 
     def _spine(self, query: MetricQuery, periods: list[Period]) -> ir.Table:
         cutoff = query.as_of + dt.timedelta(days=1) if query.as_of else None
@@ -519,13 +574,13 @@ class MetricEngine:
             return frame
         window = self.window()
         for kpi_id in query.kpis:
-            mask = frame["kpi"] == kpi_id
             empty = sorted(
                 t
                 for t in {table_of(n) for n in self.catalog.measures_of(kpi_id)}
                 if self.coverage(t) is None
             )
             if empty:
+                mask = frame["kpi"] == kpi_id
                 frame.loc[mask, "value"] = np.nan
                 frame.loc[mask, "note"] = (
                     f"no {', '.join(empty)} data loaded: import it (kaname import) or connect a "
@@ -537,8 +592,8 @@ class MetricEngine:
             return frame
         periods = {p.start: p for p in self.periods(query)}
         outside = [s for s, p in periods.items() if p.end <= window[0] or p.start > window[1]]
-        rows = frame["period_start"].isin(outside)
-        if rows.any():
+        rows = frame["period_start"].isin(outside) if outside else None
+        if rows is not None and rows.any():
             frame.loc[rows, "value"] = np.nan
             frame.loc[rows, "note"] = [
                 f"no data for {periods[s].label}: the warehouse holds {window[0]} … {window[1]}"
@@ -550,6 +605,12 @@ class MetricEngine:
 # Time columns of each table: the first starts its coverage, the latest of all ends it.
 _SQL_CACHE: dict[int, dict[tuple[Any, ...], str]] = {}
 """Compiled SQL per backend connection and request shape."""
+
+
+def forget_sql() -> None:
+    """Drop every request's SQL kept for reuse (benchmarks time building it again)."""
+    _SQL_CACHE.clear()
+
 
 _TIME_OF_TABLE: dict[str, tuple[str, ...]] = {
     "accounts": ("created_at",),
@@ -576,9 +637,24 @@ def table_of(measure: str) -> str:
 def time_literal(value: dt.date | dt.datetime, column: ir.Value) -> ir.Value:
     if column.type().is_date():
         day = value.date() if isinstance(value, dt.datetime) else value
-        return ibis.literal(day, type="date")
+        return _literal(day, "date")
     moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-    return ibis.literal(moment, type="timestamp")
+    return _literal(moment, "timestamp")
+
+
+@functools.lru_cache(maxsize=256)
+def _literal(value: dt.date, kind: str) -> ir.Value:
+    """Literals are immutable; every group of a request compares with the same bounds."""
+    return ibis.literal(value, type=kind)
+
+
+def _metric(t: ir.Table, m: EventMeasure) -> ir.Value:
+    """An event measure's aggregate over the rows of `t`."""
+    cond = m.where(t) if m.where else None
+    if m.agg == "count":
+        return t.count(where=cond) if cond is not None else t.count()
+    assert m.value is not None
+    return m.value(t).sum(where=cond)
 
 
 def _dim_columns(t: ir.Table, allowed: Mapping[str, str], dims: Sequence[str]) -> dict[str, Any]:
@@ -606,25 +682,59 @@ _RAW_SQL_BACKENDS = ("duckdb", "postgres")
 """Backends whose raw_sql returns a DB-API cursor, so cached SQL can run without Ibis."""
 
 
-def _execute(expr: ir.Table, keys: list[str]) -> pd.DataFrame:
-    return _normalise(expr.execute())
+Columns = dict[str, np.ndarray]
+"""A query result as arrays: period_start as dates, dimensions as objects (None or NaN when
+missing), measures as floats (NaN when missing)."""
 
 
-def _fetch(backend: Any, sql: str) -> pd.DataFrame:
+def _execute(expr: ir.Table, keys: list[str]) -> Columns:
+    return _from_frame(expr.execute())
+
+
+def _fetch(backend: Any, sql: str) -> Columns:
     if backend.name == "duckdb":
-        # DuckDB's raw_sql hands back the connection itself: read it, never close it.
-        return backend.con.execute(sql).fetch_df()
+        # DuckDB's raw_sql hands back the connection itself: read it, never close it. NumPy
+        # arrays, not a DataFrame: a request's few hundred rows cost more to convert than to
+        # read.
+        return _from_numpy(backend.con.execute(sql).fetchnumpy())
     cursor = backend.raw_sql(sql)
     try:
         columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        return _from_frame(pd.DataFrame(cursor.fetchall(), columns=columns))
     finally:
         cursor.close()
 
 
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
-    return frame
+def _from_frame(frame: pd.DataFrame) -> Columns:
+    out: Columns = {"period_start": pd.to_datetime(frame["period_start"]).dt.date.to_numpy()}
+    for name in frame.columns:
+        if name == "period_start":
+            continue
+        column = frame[name]
+        if name in MEASURES:
+            out[name] = column.astype("float64").to_numpy()
+        else:
+            out[name] = column.to_numpy(dtype=object)
+    return out
+
+
+def _from_numpy(arrays: Mapping[str, np.ndarray]) -> Columns:
+    out: Columns = {}
+    for name, values in arrays.items():
+        if name in MEASURES:
+            out[name] = np.ma.filled(np.ma.asarray(values).astype("float64"), np.nan)
+            continue
+        if np.ma.isMaskedArray(values):  # NULLs: DuckDB masks them
+            data = np.asarray(values.data, dtype=object).copy()
+            data[np.ma.getmaskarray(values)] = None
+            values = data
+        if name != "period_start":
+            out[name] = np.asarray(values, dtype=object)
+        elif values.dtype.kind == "M":
+            out[name] = values.astype("datetime64[D]").astype(object)
+        else:
+            out[name] = pd.to_datetime(pd.Series(values)).dt.date.to_numpy()
+    return out
 
 
 def _union(exprs: list[ir.Table], keys: list[str], names: list[str]) -> ir.Table:
@@ -642,6 +752,64 @@ def _union(exprs: list[ir.Table], keys: list[str], names: list[str]) -> ir.Table
         parts.append(expr.select(**cols))
     union = ibis.union(*parts, distinct=False)
     return union.group_by(keys).aggregate(**{n: union[n].sum() for n in names})
+
+
+@functools.lru_cache(maxsize=256)
+def _periods(
+    first: dt.date, last: dt.date, grain: Grain, fy_start_month: int
+) -> tuple[Period, ...]:
+    """Periods are immutable; a request asks for them three times, a dashboard many more."""
+    return tuple(periods_between(first, last, grain, fy_start_month))
+
+
+def _complete(
+    result: Mapping[str, np.ndarray], periods: list[Period], keys: list[str], names: list[str]
+) -> pd.DataFrame:
+    """The query's rows on the period spine: a row of zeros for a period nothing happened in,
+    NONE_LABEL for a missing dimension value, zeros for missing measures, sorted by the keys.
+    Built column by column in NumPy (a request's result has a few hundred rows, and pandas'
+    merge, per-column casts and multi-key sort cost more than the rest of the request)."""
+    dims = keys[1:]
+    spine = [p.start for p in periods]
+    known = set(spine)
+    starts = result["period_start"]
+    size = len(starts)
+    inside = np.fromiter((d in known for d in starts), dtype=bool, count=size)
+    keep = None if inside.all() else inside
+    if keep is not None:
+        starts = starts[keep]
+    seen = set(starts)
+    missing = [d for d in spine if d not in seen]
+    extra = len(missing)
+    columns: dict[str, np.ndarray] = {
+        "period_start": np.concatenate([starts, np.array(missing, dtype=object)])
+    }
+    for dim in dims:
+        values = result[dim] if dim in result else np.full(size, None, dtype=object)
+        values = values if keep is None else values[keep]
+        values = np.concatenate([values, np.full(extra, None, dtype=object)])
+        values[pd.isna(values)] = NONE_LABEL
+        columns[dim] = values
+    for name in names:
+        values = result[name] if name in result else np.zeros(size)
+        values = values if keep is None else values[keep]
+        values = np.concatenate([values, np.zeros(extra)])
+        columns[name] = np.where(np.isnan(values), 0.0, values)
+    key_columns = [columns[k] for k in keys]
+    try:
+        order = sorted(
+            range(len(columns["period_start"])), key=lambda i: tuple(c[i] for c in key_columns)
+        )
+    except TypeError:  # values of mixed types: let pandas order them as it always did
+        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+        order = list(frame.sort_values(keys, kind="stable").index)
+    index = np.array(order, dtype=np.intp)
+    return pd.DataFrame(
+        {
+            k: pd.Series(v[index], dtype=object) if k in keys else v[index]
+            for k, v in columns.items()
+        }
+    )
 
 
 def _months(period: Period, as_of: dt.date | None) -> float:

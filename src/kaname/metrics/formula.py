@@ -81,7 +81,7 @@ class Formula:
         length = len(next(iter(values.values()))) if values else 1
         notes = np.full(length, "", dtype=object)
         result = _eval(self.tree, values, notes, length)
-        return result, [str(n) for n in notes]
+        return result, notes.tolist()  # every note is a str already
 
 
 def _collect(node: Node, seen: dict[str, None]) -> None:
