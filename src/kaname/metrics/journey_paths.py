@@ -185,7 +185,8 @@ def _per_journey(
     the columns the key needs go through the window that numbers the touches."""
     t = journey_touches(tables, opts)
     width = max(1, len(channels))
-    code = t.channel.cases(*((name, i) for i, name in enumerate(channels)), else_=ibis.null())
+    branches = [(name, i) for i, name in enumerate(channels)]
+    code = t.channel.cases(*branches, else_=ibis.null()) if branches else ibis.null("int64")
     carried = ["lead_created_at", "opp_created_at"] if milestones else []
     t = t.select(
         "key",
