@@ -114,8 +114,10 @@ class WorkspaceConfig(BaseModel):
         return value.strip()
 
     def duckdb_settings(self) -> dict[str, str]:
-        """The DuckDB settings of a DuckDB warehouse (memory limit, spill folder)."""
-        settings = {}
+        """The DuckDB settings of a DuckDB warehouse: memory limit, spill folder, and the
+        allocator's background thread, which hands memory a query freed back to the system
+        (without it a big query's memory stays with the process while the models run)."""
+        settings = {"allocator_background_threads": "true"}
         if self.duckdb_memory_limit != "auto":
             settings["memory_limit"] = self.duckdb_memory_limit
         if self.duckdb_temp_directory and self.duckdb_temp_directory.strip():

@@ -266,22 +266,46 @@ def path_counts(
     columns = ["path", *(MILESTONES if milestones else ()), "journeys", "conversions", "nulls"]
     if arrow.num_rows == 0:
         return pd.DataFrame(columns=[*columns, "value"])
-    lists = _decode(arrow.column("path_key"), channels)
-    # Sorted as the joined names sort (a list before its extensions): the order the models
-    # have always read the paths in, whatever order the warehouse returns them in.
-    joined = pc.binary_join(lists, pa.scalar("\x1f", pa.large_string()))
-    order = pd.DataFrame({"path_key": joined.to_numpy(zero_copy_only=False)})
-    for column in MILESTONES if milestones else ():
-        order[column] = arrow.column(column).to_numpy()
-    order = order.sort_values(list(order.columns), kind="stable").index.to_numpy()
-    out = pd.DataFrame({"path": pd.arrays.ArrowExtensionArray(lists.take(pa.array(order)))})
+    keys = arrow.column("path_key")
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    order = _path_order(keys, channels, arrow, milestones)
+    lists = _decode(keys.take(order), channels)
+    out = pd.DataFrame({"path": pd.arrays.ArrowExtensionArray(lists)})
+    order = order.to_numpy()
     for column in MILESTONES if milestones else ():
         out[column] = arrow.column(column).to_numpy()[order].astype("int64")
     out["journeys"] = arrow.column("journeys").to_numpy()[order].astype("int64")
     for column in ("conversions", "nulls", "value"):
         values = arrow.column(column).to_pandas().to_numpy(dtype="float64", na_value=np.nan)
         out[column] = np.nan_to_num(values[order], nan=0.0)
+    del arrow, keys, lists
+    pa.default_memory_pool().release_unused()  # the decoding's scratch memory, back to the OS
     return out
+
+
+def _path_order(
+    keys: pa.Array, channels: Sequence[str], arrow: pa.Table, milestones: bool
+) -> pa.Array:
+    """The order of the paths by their channel names, channel by channel (a path before its
+    extensions), then milestones: the order the models have always read them in, whatever
+    order the warehouse returns them in. The codes follow the sorted names, so each path is
+    compared as its codes in big-endian bytes (no string per path)."""
+    lists = keys.cast(pa.large_list(pa.int64()))
+    codes = np.remainder(
+        pc.list_flatten(lists).to_numpy(zero_copy_only=False), max(1, len(channels))
+    )
+    width = 2 if len(channels) <= 1 << 16 else 4
+    data = codes.astype(">u2" if width == 2 else ">u4").tobytes()
+    starts = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    offsets = pa.py_buffer(((starts - starts[0]) * width).tobytes())
+    binary = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(lists), [None, offsets, pa.py_buffer(data)]
+    )
+    columns = {"path": binary}
+    for column in MILESTONES if milestones else ():
+        columns[column] = arrow.column(column)
+    table = pa.table(columns)
+    return pc.sort_indices(table, sort_keys=[(name, "ascending") for name in columns])
 
 
 def time_decay_credit(
