@@ -182,7 +182,8 @@ def _per_journey(
     The path key is the list of the journey's touches as integers, position × channels + the
     channel's code (its place in `channels`), sorted: the touches in order. Integers keep the
     warehouse's working memory small (18M touches at scale 10: no string per touch), and only
-    the columns the key needs go through the window that numbers the touches."""
+    the key, time, touch id, code and outcome (and the milestones' times, when asked) go through
+    the window that numbers the touches."""
     t = journey_touches(tables, opts)
     width = max(1, len(channels))
     branches = [(name, i) for i, name in enumerate(channels)]
@@ -252,7 +253,9 @@ def _decode(path_keys: pa.Array, channels: Sequence[str]) -> pa.Array:
     tokens = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
     names = pa.array(list(channels), pa.large_string())
     codes = np.remainder(tokens, max(1, len(channels)))
-    return pa.LargeListArray.from_arrays(lists.offsets, names.take(pa.array(codes)))
+    starts = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    offsets = pa.array(starts - starts[0], pa.int64())  # a slice's offsets need not start at 0
+    return pa.LargeListArray.from_arrays(offsets, names.take(pa.array(codes)))
 
 
 def path_counts(
