@@ -2,7 +2,7 @@
 PYTHON ?= python
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-fast lint format docs bench bench-scale bench-attribution bench-web bench-connect messages clean
+.PHONY: help install demo test test-fast lint format docs bench bench-scale bench-engines bench-attribution bench-web bench-connect messages clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: ## engine vs hand-written SQL at scale 10 (see docs/benchmarks.md)
 
 bench-scale: ## analytics at scale 10: kaname attribution vs one hand-written DuckDB query
 	$(PYTHON) benchmarks/attribution_scale.py --scale 10
+
+bench-engines: ## attribution, cohorts, RFM on DuckDB vs PySpark vs PostgreSQL, scale 1
+	$(PYTHON) benchmarks/engines.py --scale 1
 
 bench-attribution: ## Markov attribution vs ChannelAttribution, BG/NBD fit (1M each)
 	$(PYTHON) benchmarks/attribution.py --paths 1000000 --customers 1000000

@@ -9,6 +9,8 @@ one after another, best of `--runs`. The reference reads the same journeys as Ka
 deals, as of the demo date, passive touches left out, touches up to the outcome); the script
 checks that its distinct paths, journeys, conversions and value equal Kaname's before timing.
 It also times the CLI's start-up alone (`import kaname.cli.main`), which is a fixed cost.
+`--memory-limit` sets the workspace's `duckdb_memory_limit` (kaname.yaml) before timing, e.g.
+`auto` for DuckDB's own default; the reference always runs with DuckDB's defaults.
 """
 
 from __future__ import annotations
@@ -111,8 +113,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("benchmarks/.work"))
+    parser.add_argument(
+        "--memory-limit", help="set duckdb_memory_limit in the workspace's kaname.yaml first"
+    )
     args = parser.parse_args()
 
+    from kaname.config import load_config, update_config
     from kaname.demo import build_demo
 
     root = (args.workdir / f"scale-{args.scale:g}-seed-{args.seed}").resolve()
@@ -122,6 +128,10 @@ def main() -> None:
         start = time.perf_counter()
         build_demo(root, scale=args.scale, seed=args.seed, as_of=AS_OF).close()
         generation = round(time.perf_counter() - start, 1)
+    if args.memory_limit:
+        update_config(root, {"duckdb_memory_limit": args.memory_limit})
+    memory_limit = load_config(root).duckdb_memory_limit
+    load_before = os.getloadavg()
     warehouse = str(root / "warehouse.duckdb")
     cutoff = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time()).isoformat(sep=" ")
     sql = REFERENCE_SQL.format(cutoff=cutoff)
@@ -159,7 +169,10 @@ def main() -> None:
         "kaname_peak_rss_gib": round(cli[1], 2),
         "reference_peak_rss_gib": round(ref[1], 2),
         "runs": args.runs,
+        "duckdb_memory_limit": memory_limit,
         "demo_generation_seconds": generation,
+        "load_average_before": [round(x, 1) for x in load_before],
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
     }
     print(json.dumps(result, indent=2))
 

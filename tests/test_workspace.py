@@ -57,6 +57,34 @@ def test_bad_config_names_the_field(tmp_path: Path) -> None:
         Workspace.open(tmp_path)
 
 
+def test_duckdb_memory_limit_and_spill_folder_apply_to_the_warehouse(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "new")
+    settings = "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    limit, folder = ws.warehouse.con.con.execute(settings).fetchone()
+    assert limit == "953.6 MiB"  # the default, 1GB
+    assert folder == str(ws.root / "warehouse.duckdb.tmp")  # DuckDB's own, inside the workspace
+    background = "SELECT current_setting('allocator_background_threads')"
+    assert ws.warehouse.con.con.execute(background).fetchone()[0] is True
+    ws.close()
+    config = WorkspaceConfig(duckdb_memory_limit="512MB", duckdb_temp_directory="spill")
+    ws = Workspace(tmp_path / "new", config)
+    limit, folder = ws.warehouse.con.con.execute(settings).fetchone()
+    assert (limit, folder) == ("488.2 MiB", str(ws.root / "spill"))
+    ws.close()
+    ws = Workspace(tmp_path / "new", WorkspaceConfig(duckdb_memory_limit="auto"))
+    limit = ws.warehouse.con.con.execute(settings).fetchone()[0]
+    assert limit != "953.6 MiB"  # DuckDB's default: 80% of the machine's memory
+    ws.close()
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "kaname.yaml").write_text("duckdb_memory_limit: 80%\n")
+    with pytest.raises(ConfigError, match=r"duckdb_memory_limit.*1GB"):
+        Workspace.open(tmp_path)
+    assert WorkspaceConfig(duckdb_memory_limit=" 1.5 GiB ").duckdb_memory_limit == "1.5 GiB"
+    assert "memory_limit" not in WorkspaceConfig(duckdb_memory_limit="AUTO").duckdb_settings()
+
+
 def test_report_with_targets_achievement_and_status(ws: Workspace, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN, encoding="utf-8")

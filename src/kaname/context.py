@@ -117,7 +117,7 @@ class WorkspaceContext:
     # ------------------------------------------------------------------ stores
     @cached_property
     def warehouse(self) -> Warehouse:
-        wh = Warehouse.connect(self.config.warehouse_url, self.root)
+        wh = Warehouse.connect(self.config.warehouse_url, self.root, self.config.duckdb_settings())
         wh.ensure_schema()
         return wh
 
@@ -126,7 +126,7 @@ class WorkspaceContext:
         Ibis backend), replacing the tables it holds under the same names; each table's rows
         are counted on both sides (store/copy.py). The KPI values are not copied: `refresh`
         computes them on the new engine."""
-        target = Warehouse.connect(url, self.root)
+        target = Warehouse.connect(url, self.root, self.config.duckdb_settings())
         if target.url == self.warehouse.url:
             target.close()
             raise WorkspaceError(f"{url} is this workspace's own warehouse; name another one")

@@ -109,6 +109,31 @@ def test_ties_in_time_follow_the_touchpoint_id(duck: Warehouse) -> None:
     assert rows.loc[lead, "path"] == list(mine["channel"].fillna("unknown"))
 
 
+def test_paths_come_decoded_and_in_the_order_of_their_channel_names(duck: Warehouse) -> None:
+    """The warehouse keys a path by integer codes; Kaname returns the channel names, the paths
+    sorted channel by channel (a path before its extensions), as the models always read them."""
+    opts = OPTIONS[0]
+    counts = journey_paths.path_counts(duck.tables(), opts)
+    paths = [tuple(p) for p in counts["path"].tolist()]
+    assert paths == sorted(paths)
+    expected = _per_journey(duck, opts)["path"].map(tuple).value_counts()
+    assert dict(zip(paths, counts["journeys"], strict=True)) == expected.to_dict()
+    channels = journey_paths.journey_channels(duck.tables(), opts)
+    assert channels == sorted({c for p in paths for c in p})
+
+
+def test_a_warehouse_without_touches_has_no_paths() -> None:
+    wh = Warehouse.connect("duckdb://")
+    wh.ensure_schema()
+    try:
+        opts = OPTIONS[0]
+        assert journey_paths.journey_channels(wh.tables(), opts) == []
+        for milestones in (False, True):
+            assert journey_paths.path_counts(wh.tables(), opts, milestones).empty
+    finally:
+        wh.close()
+
+
 # ---------------------------------------------------------------- cohorts, RFM, BG/NBD inputs
 def _lead_cohorts_from_rows(wh: Warehouse, since: dt.date | None) -> pd.DataFrame:
     """Lead cohorts as the service built them from every lead's row."""

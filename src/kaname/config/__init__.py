@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,12 @@ class ConfigError(Exception):
     """The workspace configuration is missing or invalid; the message says how to fix it."""
 
 
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+"""Enough for attribution over 18M touchpoints (the scale-10 demo) in ~1.4 GiB of process memory
+all told (docs/benchmarks.md); DuckDB's own default is 80% of the machine's memory."""
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
 class WorkspaceConfig(BaseModel):
     """Settings of one workspace. Relative paths in URLs are relative to the workspace folder."""
 
@@ -36,6 +43,12 @@ class WorkspaceConfig(BaseModel):
     """IANA time zone every time is shown in (audit log, syncs, alerts); stored times are UTC."""
     warehouse_url: str = "duckdb:///warehouse.duckdb"
     """Ibis connection URL of the warehouse (duckdb:///file, postgres://user@host/db, ...)."""
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    """Memory a DuckDB warehouse may use for its queries (1GB, 512MB, 4GiB; `auto` = DuckDB's
+    own default, 80% of the machine's memory). Past it, DuckDB spills to `duckdb_temp_directory`."""
+    duckdb_temp_directory: str | None = None
+    """Where a DuckDB warehouse spills what does not fit in `duckdb_memory_limit`; relative paths
+    are inside the workspace. Empty: DuckDB's default, `<warehouse file>.tmp` beside the file."""
     app_db_url: str = "sqlite:///kaname.db"
     """SQLAlchemy URL of the app database (sqlite:///file or postgresql+psycopg://...)."""
     gross_margin: float = Field(0.8, gt=0, le=1)
@@ -87,6 +100,29 @@ class WorkspaceConfig(BaseModel):
                     "record's id goes, e.g. https://example.my.salesforce.com/{id}"
                 )
         return value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if value.strip().lower() == "auto":
+            return "auto"
+        if not _MEMORY.match(value):
+            raise ValueError(
+                f"duckdb_memory_limit {value!r} is not a size: write e.g. 1GB, 512MB or 4GiB, "
+                "or auto for DuckDB's default (80% of the machine's memory)"
+            )
+        return value.strip()
+
+    def duckdb_settings(self) -> dict[str, str]:
+        """The DuckDB settings of a DuckDB warehouse: memory limit, spill folder, and the
+        allocator's background thread, which hands memory a query freed back to the system
+        (without it a big query's memory stays with the process while the models run)."""
+        settings = {"allocator_background_threads": "true"}
+        if self.duckdb_memory_limit != "auto":
+            settings["memory_limit"] = self.duckdb_memory_limit
+        if self.duckdb_temp_directory and self.duckdb_temp_directory.strip():
+            settings["temp_directory"] = self.duckdb_temp_directory.strip()
+        return settings
 
     @field_validator("currency")
     @classmethod

@@ -76,6 +76,14 @@ def _spark_connect(url: str, root: Path | None) -> Any:
     return ibis.pyspark.connect(session)
 
 
+def _duckdb_config(settings: dict[str, str] | None, root: Path | None) -> dict[str, str]:
+    config = dict(settings or {})
+    folder = config.get("temp_directory")
+    if folder and root is not None and not Path(folder).is_absolute():
+        config["temp_directory"] = str((root / folder).resolve())
+    return config
+
+
 class Warehouse:
     """One connection to the warehouse, with the canonical tables created on demand."""
 
@@ -91,12 +99,16 @@ class Warehouse:
         self.memo.clear()
 
     @classmethod
-    def connect(cls, url: str, root: Path | None = None) -> Warehouse:
+    def connect(
+        cls, url: str, root: Path | None = None, duckdb_settings: dict[str, str] | None = None
+    ) -> Warehouse:
+        """Open the warehouse at `url`. `duckdb_settings` (memory_limit, temp_directory; a
+        relative temp_directory is inside `root`) apply to a DuckDB warehouse only."""
         path = duckdb_path(url, root)
         resolved = f"duckdb:///{path}" if path else url
         try:
             if path:
-                con = ibis.duckdb.connect(database=path)
+                con = ibis.duckdb.connect(database=path, **_duckdb_config(duckdb_settings, root))
             elif url.startswith(SPARK_SCHEME):
                 con = _spark_connect(url, root)
             else:
