@@ -26,7 +26,7 @@ FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 def date_text(draw: st.DrawFn) -> tuple[str, dt.date | None]:
     if draw(st.integers(0, 5)) == 0:
         bad = draw(
-            st.sampled_from(["2025/13/01", "2025/02/30", "someday", "31/12/2025", "令和99年1月1日"])
+            st.sampled_from(["2025/13/01", "2025/02/30", "someday", "31/13/2025", "令和99年1月1日"])
         )
         return bad, None
     day = draw(st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)))

@@ -7,9 +7,9 @@ import datetime as dt
 from fastapi.testclient import TestClient
 
 from kaname.dashboard import Dashboard
+from kaname.dashboard.pages import chart_annotations
 from kaname.web.scheduler import Scheduler
 from kaname.workspace import Workspace
-from web_helpers import login
 
 
 def test_a_tick_with_nothing_due_loads_nothing(web_ws: Workspace) -> None:
@@ -39,10 +39,11 @@ def test_actions_annotate_the_trend_of_their_kpi(
     assert [(a["period"], a["text"]) for a in notes] == [
         ("2026-09", "Webinar series on cost cutting（チャネル: ウェビナー）")
     ]  # the channel by its name, not channel=webinar (issue 16 §5)
-    reader = login(TestClient(app), "viewer")
-    reader.cookies.set("kaname_lang", "en")
-    english = reader.get("/api/trends?kpi=webinar_registrations&periods=6").json()
-    assert [a["text"] for a in english["annotations"] if a["kind"] == "action"] == [
+    english = chart_annotations(
+        app.state.dashboard, "webinar_registrations", dt.date(2026, 9, 1), dt.date(2026, 10, 1),
+        language="en",
+    )  # fmt: skip
+    assert [a["text"] for a in english if a["kind"] == "action"] == [
         "Webinar series on cost cutting (channel: Webinar)"
     ]
     other = clients["viewer"].get("/api/trends?kpi=leads&periods=6").json()
