@@ -297,3 +297,20 @@ def test_japanese_headings_break_between_words_only() -> None:
     assert str(word_breaks("新規受注金額")) == "新規受注金額"
     assert str(word_breaks("Cost per lead (CPA)")) == "Cost per lead (CPA)"
     assert str(word_breaks("<b>リード</b>")) == "&lt;b&gt;リード&lt;/b&gt;"
+
+
+def test_a_kpi_formula_reads_by_names_not_ids() -> None:
+    """The KPI page's formula names measures (MQL数 ÷ リード獲得数), never `mqls / leads`."""
+    import re
+
+    from kaname.metrics.catalog import builtin_catalog
+    from kaname.web.drill import measure_name
+    from kaname.web.render import formula_named
+
+    catalog = builtin_catalog()
+    ja = translator("ja")
+    for kpi in catalog:
+        text = formula_named(kpi.formula, lambda m: measure_name(m, catalog, "ja", ja))
+        assert not re.search(r"[a-z_]{3,}", text), (kpi.id, text)
+    mqls = formula_named("mqls / leads", lambda m: measure_name(m, catalog, "ja", ja))
+    assert mqls == "MQL数 ÷ リード獲得数"

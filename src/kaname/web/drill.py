@@ -155,6 +155,13 @@ def measure_names(_: Translator) -> dict[str, str]:
         "churned_mrr": _("MRR lost to churn"),
         "new_mrr": _("MRR of new customers"),
         "open_opportunities": _("Open opportunities at the period end"),
+        "stage_days_total": _("Days spent in stages (sum)"),
+        "stage_exits": _("Stage exits"),
+        "nps_promoters": _("NPS promoters"),
+        "nps_detractors": _("NPS detractors"),
+        "nps_responses": _("NPS answers"),
+        "gross_margin": _("Gross margin"),
+        "months": _("Months"),
     }
 
 

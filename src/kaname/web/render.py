@@ -19,7 +19,7 @@ from kaname.dashboard import Filters
 from kaname.design.lint import finding_text
 from kaname.metrics.calendar import Grain
 from kaname.web import charts, display
-from kaname.web.drill import records_link
+from kaname.web.drill import measure_name, records_link
 from kaname.web.i18n import translator
 from kaname.web.notes import explain, table_names
 from kaname.web.picker import PICKER_FIELDS, period_picker
@@ -245,6 +245,17 @@ def word_breaks(text: str) -> Markup:
     return Markup("<wbr>").join(_WORD_EDGE.split(text))  # join escapes each part
 
 
+_FORMULA_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FORMULA_OPS = str.maketrans({"*": "×", "/": "÷"})
+
+
+def formula_named(formula: str, name: Callable[[str], str]) -> str:
+    """A KPI's formula as people read it: mqls / leads → MQL数 ÷ リード獲得数."""
+    named = _FORMULA_ID.sub(lambda m: f"\x00{name(m[0])}\x00", formula)
+    parts = named.split("\x00")  # names at odd positions keep their own * and /
+    return "".join(p if i % 2 else p.translate(_FORMULA_OPS) for i, p in enumerate(parts))
+
+
 def plain(value: float | None) -> str:
     """A number for an input field: no exponent, no trailing .0, at most 6 decimals."""
     if value is None:
@@ -308,6 +319,9 @@ def render(
         "pct": display.format_percent,
         "plain": plain,
         "word_breaks": word_breaks,
+        "formula_named": lambda formula: formula_named(
+            formula, lambda m: measure_name(m, ws.catalog, language, _)
+        ),
         "stage_names": stage_names(ws, language),
         "note": lambda text: explain(
             text,
