@@ -320,3 +320,13 @@ def test_a_range_has_one_value_on_the_page_and_in_its_json(
         current = api["current"]
         assert current["period"] == period.label
         assert close(current["actual"], rec.actual), rec.kpi
+
+
+def test_kpi_page_names_target_periods_and_formula(clients: dict[str, TestClient]) -> None:
+    """The target history reads 2026年11月 (not 2026-11-01 (月次)); the formula by names."""
+    import re
+
+    page = clients["viewer"].get("/kpi/sql_rate").text
+    history = page[page.index('data-testid="formula"') :]
+    assert "2026年11月" in history and not re.search(r"\d{4}-\d{2}-01 \(", history)
+    assert "mqls" not in history.split("</dd>")[0].split(">", 1)[1]

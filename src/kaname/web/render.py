@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from markupsafe import Markup
 from kaname.canonical.labels import column_label
 from kaname.dashboard import Filters
 from kaname.design.lint import finding_text
-from kaname.metrics.calendar import Grain
+from kaname.metrics.calendar import Grain, period_label
 from kaname.web import charts, display
 from kaname.web.drill import measure_name, records_link
 from kaname.web.i18n import translator
@@ -319,6 +320,13 @@ def render(
         "pct": display.format_percent,
         "plain": plain,
         "word_breaks": word_breaks,
+        "period_from_start": lambda start, grain: display.period_name(
+            period_label(
+                dt.date.fromisoformat(str(start)[:10]), grain, ws.config.fiscal_year_start_month
+            ),
+            language,
+            ws.config.fiscal_year_start_month,
+        ),
         "formula_named": lambda formula: formula_named(
             formula, lambda m: measure_name(m, ws.catalog, language, _)
         ),
