@@ -32,19 +32,11 @@ from typing import Any
 
 import pandas as pd
 
+from kaname.analytics.attribution import RULE_MODELS as ATTRIBUTION_RULE_MODELS
+
 AS_OF = dt.date(2026, 3, 31)
-RULE_MODELS = (
-    "first_touch",
-    "last_touch",
-    "lead_creation",
-    "linear",
-    "time_decay",
-    "u_shaped",
-    "w_shaped",
-    "full_path",
-    "j_shaped",
-    "inverse_j",
-)
+# the rule models (every one but "custom", which needs weights)
+RULE_MODELS = tuple(m for m in ATTRIBUTION_RULE_MODELS if m != "custom")
 
 Analysis = Callable[[Any], pd.DataFrame]
 ANALYSES: dict[str, Analysis] = {
