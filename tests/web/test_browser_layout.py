@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
-REVIEWED = ["/channels", "/attribution", "/funnel", "/cohorts", "/executive"]
+REVIEWED = ["/channels", "/attribution", "/funnel", "/cohorts", "/executive", "/trends"]
 OVERFLOW = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
 # Pairs of labels of one chart (ticks, axis titles, chart title, legend) whose text boxes, turned
 # as drawn (rotated tick labels too), overlap by more than a pixel: separating-axis test.

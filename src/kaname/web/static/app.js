@@ -48,6 +48,13 @@
     if (room >= 42) return;
     axis.tickangle = -90;
     if (room < 16) axis.dtick = Math.ceil(16 / room);
+    // Upright names need more room below the plot than slanted ones: give the figure that
+    // height, so the names' beginnings ("Dec 2025", not "ec 2025") are never cut at the edge.
+    var margin = Object.assign({}, layout.margin || {});
+    var extra = Math.max(0, 80 - (margin.b || 0));
+    margin.b = Math.max(margin.b || 0, 80);
+    layout.margin = margin;
+    if (layout.height) layout.height += extra;
   }
   function draw(root) {
     if (!window.Plotly) return;
