@@ -86,15 +86,21 @@ def _logout(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_compose_share_land_and_change_a_target(  # type: ignore[no-untyped-def]
-    browser, board_server: str, board_ws: Workspace, shots: Path
-) -> None:
-    server = board_server
+def _laptop_page(browser):  # type: ignore[no-untyped-def]
+    """A 1280 px page that records the page's script errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_default_timeout(WAIT)
+    return context, page, errors
+
+
+def test_compose_share_land_and_change_a_target(  # type: ignore[no-untyped-def]
+    browser, board_server: str, board_ws: Workspace, shots: Path
+) -> None:
+    server = board_server
+    context, page, errors = _laptop_page(browser)
 
     # The editor composes a board of three tiles and shares it with marketing.
     login_page(page, server, "editor")
@@ -163,11 +169,7 @@ def test_add_from_pages_move_a_tile_and_drill_down(  # type: ignore[no-untyped-d
     browser, board_server: str, board_ws: Workspace, shots: Path
 ) -> None:
     server = board_server
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(WAIT)
+    context, page, errors = _laptop_page(browser)
     login_page(page, server, "editor")
     _language(page, server, "ja")
 
